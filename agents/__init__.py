@@ -1,0 +1,1 @@
+"""The LangGraph agent graph: state, planner, evaluator, approval gate, nodes, providers."""

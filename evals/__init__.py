@@ -1,0 +1,1 @@
+"""Eval suite: scenario sets, graders, the runner and its report."""

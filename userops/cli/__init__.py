@@ -1,0 +1,1 @@
+"""The ``userops`` command line: Typer sub-apps composed in :mod:`userops.cli.main`."""

@@ -1,0 +1,52 @@
+"""Helpers shared by CLI commands: console, JSON output, error exits, the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from userops.errors import BadInput, Conflict, NotFound, PolicyRefused, UseropsError
+
+console = Console()
+err_console = Console(stderr=True)
+
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as JSON on stdout (UTF-8, no ASCII escaping)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` on stderr and exit with ``code``."""
+    err_console.print(message, markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn userops errors into a clean message and a non-zero exit (no traceback)."""
+    try:
+        yield
+    except BadInput as exc:
+        fail(exc.render(), 1)
+    except (Conflict, NotFound, PolicyRefused) as exc:
+        fail(f"error: {exc}", 1)
+    except UseropsError as exc:
+        fail(f"error: {exc}", 1)
+
+
+def store() -> Engine:
+    """Open the configured store, migrated to head."""
+    from userops.store.engine import open_store
+
+    return open_store()

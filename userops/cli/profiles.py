@@ -1,0 +1,9 @@
+"""`userops profiles`: Build traits and predictions; search profile summaries."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="Build traits and predictions; search profile summaries.", no_args_is_help=True
+)

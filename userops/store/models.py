@@ -1,0 +1,320 @@
+"""SQLAlchemy 2 models of the store.
+
+Time convention: high-volume tables (events, consents, outbox, deliveries, members) keep
+time as integer UTC epoch seconds (``*_ts`` columns) so that bulk loaders and both dialects
+agree byte for byte; low-volume records (campaigns, approvals, audit, accounts, merges) use
+timezone-aware ``DateTime`` columns.
+
+A user row is one *record* as imported from one touchpoint. Identity resolution links records
+that share an identifier by setting ``merged_into`` on the absorbed record; the canonical
+user of a record is ``coalesce(merged_into, id)``. Events keep pointing at the original
+record, so a merge is undone by clearing ``merged_into`` (see ``userops.cdp.identity``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    """One user record from one touchpoint; merged records point at their survivor."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    wechat_openid: Mapped[str | None] = mapped_column(String(128))
+    wechat_unionid: Mapped[str | None] = mapped_column(String(128))
+    device_id: Mapped[str | None] = mapped_column(String(128))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    region: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(32))
+    created_ts: Mapped[int] = mapped_column(BigInteger)
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Hidden simulation data (sandbox propensities) and other non-catalog attributes."""
+
+
+class Identity(Base):
+    """An identifier (phone, email, openid, unionid, device id) seen on a user record."""
+
+    __tablename__ = "identities"
+    __table_args__ = (
+        UniqueConstraint("kind", "value", "user_id"),
+        Index("ix_identities_kind_value", "kind", "value"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    value: Mapped[str] = mapped_column(String(254))
+    source: Mapped[str | None] = mapped_column(String(32))
+
+
+class IdentityMerge(Base):
+    """A recorded merge of one record into another; reversible (``undone_at``)."""
+
+    __tablename__ = "identity_merges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    value: Mapped[str] = mapped_column(String(254))
+    actor: Mapped[str] = mapped_column(String(64), default="system")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Consent(Base):
+    """Current consent of one user record on one channel (history goes to the audit log)."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("user_id", "channel"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(16))
+    """``granted`` or ``withdrawn``."""
+    source: Mapped[str | None] = mapped_column(String(64))
+    ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class Event(Base):
+    """Anything that happened to or was done by a user (orders, visits, messages, calls...)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_user_ts", "user_id", "ts"),
+        Index("ix_events_type_ts", "type", "ts"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str | None] = mapped_column(String(24))
+    amount: Mapped[float | None] = mapped_column(Float)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    campaign_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    text: Mapped[str | None] = mapped_column(Text)
+    """Free text (feedback, survey answers, tickets). Untrusted: never an instruction."""
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """Stable hash of the imported row, so re-importing the same file changes nothing."""
+
+
+class Trait(Base):
+    """The computed wide trait row of one canonical user (see docs/traits.md)."""
+
+    __tablename__ = "traits"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    as_of_ts: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(8))
+    region: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+    days_since_signup: Mapped[int] = mapped_column(Integer)
+    lifecycle_stage: Mapped[str] = mapped_column(String(16), index=True)
+    days_since_last_order: Mapped[int | None] = mapped_column(Integer)
+    orders_90d: Mapped[int] = mapped_column(Integer, default=0)
+    orders_total: Mapped[int] = mapped_column(Integer, default=0)
+    monetary_365d: Mapped[float] = mapped_column(Float, default=0.0)
+    aov: Mapped[float] = mapped_column(Float, default=0.0)
+    rfm_segment: Mapped[str] = mapped_column(String(24))
+    p_alive: Mapped[float] = mapped_column(Float)
+    expected_orders_90d: Mapped[float] = mapped_column(Float)
+    ltv_12m: Mapped[float] = mapped_column(Float)
+    ltv_tier: Mapped[str] = mapped_column(String(8))
+    churn_risk: Mapped[float] = mapped_column(Float)
+    preferred_channel: Mapped[str | None] = mapped_column(String(24))
+    reachable_channels: Mapped[str] = mapped_column(String(200), default="")
+    """Comma-delimited with leading and trailing commas: ``,sms,app_push,``."""
+    interests: Mapped[str] = mapped_column(String(400), default="")
+    """Comma-delimited with leading and trailing commas: ``,skincare,coffee,``."""
+    price_sensitivity: Mapped[float] = mapped_column(Float, default=0.5)
+    content_affinity: Mapped[str | None] = mapped_column(String(16))
+    contacts_7d: Mapped[int] = mapped_column(Integer, default=0)
+    last_contacted_ts: Mapped[int | None] = mapped_column(BigInteger)
+    satisfaction: Mapped[float | None] = mapped_column(Float)
+    summary: Mapped[str | None] = mapped_column(Text)
+    summary_hash: Mapped[str | None] = mapped_column(String(40))
+    indexed_hash: Mapped[str | None] = mapped_column(String(40))
+    """``summary_hash`` at the time the summary was last indexed in Chroma."""
+
+
+class ModelFit(Base):
+    """Parameters of a fitted prediction model (BG/NBD, Gamma-Gamma) at a build."""
+
+    __tablename__ = "model_fits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(32))
+    as_of_ts: Mapped[int] = mapped_column(BigInteger)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Campaign(Base):
+    """A campaign: the goal, the current plan revision and its status."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    thread_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    objective: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    status: Mapped[str] = mapped_column(String(24), default="draft")
+    goal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    budget: Mapped[float | None] = mapped_column(Float)
+    spent: Mapped[float] = mapped_column(Float, default=0.0)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class CampaignMember(Base):
+    """Assignment of a user to a campaign step: treatment or holdout, variant, channel."""
+
+    __tablename__ = "campaign_members"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    arm: Mapped[str] = mapped_column(String(16))
+    """``treatment`` or ``holdout`` (or a named A/B arm)."""
+    variant: Mapped[str | None] = mapped_column(String(64))
+    persona: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(24))
+    assigned_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class Outbox(Base):
+    """One message to deliver, keyed exactly-once by (campaign, step, user, channel)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "not_before_ts"),
+        Index("ix_outbox_user_sent", "user_id", "sent_ts"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), index=True)
+    step_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(24))
+    variant: Mapped[str | None] = mapped_column(String(64))
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    marketing: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(64))
+    """Why a row is deferred, suppressed, failed or dead."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before_ts: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until_ts: Mapped[int | None] = mapped_column(BigInteger)
+    sent_ts: Mapped[int | None] = mapped_column(BigInteger)
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    created_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class Delivery(Base):
+    """What a channel adapter actually handed over (one row per hand-over, never deduped)."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(24))
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(64))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    ts: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Approval(Base):
+    """An approval request for one plan revision and its (single) decision."""
+
+    __tablename__ = "approvals"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    thread_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    risk_tier: Mapped[str] = mapped_column(String(8), default="medium")
+    card: Mapped[dict[str, Any]] = mapped_column(JSON)
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+    client_decision_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditLog(Base):
+    """Append-only record of proposals, revisions, decisions, sends and admin changes."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Account(Base):
+    """A person who uses userops (operator, approver, admin) and the hash of their token."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Lesson(Base):
+    """A lesson learned from a measured campaign, retrieved by the planner next time."""
+
+    __tablename__ = "lessons"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(64))
+    objective: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
