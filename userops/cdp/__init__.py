@@ -1,0 +1,1 @@
+"""The user data platform (CDP): import, identities, seed, traits, predictions, segments, search."""

@@ -1,0 +1,1 @@
+"""The dispatch engine: policy, outbox, workers and channel adapters. Knows nothing of agents."""

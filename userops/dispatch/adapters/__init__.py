@@ -1,0 +1,1 @@
+"""Channel adapters behind one async interface (:class:`ChannelAdapter`)."""

@@ -1,0 +1,125 @@
+"""What the dispatch engine accepts and reports (the contract with the tools above it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CallBranch(BaseModel):
+    """One branch of an outbound-call script: what the user says, what the agent answers."""
+
+    intent: str
+    """Intent tag recorded on the profile when this branch is taken (e.g. ``interested``)."""
+    user_says: str
+    """Example utterance that triggers the branch."""
+    reply: str
+    """What the voice agent says next."""
+
+
+class CallScript(BaseModel):
+    """Script of an AI outbound call: opening, branches, close."""
+
+    opening: str
+    """First words of the call (who is calling and why)."""
+    branches: list[CallBranch]
+    """Branches by the user's intent."""
+    close: str
+    """Closing words."""
+
+
+class MessageContent(BaseModel):
+    """One content variant for one channel. Placeholders like ``{name}`` are filled at send."""
+
+    model_config = ConfigDict(extra="forbid")
+    variant_id: str
+    """Unique within the campaign step, e.g. ``tutorial-sms-a``."""
+    channel: str
+    """Channel this content is written for."""
+    language: str = "zh"
+    """``zh`` or ``en``."""
+    persona: str | None = None
+    """Persona the variant targets (``tutorial``, ``offer``, ``social``, ``service``...)."""
+    content_type: str | None = None
+    """Content type for response simulation (tutorial, offer, social, service)."""
+    subject: str | None = None
+    """Email subject."""
+    title: str | None = None
+    """Push title."""
+    body: str = ""
+    """Main text (SMS text, push body, WeCom text, email text part)."""
+    html: str | None = None
+    """Email HTML part."""
+    url: str | None = None
+    """Link or mini-program page the message opens."""
+    template_id: str | None = None
+    """Provider template id (WeChat template message, mini-program subscription, SMS)."""
+    template_fields: dict[str, str] = Field(default_factory=dict)
+    """Template data fields for WeChat/mini-program templates."""
+    script: CallScript | None = None
+    """Outbound-call script."""
+
+
+class FallbackRule(BaseModel):
+    """No response on the first channel within a window → the next channel."""
+
+    after_seconds: int = 24 * 3600
+    """How long to wait for an open/click/reply before falling back."""
+    channel: str = "sms"
+    """Channel to fall back to."""
+    variant_id: str | None = None
+    """Content to use on the fallback channel (must exist in ``contents``)."""
+
+
+class DispatchStep(BaseModel):
+    """A campaign step ready for the engine: who gets which content on which channel.
+
+    The engine decides nothing about *who should* get a message — that is the plan's job —
+    but everything about *whether they may*: consent, do-not-contact, frequency caps, quiet
+    hours, budget and holdout are enforced here, whatever the plan says.
+    """
+
+    campaign_id: str
+    """Campaign the step belongs to."""
+    step_id: str = "s1"
+    """Step within the campaign."""
+    marketing: bool = True
+    """Marketing messages obey consent, caps and quiet hours; transactional ones obey consent
+    and do-not-contact only (see docs/policy.md)."""
+    contents: dict[str, MessageContent]
+    """Content variants by ``variant_id``."""
+    assignments: list[tuple[int, str, str]]
+    """Treatment recipients: ``(user_id, channel, variant_id)``."""
+    holdout: list[int] = Field(default_factory=list)
+    """Users held out as control: recorded, never sent to."""
+    budget: float | None = None
+    """Maximum spend of the campaign (currency units); what exceeds it is suppressed."""
+    send_at_ts: int | None = None
+    """Earliest send time (UTC epoch seconds); default: now."""
+    fallback: FallbackRule | None = None
+    """Optional fallback on no response."""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """Free-form context carried into the outbox content (never used for policy)."""
+
+
+class PreflightReport(BaseModel):
+    """What a dispatch would do, computed without sending anything."""
+
+    total: int
+    """Recipients in the step (treatment, before policy)."""
+    would_send: int
+    """Messages that would go out now."""
+    deferred: int
+    """Messages deferred to the next allowed time (quiet hours, caps)."""
+    suppressed: dict[str, int]
+    """Messages that would not go out, by reason (consent, do_not_contact, frequency_cap,
+    budget, holdout, content_rule, unreachable...)."""
+    holdout: int
+    """Users in the holdout group."""
+    cost: float
+    """Cost of the messages that would be sent or deferred."""
+    by_channel: dict[str, int]
+    """Messages that would be sent or deferred, per channel."""
+    warnings: list[str] = Field(default_factory=list)
+    """Content-rule findings and other notes for the approver."""
