@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint bench fmt clean
+.PHONY: install demo test lint bench fmt clean migration
 
 install: $(STAMP)
 
@@ -37,3 +37,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .userops .mypy_cache .ruff_cache .pytest_cache
+
+migration: install
+	$(BIN)/python scripts/regen_migration.py
+	$(BIN)/ruff check --fix -q userops/store/migrations
+	$(BIN)/ruff format -q userops/store/migrations

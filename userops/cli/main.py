@@ -6,10 +6,13 @@ import typer
 
 from userops.cli import (
     approvals,
+    chat,
+    demo,
     dispatch,
     imports,
     outbox,
     profiles,
+    seed,
     segments,
     users,
     worker,
@@ -30,6 +33,10 @@ app.add_typer(worker.app, name="worker")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(approvals.app, name="approvals")
 app.add_typer(users.app, name="users")
+# top-level commands (seed, demo, chat): each module's Typer adds its commands directly
+app.add_typer(seed.app)
+app.add_typer(demo.app)
+app.add_typer(chat.app)
 
 
 @app.command()

@@ -1,0 +1,194 @@
+"""Typed objects the agents exchange: goal, plan, findings, verdict, planner and evaluator."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from userops.cdp.segment_spec import SegmentSpec
+from userops.dispatch.models import FallbackRule, MessageContent, PreflightReport
+
+
+class Objective(StrEnum):
+    """What a campaign is for."""
+
+    WIN_BACK = "win_back"
+    ONBOARDING = "onboarding"
+    REPURCHASE = "repurchase_reminder"
+    UPSELL = "upsell_cross_sell"
+    VIP_CARE = "vip_care"
+    SURVEY = "survey_feedback"
+    EVENT_INVITE = "event_invitation"
+    SERVICE_RECOVERY = "service_recovery"
+
+
+class TimeWindow(BaseModel):
+    """Allowed sending window in the user's local time, e.g. 09:00–21:00."""
+
+    start: str = "09:00"
+    """Local start time, ``HH:MM``."""
+    end: str = "21:00"
+    """Local end time, ``HH:MM`` (exclusive)."""
+
+
+class Constraints(BaseModel):
+    """Limits the operator set on the campaign."""
+
+    budget: float | None = None
+    """Maximum spend in currency units."""
+    max_recipients: int | None = None
+    """Upper bound on treatment recipients."""
+    channels_allowed: list[str] = Field(default_factory=list)
+    """Only these channels (empty: any)."""
+    channels_forbidden: list[str] = Field(default_factory=list)
+    """Never these channels."""
+    send_window: TimeWindow | None = None
+    """Local-time window for sends (quiet hours are enforced regardless)."""
+    deadline: str | None = None
+    """ISO date by which the campaign must have run."""
+
+
+class KpiTarget(BaseModel):
+    """What success is measured by."""
+
+    metric: Literal["conversion_rate", "click_rate", "open_rate", "reply_rate", "revenue"] = (
+        "conversion_rate"
+    )
+    """KPI compared between treatment and holdout."""
+    target_uplift: float | None = None
+    """Desired absolute uplift over holdout (e.g. 0.02 = +2 points)."""
+
+
+class Goal(BaseModel):
+    """The operator's goal as understood; shown back to the operator."""
+
+    text: str
+    """The operator's own words."""
+    language: Literal["zh", "en"] = "zh"
+    """Language of the operator and of the content."""
+    objective: Objective | None = None
+    """Campaign objective; ``None`` means the planner must ask."""
+    audience_hints: list[str] = Field(default_factory=list)
+    """Audience phrases understood, e.g. ``days_since_last_order>=60``, ``high value``."""
+    audience: SegmentSpec = Field(default_factory=SegmentSpec)
+    """Audience constraints derived from the goal (every recipient must satisfy them)."""
+    constraints: Constraints = Field(default_factory=Constraints)
+    """Budget, channels, time windows, deadline."""
+    kpi: KpiTarget = Field(default_factory=KpiTarget)
+    """KPI and target."""
+    not_understood: list[str] = Field(default_factory=list)
+    """Parts of the goal the planner did not understand (said back to the operator)."""
+    forbidden: list[str] = Field(default_factory=list)
+    """Requests the system will not carry out (e.g. ignore consent), with the reason."""
+
+
+class ChannelRule(BaseModel):
+    """How the channel is chosen per user."""
+
+    preferred: list[str]
+    """Channels in order of preference; each user gets the first one reachable for them."""
+    fallback: FallbackRule | None = None
+    """No response within the window → this channel."""
+
+
+class PlanStep(BaseModel):
+    """One step of a campaign: an audience, a channel rule, content variants, a schedule."""
+
+    step_id: str = "s1"
+    """Step identifier, unique in the plan."""
+    segment: SegmentSpec
+    """Who is targeted."""
+    channel_rule: ChannelRule
+    """Channel per user."""
+    personas: list[str]
+    """Personas present in the audience (content_affinity values)."""
+    variants: list[MessageContent]
+    """Content per persona × channel (placeholders filled at send time)."""
+    send_at: str | None = None
+    """ISO timestamp of the earliest send; default now (quiet hours still apply)."""
+    holdout_share: float = Field(default=0.1, ge=0.0, le=0.5)
+    """Share of the audience held out as control."""
+    ab_split: dict[str, float] = Field(default_factory=dict)
+    """A/B arms within treatment (arm → share), empty for none."""
+    marketing: bool = True
+    """Marketing (consent, caps, quiet hours) or transactional."""
+
+
+class CampaignPlan(BaseModel):
+    """A proposed campaign, revised until the evaluator passes it."""
+
+    name: str
+    """Short human name."""
+    objective: Objective
+    """What the campaign is for."""
+    language: Literal["zh", "en"]
+    """Language of the content."""
+    steps: list[PlanStep]
+    """Campaign steps (the first is the main send; later ones are follow-ups)."""
+    budget: float | None = None
+    """Spend cap passed to the dispatch engine."""
+    kpi: KpiTarget = Field(default_factory=KpiTarget)
+    """What is measured."""
+    rationale: str = ""
+    """Why this plan, in the operator's language."""
+    revision: int = 0
+    """Revision number (0 = first proposal)."""
+
+
+class Finding(BaseModel):
+    """One evaluator finding."""
+
+    check: str
+    """Which check produced it (``policy``, ``budget``, ``audience``, ``language``...)."""
+    severity: Literal["info", "warn", "error", "block"]
+    """``error`` asks for a revision; ``block`` stops the plan."""
+    message: str
+    """What is wrong, in the operator's language."""
+    detail: dict[str, Any] = Field(default_factory=dict)
+    """Machine-readable detail (counts, offending variant ids...)."""
+
+
+class JudgeScores(BaseModel):
+    """LLM judge scores, 1–5 (only when a model is configured)."""
+
+    relevance: int = Field(ge=1, le=5)
+    """How well the plan serves the goal."""
+    personalization: int = Field(ge=1, le=5)
+    """How well content fits each persona."""
+    tone: int = Field(ge=1, le=5)
+    """Brand-appropriate, respectful tone."""
+    comment: str = ""
+    """One-sentence justification."""
+
+
+class Verdict(BaseModel):
+    """The evaluator's decision on a plan revision."""
+
+    verdict: Literal["pass", "revise", "block"]
+    """Pass to approval, send back to the planner, or stop."""
+    findings: list[Finding] = Field(default_factory=list)
+    """Everything the evaluator noticed."""
+    scores: JudgeScores | None = None
+    """LLM judge scores when a model is configured."""
+    preflight: PreflightReport | None = None
+    """The dispatch pre-flight the verdict was based on."""
+
+
+class Planner(Protocol):
+    """Turns a goal (and the evaluator's or approver's feedback) into a plan."""
+
+    def plan(
+        self, goal: Goal, feedback: list[Finding], previous: CampaignPlan | None
+    ) -> CampaignPlan:
+        """Return a new plan revision for ``goal`` that addresses ``feedback``."""
+        ...
+
+
+class Evaluator(Protocol):
+    """Checks a plan before it goes to a person."""
+
+    def evaluate(self, goal: Goal, plan: CampaignPlan) -> Verdict:
+        """Return the verdict on ``plan``."""
+        ...
