@@ -1,0 +1,192 @@
+"""The segment preview: size, reach, distributions, means, samples, overlaps — no contact data.
+
+The counts come from ONE aggregate pass over the matching trait rows (conditional sums grouped
+by region), which on SQLite is several times faster than one query per distribution. Samples
+come from ``traits.summary`` and pass a contact-data check (:mod:`userops.privacy`): anything
+that looks like a phone number, an email or an openid is redacted, and a sample that would
+still carry one is dropped.
+
+Reach is ``traits.reachable_channels``, computed at the last profile build from consent,
+addresses and do-not-contact. Consent or do-not-contact changed since then is not reflected
+here; the dispatch engine re-checks both at send time for every message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, Connection, case, func, select
+
+from userops.cdp.catalog import LIFECYCLE_STAGES, LTV_TIERS
+from userops.cdp.segment_spec import SegmentSpec
+from userops.cdp.segment_sql import traits
+from userops.domain import CHANNELS
+from userops.privacy import find_contact_data, redact
+from userops.store.models import Campaign, CampaignMember
+
+ACTIVE_CAMPAIGN_STATES: tuple[str, ...] = ("approved", "scheduled", "running")
+"""Campaign statuses that count as active for the overlap."""
+MISSING = "unknown"
+"""Distribution key of a missing value."""
+
+
+class SampleProfile(BaseModel):
+    """One anonymized example member of the segment (no id, no contact data)."""
+
+    lifecycle_stage: str
+    """Lifecycle stage."""
+    ltv_tier: str
+    """LTV tier."""
+    churn_risk: float
+    """Churn risk, 0..1."""
+    summary: str
+    """Profile summary with any contact data redacted."""
+
+
+class CampaignOverlap(BaseModel):
+    """How many segment members are already in an active campaign."""
+
+    campaign_id: str
+    """Campaign id."""
+    name: str
+    """Campaign name."""
+    status: str
+    """Campaign status (approved, scheduled or running)."""
+    users: int
+    """Segment members who are members of that campaign."""
+
+
+class SegmentSummary(BaseModel):
+    """What an operator or the planner sees of a segment before using it."""
+
+    spec: dict[str, Any]
+    """The segment spec, in its JSON form."""
+    size: int
+    """Number of canonical users in the segment."""
+    reachable: dict[str, int]
+    """Per channel, members whose ``reachable_channels`` has it (consent, address and
+    do-not-contact as of the last profile build; dispatch re-checks at send time)."""
+    distributions: dict[str, dict[str, int]]
+    """Member counts by ``lifecycle_stage``, ``ltv_tier``, ``preferred_channel``, ``region``."""
+    mean_churn_risk: float | None
+    """Mean churn risk of the members (``None`` for an empty segment)."""
+    mean_ltv_12m: float | None
+    """Mean predicted 12-month LTV of the members (``None`` for an empty segment)."""
+    samples: list[SampleProfile] = Field(default_factory=list)
+    """Up to 5 anonymized example members."""
+    overlap: list[CampaignOverlap] = Field(default_factory=list)
+    """Active campaigns that already include some members."""
+
+
+def _count_if(cond: ColumnElement[bool]) -> Any:
+    return func.sum(case((cond, 1), else_=0))
+
+
+def _aggregate_columns() -> tuple[list[Any], list[tuple[str, str]]]:
+    """The columns of the one-pass aggregate and, for each, ``(group, key)``."""
+    cols: list[Any] = []
+    keys: list[tuple[str, str]] = []
+    for ch in CHANNELS:
+        cols.append(_count_if(traits.c.reachable_channels.like(f"%,{ch},%")))
+        keys.append(("reachable", ch))
+    for group, values, col in (
+        ("lifecycle_stage", LIFECYCLE_STAGES, traits.c.lifecycle_stage),
+        ("ltv_tier", LTV_TIERS, traits.c.ltv_tier),
+        ("preferred_channel", CHANNELS, traits.c.preferred_channel),
+    ):
+        for v in values:
+            cols.append(_count_if(col == v))
+            keys.append((group, v))
+    return cols, keys
+
+
+def _aggregate(conn: Connection, cond: ColumnElement[bool]) -> dict[str, Any]:
+    cols, keys = _aggregate_columns()
+    query = (
+        select(
+            traits.c.region,
+            func.count(),
+            func.sum(traits.c.churn_risk),
+            func.sum(traits.c.ltv_12m),
+            *cols,
+        )
+        .where(cond)
+        .group_by(traits.c.region)
+    )
+    size, churn, ltv = 0, 0.0, 0.0
+    counts: dict[str, dict[str, int]] = {"reachable": {ch: 0 for ch in CHANNELS}}
+    counts.update({g: {} for g in ("lifecycle_stage", "ltv_tier", "preferred_channel", "region")})
+    for row in conn.execute(query):
+        n = int(row[1])
+        size += n
+        churn += float(row[2] or 0.0)
+        ltv += float(row[3] or 0.0)
+        counts["region"][row[0] or MISSING] = n
+        for (group, key), value in zip(keys, row[4:], strict=True):
+            counts[group][key] = counts[group].get(key, 0) + int(value or 0)
+    for group in ("lifecycle_stage", "ltv_tier", "preferred_channel"):
+        known = sum(counts[group].values())
+        counts[group] = {k: v for k, v in counts[group].items() if v}
+        if size - known:
+            counts[group][MISSING] = size - known
+    counts["region"] = dict(sorted(counts["region"].items(), key=lambda kv: (-kv[1], kv[0])))
+    return {
+        "size": size,
+        "reachable": counts.pop("reachable"),
+        "distributions": counts,
+        "mean_churn_risk": churn / size if size else None,
+        "mean_ltv_12m": ltv / size if size else None,
+    }
+
+
+def safe_summary(text: str) -> str | None:
+    """Return ``text`` with contact data redacted, or ``None`` if some would remain."""
+    cleaned = redact(text)
+    return None if find_contact_data(cleaned) else cleaned
+
+
+def _samples(conn: Connection, cond: ColumnElement[bool], n: int = 5) -> list[SampleProfile]:
+    query = (
+        select(traits.c.lifecycle_stage, traits.c.ltv_tier, traits.c.churn_risk, traits.c.summary)
+        .where(cond, traits.c.summary.is_not(None))
+        .order_by(traits.c.user_id)
+        .limit(n)
+    )
+    out: list[SampleProfile] = []
+    for stage, tier, churn, summary in conn.execute(query):
+        text = safe_summary(str(summary))
+        if text:
+            out.append(
+                SampleProfile(
+                    lifecycle_stage=stage, ltv_tier=tier, churn_risk=float(churn), summary=text
+                )
+            )
+    return out
+
+
+def _overlap(conn: Connection, cond: ColumnElement[bool]) -> list[CampaignOverlap]:
+    camps = Campaign.__table__
+    members = CampaignMember.__table__
+    query = (
+        select(camps.c.id, camps.c.name, camps.c.status, func.count(members.c.user_id.distinct()))
+        .select_from(
+            camps.join(members, members.c.campaign_id == camps.c.id).join(
+                traits, traits.c.user_id == members.c.user_id
+            )
+        )
+        .where(camps.c.status.in_(ACTIVE_CAMPAIGN_STATES), cond)
+        .group_by(camps.c.id, camps.c.name, camps.c.status)
+        .order_by(camps.c.id)
+    )
+    return [
+        CampaignOverlap(campaign_id=cid, name=name, status=status, users=int(n))
+        for cid, name, status, n in conn.execute(query)
+    ]
+
+
+def summarize(conn: Connection, cond: ColumnElement[bool], spec: SegmentSpec) -> SegmentSummary:
+    """Build the :class:`SegmentSummary` of the trait rows matching ``cond``."""
+    agg = _aggregate(conn, cond)
+    samples = _samples(conn, cond) if agg["size"] else []
+    return SegmentSummary(spec=spec.dump(), samples=samples, overlap=_overlap(conn, cond), **agg)
