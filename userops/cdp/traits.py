@@ -1,0 +1,232 @@
+"""Build the traits table: one wide row per canonical user (catalog in docs/traits.md).
+
+Aggregates come from a few SQL passes grouped by canonical user
+(:mod:`userops.cdp.traits_sql`), the rest is computed vectorized with numpy
+(:mod:`userops.cdp.traits_rules`, :mod:`userops.cdp.predict`), and the table is replaced in one
+transaction (:mod:`userops.cdp.traits_write`). Fitted model parameters go to ``model_fits``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, insert
+
+from userops.cdp import traits_rules as rules
+from userops.cdp import traits_sql as q
+from userops.cdp.predict import Predictions, predict, summarize_order_days
+from userops.cdp.traits_write import write_traits
+from userops.store.models import ModelFit
+
+Progress = Callable[[str], None]
+DAY = 86400
+
+
+@dataclass
+class BuildResult:
+    """What a build did: how many users, as of when, fitted parameters, lifecycle counts."""
+
+    as_of: date
+    """The as-of day (events up to the end of that UTC day count)."""
+    users: int
+    """Canonical users with a trait row."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The ``--json`` dict: as_of, users, bgnbd, bgnbd_per_week, gamma_gamma, lifecycle..."""
+
+
+class _Table:
+    """Per-user numpy columns aligned with the sorted canonical ids."""
+
+    def __init__(self, ids: np.ndarray[Any, Any]) -> None:
+        self.ids = ids
+        self.n = len(ids)
+
+    def scatter(
+        self, rows: Sequence[Any], ncols: int, fill: float = 0.0
+    ) -> list[np.ndarray[Any, Any]]:
+        """Place numeric columns 1..ncols of ``rows`` (keyed by column 0) into arrays."""
+        out = [np.full(self.n, fill, dtype=np.float64) for _ in range(ncols)]
+        if not rows:
+            return out
+        data = np.array([[np.nan if v is None else float(v) for v in r] for r in rows])
+        pos, ok = self.positions(data[:, 0].astype(np.int64))
+        for i in range(ncols):
+            col = data[ok, i + 1]
+            out[i][pos[ok]] = np.where(np.isnan(col), fill, col)
+        return out
+
+    def positions(
+        self, uids: np.ndarray[Any, Any]
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Return the row index of each uid and whether it is a canonical user."""
+        pos = np.clip(np.searchsorted(self.ids, uids), 0, max(self.n - 1, 0))
+        return pos, self.ids[pos] == uids if self.n else np.zeros(len(uids), dtype=bool)
+
+    def labels(self, rows: Sequence[Any], *, join: bool = False) -> np.ndarray[Any, Any]:
+        """Map (uid, label) rows to one label per user (or ``,a,b,`` lists when ``join``)."""
+        out = np.full(self.n, "" if join else None, dtype=object)
+        if rows:
+            pos, ok = self.positions(np.array([r[0] for r in rows], dtype=np.int64))
+            for p, good, row in zip(pos.tolist(), ok.tolist(), rows, strict=True):
+                if good:
+                    out[p] = (out[p] or ",") + f"{row[1]}," if join else row[1]
+        return out
+
+
+def _as_of_day(as_of: date | None) -> tuple[date, int]:
+    day = as_of or datetime.now(UTC).date()
+    return day, (day - date(1970, 1, 1)).days
+
+
+def _fetch(engine: Engine, as_of_day: int, say: Progress) -> dict[str, Any]:
+    cut = (as_of_day + 1) * DAY
+    with engine.connect() as conn:
+        d = q.Dialect(conn.dialect.name)
+        say("users")
+        got: dict[str, Any] = {"users": q.canonical_users(conn)}
+        say("orders")
+        got["orders"] = q.order_days(conn, cut, as_of_day - 29)
+        say("events")
+        got["totals"] = q.event_totals(conn, d, cut)
+        say("channels, content, interests")
+        got["channel"] = q.top_channel(conn, cut)
+        got["content"] = q.top_content(conn, d, cut)
+        got["interests"] = q.top_interests(conn, d, cut)
+        say("reachability")
+        got["consents"] = q.consents_granted(conn)
+        got["addresses"] = q.addresses(conn)
+    return got
+
+
+def _preferred(t: _Table, got: dict[str, Any], app: Any, mini: Any) -> np.ndarray[Any, Any]:
+    source_channel = {
+        "app": "app_push",
+        "miniprogram": "miniprogram",
+        "wechat": "wechat_template",
+        "web": "email",
+        "ecommerce": "email",
+        "store": "sms",
+        "call_center": "voice_call",
+    }
+    pref = t.labels(got["channel"])
+    by_open = np.where(app >= mini, "app_push", "miniprogram")
+    by_open = np.where((app > 0) | (mini > 0), by_open.astype(object), np.array(None))
+    by_source = np.array([source_channel.get(u[4] or "") for u in got["users"]], dtype=object)
+    pref = np.where(pref == None, by_open, pref)  # noqa: E711 (elementwise)
+    return np.where(pref == None, by_source, pref)  # noqa: E711
+
+
+def _reachable(t: _Table, got: dict[str, Any]) -> np.ndarray[Any, Any]:
+    consented: dict[str, Any] = {}
+    for ch in rules.REACHABLE_ORDER:
+        consented[ch] = np.zeros(t.n, dtype=bool)
+    if got["consents"]:
+        pos, ok = t.positions(np.array([r[0] for r in got["consents"]], dtype=np.int64))
+        for p, good, row in zip(pos.tolist(), ok.tolist(), got["consents"], strict=True):
+            if good and row[1] in consented:
+                consented[row[1]][p] = True
+    cols = t.scatter(got["addresses"], 6)
+    names = ("phone", "email", "device_id", "wechat_openid", "wechat_unionid")
+    has = {n: cols[i] > 0 for i, n in enumerate(names)}
+    return rules.reachable_channels(consented, has, cols[5] > 0)
+
+
+def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[Any], Predictions]:
+    users = got["users"]
+    t = _Table(np.array([u[0] for u in users], dtype=np.int64))
+    signup = np.array([u[5] // DAY for u in users], dtype=np.float64)
+    first, last, n_days, total, first_amt, before_w, in_w = t.scatter(got["orders"], 7, np.nan)
+    n_days, total = np.nan_to_num(n_days), np.nan_to_num(total)
+    (o_total, o_90, m_365, disc_n, disc_sum, c7, last_c, r_sum, r_n, app, mini) = t.scatter(
+        got["totals"], 11, np.nan
+    )
+    o_total, o_90, m_365 = np.nan_to_num(o_total), np.nan_to_num(o_90), np.nan_to_num(m_365)
+    s = summarize_order_days(
+        first, last, n_days, total, np.nan_to_num(first_amt), signup, as_of_day
+    )
+    pred = predict(s)
+    buyer = n_days > 0
+    since_signup = np.maximum(as_of_day - np.minimum(signup, np.where(buyer, first, signup)), 0)
+    since_order = np.where(buyer, as_of_day - last, np.nan)
+    recency = np.where(buyer, since_order, since_signup)
+    reactivated = buyer & (in_w >= 0) & (before_w >= 0) & (in_w - before_w > 180)
+    stage = rules.lifecycle_stage(since_signup, o_total, recency, pred.p_alive, reactivated)
+    churn = np.where(buyer, 1.0 - pred.p_alive, np.minimum(1.0, since_signup / 180.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        aov = np.where(o_total > 0, total / o_total, 0.0)
+        satisfaction = np.where(r_n > 0, r_sum / r_n, np.nan)
+    cols: dict[str, Any] = {
+        "user_id": t.ids,
+        "as_of_ts": np.full(t.n, as_of_ts),
+        "language": [u[1] for u in users],
+        "region": [u[2] for u in users],
+        "timezone": [u[3] for u in users],
+        "days_since_signup": since_signup.astype(np.int64),
+        "lifecycle_stage": stage,
+        "days_since_last_order": [None if np.isnan(v) else int(v) for v in since_order],
+        "orders_90d": o_90.astype(np.int64),
+        "orders_total": o_total.astype(np.int64),
+        "monetary_365d": np.round(m_365, 2),
+        "aov": np.round(aov, 2),
+        "rfm_segment": rules.rfm_segment(np.nan_to_num(since_order), o_total, total, since_signup),
+        "p_alive": np.round(pred.p_alive, 6),
+        "expected_orders_90d": np.round(pred.expected_orders_90d, 6),
+        "ltv_12m": np.round(pred.ltv_12m, 2),
+        "ltv_tier": rules.ltv_tier(pred.ltv_12m, buyer),
+        "churn_risk": np.round(churn, 6),
+        "preferred_channel": _preferred(t, got, np.nan_to_num(app), np.nan_to_num(mini)),
+        "reachable_channels": _reachable(t, got),
+        "interests": t.labels(got["interests"], join=True),
+        "price_sensitivity": rules.price_sensitivity(o_total, disc_n, disc_sum),
+        "content_affinity": t.labels(got["content"]),
+        "contacts_7d": np.nan_to_num(c7).astype(np.int64),
+        "last_contacted_ts": [None if np.isnan(v) else int(v) for v in last_c],
+        "satisfaction": [None if np.isnan(v) else round(float(v), 3) for v in satisfaction],
+    }
+    from userops.cdp.traits_write import TRAIT_COLUMNS
+
+    lists = [c.tolist() if isinstance(c, np.ndarray) else c for c in map(cols.get, TRAIT_COLUMNS)]
+    return list(zip(*lists, strict=True)), pred
+
+
+def build_profiles(
+    engine: Engine, *, as_of: date | None = None, progress: Progress | None = None
+) -> BuildResult:
+    """Compute every canonical user's traits as of the end of ``as_of`` (default: today UTC).
+
+    Returns the counts and the fitted parameters (also stored in ``model_fits``).
+    """
+    say = progress or (lambda _stage: None)
+    started = time.perf_counter()
+    day, as_of_day = _as_of_day(as_of)
+    as_of_ts = (as_of_day + 1) * DAY
+    got = _fetch(engine, as_of_day, say)
+    say("predict")
+    rows, pred = _compute(got, as_of_day, as_of_ts)
+    say("write")
+    params = pred.params()
+    with engine.begin() as conn:
+        write_traits(conn, rows)
+        for model in ("bgnbd", "gamma_gamma"):
+            if params[model] is not None:
+                fit = {**params[model]}
+                if model == "bgnbd":
+                    fit["per_week"] = params["bgnbd_per_week"]
+                conn.execute(
+                    insert(ModelFit), {"model": model, "as_of_ts": as_of_ts, "params": fit}
+                )
+    stages = Counter(r[6] for r in rows)
+    result = {
+        "as_of": day.isoformat(),
+        "users": len(rows),
+        **params,
+        "lifecycle": dict(sorted(stages.items())),
+        "elapsed_s": round(time.perf_counter() - started, 3),
+    }
+    return BuildResult(as_of=day, users=len(rows), params=result)

@@ -1,0 +1,191 @@
+"""Aggregate queries behind ``build_profiles``: one row (or a few) per canonical user.
+
+Every query maps an event's record to its canonical user with ``coalesce(merged_into, id)``,
+keeps only events before the exclusive end of the as-of day (``:cut``), and runs on SQLite and
+PostgreSQL (JSON access is the only dialect-specific part, see :class:`Dialect`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+CANON = "coalesce(u.merged_into, u.id)"
+ENGAGED = "('message_opened','message_clicked','message_converted','message_replied')"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The JSON accessors of one SQL dialect."""
+
+    name: str
+
+    def text(self, col: str, key: str) -> str:
+        """SQL for ``col[key]`` as text."""
+        if self.name == "postgresql":
+            return f"({col}->>'{key}')"
+        return f"json_extract({col}, '$.{key}')"
+
+    def num(self, col: str, key: str) -> str:
+        """SQL for ``col[key]`` as a number (NULL when absent)."""
+        if self.name == "postgresql":
+            return (
+                f"(CASE WHEN json_typeof({col}->'{key}') = 'number'"
+                f" THEN ({col}->>'{key}')::float END)"
+            )
+        return (
+            f"(CASE WHEN json_type({col}, '$.{key}') IN ('integer','real')"
+            f" THEN json_extract({col}, '$.{key}') END)"
+        )
+
+    def item_categories(self) -> str:
+        """FROM-clause tail yielding ``cat`` for each item of an order's ``properties.items``."""
+        if self.name == "postgresql":
+            return (
+                "CROSS JOIN LATERAL json_array_elements(CASE WHEN"
+                " json_typeof(e.properties->'items') = 'array'"
+                " THEN e.properties->'items' ELSE '[]'::json END) AS j(value)"
+            )
+        return ", json_each(e.properties, '$.items') AS j"
+
+    def item_category_expr(self) -> str:
+        """SQL for the category of one item yielded by :meth:`item_categories`."""
+        if self.name == "postgresql":
+            return "(j.value->>'category')"
+        return "json_extract(j.value, '$.category')"
+
+
+def _rows(conn: Connection, sql: str, **params: Any) -> Sequence[Any]:
+    return conn.execute(text(sql), params).all()
+
+
+def canonical_users(conn: Connection) -> Sequence[Any]:
+    """Canonical users: id, language, region, timezone, source, earliest created_ts of records."""
+    return _rows(
+        conn,
+        f"""SELECT c.id, c.language, c.region, c.timezone, c.source, m.created
+        FROM users c JOIN (SELECT {CANON} AS uid, min(u.created_ts) AS created
+                           FROM users u GROUP BY {CANON}) m ON m.uid = c.id
+        WHERE c.merged_into IS NULL ORDER BY c.id""",
+    )
+
+
+def order_days(conn: Connection, cut: int, window_start_day: int) -> Sequence[Any]:
+    """Per user over distinct order days (same-day orders are one transaction).
+
+    Columns: uid, first day, last day, number of order days, total amount, first-day amount,
+    last order day before ``window_start_day``, first order day on or after it.
+    """
+    return _rows(
+        conn,
+        f"""WITH od AS (
+            SELECT {CANON} AS uid, e.ts / 86400 AS day, sum(coalesce(e.amount, 0)) AS amt
+            FROM events e JOIN users u ON u.id = e.user_id
+            WHERE e.type = 'order' AND e.ts < :cut GROUP BY {CANON}, e.ts / 86400),
+        f AS (SELECT uid, day, amt, min(day) OVER (PARTITION BY uid) AS fd FROM od)
+        SELECT uid, min(day), max(day), count(*), sum(amt),
+               sum(CASE WHEN day = fd THEN amt ELSE 0 END),
+               max(CASE WHEN day < :ws THEN day END), min(CASE WHEN day >= :ws THEN day END)
+        FROM f GROUP BY uid""",
+        cut=cut,
+        ws=window_start_day,
+    )
+
+
+def event_totals(conn: Connection, d: Dialect, cut: int) -> Sequence[Any]:
+    """One pass over events: order counts and money, discounts, contacts, ratings, opens.
+
+    Columns: uid, orders_total, orders_90d, monetary_365d, discounted orders, discount sum,
+    contacts_7d, last contacted ts, rating sum, rating count, last app_open ts, last
+    miniprogram_open ts.
+    """
+    disc = d.num("e.properties", "discount")
+    rating = d.num("e.properties", "rating")
+    return _rows(
+        conn,
+        f"""SELECT {CANON} AS uid,
+            sum(CASE WHEN e.type = 'order' THEN 1 ELSE 0 END),
+            sum(CASE WHEN e.type = 'order' AND e.ts >= :c90 THEN 1 ELSE 0 END),
+            sum(CASE WHEN e.type = 'order' AND e.ts >= :c365 THEN coalesce(e.amount, 0) ELSE 0 END),
+            sum(CASE WHEN e.type = 'order' AND coalesce({disc}, 0) > 0 THEN 1 ELSE 0 END),
+            sum(CASE WHEN e.type = 'order' THEN coalesce({disc}, 0) ELSE 0 END),
+            sum(CASE WHEN e.type = 'message_delivered' AND e.ts >= :c7 THEN 1 ELSE 0 END),
+            max(CASE WHEN e.type = 'message_delivered' THEN e.ts END),
+            sum(CASE WHEN e.type IN ('feedback','survey') THEN {rating} END),
+            sum(CASE WHEN e.type IN ('feedback','survey') AND {rating} IS NOT NULL
+                THEN 1 ELSE 0 END),
+            max(CASE WHEN e.type = 'app_open' THEN e.ts END),
+            max(CASE WHEN e.type = 'miniprogram_open' THEN e.ts END)
+        FROM events e JOIN users u ON u.id = e.user_id
+        WHERE e.ts < :cut GROUP BY {CANON}""",
+        cut=cut,
+        c7=cut - 7 * 86400,
+        c90=cut - 90 * 86400,
+        c365=cut - 365 * 86400,
+    )
+
+
+def _top(scored: str, k: int) -> str:
+    return f"""SELECT uid, key FROM (
+        SELECT uid, key, row_number() OVER (PARTITION BY uid ORDER BY score DESC, key) AS rn
+        FROM (SELECT uid, key, sum(w) AS score FROM ({scored}) s
+              WHERE key IS NOT NULL AND key <> '' GROUP BY uid, key) g) t
+        WHERE rn <= {k}"""
+
+
+def top_channel(conn: Connection, cut: int) -> Sequence[Any]:
+    """(uid, channel) with the most opens, clicks, conversions and replies."""
+    scored = f"""SELECT {CANON} AS uid, e.channel AS key, 1 AS w
+        FROM events e JOIN users u ON u.id = e.user_id
+        WHERE e.type IN {ENGAGED} AND e.ts < :cut"""
+    return _rows(conn, _top(scored, 1), cut=cut)
+
+
+def top_content(conn: Connection, d: Dialect, cut: int) -> Sequence[Any]:
+    """(uid, content_type): clicks weigh 1, conversions 2, page views 0.5."""
+    ct = d.text("e.properties", "content_type")
+    scored = f"""SELECT {CANON} AS uid, {ct} AS key,
+            CASE e.type WHEN 'message_converted' THEN 2.0
+                        WHEN 'message_clicked' THEN 1.0 ELSE 0.5 END AS w
+        FROM events e JOIN users u ON u.id = e.user_id
+        WHERE e.type IN ('message_clicked','message_converted','page_view') AND e.ts < :cut"""
+    return _rows(conn, _top(scored, 1), cut=cut)
+
+
+def top_interests(conn: Connection, d: Dialect, cut: int, k: int = 3) -> Sequence[Any]:
+    """(uid, category) rows, the top ``k`` categories of ordered items (1) and page views (0.5)."""
+    scored = f"""SELECT {CANON} AS uid, {d.item_category_expr()} AS key, 1.0 AS w
+        FROM events e JOIN users u ON u.id = e.user_id {d.item_categories()}
+        WHERE e.type = 'order' AND e.ts < :cut
+        UNION ALL
+        SELECT {CANON} AS uid, {d.text("e.properties", "category")} AS key, 0.5 AS w
+        FROM events e JOIN users u ON u.id = e.user_id
+        WHERE e.type = 'page_view' AND e.ts < :cut"""
+    return _rows(conn, _top(scored, k), cut=cut)
+
+
+def consents_granted(conn: Connection) -> Sequence[Any]:
+    """(uid, channel) where any record of the canonical user has granted consent."""
+    return _rows(
+        conn,
+        f"""SELECT DISTINCT {CANON}, c.channel FROM consents c JOIN users u ON u.id = c.user_id
+        WHERE c.status = 'granted'""",
+    )
+
+
+def addresses(conn: Connection) -> Sequence[Any]:
+    """Per user: has phone, email, device id, openid, unionid; any record do_not_contact."""
+    ident = "SELECT 1 FROM identities i WHERE i.user_id = u.id AND i.kind = '{}'"
+    cols = [
+        f"max(CASE WHEN u.{c} IS NOT NULL OR EXISTS ({ident.format(c)}) THEN 1 ELSE 0 END)"
+        for c in ("phone", "email", "device_id", "wechat_openid", "wechat_unionid")
+    ]
+    return _rows(
+        conn,
+        f"""SELECT {CANON}, {", ".join(cols)},
+            max(CASE WHEN u.do_not_contact THEN 1 ELSE 0 END)
+        FROM users u GROUP BY {CANON}""",
+    )

@@ -1,0 +1,77 @@
+"""Bulk write of the traits table: upsert every canonical user's row in one transaction.
+
+Rows are upserted (``INSERT ... ON CONFLICT (user_id) DO UPDATE``) over the computed columns
+only, so ``summary``, ``summary_hash`` and ``indexed_hash`` (filled by profile search) survive
+a rebuild. Rows of records that were merged away are deleted. SQLite takes a raw
+``executemany``; PostgreSQL takes ``COPY`` into a temporary table, then one upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+TRAIT_COLUMNS: tuple[str, ...] = (
+    "user_id",
+    "as_of_ts",
+    "language",
+    "region",
+    "timezone",
+    "days_since_signup",
+    "lifecycle_stage",
+    "days_since_last_order",
+    "orders_90d",
+    "orders_total",
+    "monetary_365d",
+    "aov",
+    "rfm_segment",
+    "p_alive",
+    "expected_orders_90d",
+    "ltv_12m",
+    "ltv_tier",
+    "churn_risk",
+    "preferred_channel",
+    "reachable_channels",
+    "interests",
+    "price_sensitivity",
+    "content_affinity",
+    "contacts_7d",
+    "last_contacted_ts",
+    "satisfaction",
+)
+
+
+def _upsert_sql(source: str) -> str:
+    cols = ", ".join(TRAIT_COLUMNS)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in TRAIT_COLUMNS[1:])
+    return f"INSERT INTO traits ({cols}) {source} ON CONFLICT (user_id) DO UPDATE SET {sets}"
+
+
+def write_traits(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Upsert ``rows`` (tuples in :data:`TRAIT_COLUMNS` order) and drop merged users' rows.
+
+    Runs inside the caller's transaction on ``conn``.
+    """
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cols = ", ".join(TRAIT_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("CREATE TEMP TABLE traits_load (LIKE traits INCLUDING DEFAULTS) ON COMMIT DROP")
+        )
+        cur: Any = raw.cursor()
+        with cur.copy(f"COPY traits_load ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.execute(text(_upsert_sql(f"SELECT {cols} FROM traits_load")))
+        conn.execute(text("DROP TABLE traits_load"))
+    else:
+        marks = ", ".join("?" for _ in TRAIT_COLUMNS)
+        cur = raw.cursor()
+        # "WHERE true" lets SQLite parse ON CONFLICT after VALUES unambiguously
+        cur.executemany(_upsert_sql(f"SELECT {marks} WHERE true"), rows)
+        cur.close()
+    stale = "SELECT id FROM users WHERE merged_into IS NOT NULL"
+    conn.execute(text(f"DELETE FROM traits WHERE user_id IN ({stale})"))
