@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from userops.cli.profiles_build import build
+
 app = typer.Typer(
     help="Build traits and predictions; search profile summaries.", no_args_is_help=True
 )
+app.command("build")(build)
