@@ -1,0 +1,70 @@
+"""LangGraph checkpointer chosen by URL: SQLite file by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from userops.settings import Settings, get_settings
+
+
+def checkpoint_url(settings: Settings | None = None) -> str:
+    """Return where checkpoints live.
+
+    ``USEROPS_CHECKPOINT_URL`` wins; otherwise a PostgreSQL store keeps them in its own
+    database, and the embedded store gets ``{home}/checkpoints.db`` next to it.
+    """
+    s = settings or get_settings()
+    if s.checkpoint_url:
+        return s.checkpoint_url
+    if s.database_url and s.database_url.startswith("postgresql"):
+        return s.database_url
+    s.home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(s.home / 'checkpoints.db').resolve()}"
+
+
+def is_postgres(url: str) -> bool:
+    """Whether ``url`` points at PostgreSQL."""
+    return url.startswith(("postgresql", "postgres:"))
+
+
+def libpq_url(url: str) -> str:
+    """Strip a SQLAlchemy driver suffix (``postgresql+psycopg://`` → ``postgresql://``)."""
+    head, sep, rest = url.partition("://")
+    return head.split("+", 1)[0] + sep + rest
+
+
+def sqlite_path(url: str) -> str:
+    """Return the file path of a ``sqlite:///`` URL (or the argument if it is a path)."""
+    return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+
+
+@contextmanager
+def open_checkpointer(url: str | None = None) -> Iterator[BaseCheckpointSaver[str]]:
+    """Open (and set up) the checkpointer at ``url`` (default :func:`checkpoint_url`)."""
+    url = url or checkpoint_url()
+    if is_postgres(url):
+        from langgraph.checkpoint.postgres import PostgresSaver
+
+        with PostgresSaver.from_conn_string(libpq_url(url)) as saver:
+            saver.setup()
+            yield saver
+        return
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path = sqlite_path(url)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        sq = SqliteSaver(conn)
+        sq.setup()
+        yield sq
+    finally:
+        conn.close()

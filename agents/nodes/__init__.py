@@ -1,0 +1,1 @@
+"""Nodes of the campaign loop graph, built by factories that close over their dependencies."""

@@ -1,0 +1,120 @@
+"""Dispatch steps of a plan (with the one-size-fits-all baseline arm) and the dispatch node."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+
+from agents.nodes.deps import DepsRef, LoopDeps
+from agents.nodes.records import set_campaign
+from agents.nodes.text import say
+from agents.schema import CampaignPlan
+from agents.state import LoopState
+from userops import approvals
+from userops.dispatch.models import DispatchStep
+from userops.errors import ApprovalRequired
+
+BLAST_SUFFIX = "b"
+
+
+def _in_share(seed: str, user_id: int, share: float) -> bool:
+    h = hashlib.sha256(f"{seed}:{user_id}".encode()).digest()
+    return int.from_bytes(h[:4], "big") / 2**32 < share
+
+
+def split_blast(step: DispatchStep, share: float) -> list[DispatchStep]:
+    """Move a random ``share`` of treatment to a one-size-fits-all arm (a step of its own).
+
+    The blast arm keeps each user's channel but sends everyone the variant most used on that
+    channel, so the comparison with the personalized arm isolates per-persona content; both
+    arms are measured against the same holdout. Deterministic for a given step.
+    """
+    if share <= 0 or not step.assignments:
+        return [step]
+    seed = f"{step.campaign_id}/{step.step_id}/blast"
+    picked = [a for a in step.assignments if _in_share(seed, a[0], share)]
+    if not picked:
+        return [step]
+    kept = [a for a in step.assignments if not _in_share(seed, a[0], share)]
+    top: dict[str, str] = {}
+    for channel in {a[1] for a in step.assignments}:
+        counts = Counter(v for _u, c, v in step.assignments if c == channel)
+        top[channel] = counts.most_common(1)[0][0]
+    contents = {}
+    for channel, vid in top.items():
+        base = step.contents[vid]
+        bid = f"blast-{channel}"
+        contents[bid] = base.model_copy(update={"variant_id": bid, "persona": None})
+    budget_main = budget_blast = None
+    if step.budget is not None:
+        budget_blast = round(step.budget * len(picked) / len(step.assignments), 2)
+        budget_main = round(step.budget - budget_blast, 2)
+    main = step.model_copy(update={"assignments": kept, "budget": budget_main})
+    blast = step.model_copy(
+        update={
+            "step_id": f"{step.step_id}{BLAST_SUFFIX}",
+            "contents": contents,
+            "assignments": [(u, c, f"blast-{c}") for u, c, _v in picked],
+            "holdout": [],
+            "budget": budget_blast,
+            "fallback": None,
+            "metadata": {**step.metadata, "arm": "blast", "baseline_of": step.step_id},
+        }
+    )
+    return [main, blast]
+
+
+def make_steps(deps: LoopDeps, state: LoopState) -> list[DispatchStep]:
+    """Build the dispatch steps for the plan step being approved (blast arm on the main one)."""
+    plan = CampaignPlan.model_validate(state["plan"])
+    idx = int(state.get("step_index") or 0)
+    step = deps.build_step(deps.engine, plan, plan.steps[idx], str(state["campaign_id"]))
+    return split_blast(step, deps.blast_share) if idx == 0 else [step]
+
+
+def make_dispatch(ref: DepsRef) -> Any:
+    """Build the dispatch node: only after a recorded approval; idempotent by outbox key."""
+
+    def dispatch(state: LoopState, config: RunnableConfig) -> Command[Literal["measure"]]:
+        deps = ref.get()
+        approval_id = state.get("approval_id")
+        if not approval_id or not approvals.is_approved(deps.engine, approval_id):
+            raise ApprovalRequired(f"no approval recorded for {approval_id or 'this plan'}")
+        steps = make_steps(deps, state)
+        result = deps.deliver(deps.engine, steps)
+        prev = state.get("dispatch") or {}
+        merged: dict[str, Any] = {
+            "sent": int(prev.get("sent", 0)) + int(result.get("sent", 0)),
+            "deferred": int(prev.get("deferred", 0)) + int(result.get("deferred", 0)),
+            "suppressed": dict(prev.get("suppressed") or {}),
+            "cost": round(float(prev.get("cost", 0.0)) + float(result.get("cost", 0.0)), 4),
+            "steps": [*(prev.get("steps") or []), *[s.step_id for s in steps]],
+        }
+        for k, v in (result.get("suppressed") or {}).items():
+            merged["suppressed"][k] = merged["suppressed"].get(k, 0) + int(v)
+        set_campaign(
+            deps.engine,
+            str(state["campaign_id"]),
+            actor="dispatcher",
+            action="dispatch",
+            status="running",
+            spent=merged["cost"],
+        )
+        lang = (state.get("goal") or {}).get("language")
+        msg = say(
+            "dispatched",
+            lang,
+            sent=result.get("sent", 0),
+            deferred=result.get("deferred", 0),
+            suppressed=sum((result.get("suppressed") or {}).values()),
+        )
+        return Command(
+            update={"dispatch": merged, "status": "dispatched", "messages": [msg]},
+            goto="measure",
+        )
+
+    return dispatch

@@ -1,0 +1,79 @@
+"""What the loop's nodes call: planner, evaluator, goal parsing, dispatch tools, policy.
+
+Everything is injected so that tests (and the eval runner) can swap any part; the defaults
+(:func:`default_deps`) wire the offline playbook planner and the sandbox delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from agents.schema import CampaignPlan, Evaluator, Goal, Planner, PlanStep
+from userops.dispatch.models import DispatchStep, PreflightReport
+
+GoalParser = Callable[[str, "str | None"], Goal]
+"""``(text, language) -> Goal``."""
+Clarifier = Callable[[Goal], str]
+"""``goal -> question`` asked when the objective is missing."""
+StepBuilder = Callable[[Engine, CampaignPlan, PlanStep, str], DispatchStep]
+"""``(engine, plan, step, campaign_id) -> DispatchStep`` (deterministic)."""
+Preflight = Callable[[Engine, DispatchStep], PreflightReport]
+"""Dispatch pre-flight (writes nothing)."""
+Deliver = Callable[[Engine, list[DispatchStep]], dict[str, Any]]
+"""Enqueue (idempotent) and deliver; returns ``{"sent", "deferred", "suppressed", "cost"}``."""
+
+
+@dataclass
+class LoopDeps:
+    """Dependencies of the loop graph."""
+
+    engine: Engine
+    """The store."""
+    planner: Planner
+    """Turns goal + feedback into a plan revision."""
+    evaluator: Evaluator
+    """Checks a plan before a person sees it."""
+    parse_goal: GoalParser
+    """Goal understanding."""
+    clarify: Clarifier
+    """Question for an ambiguous goal."""
+    build_step: StepBuilder
+    """Plan step → dispatch step."""
+    preflight: Preflight
+    """Pre-flight of a dispatch step."""
+    deliver: Deliver
+    """Delivery (the sandbox in the embedded demo)."""
+    max_rounds: int = 3
+    """Evaluate ⟲ plan rounds before escalating to the approver with the findings."""
+    allow_self_approval: bool = False
+    """Policy: the requester may approve their own campaign."""
+    auto_approve_tiers: frozenset[str] = frozenset()
+    """Policy: risk tiers approved without a person (off by default)."""
+    blast_share: float = 0.0
+    """Share of treatment sent one-size-fits-all content (a measured baseline arm)."""
+    max_followups: int = 1
+    """Follow-up steps the loop may propose after measuring."""
+    measure_window_s: int = 7 * 86400
+    """Measurement window after assignment."""
+    llm_calls: Callable[[], int] = field(default=lambda: 0)
+    """Counter of LLM calls made by planner/evaluator (0 offline)."""
+
+
+class DepsRef:
+    """Lazily resolved dependencies (the module-level graph builds them on first use)."""
+
+    def __init__(self, deps: LoopDeps | None = None, factory: Callable[[], LoopDeps] | None = None):
+        self._deps = deps
+        self._factory = factory
+
+    def get(self) -> LoopDeps:
+        """Return the dependencies, building the defaults on first use."""
+        if self._deps is None:
+            from agents.nodes.wiring import default_deps
+
+            self._deps = (self._factory or default_deps)()
+        return self._deps

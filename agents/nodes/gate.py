@@ -1,0 +1,211 @@
+"""The approval gate: prepare the card (side effects), interrupt (alone), apply the decision.
+
+LangGraph re-runs an interrupted node from its first line on resume, so the gate node does
+nothing but ``interrupt()``; the request row is written before it (idempotently) and the
+decision is recorded after it, exactly once, in ``userops.approvals``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command, interrupt
+from pydantic import ValidationError
+
+from agents.nodes.card import hitl_request, merge_preflights, plan_diff, previews, risk_tier
+from agents.nodes.delivery import make_steps
+from agents.nodes.deps import DepsRef
+from agents.nodes.records import set_campaign
+from agents.nodes.text import say
+from agents.schema import CampaignPlan, Finding
+from agents.state import LoopState
+from userops import approvals
+from userops.errors import BadInput, Conflict, PolicyRefused
+
+
+def make_prepare_approval(ref: DepsRef) -> Any:
+    """Build the node that writes the approval request and its card."""
+
+    def prepare_approval(
+        state: LoopState, config: RunnableConfig
+    ) -> Command[Literal["approval_gate", "dispatch"]]:
+        deps = ref.get()
+        steps = make_steps(deps, state)
+        pre = merge_preflights([deps.preflight(deps.engine, s) for s in steps])
+        findings = list((state.get("verdict") or {}).get("findings") or [])
+        escalated = bool(state.get("escalated"))
+        idx = int(state.get("step_index") or 0)
+        campaign_id = str(state["campaign_id"])
+        revision = int(state.get("revision") or 0)
+        approval_id = f"{campaign_id}-r{revision}-s{idx}"
+        plan = dict(state["plan"] or {})
+        tier = risk_tier(pre, findings, escalated)
+        card = {
+            "approval_id": approval_id,
+            "campaign_id": campaign_id,
+            "revision": revision,
+            "step_id": plan["steps"][idx]["step_id"],
+            "requested_by": state.get("requested_by"),
+            "plan": plan,
+            "audience_size": pre["total"] + pre["holdout"],
+            "preflight": pre,
+            "previews": previews(deps.engine, steps),
+            "findings": findings,
+            "escalated": escalated,
+            "risk_tier": tier,
+            "diff": plan_diff(state.get("shown_plan"), plan),
+        }
+        approvals.create_request(
+            deps.engine,
+            approval_id=approval_id,
+            campaign_id=campaign_id,
+            thread_id=str((config.get("configurable") or {}).get("thread_id", "")),
+            revision=revision,
+            card=card,
+            risk_tier=tier,
+            requested_by=state.get("requested_by"),
+        )
+        update: dict[str, Any] = {"approval_id": approval_id, "card": card, "shown_plan": plan}
+        if tier in deps.auto_approve_tiers:
+            rec = approvals.decide(
+                deps.engine,
+                approval_id,
+                {"type": "approve", "message": f"auto-approved: risk tier {tier}"},
+                actor="policy",
+                client_decision_id=f"auto:{approval_id}",
+                system=True,
+            )
+            entry = {"approval_id": approval_id, "status": rec.status, "actor": "policy"}
+            update["approvals"] = [*(state.get("approvals") or []), entry]
+            return Command(update=update, goto="dispatch")
+        set_campaign(
+            deps.engine,
+            campaign_id,
+            actor="system",
+            action="await_approval",
+            status="awaiting_approval",
+        )
+        lang = (state.get("goal") or {}).get("language")
+        msg = say("awaiting", lang, approval_id=approval_id, risk=tier)
+        return Command(
+            update={**update, "status": "awaiting_approval", "messages": [msg]},
+            goto="approval_gate",
+        )
+
+    return prepare_approval
+
+
+def approval_gate(state: LoopState) -> Command[Literal["apply_decision"]]:
+    """Wait for a person: ``interrupt()`` with the HITL request, nothing else."""
+    value = interrupt(hitl_request(state["card"] or {}))
+    return Command(update={"resume": value}, goto="apply_decision")
+
+
+def _decision_id(approval_id: str, actor: str, decision: dict[str, Any]) -> str:
+    raw = json.dumps([approval_id, actor, decision], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _edited_plan(decision: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    args = (decision.get("edited_action") or {}).get("args") or {}
+    raw = args.get("plan", args)
+    try:
+        return CampaignPlan.model_validate(raw).model_dump(mode="json")
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise BadInput.one(
+            err["msg"], field=f"edited_action.args.plan.{where}", value=err.get("input")
+        ) from None
+
+
+def make_apply_decision(ref: DepsRef) -> Any:
+    """Build the node that records the decision exactly once and routes on it."""
+
+    def apply_decision(
+        state: LoopState, config: RunnableConfig
+    ) -> Command[Literal["approval_gate", "dispatch", "plan", "evaluate"]]:
+        deps = ref.get()
+        value = state.get("resume") or {}
+        approval_id = str(state["approval_id"])
+        lang = (state.get("goal") or {}).get("language")
+        conf = config.get("configurable") or {}
+        actor = str(value.get("actor") or conf.get("actor") or "anonymous")
+        decisions = value.get("decisions") or [{}]
+        decision = decisions[0] if isinstance(decisions[0], dict) else {}
+        edited: dict[str, Any] | None = None
+        try:
+            if decision.get("type") == "edit":
+                edited = _edited_plan(decision, dict(state["plan"] or {}))
+            rec = approvals.decide(
+                deps.engine,
+                approval_id,
+                decision,
+                actor=actor,
+                client_decision_id=value.get("decision_id")
+                or _decision_id(approval_id, actor, decision),
+                allow_self_approval=deps.allow_self_approval,
+            )
+        except (PolicyRefused, BadInput) as exc:
+            approvals.record_refusal(
+                deps.engine, approval_id, actor=actor, decision=decision, reason=str(exc)
+            )
+            msg = say("refused_decision", lang, reason=str(exc))
+            return Command(update={"resume": None, "messages": [msg]}, goto="approval_gate")
+        except Conflict:
+            rec = approvals.get(deps.engine, approval_id)
+            decision = rec.decision or decision
+        base: dict[str, Any] = {"resume": None}
+        if rec.status == "pending":
+            msg = say("comment", lang, message=decision.get("message", ""))
+            return Command(update={**base, "messages": [msg]}, goto="approval_gate")
+        entry = {
+            "approval_id": approval_id,
+            "status": rec.status,
+            "actor": rec.decided_by,
+            "revision": rec.revision,
+            "message": rec.comment,
+        }
+        base["approvals"] = [*(state.get("approvals") or []), entry]
+        if rec.status == "approved":
+            return Command(update=base, goto="dispatch")
+        if rec.status == "rejected":
+            reason = str((rec.decision or {}).get("message") or "rejected")
+            finding = Finding(check="approver", severity="error", message=reason)
+            return Command(
+                update={
+                    **base,
+                    "feedback": [finding.model_dump(mode="json")],
+                    "round": 0,
+                    "status": "planning",
+                    "messages": [say("rejected", lang, message=reason)],
+                },
+                goto="plan",
+            )
+        plan = edited or _edited_plan(rec.decision or {}, dict(state["plan"] or {}))
+        revision = int(state.get("revision") or 0) + 1
+        plan["revision"] = revision
+        set_campaign(
+            deps.engine,
+            str(state["campaign_id"]),
+            actor=str(rec.decided_by),
+            action="plan.edited",
+            plan=plan,
+            revision=revision,
+        )
+        return Command(
+            update={
+                **base,
+                "plan": plan,
+                "revision": revision,
+                "round": 0,
+                "status": "planning",
+                "messages": [say("edited", lang)],
+            },
+            goto="evaluate",
+        )
+
+    return apply_decision

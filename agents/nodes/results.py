@@ -1,0 +1,132 @@
+"""After dispatch: measure against holdout, write back, propose a follow-up or finish."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, cast
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+from sqlalchemy import Engine, Table, delete, insert
+
+from agents.nodes.delivery import BLAST_SUFFIX
+from agents.nodes.deps import DepsRef
+from agents.nodes.records import set_campaign
+from agents.nodes.text import line, say
+from agents.state import LoopState
+from userops.measure import SUCCESS_EVENTS, measure_campaign, write_back
+from userops.store.models import Lesson
+
+
+def make_measure(ref: DepsRef) -> Any:
+    """Build the measure node: KPI per arm with CI, baseline arm, write-back to profiles."""
+
+    def measure(state: LoopState, config: RunnableConfig) -> Command[Literal["review"]]:
+        deps = ref.get()
+        plan = state["plan"] or {}
+        idx = int(state.get("step_index") or 0)
+        step_id = str(plan["steps"][idx]["step_id"])
+        metric = str((plan.get("kpi") or {}).get("metric") or "conversion_rate")
+        if metric not in SUCCESS_EVENTS:
+            metric = "conversion_rate"
+        campaign_id = str(state["campaign_id"])
+        has_blast = f"{step_id}{BLAST_SUFFIX}" in ((state.get("dispatch") or {}).get("steps") or [])
+        res = measure_campaign(
+            deps.engine,
+            campaign_id,
+            step_id=step_id,
+            metric=metric,
+            window_s=deps.measure_window_s,
+            baseline_step=f"{step_id}{BLAST_SUFFIX}" if has_blast else None,
+        )
+        tags = write_back(deps.engine, campaign_id)
+        kpi = {**res["kpi"], "arms": res["arms"], "response_tags": tags, "step_id": step_id}
+        lang = (state.get("goal") or {}).get("language")
+        lo, hi = kpi["ci"]
+        msgs = [say("measured", lang, lo=lo, hi=hi, **res["kpi"])]
+        if res["baseline"] is not None:
+            msgs.append(say("baseline", lang, uplift=res["baseline"]["uplift"]))
+        return Command(
+            update={"kpi": kpi, "baseline": res["baseline"], "messages": msgs}, goto="review"
+        )
+
+    return measure
+
+
+def make_review(ref: DepsRef) -> Any:
+    """Build the review node: a further plan step goes back through approval, else finish."""
+
+    def review(
+        state: LoopState, config: RunnableConfig
+    ) -> Command[Literal["prepare_approval", "lessons"]]:
+        deps = ref.get()
+        plan = state["plan"] or {}
+        nxt = int(state.get("step_index") or 0) + 1
+        if nxt < len(plan.get("steps") or []) and nxt <= deps.max_followups:
+            lang = (state.get("goal") or {}).get("language")
+            msg = say("followup", lang, step=plan["steps"][nxt]["step_id"])
+            return Command(
+                update={"step_index": nxt, "escalated": False, "messages": [msg]},
+                goto="prepare_approval",
+            )
+        return Command(goto="lessons")
+
+    return review
+
+
+def lesson_text(state: LoopState) -> str:
+    """Summarize what the campaign taught, in the operator's language."""
+    goal = state.get("goal") or {}
+    lang = goal.get("language")
+    kpi = state.get("kpi") or {}
+    parts = [f"[{goal.get('objective')}] {(state.get('plan') or {}).get('name', '')}"]
+    if kpi:
+        lo, hi = kpi["ci"]
+        parts.append(
+            line(
+                "measured",
+                lang,
+                metric=kpi["metric"],
+                treatment=kpi["treatment"],
+                holdout=kpi["holdout"],
+                uplift=kpi["uplift"],
+                lo=lo,
+                hi=hi,
+            )
+        )
+    base = state.get("baseline")
+    if base:
+        parts.append(line("baseline", lang, uplift=base["uplift"]))
+    return " ".join(parts)
+
+
+def store_lesson(
+    engine: Engine, campaign_id: str, objective: str | None, lang: str, txt: str
+) -> None:
+    """Replace the lesson of ``campaign_id`` (idempotent on re-run)."""
+    t = cast(Table, Lesson.__table__)
+    with engine.begin() as conn:
+        conn.execute(delete(t).where(t.c.campaign_id == campaign_id))
+        conn.execute(
+            insert(t).values(campaign_id=campaign_id, objective=objective, language=lang, text=txt)
+        )
+
+
+def make_lessons(ref: DepsRef) -> Any:
+    """Build the node that stores the lesson and closes the campaign."""
+
+    def lessons(state: LoopState, config: RunnableConfig) -> Command[Literal["__end__"]]:
+        deps = ref.get()
+        goal = state.get("goal") or {}
+        lang = str(goal.get("language") or "zh")
+        txt = lesson_text(state)
+        campaign_id = str(state["campaign_id"])
+        store_lesson(deps.engine, campaign_id, goal.get("objective"), lang, txt)
+        set_campaign(
+            deps.engine, campaign_id, actor="system", action="complete", status="completed"
+        )
+        return Command(
+            update={"lessons": [txt], "status": "completed", "messages": [say("done", lang)]},
+            goto="__end__",
+        )
+
+    return lessons

@@ -1,0 +1,117 @@
+"""Default dependencies: offline (or LLM) planner, evaluator, dispatch tools, sandbox delivery."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from agents.nodes.deps import LoopDeps
+from userops.dispatch.models import DispatchStep
+from userops.settings import Settings, get_settings
+
+
+def outbox_totals(engine: Engine, campaign_id: str, step_ids: list[str]) -> dict[str, Any]:
+    """Count the outbox of ``step_ids``: sent, deferred, suppressed by reason, cost."""
+    names = ", ".join(f":s{i}" for i in range(len(step_ids)))
+    params: dict[str, Any] = {"c": campaign_id, **{f"s{i}": s for i, s in enumerate(step_ids)}}
+    out: dict[str, Any] = {"sent": 0, "deferred": 0, "suppressed": {}, "cost": 0.0, "other": 0}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT state, reason, count(*) AS n, coalesce(sum(cost), 0) AS cost FROM outbox "
+                f"WHERE campaign_id = :c AND step_id IN ({names}) GROUP BY state, reason"
+            ),
+            params,
+        ).all()
+    for r in rows:
+        if r.state == "sent":
+            out["sent"] += r.n
+            out["cost"] = round(out["cost"] + float(r.cost), 4)
+        elif r.state == "deferred":
+            out["deferred"] += r.n
+        elif r.state in ("suppressed", "dead", "failed"):
+            key = str(r.reason or r.state)
+            out["suppressed"][key] = out["suppressed"].get(key, 0) + r.n
+        else:
+            out["other"] += r.n
+    return out
+
+
+def sandbox_deliver(
+    engine: Engine, steps: list[DispatchStep], *, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Enqueue (idempotent), run the worker with sandbox adapters until idle, simulate responses.
+
+    Simulated time is fast-forwarded to the end of the measurement window.
+    """
+    import asyncio
+
+    from userops.dispatch.engine import enqueue
+    from userops.dispatch.sandbox import SandboxAdapter, simulate_responses
+    from userops.dispatch.worker import Worker
+
+    from userops.dispatch.policy import Policy
+
+    s = settings or get_settings()
+    policy = Policy.load(s.policy_file)
+    now = int(time.time())
+    for step in steps:
+        enqueue(engine, step, policy=policy, now_ts=now)
+    channels = {c for st in steps for _u, c, _v in st.assignments}
+    adapters: dict[str, Any] = {c: SandboxAdapter(c) for c in channels}
+    worker = Worker(engine, adapters, policy=policy)
+    result = worker.run(stop_when_idle=True)
+    if asyncio.iscoroutine(result):
+        asyncio.run(result)
+    simulate_responses(engine, until_ts=now + 8 * 86400)
+    return outbox_totals(engine, steps[0].campaign_id, [st.step_id for st in steps])
+
+
+def _evaluator(ctx: Any) -> Any:
+    from agents.evaluator import PlanEvaluator
+
+    return PlanEvaluator(ctx)
+
+
+def default_deps(
+    engine: Engine | None = None, *, settings: Settings | None = None, blast_share: float = 0.0
+) -> LoopDeps:
+    """Wire the default loop: offline planner (LLM planner when a model is configured)."""
+    from agents.goal_parser import clarifying_question, parse_goal
+    from tools.context import ToolContext
+    from tools.dispatch import build_dispatch_step
+    from userops.dispatch.policy import Policy
+    from userops.store.engine import open_store
+
+    s = settings or get_settings()
+    eng = engine or open_store()
+    ctx = ToolContext(engine=eng, settings=s)
+    if s.llm_configured:
+        from agents.planner_llm import LLMPlanner
+
+        planner: Any = LLMPlanner(ctx)
+    else:
+        from agents.planner_offline import OfflinePlanner
+
+        planner = OfflinePlanner(ctx)
+    policy = Policy.load(s.policy_file)
+
+    def build_step(e: Engine, plan: Any, step: Any, campaign_id: str) -> DispatchStep:
+        return build_dispatch_step(ctx, plan, step, campaign_id=campaign_id)[0]
+
+    return LoopDeps(
+        engine=eng,
+        planner=planner,
+        evaluator=_evaluator(ctx),
+        parse_goal=lambda t, lang: parse_goal(t, lang),
+        clarify=clarifying_question,
+        build_step=build_step,
+        preflight=lambda e, st: ctx.preflight(st),
+        deliver=lambda e, st: sandbox_deliver(e, st, settings=s),
+        allow_self_approval=bool(getattr(policy, "allow_self_approval", False)),
+        auto_approve_tiers=frozenset(getattr(policy, "auto_approve_tiers", ()) or ()),
+        blast_share=blast_share,
+        llm_calls=lambda: int(getattr(planner, "llm_calls", 0)),
+    )

@@ -1,0 +1,188 @@
+"""Run the loop for people: start a thread with a goal, resume it with a decision, read it.
+
+One run per thread at a time (:mod:`agents.locks`); decisions are checked before the graph is
+touched (role, self-approval, already decided) so that callers get a clear error and the
+thread stays waiting at the gate. Used by the CLI and the HTTP API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+from sqlalchemy import Engine
+
+from agents.locks import thread_lock
+from userops import approvals
+from userops.errors import Conflict
+from userops.settings import Settings, get_settings
+
+OnUpdate = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class RunResult:
+    """Where a thread stands after a run."""
+
+    thread_id: str
+    status: str
+    """``awaiting_approval``, ``completed``, ``needs_clarification``, ``blocked``..."""
+    values: dict[str, Any]
+    """The graph state values."""
+    interrupt: dict[str, Any] | None
+    """The pending HITL request when the thread waits at the gate."""
+
+    @property
+    def approval_id(self) -> str | None:
+        """The approval the thread waits on, if any."""
+        return self.values.get("approval_id") if self.interrupt else None
+
+
+class LoopRuntime:
+    """Start, resume and read loop threads under the per-thread lock."""
+
+    def __init__(
+        self,
+        graph: Any,
+        *,
+        engine: Engine,
+        lock_url: str,
+        allow_self_approval: bool = False,
+    ) -> None:
+        self.graph = graph
+        self.engine = engine
+        self.lock_url = lock_url
+        self.allow_self_approval = allow_self_approval
+
+    def _config(self, thread_id: str, actor: str) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id, "actor": actor}, "recursion_limit": 80}
+
+    def get(self, thread_id: str) -> RunResult:
+        """Return the thread's current state."""
+        snap = self.graph.get_state({"configurable": {"thread_id": thread_id}})
+        values = dict(snap.values or {})
+        pending = [i.value for i in (snap.interrupts or ())]
+        status = "awaiting_approval" if pending else str(values.get("status") or "new")
+        return RunResult(thread_id, status, values, pending[0] if pending else None)
+
+    def _run(self, thread_id: str, actor: str, payload: Any, on_update: OnUpdate | None) -> None:
+        cfg = self._config(thread_id, actor)
+        for chunk in self.graph.stream(payload, cfg, stream_mode="updates"):
+            if on_update is None:
+                continue
+            for node, update in chunk.items():
+                if node != "__interrupt__":
+                    on_update(node, dict(update or {}))
+
+    def start(
+        self,
+        goal_text: str,
+        *,
+        thread_id: str | None = None,
+        actor: str = "operator",
+        on_update: OnUpdate | None = None,
+    ) -> RunResult:
+        """Send the operator's message on a (new) thread and run until the gate or the end.
+
+        Raises:
+            Conflict: the thread is running, or waits at the gate for a decision.
+        """
+        thread_id = thread_id or f"t-{uuid.uuid4().hex[:12]}"
+        with thread_lock(thread_id, self.lock_url):
+            current = self.get(thread_id)
+            if current.interrupt is not None:
+                raise Conflict(
+                    f"thread {thread_id} waits for approval {current.values.get('approval_id')};"
+                    " decide it first",
+                    current=current.values.get("approval_id"),
+                )
+            msg = {"messages": [HumanMessage(content=goal_text)]}
+            self._run(thread_id, actor, msg, on_update)
+            return self.get(thread_id)
+
+    def resume(
+        self,
+        thread_id: str,
+        decision: dict[str, Any],
+        *,
+        actor: str,
+        on_update: OnUpdate | None = None,
+    ) -> RunResult:
+        """Resume a thread waiting at the gate with one HITL decision.
+
+        Raises:
+            Conflict: the thread is running, not waiting, or the approval was already decided.
+            PolicyRefused: the actor may not take this decision (role, self-approval).
+            BadInput: the decision type is unknown.
+        """
+        with thread_lock(thread_id, self.lock_url):
+            current = self.get(thread_id)
+            if current.interrupt is None:
+                raise Conflict(f"thread {thread_id} is not waiting for a decision")
+            approval_id = str(current.values.get("approval_id"))
+            rec = approvals.get(self.engine, approval_id)
+            if rec.status != "pending":
+                raise Conflict(
+                    f"approval {approval_id} was already {rec.status} by {rec.decided_by}",
+                    current=rec.to_dict(with_card=False),
+                )
+            approvals.check_actor(
+                self.engine,
+                rec,
+                str(decision.get("type", "")),
+                actor,
+                allow_self_approval=self.allow_self_approval,
+            )
+            resume = {"decisions": [decision], "actor": actor, "decision_id": uuid.uuid4().hex}
+            self._run(thread_id, actor, Command(resume=resume), on_update)
+            return self.get(thread_id)
+
+    def decide(
+        self,
+        approval_id: str,
+        decision: dict[str, Any],
+        *,
+        actor: str,
+        on_update: OnUpdate | None = None,
+    ) -> RunResult:
+        """Decide approval ``approval_id`` and resume its thread."""
+        rec = approvals.get(self.engine, approval_id)
+        if not rec.thread_id:
+            raise Conflict(f"approval {approval_id} has no thread to resume")
+        return self.resume(rec.thread_id, decision, actor=actor, on_update=on_update)
+
+
+@contextmanager
+def open_runtime(
+    *,
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    deps: Any = None,
+    blast_share: float = 0.0,
+) -> Iterator[LoopRuntime]:
+    """Open the store, the checkpointer and the graph; yield a runtime."""
+    from agents.checkpoint import checkpoint_url, open_checkpointer
+    from agents.graph import make_graph
+    from agents.nodes.deps import DepsRef
+    from agents.nodes.wiring import default_deps
+
+    s = settings or get_settings()
+    if engine is None:
+        from userops.store.engine import open_store
+
+        engine = open_store(s.resolved_database_url())
+    eng = engine
+    ref = DepsRef(deps, factory=lambda: default_deps(eng, settings=s, blast_share=blast_share))
+    url = checkpoint_url(s)
+    with open_checkpointer(url) as saver:
+        graph = make_graph(ref, checkpointer=saver)
+        allow_self = deps.allow_self_approval if deps is not None else False
+        if deps is None:
+            allow_self = ref.get().allow_self_approval
+        yield LoopRuntime(graph, engine=eng, lock_url=url, allow_self_approval=allow_self)

@@ -1,0 +1,85 @@
+"""State of the campaign loop graph (JSON-ready values so any checkpointer can store them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict
+
+
+class LoopState(TypedDict, total=False):
+    """Everything the loop carries between nodes; models are stored as their JSON dumps.
+
+    The input is the LangGraph chat convention ``{"messages": [...]}``; every other key is
+    filled by the nodes.
+    """
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """Chat with the operator (goal in, questions and progress out)."""
+    goal_text: str
+    """The goal in the operator's words (clarification answers appended)."""
+    goal: dict[str, Any] | None
+    """``Goal`` dump."""
+    requested_by: str
+    """Who stated the goal (may not approve it unless the policy says so)."""
+    campaign_id: str | None
+    """Campaign row of the current goal."""
+    plan: dict[str, Any] | None
+    """Current ``CampaignPlan`` dump."""
+    revision: int
+    """Revision number of ``plan`` (monotonic within the campaign)."""
+    verdict: dict[str, Any] | None
+    """Last ``Verdict`` dump."""
+    round: int
+    """Evaluate ⟲ plan rounds since the last human decision."""
+    feedback: list[dict[str, Any]]
+    """Findings (``Finding`` dumps) sent to the planner for the next revision."""
+    escalated: bool
+    """The evaluator still asks for changes after the last round (approver decides)."""
+    step_index: int
+    """Index of the plan step being approved / dispatched (0 = main send)."""
+    approval_id: str | None
+    """Approval request the gate waits on."""
+    card: dict[str, Any] | None
+    """The approval card shown at the gate."""
+    shown_plan: dict[str, Any] | None
+    """Plan shown at the previous gate (for the diff)."""
+    resume: dict[str, Any] | None
+    """The resume value the gate received (``{"decisions": [...]}``)."""
+    approvals: list[dict[str, Any]]
+    """Decisions taken in this thread (id, status, actor)."""
+    dispatch: dict[str, Any] | None
+    """Dispatch totals: sent, deferred, suppressed by reason, cost."""
+    kpi: dict[str, Any] | None
+    """Treatment vs holdout KPI with CI."""
+    baseline: dict[str, Any] | None
+    """One-size-fits-all blast arm vs the same holdout."""
+    lessons: list[str]
+    """Lessons written at the end."""
+    status: str
+    """``planning``, ``needs_clarification``, ``awaiting_approval``, ``dispatched``,
+    ``completed``, ``blocked``, ``refused``."""
+
+
+def initial_fields() -> dict[str, Any]:
+    """Return the per-goal fields reset when a new goal starts on a thread."""
+    return {
+        "plan": None,
+        "revision": 0,
+        "verdict": None,
+        "round": 0,
+        "escalated": False,
+        "feedback": [],
+        "step_index": 0,
+        "approval_id": None,
+        "card": None,
+        "shown_plan": None,
+        "resume": None,
+        "approvals": [],
+        "dispatch": None,
+        "kpi": None,
+        "baseline": None,
+        "lessons": [],
+    }

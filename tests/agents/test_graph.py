@@ -1,0 +1,234 @@
+"""The loop graph end to end with test doubles: gate, dispatch, measure, lessons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+from sqlalchemy import Engine, text
+
+from agents.graph import make_graph
+from agents.nodes.delivery import make_dispatch, split_blast
+from agents.nodes.deps import DepsRef
+from tests.agents.loop_doubles import (
+    ScriptedEvaluator,
+    TinyPlanner,
+    build_step,
+    make_deps,
+    outbox_count,
+    seed_users,
+)
+from userops.errors import ApprovalRequired
+
+GOAL = {"messages": [{"role": "user", "content": "win back lapsed buyers"}]}
+
+
+def cfg(tid: str = "t1", actor: str = "olivia") -> dict:
+    return {"configurable": {"thread_id": tid, "actor": actor}}
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    seed_users(sqlite_engine)
+    return sqlite_engine
+
+
+def test_runs_to_gate_then_completes_on_approve(engine: Engine) -> None:
+    g = make_graph(make_deps(engine, blast_share=0.3), checkpointer=InMemorySaver())
+    out = g.invoke(GOAL, cfg())
+    req = out["__interrupt__"][0].value
+    assert req["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject", "respond"]
+    action = req["action_requests"][0]
+    assert action["name"] == "dispatch_campaign_step" and action["description"]
+    card = action["args"]
+    assert card["preflight"]["sent"] > 0 and card["previews"]
+    assert "User" not in card["previews"][0]["body"]  # names are masked in previews
+    assert outbox_count(engine) == 0
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert out["status"] == "completed"
+    assert outbox_count(engine) == out["dispatch"]["sent"] > 0
+    assert out["kpi"]["n_treatment"] > 0 and out["kpi"]["n_holdout"] > 0
+    lo, hi = out["kpi"]["ci"]
+    assert lo <= out["kpi"]["uplift"] <= hi
+    assert out["baseline"] is not None and out["kpi"]["uplift"] > out["baseline"]["uplift"]
+    with engine.connect() as conn:
+        st = conn.execute(text("SELECT status, decided_by FROM approvals")).one()
+        lessons = conn.execute(text("SELECT count(*) FROM lessons")).scalar_one()
+        audit = set(conn.execute(text("SELECT action FROM audit")).scalars())
+    assert tuple(st) == ("approved", "ana") and lessons == 1
+    assert {"proposal", "decision.approved", "dispatch", "plan.revision"} <= audit
+
+
+def test_reject_revise_approve(engine: Engine) -> None:
+    planner = TinyPlanner()
+    g = make_graph(make_deps(engine, planner=planner), checkpointer=InMemorySaver())
+    first = g.invoke(GOAL, cfg())["__interrupt__"][0].value["action_requests"][0]["args"]
+    out = g.invoke(
+        Command(
+            resume={
+                "decisions": [{"type": "reject", "message": "holdout too small"}],
+                "actor": "ana",
+            }
+        ),
+        cfg(),
+    )
+    second = out["__interrupt__"][0].value["action_requests"][0]["args"]
+    assert planner.calls[-1][0].message == "holdout too small"
+    assert second["approval_id"] != first["approval_id"] and second["revision"] > first["revision"]
+    assert any(d["path"].endswith("holdout_share") for d in second["diff"])
+    assert outbox_count(engine) == 0
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert out["status"] == "completed"
+    assert [a["status"] for a in out["approvals"]] == ["rejected", "approved"]
+
+
+def test_edit_is_re_evaluated(engine: Engine) -> None:
+    ev = ScriptedEvaluator()
+    g = make_graph(make_deps(engine, evaluator=ev), checkpointer=InMemorySaver())
+    card = g.invoke(GOAL, cfg())["__interrupt__"][0].value["action_requests"][0]["args"]
+    plan = card["plan"]
+    plan["steps"][0]["holdout_share"] = 0.3
+    edit = {
+        "type": "edit",
+        "edited_action": {"name": "dispatch_campaign_step", "args": {"plan": plan}},
+    }
+    out = g.invoke(Command(resume={"decisions": [edit], "actor": "ana"}), cfg())
+    card2 = out["__interrupt__"][0].value["action_requests"][0]["args"]
+    assert len(ev.seen) == 2 and ev.seen[-1].steps[0].holdout_share == 0.3
+    assert card2["plan"]["steps"][0]["holdout_share"] == 0.3
+    assert outbox_count(engine) == 0
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert out["status"] == "completed" and out["approvals"][0]["status"] == "edited"
+
+
+def test_comment_keeps_request_pending(engine: Engine) -> None:
+    g = make_graph(make_deps(engine), checkpointer=InMemorySaver())
+    g.invoke(GOAL, cfg())
+    out = g.invoke(
+        Command(resume={"decisions": [{"type": "respond", "message": "why sms?"}], "actor": "ana"}),
+        cfg(),
+    )
+    assert "__interrupt__" in out and outbox_count(engine) == 0
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT status, comment FROM approvals")).one()
+    assert tuple(row) == ("pending", "why sms?")
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert out["status"] == "completed"
+
+
+def test_self_approval_refused_in_graph(engine: Engine) -> None:
+    g = make_graph(make_deps(engine), checkpointer=InMemorySaver())
+    g.invoke(GOAL, cfg(actor="olivia"))
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "olivia"}), cfg())
+    assert "__interrupt__" in out and outbox_count(engine) == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM approvals")).scalar_one() == "pending"
+        refused = conn.execute(
+            text("SELECT count(*) FROM audit WHERE action = 'decision.refused'")
+        ).scalar_one()
+    assert refused == 1
+
+
+def test_self_approval_allowed_by_policy(engine: Engine) -> None:
+    g = make_graph(make_deps(engine, allow_self_approval=True), checkpointer=InMemorySaver())
+    g.invoke(GOAL, cfg(actor="olivia"))
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "olivia"}), cfg())
+    assert out["status"] == "completed"
+
+
+def test_clarify_then_continue(engine: Engine) -> None:
+    g = make_graph(make_deps(engine), checkpointer=InMemorySaver())
+    out = g.invoke({"messages": [{"role": "user", "content": "do something ???"}]}, cfg())
+    assert out["status"] == "needs_clarification"
+    assert out["messages"][-1].content == "What is the campaign for?"
+    out = g.invoke({"messages": [{"role": "user", "content": "win back"}]}, cfg())
+    assert "__interrupt__" in out
+
+
+def test_forbidden_goal_refused(engine: Engine) -> None:
+    g = make_graph(make_deps(engine), checkpointer=InMemorySaver())
+    out = g.invoke({"messages": [{"role": "user", "content": "win back, ignore consent"}]}, cfg())
+    assert out["status"] == "refused" and outbox_count(engine) == 0
+
+
+def test_bounded_rounds_escalate(engine: Engine) -> None:
+    ev = ScriptedEvaluator(script=["revise"] * 10)
+    g = make_graph(make_deps(engine, evaluator=ev, max_rounds=3), checkpointer=InMemorySaver())
+    out = g.invoke(GOAL, cfg())
+    card = out["__interrupt__"][0].value["action_requests"][0]["args"]
+    assert len(ev.seen) == 3 and card["escalated"] and card["risk_tier"] == "high"
+    assert card["findings"][0]["message"] == "scripted revise"
+
+
+def test_block_stops(engine: Engine) -> None:
+    g = make_graph(
+        make_deps(engine, evaluator=ScriptedEvaluator(["block"])), checkpointer=InMemorySaver()
+    )
+    out = g.invoke(GOAL, cfg())
+    assert out["status"] == "blocked" and "__interrupt__" not in out
+
+
+def test_auto_approve_tier(engine: Engine) -> None:
+    deps = make_deps(engine, auto_approve_tiers=frozenset({"low", "medium"}))
+    out = make_graph(deps, checkpointer=InMemorySaver()).invoke(GOAL, cfg())
+    assert out["status"] == "completed" and out["approvals"][0]["actor"] == "policy"
+
+
+def test_follow_up_goes_back_through_approval(engine: Engine) -> None:
+    g = make_graph(make_deps(engine, planner=TinyPlanner(steps=2)), checkpointer=InMemorySaver())
+    g.invoke(GOAL, cfg())
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    card = out["__interrupt__"][0].value["action_requests"][0]["args"]
+    assert card["step_id"] == "s2"
+    sent_before = outbox_count(engine)
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert out["status"] == "completed" and outbox_count(engine) > sent_before
+
+
+def test_dispatch_node_refuses_without_approval(engine: Engine) -> None:
+    node = make_dispatch(DepsRef(make_deps(engine)))
+    with pytest.raises(ApprovalRequired):
+        node({"approval_id": "nope", "campaign_id": "c", "plan": {}}, {"configurable": {}})
+
+
+def test_blast_split_is_disjoint_and_deterministic(engine: Engine) -> None:
+    plan = TinyPlanner().plan(None, [], None)  # type: ignore[arg-type]
+    step = build_step(engine, plan, plan.steps[0], "c-x")
+    a = split_blast(step, 0.3)
+    b = split_blast(step, 0.3)
+    assert [s.model_dump() for s in a] == [s.model_dump() for s in b]
+    main, blast = a
+    users_main = {u for u, _c, _v in main.assignments}
+    users_blast = {u for u, _c, _v in blast.assignments}
+    assert not users_main & users_blast
+    assert users_main | users_blast == {u for u, _c, _v in step.assignments}
+    assert {v for _u, _c, v in blast.assignments} == {"blast-sms"} and blast.holdout == []
+
+
+def test_resume_after_restart_on_sqlite_file(engine: Engine, tmp_path: Path) -> None:
+    from agents.checkpoint import open_checkpointer
+
+    url = f"sqlite:///{tmp_path / 'cp.db'}"
+    with open_checkpointer(url) as saver:
+        out = make_graph(make_deps(engine), checkpointer=saver).invoke(GOAL, cfg())
+        assert "__interrupt__" in out
+    with open_checkpointer(url) as saver:  # a new process: new graph, new saver, same file
+        g2 = make_graph(make_deps(engine), checkpointer=saver)
+        assert g2.get_state(cfg()).interrupts
+        out = g2.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert out["status"] == "completed" and outbox_count(engine) > 0
+
+
+@pytest.mark.pg
+def test_resume_after_restart_on_postgres(engine: Engine, pg_url: str) -> None:
+    from agents.checkpoint import open_checkpointer
+
+    with open_checkpointer(pg_url) as saver:
+        out = make_graph(make_deps(engine), checkpointer=saver).invoke(GOAL, cfg())
+        assert "__interrupt__" in out
+    with open_checkpointer(pg_url) as saver:
+        g2 = make_graph(make_deps(engine), checkpointer=saver)
+        out = g2.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert out["status"] == "completed"
