@@ -1,0 +1,105 @@
+"""Import of events: validate every row, map user ids, insert-or-ignore by a row hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table
+
+from userops.cdp import validate as v
+from userops.cdp.readers import Reader
+from userops.cdp.rows import Counts, Field, Ticker, check_row, chunks, lookup_ids
+from userops.cdp.upsert import insert_ignore
+from userops.errors import Problem
+from userops.store.models import Event, User
+
+FIELDS: dict[str, Field] = {
+    "event_id": Field(v.text(128)),
+    "user_id": Field(v.text(128), required=True),
+    "type": Field(v.event_type, required=True),
+    "ts": Field(v.timestamp, required=True),
+    "channel": Field(v.channel),
+    "amount": Field(v.amount),
+    "quantity": Field(v.quantity),
+    "campaign_id": Field(v.text(64)),
+    "text": Field(v.text(20000)),
+    "properties": Field(v.properties),
+}
+"""Importable event columns; ``user_id`` is the external id of an imported user record."""
+
+_EVENTS = cast(Table, Event.__table__)
+_USERS = cast(Table, User.__table__)
+_COLS = ("type", "ts", "channel", "amount", "quantity", "campaign_id", "text", "properties")
+
+
+@dataclass
+class Parsed:
+    """Validated events of one file with the line each came from."""
+
+    rows: int = 0
+    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    """``(line, external user id, normalized row)``."""
+    user_ids: dict[str, int] = field(default_factory=dict)
+
+
+def dedupe_key(ext: str, rec: dict[str, Any]) -> str:
+    """Stable hash of a normalized event (or of its ``event_id`` when the file has one)."""
+    if rec.get("event_id"):
+        basis = "id\x1f" + str(rec["event_id"])
+    else:
+        parts = [ext, *(json.dumps(rec.get(c), sort_keys=True, ensure_ascii=False) for c in _COLS)]
+        basis = "\x1f".join(parts)
+    return hashlib.sha1(basis.encode()).hexdigest()
+
+
+def parse(reader: Reader, ticker: Ticker, conn: Connection) -> Parsed:
+    """Validate every row and resolve user ids; problems go to ``reader.problems``."""
+    out = Parsed()
+    problems = reader.problems
+    name = reader.name
+    for line, row in reader.rows():
+        out.rows += 1
+        ticker.tick()
+        rec = check_row(row, FIELDS, name, line, problems)
+        if rec is not None:
+            out.events.append((line, rec.pop("user_id"), rec))
+    ticker.flush()
+    exts = sorted({ext for _, ext, _ in out.events})
+    out.user_ids = lookup_ids(conn, _USERS.c.external_id, _USERS.c.id, exts)
+    for line, ext, _ in out.events:
+        if ext not in out.user_ids:
+            problems.append(
+                Problem(
+                    "unknown user (import users first)",
+                    field="user_id",
+                    value=ext,
+                    source=name,
+                    line=line,
+                )
+            )
+    return out
+
+
+def write(conn: Connection, parsed: Parsed) -> Counts:
+    """Insert events whose dedupe key is not stored yet (inside the caller's transaction)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for _line, ext, rec in parsed.events:
+        key = dedupe_key(ext, rec)
+        if key in rows:
+            continue
+        row = {c: rec.get(c) for c in _COLS}
+        row["user_id"] = parsed.user_ids[ext]
+        row["dedupe_key"] = key
+        rows[key] = row
+    stored: set[str] = set()
+    keys = list(rows)
+    for part in chunks(keys):
+        q = _EVENTS.select().with_only_columns(_EVENTS.c.dedupe_key)
+        stored.update(k for (k,) in conn.execute(q.where(_EVENTS.c.dedupe_key.in_(part))))
+    new = [rows[k] for k in keys if k not in stored]
+    for batch in chunks(new):
+        conn.execute(insert_ignore(conn, _EVENTS, ["dedupe_key"]), list(batch))
+    return Counts(inserted=len(new), unchanged=len(parsed.events) - len(new))

@@ -1,0 +1,164 @@
+"""Import of user records: validate every row, then upsert users and their identities."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
+
+from userops.cdp import validate as v
+from userops.cdp.readers import Reader
+from userops.cdp.rows import Counts, Field, Ticker, check_row, chunks, lookup_ids
+from userops.domain import IdentityKind
+from userops.errors import Problem
+from userops.store.models import Identity, User
+
+FIELDS: dict[str, Field] = {
+    "user_id": Field(v.text(128), required=True),
+    "name": Field(v.text(200)),
+    "phone": Field(v.phone),
+    "email": Field(v.email),
+    "wechat_openid": Field(v.text(128)),
+    "wechat_unionid": Field(v.text(128)),
+    "device_id": Field(v.text(128)),
+    "timezone": Field(v.timezone),
+    "language": Field(v.language),
+    "region": Field(v.text(64)),
+    "source": Field(v.source),
+    "created_at": Field(v.timestamp),
+}
+"""Importable user columns; ``user_id`` becomes ``users.external_id``."""
+
+DEFAULT_COLUMNS = (
+    "user_id, name, phone, email, wechat_openid, device_id, timezone, language, region, created_at"
+)
+IDENTITY_KINDS = tuple(k.value for k in IdentityKind)
+STORED = ("name", *IDENTITY_KINDS, "timezone", "language", "region", "source", "created_ts")
+DEFAULTS: dict[str, Any] = {"timezone": "Asia/Shanghai", "language": "zh", "source": "import"}
+_USERS = cast(Table, User.__table__)
+_IDS = cast(Table, Identity.__table__)
+
+
+@dataclass
+class Parsed:
+    """Validated user records of one file, keyed by external id."""
+
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: int = 0
+
+
+def parse(reader: Reader, ticker: Ticker) -> Parsed:
+    """Validate every row of ``reader``; problems go to ``reader.problems``."""
+    out = Parsed()
+    first_line: dict[str, int] = {}
+    problems = reader.problems
+    name = reader.name
+    for line, row in reader.rows():
+        out.rows += 1
+        ticker.tick()
+        rec = check_row(row, FIELDS, name, line, problems)
+        if rec is None:
+            continue
+        ext = rec.pop("user_id")
+        if ext in first_line:
+            problems.append(
+                Problem(
+                    f"duplicate user_id (first on line {first_line[ext]})",
+                    field="user_id",
+                    value=ext,
+                    source=name,
+                    line=line,
+                )
+            )
+            continue
+        first_line[ext] = line
+        if "created_at" in rec:
+            rec["created_ts"] = rec.pop("created_at")
+        out.records[ext] = rec
+    ticker.flush()
+    return out
+
+
+def write(conn: Connection, parsed: Parsed) -> Counts:
+    """Upsert the parsed records and their identities inside the caller's transaction."""
+    records = parsed.records
+    existing = _load_existing(conn, list(records))
+    new_rows, updates = _plan(records, existing)
+    for part in chunks(new_rows):
+        conn.execute(insert(_USERS), list(part))
+    for rows in updates.values():
+        conn.execute(update(_USERS).where(_USERS.c.id == bindparam("_id")), rows)
+    ids = {ext: cur["id"] for ext, cur in existing.items()}
+    ids.update(
+        lookup_ids(conn, _USERS.c.external_id, _USERS.c.id, [r["external_id"] for r in new_rows])
+    )
+    touched, n_ident = _write_identities(conn, records, ids, existing)
+    changed = {r["_id"] for rows in updates.values() for r in rows} | touched
+    counts = Counts(inserted=len(new_rows), updated=len(changed))
+    counts.unchanged = len(records) - counts.inserted - counts.updated
+    counts.extra["identities_added"] = n_ident
+    counts.user_ids = sorted(ids.values())
+    return counts
+
+
+def _plan(
+    records: dict[str, dict[str, Any]], existing: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[tuple[str, ...], list[dict[str, Any]]]]:
+    """Split records into rows to insert and per-column-set groups of updates."""
+    now = int(time.time())
+    new_rows: list[dict[str, Any]] = []
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for ext, rec in records.items():
+        cur = existing.get(ext)
+        if cur is None:
+            row = {k: rec.get(k) for k in STORED}
+            for k, dflt in DEFAULTS.items():
+                row[k] = rec.get(k, dflt)
+            row["created_ts"] = rec.get("created_ts", now)
+            row["external_id"] = ext
+            row["do_not_contact"] = False
+            new_rows.append(row)
+            continue
+        diff = {k: val for k, val in rec.items() if cur[k] != val}
+        if diff:
+            updates.setdefault(tuple(sorted(diff)), []).append({"_id": cur["id"], **diff})
+    return new_rows, updates
+
+
+def _load_existing(conn: Connection, exts: list[str]) -> dict[str, dict[str, Any]]:
+    cols = [_USERS.c.id, _USERS.c.external_id, *(_USERS.c[k] for k in STORED)]
+    found: dict[str, dict[str, Any]] = {}
+    for part in chunks(exts):
+        for row in conn.execute(select(*cols).where(_USERS.c.external_id.in_(part))).mappings():
+            found[row["external_id"]] = dict(row)
+    return found
+
+
+def _write_identities(
+    conn: Connection,
+    records: dict[str, dict[str, Any]],
+    ids: dict[str, int],
+    existing: dict[str, dict[str, Any]],
+) -> tuple[set[int], int]:
+    """Insert identities not yet stored; return the existing users touched and the count."""
+    have: set[tuple[int, str, str]] = set()
+    old_ids = [cur["id"] for cur in existing.values()]
+    for part in chunks(old_ids):
+        q = select(_IDS.c.user_id, _IDS.c.kind, _IDS.c.value).where(_IDS.c.user_id.in_(part))
+        have.update((u, k, val) for u, k, val in conn.execute(q))
+    rows: list[dict[str, Any]] = []
+    touched: set[int] = set()
+    for ext, rec in records.items():
+        uid = ids[ext]
+        source = rec.get("source", "import")
+        for kind in IDENTITY_KINDS:
+            val = rec.get(kind)
+            if val is not None and (uid, kind, val) not in have:
+                rows.append({"user_id": uid, "kind": kind, "value": val, "source": source})
+                if ext in existing:
+                    touched.add(uid)
+    for part in chunks(rows):
+        conn.execute(insert(_IDS), list(part))
+    return touched, len(rows)

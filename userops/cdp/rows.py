@@ -1,0 +1,122 @@
+"""Shared machinery of the importers: row checking against a field table, chunked look-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Connection, select
+
+from userops.cdp.validate import Validator
+from userops.errors import Problem
+
+T = TypeVar("T")
+CHUNK = 5000
+PROGRESS_EVERY = 10_000
+
+Progress = Callable[[int], None]
+"""Called with the number of rows just processed (an advance, not a total)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One importable column: its validator and whether a value is required."""
+
+    check: Validator
+    """Normalizes the raw value or raises ``ValueError(reason)``."""
+    required: bool = False
+    """A row without a value in this column is a bad row."""
+
+
+@dataclass
+class Counts:
+    """What a write did."""
+
+    inserted: int = 0
+    """Rows that created something new."""
+    updated: int = 0
+    """Rows that changed something stored."""
+    unchanged: int = 0
+    """Rows already stored exactly as in the file."""
+    merges: int = 0
+    """Identity merges made by the resolution run at the end (users only)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Kind-specific numbers (identities written, audit rows...)."""
+    user_ids: list[int] = field(default_factory=list)
+    """Records the write touched (users only; scope of identity resolution)."""
+
+
+def check_row(
+    row: dict[str, Any],
+    fields: dict[str, Field],
+    source: str,
+    line: int,
+    problems: list[Problem],
+) -> dict[str, Any] | None:
+    """Validate ``row`` against ``fields``; return normalized values or None if bad.
+
+    Missing and empty values are left out of the result (they never erase stored data).
+    """
+    out: dict[str, Any] = {}
+    ok = True
+    for name, spec in fields.items():
+        raw = row.get(name)
+        if raw is None or raw == "":
+            if spec.required:
+                problems.append(
+                    Problem(
+                        "required value is missing",
+                        field=name,
+                        value=raw or "",
+                        source=source,
+                        line=line,
+                    )
+                )
+                ok = False
+            continue
+        try:
+            out[name] = spec.check(raw)
+        except ValueError as exc:
+            problems.append(Problem(str(exc), field=name, value=raw, source=source, line=line))
+            ok = False
+    return out if ok else None
+
+
+def chunks(seq: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Yield consecutive slices of ``seq`` of at most ``size`` items."""
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def lookup_ids(
+    conn: Connection, key: ColumnElement[Any], id_col: ColumnElement[Any], values: list[Any]
+) -> dict[Any, int]:
+    """Map each of ``values`` found in column ``key`` to ``id_col`` (chunked IN queries)."""
+    found: dict[Any, int] = {}
+    for part in chunks(values):
+        for k, i in conn.execute(select(key, id_col).where(key.in_(part))):
+            found[k] = i
+    return found
+
+
+class Ticker:
+    """Reports progress every ``PROGRESS_EVERY`` rows (and the remainder on ``flush``)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.pending = 0
+
+    def tick(self) -> None:
+        """Count one row."""
+        if self.progress is None:
+            return
+        self.pending += 1
+        if self.pending >= PROGRESS_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Report the rows counted since the last report."""
+        if self.progress is not None and self.pending:
+            self.progress(self.pending)
+            self.pending = 0
