@@ -176,16 +176,7 @@ def write_back(engine: Engine, campaign_id: str) -> dict[str, int]:
             {"c": campaign_id},
         ):
             seen.setdefault(int(uid), set()).add(str(etype))
-        attrs = {
-            int(r.id): r.attributes
-            for r in conn.execute(
-                text(
-                    "SELECT id, attributes FROM users u WHERE u.id IN (SELECT user_id FROM "
-                    "campaign_members WHERE campaign_id = :c AND arm <> 'holdout')"
-                ),
-                {"c": campaign_id},
-            )
-        }
+        attrs = _attributes(conn, campaign_id)
     counts: dict[str, int] = {}
     updates: list[dict[str, Any]] = []
     for uid in sorted(member_ids):
@@ -200,6 +191,18 @@ def write_back(engine: Engine, campaign_id: str) -> dict[str, int]:
         updates.append({"i": uid, "a": a})
     _apply(engine, campaign_id, updates)
     return counts
+
+
+def _attributes(conn: Any, campaign_id: str) -> dict[int, Any]:
+    from sqlalchemy import select
+
+    from userops.store.models import CampaignMember, User
+
+    u = cast(Table, User.__table__)
+    cm = cast(Table, CampaignMember.__table__)
+    treated = select(cm.c.user_id).where(cm.c.campaign_id == campaign_id, cm.c.arm != "holdout")
+    rows = conn.execute(select(u.c.id, u.c.attributes).where(u.c.id.in_(treated)))
+    return {int(r.id): r.attributes for r in rows}
 
 
 def _apply(engine: Engine, campaign_id: str, updates: list[dict[str, Any]]) -> None:

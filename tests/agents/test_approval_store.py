@@ -1,0 +1,114 @@
+"""userops.approvals: exactly-once decisions, conflicts, roles, self-approval, audit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, insert, text
+
+from userops import accounts, approvals
+from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
+from userops.store.models import Campaign
+
+
+def _request(engine: Engine, aid: str = "a1") -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(Campaign.__table__).values(id="c1", name="c1"))
+    approvals.create_request(
+        engine,
+        approval_id=aid,
+        campaign_id="c1",
+        thread_id="t1",
+        revision=1,
+        card={"x": 1},
+        risk_tier="medium",
+        requested_by="olivia",
+    )
+
+
+def test_decision_recorded_exactly_once(any_engine: Engine) -> None:
+    _request(any_engine)
+    rec = approvals.decide(
+        any_engine, "a1", {"type": "approve"}, actor="ana", client_decision_id="d1"
+    )
+    assert rec.status == "approved" and rec.decided_by == "ana"
+    again = approvals.decide(
+        any_engine, "a1", {"type": "approve"}, actor="ana", client_decision_id="d1"
+    )
+    assert again.decided_at == rec.decided_at  # a replay is idempotent
+    with pytest.raises(Conflict) as exc:
+        approvals.decide(
+            any_engine,
+            "a1",
+            {"type": "reject", "message": "no"},
+            actor="bob",
+            client_decision_id="d2",
+        )
+    assert exc.value.current["status"] == "approved" and exc.value.current["decided_by"] == "ana"
+    with any_engine.connect() as conn:
+        actions = list(conn.execute(text("SELECT action FROM audit ORDER BY id")).scalars())
+    assert actions == ["proposal", "decision.approved"]
+
+
+def test_create_request_is_idempotent(sqlite_engine: Engine) -> None:
+    _request(sqlite_engine)
+    approvals.create_request(
+        sqlite_engine,
+        approval_id="a1",
+        campaign_id="c1",
+        thread_id="t1",
+        revision=1,
+        card={"x": 2},
+        risk_tier="low",
+        requested_by="olivia",
+    )
+    assert approvals.get(sqlite_engine, "a1").card == {"x": 1}
+    assert len(approvals.list_approvals(sqlite_engine, status="pending")) == 1
+
+
+def test_self_approval_and_roles(sqlite_engine: Engine) -> None:
+    _request(sqlite_engine)
+    with pytest.raises(PolicyRefused):
+        approvals.decide(sqlite_engine, "a1", {"type": "approve"}, actor="olivia")
+    accounts.add_user(sqlite_engine, "olivia", "operator")
+    accounts.add_user(sqlite_engine, "ana", "approver")
+    with pytest.raises(PolicyRefused) as exc:
+        approvals.decide(sqlite_engine, "a1", {"type": "reject"}, actor="olivia")
+    assert exc.value.reason == "role"
+    with pytest.raises(PolicyRefused):
+        approvals.decide(sqlite_engine, "a1", {"type": "approve"}, actor="mallory")
+    approvals.decide(sqlite_engine, "a1", {"type": "respond", "message": "hm"}, actor="olivia")
+    assert approvals.get(sqlite_engine, "a1").status == "pending"
+    assert approvals.decide(sqlite_engine, "a1", {"type": "approve"}, actor="ana").status == (
+        "approved"
+    )
+
+
+def test_self_approval_allowed_by_policy(sqlite_engine: Engine) -> None:
+    _request(sqlite_engine)
+    rec = approvals.decide(
+        sqlite_engine, "a1", {"type": "approve"}, actor="olivia", allow_self_approval=True
+    )
+    assert rec.status == "approved"
+
+
+def test_bad_decision_and_missing(sqlite_engine: Engine) -> None:
+    _request(sqlite_engine)
+    with pytest.raises(BadInput) as exc:
+        approvals.decide(sqlite_engine, "a1", {"type": "maybe"}, actor="ana")
+    assert "decision.type='maybe'" in str(exc.value)
+    with pytest.raises(NotFound):
+        approvals.get(sqlite_engine, "zzz")
+
+
+def test_accounts_token_hash_only(sqlite_engine: Engine) -> None:
+    info, token = accounts.add_user(sqlite_engine, "ana", "approver")
+    with sqlite_engine.connect() as conn:
+        stored = conn.execute(text("SELECT token_hash FROM accounts")).scalar_one()
+    assert stored == accounts.hash_token(token) and token not in stored
+    assert accounts.authenticate(sqlite_engine, token) == info
+    assert accounts.authenticate(sqlite_engine, token + "x") is None
+    with pytest.raises(Conflict):
+        accounts.add_user(sqlite_engine, "ana", "admin")
+    with pytest.raises(BadInput) as exc:
+        accounts.add_user(sqlite_engine, "bo", "king")
+    assert "role='king'" in str(exc.value)
