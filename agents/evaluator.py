@@ -1,0 +1,151 @@
+"""The plan evaluator: deterministic checks, the dispatch pre-flight and an optional LLM judge.
+
+Verdict: ``block`` when a finding blocks (nobody matches the goal), ``revise`` when any
+finding is an error, else ``pass``. The judge only scores; it never overrides a deterministic
+error, and a low relevance score asks for a revision.
+"""
+
+from __future__ import annotations
+
+from agents.checks import check_content, check_structure, finding, msg
+from agents.judge import LLMJudge
+from agents.providers import chat_model
+from agents.schema import CampaignPlan, Finding, Goal, JudgeScores, Verdict
+from tools.context import ToolContext
+from tools.dispatch import PreflightResult, preflight_plan
+
+
+class PlanEvaluator:
+    """Implements :class:`agents.schema.Evaluator`."""
+
+    def __init__(self, ctx: ToolContext, judge: LLMJudge | None = None) -> None:
+        if judge is None and ctx.settings.llm_configured:
+            model = chat_model(ctx.settings)
+            judge = LLMJudge(model) if model is not None else None
+        self.ctx = ctx
+        self.judge = judge
+
+    @property
+    def llm_calls(self) -> int:
+        """Judge calls made so far (0 without a model)."""
+        return self.judge.calls if self.judge else 0
+
+    def evaluate(self, goal: Goal, plan: CampaignPlan) -> Verdict:
+        """Return the verdict on ``plan`` with every finding."""
+        findings = [
+            finding("forbidden_goal", "info", item) for item in goal.forbidden
+        ] + check_structure(goal, plan)
+        findings += check_content(goal, plan)
+        pre = preflight_plan(self.ctx, plan, campaign_id=f"eval-{plan.name}")
+        findings += self._dispatch_checks(goal, plan, pre)
+        scores: JudgeScores | None = None
+        if self.judge is not None:
+            scores = self.judge.score(goal, plan)
+            findings += judge_findings(goal, scores)
+        severities = {f.severity for f in findings}
+        verdict = (
+            "block" if "block" in severities else "revise" if "error" in severities else "pass"
+        )
+        return Verdict(verdict=verdict, findings=findings, scores=scores, preflight=pre.report)
+
+    def _dispatch_checks(
+        self, goal: Goal, plan: CampaignPlan, pre: PreflightResult
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        report, c = pre.report, goal.constraints
+        if report.total == 0:
+            out.append(
+                finding(
+                    "audience",
+                    "block",
+                    msg(goal, "没有可触达的目标用户", "no reachable user matches the goal"),
+                    audience=pre.audience,
+                    unreachable=pre.unreachable,
+                )
+            )
+        if c.budget is not None and (
+            report.cost > c.budget
+            or (plan.budget or 0) > c.budget
+            or report.suppressed.get("budget")
+        ):
+            out.append(
+                finding(
+                    "budget",
+                    "error",
+                    msg(
+                        goal,
+                        f"预计花费 {report.cost:g} 超出预算 {c.budget:g}",
+                        f"estimated cost {report.cost:g} exceeds the budget {c.budget:g}",
+                    ),
+                    cost=report.cost + _suppressed_cost(report.suppressed.get("budget", 0)),
+                    budget=c.budget,
+                    recipients=report.total,
+                )
+            )
+        if c.max_recipients is not None and report.total > c.max_recipients:
+            out.append(
+                finding(
+                    "max_recipients",
+                    "error",
+                    msg(
+                        goal,
+                        f"收件人 {report.total} 超过上限 {c.max_recipients}",
+                        f"{report.total} recipients exceed the cap of {c.max_recipients}",
+                    ),
+                    recipients=report.total,
+                    cap=c.max_recipients,
+                )
+            )
+        outside = self._outside_goal(goal, pre)
+        if outside:
+            out.append(
+                finding(
+                    "audience",
+                    "error",
+                    msg(
+                        goal,
+                        f"{len(outside)} 名收件人不符合需求中的受众条件",
+                        f"{len(outside)} recipients do not satisfy the goal's audience",
+                    ),
+                    outside=len(outside),
+                    examples=outside[:5],
+                )
+            )
+        for reason, n in sorted(report.suppressed.items()):
+            out.append(
+                finding("preflight", "info", f"suppressed[{reason}]={n}", reason=reason, n=n)
+            )
+        out += [finding("preflight", "warn", w) for w in report.warnings]
+        return out
+
+    def _outside_goal(self, goal: Goal, pre: PreflightResult) -> list[int]:
+        a = goal.audience
+        if not (a.all_ or a.any_ or a.none or a.search):
+            return []
+        allowed = set(self.ctx.segment_ids(a.model_copy(update={"limit": None})))
+        recipients = [u for u, _, _ in pre.step.assignments] + list(pre.step.holdout)
+        return sorted(u for u in recipients if u not in allowed)
+
+
+def _suppressed_cost(n: int) -> float:
+    # Messages the budget would suppress still show the plan is too big; count them at the
+    # cheapest paid channel so the planner shrinks enough.
+    return n * 0.01
+
+
+def judge_findings(goal: Goal, scores: JudgeScores) -> list[Finding]:
+    """Turn judge scores into findings (relevance <= 2 asks for a revision)."""
+    out = [finding("judge", "info", scores.comment or "judge scores", **scores.model_dump())]
+    if scores.relevance <= 2:
+        out.append(
+            finding(
+                "judge",
+                "error",
+                msg(goal, "评审认为计划与目标关联度低", "the judge finds the plan off-goal"),
+                relevance=scores.relevance,
+            )
+        )
+    for name in ("personalization", "tone"):
+        if getattr(scores, name) <= 2:
+            out.append(finding("judge", "warn", f"{name}={getattr(scores, name)}"))
+    return out

@@ -1,0 +1,150 @@
+"""Constraint and KPI extraction for the goal parser, plus the span-tracking scanner."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from agents import lexicon as lx
+from agents.schema import Constraints, KpiTarget, TimeWindow
+
+_NUM = r"(\d[\d,]*(?:\.\d+)?)\s*(万|千|k|thousand|million|m)?"
+_UNITS = {"万": 10_000, "千": 1_000, "k": 1_000, "thousand": 1_000, "million": 1_000_000, "m": 1e6}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
+
+
+class Scan:
+    """The goal text plus the character spans already understood."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.spans: list[tuple[int, int]] = []
+
+    def find(self, pattern: str) -> re.Match[str] | None:
+        """Search ``pattern`` (case-insensitive) and remember the match as understood."""
+        m = re.search(pattern, self.text, re.I)
+        if m:
+            self.spans.append((m.start(), m.end()))
+        return m
+
+    def find_all(self, pattern: str) -> list[re.Match[str]]:
+        """Return every match of ``pattern`` and remember them as understood."""
+        found = list(re.finditer(pattern, self.text, re.I))
+        self.spans += [(m.start(), m.end()) for m in found]
+        return found
+
+    def covered(self, start: int, end: int) -> bool:
+        """Whether anything in ``[start, end)`` was understood."""
+        return any(s < end and e > start for s, e in self.spans)
+
+
+def number(digits: str, unit: str | None) -> float:
+    """Parse ``5,000`` / ``1.5`` with an optional unit (万, 千, k, thousand, million)."""
+    value = float(digits.replace(",", ""))
+    return value * _UNITS.get((unit or "").lower(), 1)
+
+
+def extract_constraints(scan: Scan, today: date) -> Constraints:
+    """Return budget, recipient cap, channels, sending window and deadline found in the text."""
+    c = Constraints()
+    m = scan.find(
+        rf"预算\s*(?:为|是|控制在|不超过)?\s*[:：]?\s*[¥￥]?{_NUM}\s*(?:元|块|rmb)?"
+        rf"|budget\s*(?:of|is|:|at|under)?\s*[¥￥$€£]?\s*{_NUM}|[¥￥$]?\s*{_NUM}\s*(?:元|块)?\s*(?:的)?预算"
+    )
+    if m:
+        g = [x for x in m.groups()]
+        pairs = [(g[i], g[i + 1]) for i in range(0, len(g), 2)]
+        digits, unit = next((d, u) for d, u in pairs if d)
+        c.budget = number(digits, unit)
+    m = scan.find(
+        rf"(?:最多|不超过|上限|至多|最多发|控制在)\s*{_NUM}\s*(?:个|名)?(?:人|用户|位)"
+        rf"|(?:at most|no more than|max(?:imum)?(?: of)?|up to|cap (?:at|of))\s*{_NUM}\s*"
+        r"(?:recipients|users|people|customers|persons)?"
+    )
+    if m:
+        digits, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        c.max_recipients = int(number(digits, unit))
+    _channels(scan, c)
+    c.send_window = _window(scan)
+    c.deadline = _deadline(scan, today)
+    return c
+
+
+def _channels(scan: Scan, c: Constraints) -> None:
+    for clause in re.finditer(r"[^，,。.;；!！?？\n]+", scan.text):
+        text = clause.group(0)
+        named = [ch for ch, p in lx.CHANNEL_WORDS if re.search(p, text, re.I)]
+        if "voice_call" in named and re.search(r"电话号码|手机号|phone number", text, re.I):
+            named.remove("voice_call")
+        if not named:
+            continue
+        if re.search(lx.ONLY_WORDS, text, re.I):
+            c.channels_allowed += [ch for ch in named if ch not in c.channels_allowed]
+        elif re.search(lx.NEGATION_WORDS, text, re.I):
+            c.channels_forbidden += [ch for ch in named if ch not in c.channels_forbidden]
+        else:
+            continue
+        scan.spans.append((clause.start(), clause.end()))
+    c.channels_allowed = [ch for ch in c.channels_allowed if ch not in c.channels_forbidden]
+
+
+def _window(scan: Scan) -> TimeWindow | None:
+    m = scan.find(
+        r"(\d{1,2})(?:[:：](\d{2}))?\s*(?:点|时)?\s*(?:到|至|-|–|~)\s*(\d{1,2})(?:[:：](\d{2}))?\s*(?:点|时)"
+        r"|between\s+(\d{1,2})(?::(\d{2}))?\s*(?:am|a\.m\.)?\s*and\s+(\d{1,2})(?::(\d{2}))?\s*(pm|p\.m\.)?"
+    )
+    if m:
+        g = m.groups()
+        sh, sm, eh, em = (g[0], g[1], g[2], g[3]) if g[0] else (g[4], g[5], g[6], g[7])
+        end_h = int(eh) + (12 if (g[8] and int(eh) < 12) else 0)
+        return TimeWindow(start=f"{int(sh):02d}:{sm or '00'}", end=f"{end_h:02d}:{em or '00'}")
+    if scan.find(r"工作时间|上班时间|business hours|office hours"):
+        return TimeWindow(start="09:00", end="18:00")
+    if scan.find(
+        r"(晚上|夜间|夜里|深夜)\s*(不要|别|勿|不)\s*(打扰|发)|白天发|免打扰"
+        r"|(no|don't|do not|not)\s+(\w+\s+){0,3}(at night|in the evening|overnight)|daytime only"
+    ):
+        return TimeWindow(start="09:00", end="21:00")
+    return None
+
+
+def _deadline(scan: Scan, today: date) -> str | None:
+    m = scan.find(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+    if m:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    m = scan.find(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?\s*(?:前|之前|以前|截止)")
+    if m:
+        return _next(today, int(m.group(1)), int(m.group(2)))
+    m = scan.find(r"(?:by|before|until)\s+([a-z]{3})[a-z]*\.?\s+(\d{1,2})")
+    if m and m.group(1).lower() in _MONTHS:
+        return _next(today, _MONTHS[m.group(1).lower()], int(m.group(2)))
+    return None
+
+
+def _next(today: date, month: int, day: int) -> str:
+    d = date(today.year, month, day)
+    return (d if d >= today else date(today.year + 1, month, day)).isoformat()
+
+
+def extract_kpi(scan: Scan) -> KpiTarget | None:
+    """Return the KPI metric and target uplift (``转化率提升2个点`` → conversion_rate, 0.02)."""
+    metric = None
+    for name, pattern in lx.KPI_WORDS:
+        if re.search(pattern, scan.text, re.I):
+            metric = name
+            break
+    m = scan.find(
+        r"(?:提升|提高|增加|拉升)\s*(\d+(?:\.\d+)?)\s*(?:个)?\s*(?:百分点|点|%|pp)"
+        r"|(?:by|\+)\s*(\d+(?:\.\d+)?)\s*(?:percentage points?|points?|pp|%)"
+    )
+    if metric is None and m is None:
+        return None
+    if metric:
+        scan.find(next(p for n, p in lx.KPI_WORDS if n == metric))
+    uplift = float(m.group(1) or m.group(2)) / 100 if m else None
+    return KpiTarget(metric=metric or "conversion_rate", target_uplift=uplift)

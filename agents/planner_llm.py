@@ -1,0 +1,265 @@
+"""The LLM planner: a bounded tool-calling loop, a structured plan draft, generated content.
+
+1. The model looks at the data with tools (trait catalog, population, segment preview, profile
+   search, past lessons) for at most ``max_steps`` calls or ``max_tokens`` tokens.
+2. It answers with a :class:`PlanDraft` (function calling); an invalid segment is sent back once
+   with the located error, then the goal's audience is used.
+3. Content is generated per persona × channel (:mod:`tools.content_llm`).
+4. The draft is bounded by the goal: the audience is the goal's audience AND the draft's;
+   channels obey the allowed/forbidden lists; the holdout is at least 5%; caps and budget
+   apply. Nothing the model writes can widen the audience or bypass a constraint.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from pydantic import BaseModel, Field
+
+from agents import playbooks as pb
+from agents.goal_parser import describe_goal
+from agents.planner_offline import cap_segment, personas_of
+from agents.providers import chat_model, structured
+from agents.schema import CampaignPlan, ChannelRule, Finding, Goal, PlanStep
+from prompts.loader import render_prompt
+from tools.content_llm import generate_variants
+from tools.context import ToolContext
+from tools.registry import make_tools
+from tools.segments import audience_stats
+from userops.cdp.segment_spec import SegmentSpec
+from userops.dispatch.models import FallbackRule
+from userops.domain import CHANNELS
+from userops.errors import BadInput, UsageError
+from userops.privacy import redact
+
+
+class PlanDraft(BaseModel):
+    """The model's plan proposal (bounded by the goal afterwards)."""
+
+    name: str = Field(max_length=80)
+    """Short campaign name."""
+    segment: dict[str, Any] = Field(default_factory=dict)
+    """Segment JSON: ``{"all": [...], "any": [...], "none": [...]}``."""
+    channels: list[str] = Field(default_factory=list)
+    """Channels in order of preference."""
+    personas: list[str] = Field(default_factory=list)
+    """Personas present in the audience."""
+    holdout_share: float = Field(default=0.1, ge=0.0, le=0.5)
+    """Share held out as control."""
+    ab_split: dict[str, float] = Field(default_factory=dict)
+    """Optional A/B arms."""
+    rationale: str = Field(default="", max_length=600)
+    """Why this plan."""
+
+
+class LLMPlanner:
+    """Implements :class:`agents.schema.Planner` with a chat model."""
+
+    def __init__(
+        self,
+        ctx: ToolContext,
+        model: BaseChatModel | None = None,
+        *,
+        max_steps: int = 6,
+        max_tokens: int = 30_000,
+    ) -> None:
+        if model is None:
+            model = chat_model(ctx.settings)
+        if model is None:
+            raise UsageError("no chat model configured (USEROPS_LLM_MODEL); use OfflinePlanner")
+        self.ctx, self.model = ctx, model
+        self.max_steps, self.max_tokens = max_steps, max_tokens
+        self.llm_calls = 0
+        """Model calls made so far (tool loop, plan draft, content)."""
+
+    def plan(
+        self, goal: Goal, feedback: list[Finding], previous: CampaignPlan | None
+    ) -> CampaignPlan:
+        """Return a new plan revision for ``goal`` that addresses ``feedback``."""
+        if goal.objective is None:
+            raise UsageError("the goal has no objective: ask the operator first")
+        lang = goal.language
+        messages: list[BaseMessage] = [
+            SystemMessage(render_prompt("planner_system", lang)),
+            HumanMessage(self._task(goal, feedback, previous)),
+        ]
+        self._explore(messages)
+        draft, spec = self._draft(goal, messages)
+        return self._assemble(goal, draft, spec, feedback, previous)
+
+    def _task(self, goal: Goal, feedback: list[Finding], previous: CampaignPlan | None) -> str:
+        prev = "-"
+        if previous is not None:
+            s = previous.steps[0]
+            prev = json.dumps(
+                {"segment": s.segment.dump(), "channels": s.channel_rule.preferred},
+                ensure_ascii=False,
+            )
+        return render_prompt(
+            "planner_task",
+            goal.language,
+            goal=redact(goal.text),
+            understood=describe_goal(goal),
+            audience=json.dumps(goal.audience.dump(), ensure_ascii=False),
+            forbidden="; ".join(goal.forbidden) or "-",
+            feedback="; ".join(f"[{f.check}/{f.severity}] {f.message}" for f in feedback) or "-",
+            revision=previous.revision if previous else "-",
+            previous=prev,
+        )
+
+    def _explore(self, messages: list[BaseMessage]) -> None:
+        tools = make_tools(self.ctx)
+        by_name = {t.name: t for t in tools}
+        bound = self.model.bind_tools(tools)
+        used = 0
+        for _ in range(self.max_steps):
+            ai = bound.invoke(messages)
+            self.llm_calls += 1
+            assert isinstance(ai, AIMessage)
+            messages.append(ai)
+            used += _tokens(ai, messages)
+            if not ai.tool_calls:
+                return
+            for call in ai.tool_calls:
+                messages.append(
+                    ToolMessage(content=_run_tool(by_name, call), tool_call_id=call["id"] or "")
+                )
+            if used > self.max_tokens:
+                return
+
+    def _draft(
+        self, goal: Goal, messages: list[BaseMessage]
+    ) -> tuple[PlanDraft, SegmentSpec | None]:
+        from userops.cdp.segments import parse_spec
+
+        channels = ", ".join(pb.allowed_channels(list(CHANNELS), goal.constraints))
+        ask = HumanMessage(render_prompt("planner_finalize", goal.language, channels=channels))
+        runnable = structured(self.model, PlanDraft)
+        convo = [*messages, ask]
+        for attempt in range(2):
+            raw: Any = runnable.invoke(convo)
+            self.llm_calls += 1
+            draft = raw if isinstance(raw, PlanDraft) else PlanDraft.model_validate(raw)
+            if not draft.segment:
+                return draft, None
+            try:
+                return draft, parse_spec(draft.segment, source="plan.segment")
+            except BadInput as exc:
+                if attempt == 1:
+                    return draft, None
+                convo += [AIMessage(content=draft.model_dump_json()), HumanMessage(f"error: {exc}")]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _assemble(
+        self,
+        goal: Goal,
+        draft: PlanDraft,
+        spec: SegmentSpec | None,
+        feedback: list[Finding],
+        previous: CampaignPlan | None,
+    ) -> CampaignPlan:
+        assert goal.objective is not None
+        book = pb.playbook(goal.objective)
+        segment = bounded_segment(goal, spec)
+        wanted = [c for c in draft.channels if c in CHANNELS] or list(book.channels)
+        channels = pb.allowed_channels(wanted, goal.constraints) or pb.allowed_channels(
+            book.channels, goal.constraints
+        )
+        if not channels:
+            raise UsageError("no channel left after the goal's channel constraints")
+        stats = audience_stats(self.ctx, self.ctx.segment_ids(segment))
+        channels = [c for c in channels if stats.reachable.get(c, 0) > 0] or channels
+        segment = cap_segment(goal, segment, channels, stats, feedback, previous)
+        personas = personas_of(stats)
+        variants = generate_variants(
+            self.model,
+            language=goal.language,
+            objective=goal.objective.value,
+            goal_text=describe_goal(goal),
+            personas=personas,
+            channels=channels,
+            knowledge=self._knowledge(goal),
+            lessons=self._lessons(goal),
+        )
+        self.llm_calls += len(personas) * len(channels)
+        fb = pb.fallback_channel(channels)
+        rule = ChannelRule(
+            preferred=channels,
+            fallback=FallbackRule(channel=fb, variant_id=f"{personas[0]}-{fb}") if fb else None,
+        )
+        step = PlanStep(
+            segment=segment,
+            channel_rule=rule,
+            personas=personas,
+            variants=variants,
+            holdout_share=max(draft.holdout_share, pb.MIN_HOLDOUT),
+            ab_split={k: v for k, v in draft.ab_split.items() if 0 < v <= 1},
+        )
+        notes = [redact(draft.rationale)] + goal.forbidden
+        return CampaignPlan(
+            name=redact(draft.name) or goal.objective.value,
+            objective=goal.objective,
+            language=goal.language,
+            steps=[step],
+            budget=goal.constraints.budget,
+            kpi=goal.kpi,
+            rationale="\n".join(n for n in notes if n),
+            revision=previous.revision + 1 if previous else 0,
+        )
+
+    def _knowledge(self, goal: Goal) -> str:
+        if self.ctx.knowledge is None or goal.objective is None:
+            return ""
+        query = f"{goal.objective.value} {describe_goal(goal)}"
+        return "\n".join(self.ctx.knowledge.retrieve(query, goal.language, k=3))
+
+    def _lessons(self, goal: Goal) -> str:
+        if self.ctx.memory is None or goal.objective is None:
+            return ""
+        hits = self.ctx.memory.search(goal.objective.value, k=3, objective=goal.objective.value)
+        return "\n".join(h.text for h in hits)
+
+
+def bounded_segment(goal: Goal, spec: SegmentSpec | None) -> SegmentSpec:
+    """Return the goal's audience AND the draft's segment (the draft can only narrow it)."""
+    g = goal.audience
+    base = g if (g.all_ or g.any_ or g.none or g.search) else None
+    if base is None and goal.objective is not None:
+        base = pb.default_audience(goal.objective)
+    base = base or SegmentSpec()
+    if spec is None:
+        return base
+    all_ = list(base.all_) + [p for p in spec.all_ if p not in base.all_]
+    none = list(base.none) + [p for p in spec.none if p not in base.none]
+    any_ = list(base.any_) or list(spec.any_)
+    if base.any_ and spec.any_:
+        any_ = list(base.any_)
+    return SegmentSpec.model_validate(
+        {
+            "all": all_,
+            "any": any_,
+            "none": none,
+            "search": base.search or spec.search,
+            "limit": spec.limit,
+        }
+    )
+
+
+def _run_tool(by_name: dict[str, Any], call: Any) -> str:
+    tool = by_name.get(call["name"])
+    if tool is None:
+        return f"error: unknown tool {call['name']!r}; known: {', '.join(sorted(by_name))}"
+    try:
+        return str(tool.invoke(call["args"]))
+    except (ValueError, BadInput) as exc:
+        return f"error: {exc}"
+
+
+def _tokens(ai: AIMessage, messages: list[BaseMessage]) -> int:
+    usage = ai.usage_metadata
+    if usage:
+        return int(usage.get("total_tokens", 0))
+    return sum(len(str(m.content)) for m in messages) // 4

@@ -1,0 +1,180 @@
+"""The offline playbook planner: deterministic plans with no model and no network.
+
+The goal's audience (or the playbook's default one), channels filtered by the goal's
+constraints, the personas actually present in the audience, template content per persona ×
+channel in the goal's language, a holdout, a budget-aware recipient cap. Evaluator findings
+are applied as revisions: over budget → fewer recipients and cheaper channels first; content,
+language or channel findings → content regenerated from the templates; missing holdout → the
+default one. Forbidden requests in the goal never reach the plan: it is built only from
+allowed parts and explains what it refused.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from agents import playbooks as pb
+from agents.rationale import rationale
+from agents.schema import (
+    CampaignPlan,
+    ChannelRule,
+    Finding,
+    Goal,
+    KpiTarget,
+    Objective,
+    PlanStep,
+)
+from tools.content import template_variants
+from tools.context import ToolContext
+from tools.segments import AudienceStats, audience_stats
+from userops.cdp.segment_spec import SegmentSpec
+from userops.dispatch.models import FallbackRule
+from userops.errors import UsageError
+
+MIN_PERSONA_SHARE = 0.05
+"""A persona gets its own content when at least this share of the audience has it."""
+
+
+class OfflinePlanner:
+    """Playbook planner; implements :class:`agents.schema.Planner`."""
+
+    def __init__(self, ctx: ToolContext) -> None:
+        self.ctx = ctx
+
+    def plan(
+        self, goal: Goal, feedback: list[Finding], previous: CampaignPlan | None
+    ) -> CampaignPlan:
+        """Return a new plan revision for ``goal`` that addresses ``feedback``."""
+        if goal.objective is None:
+            raise UsageError("the goal has no objective: ask the operator first")
+        objective = goal.objective
+        book = pb.playbook(objective)
+        segment = self._segment(goal, previous, feedback)
+        channels = self._channels(goal, book.channels, previous, feedback)
+        if not channels:
+            raise UsageError("no channel left after the goal's channel constraints")
+        ids = self.ctx.segment_ids(segment)
+        stats = audience_stats(self.ctx, ids)
+        channels = [c for c in channels if stats.reachable.get(c, 0) > 0] or channels
+        segment = cap_segment(goal, segment, channels, stats, feedback, previous)
+        personas = personas_of(stats)
+        lifecycle = [k for k in stats.lifecycle if k != "none"]
+        key = pb.template_key(objective, lifecycle)
+        variants = template_variants(goal.language, key, personas, channels)
+        fallback = pb.fallback_channel(channels)
+        rule = ChannelRule(
+            preferred=channels,
+            fallback=FallbackRule(channel=fallback, variant_id=f"{personas[0]}-{fallback}")
+            if fallback
+            else None,
+        )
+        step = PlanStep(
+            step_id="s1",
+            segment=segment,
+            channel_rule=rule,
+            personas=personas,
+            variants=variants,
+            holdout_share=max(book.holdout, pb.MIN_HOLDOUT),
+        )
+        kpi = goal.kpi
+        if kpi.target_uplift is None and kpi.metric == "conversion_rate":
+            kpi = KpiTarget(metric=book.kpi)
+        revision = previous.revision + 1 if previous else 0
+        return CampaignPlan(
+            name=_name(objective, goal.language),
+            objective=objective,
+            language=goal.language,
+            steps=[step],
+            budget=goal.constraints.budget,
+            kpi=kpi,
+            rationale=rationale(goal, stats, personas, channels, lifecycle, feedback),
+            revision=revision,
+        )
+
+    def _segment(
+        self, goal: Goal, previous: CampaignPlan | None, feedback: list[Finding]
+    ) -> SegmentSpec:
+        base = goal.audience if _non_empty(goal.audience) else None
+        if base is None:
+            base = pb.default_audience(goal.objective or Objective.WIN_BACK)
+        keep_limit = previous is not None and not _has(feedback, "audience")
+        limit = previous.steps[0].segment.limit if keep_limit and previous else None
+        return base.model_copy(update={"limit": limit})
+
+    def _channels(
+        self,
+        goal: Goal,
+        preferred: tuple[str, ...],
+        previous: CampaignPlan | None,
+        feedback: list[Finding],
+    ) -> list[str]:
+        channels = pb.allowed_channels(preferred, goal.constraints)
+        if previous is not None and _has(feedback, "budget"):
+            prev = [c for c in previous.steps[0].channel_rule.preferred if c in channels]
+            channels = sorted(prev or channels, key=lambda c: pb.CHANNEL_COST.get(c, 0.0))
+            cheap = [c for c in channels if pb.CHANNEL_COST.get(c, 0.0) <= 0.01]
+            channels = cheap or channels
+        return channels
+
+
+def cap_segment(
+    goal: Goal,
+    segment: SegmentSpec,
+    channels: list[str],
+    stats: AudienceStats,
+    feedback: list[Finding],
+    previous: CampaignPlan | None,
+) -> SegmentSpec:
+    """Limit the segment by the recipient cap, the budget and budget feedback."""
+    caps = [c for c in (segment.limit, goal.constraints.max_recipients) if c]
+    budget = goal.constraints.budget
+    unit = pb.CHANNEL_COST.get(channels[0], 0.0)
+    if budget is not None and unit > 0:
+        caps.append(max(1, int(budget / unit)))
+    for f in feedback:
+        if f.check == "budget" and previous is not None:
+            cost = float(f.detail.get("cost") or 0.0)
+            sent = int(f.detail.get("recipients") or stats.size)
+            if cost > 0 and budget:
+                caps.append(max(1, int(sent * budget / cost * 0.9)))
+        if f.check == "max_recipients" and goal.constraints.max_recipients:
+            caps.append(int(goal.constraints.max_recipients * 0.9))
+    if not caps or min(caps) >= stats.size:
+        return segment
+    # Capping the segment caps treatment too (the holdout comes out of the segment).
+    return segment.model_copy(update={"limit": min(caps)})
+
+
+def personas_of(stats: AudienceStats) -> list[str]:
+    """Return the personas with a meaningful share of the audience, largest first."""
+    total = sum(n for k, n in stats.personas.items() if k in pb.PERSONAS) or 1
+    found = [
+        k for k, n in stats.personas.items() if k in pb.PERSONAS and n / total >= MIN_PERSONA_SHARE
+    ]
+    return found or ["service"]
+
+
+def _non_empty(spec: SegmentSpec) -> bool:
+    return bool(spec.all_ or spec.any_ or spec.none or spec.search)
+
+
+def _has(feedback: list[Finding], check: str) -> bool:
+    return any(f.check == check and f.severity in ("error", "block") for f in feedback)
+
+
+def _name(objective: Objective, language: str) -> str:
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    labels = {
+        "zh": {
+            "win_back": "召回",
+            "onboarding": "新客引导",
+            "repurchase_reminder": "复购提醒",
+            "upsell_cross_sell": "交叉销售",
+            "vip_care": "VIP关怀",
+            "survey_feedback": "满意度调研",
+            "event_invitation": "活动邀请",
+            "service_recovery": "服务补救",
+        }
+    }
+    label = labels.get(language, {}).get(objective.value, objective.value.replace("_", " "))
+    return f"{label} {day}"

@@ -1,0 +1,44 @@
+"""The plan's rationale, in the operator's language: what, for whom, how, and what was refused."""
+
+from __future__ import annotations
+
+from agents.schema import Finding, Goal
+from tools.content import templates
+from tools.segments import AudienceStats
+
+
+def rationale(
+    goal: Goal,
+    stats: AudienceStats,
+    personas: list[str],
+    channels: list[str],
+    lifecycle: list[str],
+    feedback: list[Finding],
+) -> str:
+    """Explain the plan: audience, personas, channels, lifecycle themes, refusals, revisions."""
+    themes = templates(goal.language)["lifecycle"]
+    theme = "; ".join(f"{s}: {themes[s]}" for s in lifecycle if s in themes)
+    zh = goal.language == "zh"
+    hints = ", ".join(goal.audience_hints)
+    who, how = "/".join(personas), " > ".join(channels)
+    if zh:
+        head = (
+            f"受众 {stats.size} 人（{hints or '按打法默认受众'}）；内容按人群偏好分为 {who}，"
+            f"渠道优先级 {how}；保留对照组以衡量增量。"
+        )
+    else:
+        head = (
+            f"Audience of {stats.size} users ({hints or 'playbook default'}); content per "
+            f"persona {who}; channels in order {how}; a holdout measures the uplift."
+        )
+    lines = [head]
+    if theme:
+        lines.append(("生命周期打法：" if zh else "Lifecycle playbook: ") + theme)
+    if goal.forbidden:
+        lines.append(("不会执行：" if zh else "Will not do: ") + "; ".join(goal.forbidden))
+    if goal.not_understood:
+        lines.append(("没有理解：" if zh else "Not understood: ") + "; ".join(goal.not_understood))
+    fixed = sorted({f.check for f in feedback if f.severity in ("error", "block")})
+    if fixed:
+        lines.append(("本次修订处理了：" if zh else "This revision addresses: ") + ", ".join(fixed))
+    return "\n".join(lines)

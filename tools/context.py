@@ -1,0 +1,76 @@
+"""The services a tool needs, injected once: store engine, settings, segment and dispatch hooks.
+
+Tools never reach for globals. The default hooks import the platform modules lazily
+(``userops.cdp.segments``, ``userops.dispatch.engine``, ``userops.cdp.search``); tests pass
+their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+
+from userops.cdp.segment_spec import SegmentSpec
+from userops.dispatch.models import DispatchStep, PreflightReport
+from userops.settings import Settings
+
+if TYPE_CHECKING:
+    from tools.knowledge import KnowledgeBase
+    from tools.memory import LessonMemory
+
+SegmentFn = Callable[[Engine, SegmentSpec], list[int]]
+PreflightFn = Callable[[Engine, DispatchStep], PreflightReport]
+
+
+@dataclass
+class ToolContext:
+    """Everything the tools run against; build one per request or graph run."""
+
+    engine: Engine
+    """The store."""
+    settings: Settings = field(default_factory=Settings)
+    """Platform settings (model, Chroma, policy file)."""
+    segment_fn: SegmentFn | None = None
+    """Segment evaluation; default ``userops.cdp.segments.segment_user_ids``."""
+    preflight_fn: PreflightFn | None = None
+    """Dispatch pre-flight; default ``userops.dispatch.engine.preflight``."""
+    search: Any = None
+    """Profile search with ``search(text, k)`` / ``search_ids(text, k)``; default built lazily."""
+    memory: LessonMemory | None = None
+    """Lessons and past campaigns (Chroma + the lessons table)."""
+    knowledge: KnowledgeBase | None = None
+    """Brand guide and product knowledge (Chroma)."""
+    now_ts: int | None = None
+    """Clock override for pre-flight (UTC epoch seconds)."""
+
+    def segment_ids(self, spec: SegmentSpec) -> list[int]:
+        """Return the canonical user ids in ``spec``, sorted."""
+        if self.segment_fn is not None:
+            return sorted(self.segment_fn(self.engine, spec))
+        from userops.cdp.segments import segment_user_ids
+
+        searcher = None
+        if spec.search:
+            searcher = self.profile_search().search_ids
+        return sorted(segment_user_ids(self.engine, spec, searcher=searcher))
+
+    def preflight(self, step: DispatchStep) -> PreflightReport:
+        """Run the dispatch pre-flight for ``step`` (writes nothing)."""
+        if self.preflight_fn is not None:
+            return self.preflight_fn(self.engine, step)
+        from userops.dispatch.engine import preflight
+        from userops.dispatch.policy import Policy
+
+        policy = Policy.load(self.settings.policy_file)
+        return preflight(self.engine, step, policy=policy, now_ts=self.now_ts)
+
+    def profile_search(self) -> Any:
+        """Return the profile search service, building the default one on first use."""
+        if self.search is None:
+            from userops.cdp.search import ProfileSearch
+
+            self.search = ProfileSearch(self.engine, self.settings)
+        return self.search

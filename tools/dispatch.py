@@ -1,0 +1,148 @@
+"""Dispatch pre-flight: turn a plan step into a :class:`DispatchStep` and ask the engine.
+
+Per user, deterministically: holdout by a hash of (campaign, user); channel = the first of the
+step's preferred channels the user is reachable on (users reachable on none are left out and
+counted); variant by persona (``content_affinity``, else the step's first persona) and
+channel, with the A/B arm chosen by hash when the step has several variants for that pair.
+The engine's pre-flight then applies consent, caps, quiet hours and budget, writing nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from agents.schema import CampaignPlan, PlanStep
+from tools.context import ToolContext
+from tools.profiles import reach_of
+from userops.dispatch.models import DispatchStep, MessageContent, PreflightReport
+from userops.errors import BadInput
+
+
+def unit_hash(*parts: object) -> float:
+    """Return a stable number in ``[0, 1)`` for ``parts`` (same input, same number)."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+class PreflightResult(BaseModel):
+    """A built dispatch step and what the engine would do with it."""
+
+    step: DispatchStep
+    """The dispatch step (assignments, holdout, contents)."""
+    report: PreflightReport
+    """The engine's pre-flight report."""
+    audience: int
+    """Users in the step's segment (before holdout and reachability)."""
+    unreachable: int
+    """Users reachable on none of the step's channels (not assigned)."""
+
+
+def _variant_index(variants: list[MessageContent]) -> dict[tuple[str, str], list[str]]:
+    index: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for v in variants:
+        index[(v.persona or "default", v.channel)].append(v.variant_id)
+    return index
+
+
+def _send_at(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(datetime.fromisoformat(value).timestamp())
+    except ValueError as exc:
+        raise BadInput.one("not an ISO timestamp", field="send_at", value=value) from exc
+
+
+def build_dispatch_step(
+    ctx: ToolContext,
+    plan: CampaignPlan,
+    step: PlanStep,
+    *,
+    campaign_id: str,
+    user_ids: list[int] | None = None,
+) -> tuple[DispatchStep, int]:
+    """Build the engine's dispatch step for ``step`` of ``plan``.
+
+    Args:
+        ctx: Injected services.
+        plan: The plan (budget, language).
+        step: The step to build.
+        campaign_id: Campaign id (also the holdout hash salt).
+        user_ids: The segment's users when already computed.
+
+    Returns:
+        The dispatch step and the number of users reachable on none of the step's channels.
+    """
+    ids = user_ids if user_ids is not None else ctx.segment_ids(step.segment)
+    reach = reach_of(ctx, ids)
+    index = _variant_index(step.variants)
+    default_persona = "default" if any(p == "default" for p, _ in index) else None
+    if default_persona is None and step.personas:
+        default_persona = step.personas[0]
+    arms = sorted(step.ab_split)
+    assignments: list[tuple[int, str, str]] = []
+    holdout: list[int] = []
+    unreachable = 0
+    for uid in ids:
+        if unit_hash(campaign_id, step.step_id, uid, "holdout") < step.holdout_share:
+            holdout.append(uid)
+            continue
+        r = reach.get(uid)
+        channel = next((c for c in step.channel_rule.preferred if r and c in r.reachable), None)
+        if channel is None:
+            unreachable += 1
+            continue
+        persona = r.persona if r and (r.persona, channel) in index else default_persona
+        choices = index.get((persona or "default", channel))
+        if not choices:
+            unreachable += 1
+            continue
+        pick = choices[0]
+        if len(choices) > 1:
+            slot = int(unit_hash(campaign_id, step.step_id, uid, "ab") * len(choices))
+            pick = choices[min(slot, len(choices) - 1)]
+        assignments.append((uid, channel, pick))
+    fallback = step.channel_rule.fallback
+    return (
+        DispatchStep(
+            campaign_id=campaign_id,
+            step_id=step.step_id,
+            marketing=step.marketing,
+            contents={v.variant_id: v for v in step.variants},
+            assignments=assignments,
+            holdout=holdout,
+            budget=plan.budget,
+            send_at_ts=_send_at(step.send_at),
+            fallback=fallback,
+            metadata={
+                "objective": plan.objective.value,
+                "ab_arms": arms,
+                "revision": plan.revision,
+            },
+        ),
+        unreachable,
+    )
+
+
+def preflight_plan(
+    ctx: ToolContext, plan: CampaignPlan, *, campaign_id: str = "preview"
+) -> PreflightResult:
+    """Dry-run the plan's main step through the dispatch engine (nothing is sent or written).
+
+    Args:
+        ctx: Injected services.
+        plan: The plan to check.
+        campaign_id: Campaign id used for the deterministic holdout.
+
+    Returns:
+        The dispatch step, the engine's pre-flight report and audience counts.
+    """
+    step = plan.steps[0]
+    ids = ctx.segment_ids(step.segment)
+    built, unreachable = build_dispatch_step(ctx, plan, step, campaign_id=campaign_id, user_ids=ids)
+    report = ctx.preflight(built)
+    return PreflightResult(step=built, report=report, audience=len(ids), unreachable=unreachable)
