@@ -1,0 +1,302 @@
+"""Pre-flight and enqueue of a DispatchStep: the policy applied to every recipient.
+
+``preflight`` computes what would be sent, deferred and suppressed (per reason) and the cost,
+writing nothing; it feeds the approval card. ``enqueue`` writes the same decisions as outbox
+rows (idempotent: keys already present are left alone), the campaign members (treatment and
+holdout) and an audit record. Holdout users never get an outbox row for the campaign.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine, insert, select, text
+
+from userops.dispatch.evaluate import (
+    Prepared,
+    Row,
+    Tally,
+    canonical_map,
+    content_problems,
+    content_record,
+    evaluate,
+    ref_json,
+    validate,
+    variant_costs,
+)
+from userops.dispatch.models import DispatchStep, PreflightReport
+from userops.dispatch.outbox import CONTENT_ENTITY, STEP_ENTITY, put_record, record_id
+from userops.dispatch.policy import Policy
+from userops.dispatch.render import placeholders
+from userops.store.models import AuditLog, Campaign
+
+_INSERT_OUTBOX = text(
+    "INSERT INTO outbox (idempotency_key, campaign_id, step_id, user_id, channel, variant,"
+    " content, marketing, state, reason, not_before_ts, cost, created_ts, attempts)"
+    " VALUES (:k, :c, :s, :u, :ch, :v, :ct, :m, :st, :r, :nbt, :cost, :ts, 0)"
+    " ON CONFLICT DO NOTHING"
+)
+_INSERT_MEMBER = text(
+    "INSERT INTO campaign_members (campaign_id, step_id, user_id, arm, variant, persona,"
+    " channel, assigned_ts) VALUES (:c, :s, :u, :arm, :v, :p, :ch, :ts) ON CONFLICT DO NOTHING"
+)
+
+
+@dataclass
+class EnqueueResult:
+    """What an enqueue wrote."""
+
+    campaign_id: str
+    step_id: str
+    inserted: int
+    """New outbox rows (pending, deferred or suppressed)."""
+    existing: int
+    """Recipients whose key was already in the outbox (left untouched)."""
+    pending: int
+    deferred: int
+    suppressed: dict[str, int] = field(default_factory=dict)
+    holdout: int = 0
+    cost: float = 0.0
+
+
+def _prepare(conn: Connection, step: DispatchStep, policy: Policy, now: int) -> Prepared:
+    validate(step)
+    ids = [a[0] for a in step.assignments] + list(step.holdout)
+    canon = canonical_map(conn, ids)
+    holdout = {canon[u] for u in step.holdout}
+    holdout |= {
+        r[0]
+        for r in conn.execute(
+            text("SELECT user_id FROM campaign_members WHERE campaign_id = :c AND arm = 'holdout'"),
+            {"c": step.campaign_id},
+        )
+    }
+    existing = {
+        r[0]
+        for r in conn.execute(
+            text("SELECT idempotency_key FROM outbox WHERE campaign_id = :c AND step_id = :s"),
+            {"c": step.campaign_id, "s": step.step_id},
+        )
+    }
+    refs = {v: ref_json(record_id(content_record(step, c))) for v, c in step.contents.items()}
+    bad = {v: content_problems(c) for v, c in step.contents.items()}
+    for v, c in step.contents.items():
+        used = placeholders(c.model_dump())
+        bad[v] += [
+            f"{{{p}}} is used but metadata.{p} is not set"
+            for p in ("offer", "brand")
+            if p in used and p not in step.metadata
+        ]
+    return Prepared(
+        step,
+        policy,
+        now,
+        canon,
+        holdout,
+        refs,
+        bad,
+        variant_costs(step, policy),
+        existing,
+        _budget_left(conn, step),
+    )
+
+
+def _budget_left(conn: Connection, step: DispatchStep) -> float | None:
+    row = conn.execute(
+        select(Campaign.budget, Campaign.spent).where(Campaign.id == step.campaign_id)
+    ).first()
+    budget = step.budget if step.budget is not None else (row[0] if row else None)
+    if budget is None:
+        return None
+    spent = float(row[1] or 0.0) if row else 0.0
+    committed = conn.execute(
+        text(
+            "SELECT coalesce(sum(cost), 0) FROM outbox WHERE campaign_id = :c"
+            " AND state IN ('pending', 'deferred', 'sending')"
+        ),
+        {"c": step.campaign_id},
+    ).scalar_one()
+    return float(budget) - spent - float(committed)
+
+
+def _warnings(prep: Prepared) -> list[str]:
+    return [f"{v}: {msg}" for v, msgs in prep.bad.items() for msg in msgs]
+
+
+def preflight(
+    engine: Engine, step: DispatchStep, *, policy: Policy | None = None, now_ts: int | None = None
+) -> PreflightReport:
+    """Return what ``step`` would do under the policy, without writing anything."""
+    policy = policy or Policy.load()
+    now = int(now_ts if now_ts is not None else time.time())
+    tally = Tally()
+    with engine.connect() as conn:
+        prep = _prepare(conn, step, policy, now)
+        for _rows in evaluate(conn, prep, tally):
+            pass
+        conn.rollback()
+    return _report(step, prep, tally)
+
+
+def _report(step: DispatchStep, prep: Prepared, tally: Tally) -> PreflightReport:
+    return PreflightReport(
+        total=tally.total,
+        would_send=tally.send,
+        deferred=tally.deferred,
+        suppressed=dict(tally.suppressed),
+        holdout=len({prep.canon[u] for u in step.holdout}),
+        cost=round(tally.cost, 4),
+        by_channel=dict(tally.by_channel),
+        warnings=_warnings(prep),
+    )
+
+
+def enqueue(
+    engine: Engine,
+    step: DispatchStep,
+    *,
+    policy: Policy | None = None,
+    now_ts: int | None = None,
+    chunk: int = 20000,
+) -> EnqueueResult:
+    """Write the step's outbox rows and members (idempotent; bad input writes nothing)."""
+    policy = policy or Policy.load()
+    now = int(now_ts if now_ts is not None else time.time())
+    with engine.begin() as conn:
+        prep = _prepare(conn, step, policy, now)
+        _ensure_campaign(conn, step)
+        for c in step.contents.values():
+            put_record(conn, CONTENT_ENTITY, content_record(step, c))
+        if step.fallback is not None:
+            fb = step.fallback
+            fb_variant = fb.variant_id or next(
+                (v for v, c in step.contents.items() if c.channel == fb.channel), None
+            )
+            put_record(
+                conn,
+                STEP_ENTITY,
+                {
+                    "fallback": fb.model_dump(),
+                    "variant": fb_variant,
+                    "marketing": step.marketing,
+                    "content": content_record(step, step.contents[fb_variant])
+                    if fb_variant
+                    else None,
+                },
+                entity_id=f"{step.campaign_id}|{step.step_id}"[:64],
+            )
+        _write_holdout(conn, step, prep)
+    inserted, tally = _write_chunks(engine, prep, chunk)
+    result = EnqueueResult(
+        step.campaign_id,
+        step.step_id,
+        inserted,
+        tally.existing,
+        tally.send,
+        tally.deferred,
+        dict(tally.suppressed),
+        len({prep.canon[u] for u in step.holdout}),
+        round(tally.cost, 4),
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            insert(AuditLog).values(
+                actor="dispatch",
+                action="dispatch.enqueue",
+                entity_type="campaign",
+                entity_id=step.campaign_id,
+                detail={**result.__dict__, "warnings": _warnings(prep)},
+            )
+        )
+    return result
+
+
+def _write_chunks(engine: Engine, prep: Prepared, chunk: int) -> tuple[int, Tally]:
+    """Evaluate and write chunk by chunk, one transaction each (re-running completes a crash)."""
+    inserted, tally = 0, Tally()
+    with engine.connect() as conn:
+        for rows in evaluate(conn, prep, tally, chunk):
+            _write_rows(conn, prep, rows)
+            conn.commit()
+            inserted += len(rows)
+    return inserted, tally
+
+
+def _write_rows(conn: Connection, prep: Prepared, rows: list[Row]) -> None:
+    if not rows:
+        return
+    conn.execute(
+        _INSERT_OUTBOX,
+        [
+            {
+                "k": r[0],
+                "c": r[1],
+                "s": r[2],
+                "u": r[3],
+                "ch": r[4],
+                "v": r[5],
+                "ct": r[6],
+                "m": r[7],
+                "st": r[8],
+                "r": r[9],
+                "nbt": r[10],
+                "cost": r[11],
+                "ts": r[12],
+            }
+            for r in rows
+        ],
+    )
+    personas = {v: c.persona for v, c in prep.step.contents.items()}
+    conn.execute(
+        _INSERT_MEMBER,
+        [
+            {
+                "c": r[1],
+                "s": r[2],
+                "u": r[3],
+                "arm": "treatment",
+                "v": r[5],
+                "p": personas.get(r[5]),
+                "ch": r[4],
+                "ts": r[12],
+            }
+            for r in rows
+        ],
+    )
+
+
+def _write_holdout(conn: Connection, step: DispatchStep, prep: Prepared) -> None:
+    users = sorted({prep.canon[u] for u in step.holdout})
+    if users:
+        conn.execute(
+            _INSERT_MEMBER,
+            [
+                {
+                    "c": step.campaign_id,
+                    "s": step.step_id,
+                    "u": u,
+                    "arm": "holdout",
+                    "v": None,
+                    "p": None,
+                    "ch": None,
+                    "ts": prep.now,
+                }
+                for u in users
+            ],
+        )
+
+
+def _ensure_campaign(conn: Connection, step: DispatchStep) -> None:
+    row = conn.execute(select(Campaign.budget).where(Campaign.id == step.campaign_id)).first()
+    if row is None:
+        conn.execute(
+            insert(Campaign).values(
+                id=step.campaign_id, name=step.campaign_id, status="running", budget=step.budget
+            )
+        )
+    elif row[0] is None and step.budget is not None:
+        conn.execute(
+            text("UPDATE campaigns SET budget = :b WHERE id = :c"),
+            {"b": step.budget, "c": step.campaign_id},
+        )

@@ -1,0 +1,225 @@
+"""Validate a DispatchStep and evaluate the policy for its recipients, chunk by chunk.
+
+Shared by :func:`userops.dispatch.engine.preflight` (counts only) and
+:func:`userops.dispatch.engine.enqueue` (writes the rows). Everything that can make the input
+invalid is checked before the first chunk, so a bad step writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from userops.dispatch.context import chunks, load_commits, load_users
+from userops.dispatch.decide import decide
+from userops.dispatch.models import DispatchStep, MessageContent
+from userops.dispatch.outbox import idempotency_key
+from userops.dispatch.policy import Policy
+from userops.dispatch.render import placeholder_problems
+from userops.domain import CHANNELS
+from userops.errors import BadInput, Problem
+
+Row = tuple[str, str, str, int, str, str, str, bool, str, str | None, int, float, int]
+"""``(key, campaign, step, user, channel, variant, content, marketing, state, reason,
+not_before_ts, cost, created_ts)`` — one outbox row to insert."""
+
+
+@dataclass
+class Tally:
+    """Running counts of an evaluation."""
+
+    total: int = 0
+    send: int = 0
+    deferred: int = 0
+    existing: int = 0
+    suppressed: Counter[str] = field(default_factory=Counter)
+    by_channel: Counter[str] = field(default_factory=Counter)
+    cost: float = 0.0
+
+
+def content_problems(c: MessageContent) -> list[str]:
+    """Content-rule findings for ``c`` (channel rules when available, placeholders always)."""
+    found = [f"unknown placeholder {{{p}}}" for p in placeholder_problems(c)]
+    try:
+        from userops.dispatch.content_rules import check_content
+    except ImportError:  # pragma: no cover - seam until the rules exist
+        return found
+    return found + [v.message for v in check_content(c)]
+
+
+def validate(step: DispatchStep) -> None:
+    """Raise BadInput naming every bad field of ``step`` (before touching the store)."""
+    problems: list[Problem] = []
+    for key, c in step.contents.items():
+        if c.variant_id != key:
+            problems.append(Problem("key differs from variant_id", f"contents.{key}", c.variant_id))
+        if c.channel not in CHANNELS:
+            problems.append(Problem("unknown channel", f"contents.{key}.channel", c.channel))
+    for i, (_uid, channel, variant) in enumerate(step.assignments):
+        if channel not in CHANNELS:
+            problems.append(
+                Problem(
+                    f"unknown channel; known: {', '.join(CHANNELS)}",
+                    f"assignments[{i}].channel",
+                    channel,
+                )
+            )
+        elif variant not in step.contents:
+            problems.append(
+                Problem(
+                    f"unknown variant; known: {', '.join(step.contents)}",
+                    f"assignments[{i}].variant_id",
+                    variant,
+                )
+            )
+        elif step.contents[variant].channel != channel:
+            problems.append(
+                Problem(
+                    f"variant is for {step.contents[variant].channel}",
+                    f"assignments[{i}].variant_id",
+                    variant,
+                )
+            )
+        if len(problems) >= 50:
+            break
+    fb = step.fallback
+    if fb is not None:
+        if fb.channel not in CHANNELS:
+            problems.append(Problem("unknown channel", "fallback.channel", fb.channel))
+        v = fb.variant_id
+        if v is not None and (v not in step.contents or step.contents[v].channel != fb.channel):
+            problems.append(
+                Problem("no such content on the fallback channel", "fallback.variant_id", v)
+            )
+    if problems:
+        raise BadInput(problems)
+
+
+def canonical_map(conn: Connection, ids: list[int]) -> dict[int, int]:
+    """Map user ids to canonical ids; raise BadInput on unknown ids."""
+    stmt = text("SELECT id, merged_into FROM users WHERE id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    out: dict[int, int] = {}
+    uniq = list(dict.fromkeys(ids))
+    for part in chunks(uniq, 20000):
+        out.update((r[0], r[1] or r[0]) for r in conn.execute(stmt, {"ids": list(part)}))
+    unknown = [i for i in uniq if i not in out]
+    if unknown:
+        raise BadInput(
+            [Problem("unknown user", "assignments.user_id", u) for u in unknown[:20]],
+            total=len(unknown),
+        )
+    return out
+
+
+@dataclass
+class Prepared:
+    """A validated step with per-variant facts."""
+
+    step: DispatchStep
+    policy: Policy
+    now: int
+    canon: dict[int, int]
+    holdout: set[int]
+    refs: dict[str, str]
+    """Stored content JSON (``{"ref": hash}``) by variant."""
+    bad: dict[str, list[str]]
+    cost: dict[str, float]
+    existing: set[str]
+    budget_left: float | None
+
+
+def variant_costs(step: DispatchStep, policy: Policy) -> dict[str, float]:
+    """Estimated cost of one message of each variant (SMS priced per segment)."""
+    from userops.dispatch.content_rules import sms_segments
+
+    return {
+        v: policy.cost(c.channel, sms_segments(c.body) if c.channel == "sms" else 1)
+        for v, c in step.contents.items()
+    }
+
+
+def evaluate(
+    conn: Connection, prep: Prepared, tally: Tally, size: int = 20000
+) -> Iterator[list[Row]]:
+    """Yield the outbox rows of each chunk of recipients, counting into ``tally``."""
+    step, policy, now = prep.step, prep.policy, prep.now
+    start = max(now, step.send_at_ts or now)
+    items = [(prep.canon[u], ch, v) for u, ch, v in step.assignments]
+    if len({i[0] for i in items}) != len(items):
+        items.sort(key=lambda x: x[0])
+    since = start - policy.frequency_caps.longest_s
+    for part in chunks(items, size):
+        _, ctx = load_users(conn, [p[0] for p in part])
+        if step.marketing:
+            load_commits(conn, ctx, now=now, since=since, include_pending=True)
+        rows: list[Row] = []
+        for uid, channel, variant in part:
+            tally.total += 1
+            key = idempotency_key(step.campaign_id, step.step_id, uid, channel)
+            if uid in prep.holdout:
+                tally.suppressed["holdout"] += 1
+                continue
+            if key in prep.existing:
+                tally.existing += 1
+                continue
+            prep.existing.add(key)
+            reason: str | None
+            if prep.bad[variant]:
+                action, ts, reason = "suppress", start, "content_rule"
+            else:
+                action, ts, reason = decide(
+                    ctx[uid], channel, step.marketing, start, policy, symmetric=True
+                )
+            cost = prep.cost[variant]
+            if action != "suppress" and prep.budget_left is not None:
+                if cost > prep.budget_left + 1e-9:
+                    action, ts, reason = "suppress", start, "budget"
+                else:
+                    prep.budget_left -= cost
+            state = {"send": "pending", "defer": "deferred", "suppress": "suppressed"}[action]
+            if action == "suppress":
+                tally.suppressed[reason or "policy"] += 1
+                cost = 0.0
+            else:
+                tally.send += action == "send"
+                tally.deferred += action == "defer"
+                tally.by_channel[channel] += 1
+                tally.cost += cost
+                if step.marketing:
+                    ctx[uid].commits.append((ts, channel))
+            rows.append(
+                (
+                    key,
+                    step.campaign_id,
+                    step.step_id,
+                    uid,
+                    channel,
+                    variant,
+                    prep.refs[variant],
+                    step.marketing,
+                    state,
+                    reason,
+                    ts,
+                    cost,
+                    now,
+                )
+            )
+        yield rows
+
+
+def content_record(step: DispatchStep, c: MessageContent) -> dict[str, Any]:
+    """The immutable record stored for a variant: the content and the fill values."""
+    fill = {k: str(step.metadata[k]) for k in ("offer", "brand") if k in step.metadata}
+    return {"content": c.model_dump(mode="json"), "fill": fill}
+
+
+def ref_json(ref: str) -> str:
+    """The JSON stored in ``outbox.content`` for a content record."""
+    return json.dumps({"ref": ref})

@@ -1,0 +1,129 @@
+"""The second gate: the policy again, right before the adapter, then rendering.
+
+State may have changed since enqueue (consent withdrawn, do-not-contact set, another
+campaign sent, quiet hours started): claimed rows are decided again with only what has
+really been sent counting against the caps. Only rows that pass are rendered and handed to
+an adapter; nothing else can reach one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from userops.dispatch.adapters.base import OutgoingMessage
+from userops.dispatch.context import UserCtx, chunks, load_commits, load_users
+from userops.dispatch.decide import decide
+from userops.dispatch.outbox import CONTENT_ENTITY, Claimed, get_record
+from userops.dispatch.policy import Policy
+from userops.dispatch.render import DEFAULT_NAME, BadContent, placeholders, render, unsubscribe_url
+
+DEFAULT_PRODUCT = {"zh": "您喜欢的商品", "en": "your favourites"}
+
+
+@dataclass
+class GateOutcome:
+    """Rows that may be sent now (with their rendered message) and the other moves."""
+
+    send: list[tuple[Claimed, OutgoingMessage]] = field(default_factory=list)
+    moves: list[dict[str, Any]] = field(default_factory=list)
+    """Transitions for :func:`userops.dispatch.outbox.transition`."""
+
+
+def _move(row: Claimed, state: str, nbt: int, reason: str | None) -> dict[str, Any]:
+    return {"id": row.id, "state": state, "nbt": nbt, "reason": reason, "tries": 0}
+
+
+def _last_products(conn: Connection, ids: list[int]) -> dict[int, str]:
+    stmt = text(
+        "SELECT user_id, properties FROM events WHERE type = 'order' AND user_id IN :ids"
+        " ORDER BY ts"
+    ).bindparams(bindparam("ids", expanding=True))
+    out: dict[int, str] = {}
+    for part in chunks(ids):
+        for uid, props in conn.execute(stmt, {"ids": list(part)}):
+            p = props if isinstance(props, dict) else json.loads(props or "{}")
+            items = p.get("items") or []
+            if items and items[0].get("name"):
+                out[uid] = str(items[0]["name"])
+    return out
+
+
+def gate(conn: Connection, rows: list[Claimed], policy: Policy, now: int) -> GateOutcome:
+    """Decide every claimed row again and render the ones that may go now."""
+    out = GateOutcome()
+    canon, ctx = load_users(conn, [r.user_id for r in rows])
+    if any(r.marketing for r in rows):
+        load_commits(
+            conn,
+            ctx,
+            now=now,
+            since=now - policy.frequency_caps.longest_s,
+            exclude_ids={r.id for r in rows},
+        )
+    records = {}
+    for r in rows:
+        ref = r.content.get("ref", "")
+        if ref not in records:
+            records[ref] = get_record(conn, CONTENT_ENTITY, ref)
+    need_product = {
+        ref
+        for ref, rec in records.items()
+        if rec and "last_product" in placeholders(rec["content"])
+    }
+    products = (
+        _last_products(conn, [canon.get(r.user_id, r.user_id) for r in rows])
+        if need_product
+        else {}
+    )
+    for r in rows:
+        u = ctx.get(canon.get(r.user_id, -1))
+        if u is None:
+            out.moves.append(_move(r, "suppressed", now, "unknown_user"))
+            continue
+        action, ts, reason = decide(u, r.channel, r.marketing, now, policy, symmetric=False)
+        if action == "defer":
+            out.moves.append(_move(r, "deferred", ts, reason))
+            continue
+        if action == "suppress":
+            out.moves.append(_move(r, "suppressed", now, reason))
+            continue
+        rec = records.get(r.content.get("ref", ""))
+        if rec is None:
+            out.moves.append(_move(r, "failed", now, "missing_content"))
+            continue
+        ref = r.content.get("ref", "")
+        lang = u.language if u.language in DEFAULT_NAME else "zh"
+        product = products.get(u.user_id, DEFAULT_PRODUCT[lang]) if ref in need_product else None
+        try:
+            msg = _message(r, u, rec, product)
+        except BadContent:
+            out.moves.append(_move(r, "failed", now, "bad_content"))
+            continue
+        if r.marketing:
+            u.commits.append((now, r.channel))
+        out.send.append((r, msg))
+    return out
+
+
+def _message(r: Claimed, u: UserCtx, rec: dict[str, Any], product: str | None) -> OutgoingMessage:
+    content = rec["content"]
+    lang = u.language if u.language in DEFAULT_NAME else "zh"
+    values = {
+        "name": u.name or DEFAULT_NAME[lang],
+        "unsubscribe_url": unsubscribe_url(r.key),
+        **rec.get("fill", {}),
+    }
+    if product is not None:
+        values["last_product"] = product
+    return OutgoingMessage(
+        idempotency_key=r.key,
+        user_id=u.user_id,
+        channel=r.channel,
+        campaign_id=r.campaign_id,
+        content=render(content, values),
+        address=u.address(r.channel) or {},
+    )

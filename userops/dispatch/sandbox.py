@@ -1,0 +1,104 @@
+"""The sandbox channel (the default): every hand-over is a Delivery row in the store.
+
+The sandbox is a provider whose idempotency we control: a key already delivered is never
+delivered again. The worker calls :meth:`SandboxAdapter.record` inside the same transaction
+that marks the outbox row ``sent``, so a crash anywhere leaves both or neither. Receipts and
+user responses are simulated later from the hidden propensities by
+:func:`simulate_responses` (see :mod:`userops.dispatch.simulate`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, Engine, bindparam, text
+
+from userops.dispatch.adapters.base import Capabilities, OutgoingMessage, SendResult
+from userops.dispatch.simulate import simulate_responses
+from userops.domain import CHANNELS
+
+__all__ = ["SandboxAdapter", "sandbox_adapters", "simulate_responses"]
+
+_EXISTING = text(
+    "SELECT idempotency_key FROM deliveries WHERE idempotency_key IN :keys"
+).bindparams(bindparam("keys", expanding=True))
+_INSERT = text(
+    "INSERT INTO deliveries (idempotency_key, channel, user_id, campaign_id,"
+    " provider_message_id, ts, payload) VALUES (:k, :ch, :u, :c, :p, :ts, :pl)"
+)
+_PAYLOAD_FIELDS = ("subject", "title", "body", "url", "template_id", "template_fields")
+
+
+def _payload(m: OutgoingMessage) -> str:
+    c = m.content
+    data = {f: c[f] for f in _PAYLOAD_FIELDS if c.get(f)}
+    data["variant_id"] = c.get("variant_id")
+    data["content_type"] = c.get("content_type")
+    return json.dumps(data, ensure_ascii=False)
+
+
+class SandboxAdapter:
+    """Records deliveries in the store instead of reaching anyone."""
+
+    transactional = True
+    """The worker may call :meth:`record` inside its own transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        channel: str = "sms",
+        *,
+        cost_per_message: float = 0.0,
+        rate_per_second: float = 1_000_000.0,
+        burst: int = 1_000_000,
+        max_batch: int = 10_000,
+    ) -> None:
+        self.engine = engine
+        self.capabilities = Capabilities(
+            channel, cost_per_message, rate_per_second, burst, max_batch
+        )
+
+    def record(
+        self, conn: Connection, messages: list[OutgoingMessage], now: int
+    ) -> list[SendResult]:
+        """Deliver ``messages`` on ``conn`` (keys delivered before are not delivered again)."""
+        keys = [m.idempotency_key for m in messages]
+        seen: set[str] = set()
+        for i in range(0, len(keys), 5000):
+            seen.update(r[0] for r in conn.execute(_EXISTING, {"keys": keys[i : i + 5000]}))
+        fresh = [m for m in messages if m.idempotency_key not in seen]
+        if fresh:
+            conn.execute(
+                _INSERT,
+                [
+                    {
+                        "k": m.idempotency_key,
+                        "ch": m.channel,
+                        "u": m.user_id,
+                        "c": m.campaign_id,
+                        "p": None,
+                        "ts": now,
+                        "pl": _payload(m),
+                    }
+                    for m in fresh
+                ],
+            )
+        return [SendResult(k, True) for k in keys]
+
+    async def send_batch(self, messages: list[OutgoingMessage]) -> list[SendResult]:
+        """Deliver ``messages`` in a transaction of their own."""
+        with self.engine.begin() as conn:
+            return self.record(conn, messages, int(time.time()))
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def sandbox_adapters(
+    engine: Engine, channels: Iterable[str] = CHANNELS, costs: dict[str, float] | None = None
+) -> dict[str, SandboxAdapter]:
+    """One sandbox adapter per channel (costs from the policy's cost table)."""
+    costs = costs or {}
+    return {ch: SandboxAdapter(engine, ch, cost_per_message=costs.get(ch, 0.0)) for ch in channels}

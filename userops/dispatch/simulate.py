@@ -1,0 +1,165 @@
+"""Simulated receipts and responses of the sandbox channel, from the hidden propensities.
+
+For every sandbox delivery, deterministically per ``(seed, idempotency key)``:
+delivered seconds later; opened with ``propensity.channel[channel]`` minutes to hours later;
+clicked with ``propensity.content[content_type]``; converted (a ``message_converted`` event
+and an ``order`` carrying the campaign id) with half the click-through content propensity,
+within days; a few replies; a small opt-out rate that also withdraws the channel consent.
+A user who prefers tutorials therefore responds more to a tutorial than to a discount.
+
+Every member of a campaign (treatment and holdout alike) may also order organically with
+``base_conversion`` within a week of assignment, so uplift over the holdout is measurable.
+Events carry deterministic ``dedupe_key``s: calling again with a later ``until_ts`` adds
+only what has newly "happened" (fast-forward for the demo).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, text
+
+from userops.dispatch.context import chunks
+
+DAY = 86400
+HORIZON = 14 * DAY
+DEFAULT_CHANNEL_P = 0.15
+DEFAULT_CONTENT_P = 0.10
+DEFAULT_BASE = 0.02
+REPLY_P = 0.02
+OPT_OUT_P = 0.004
+
+_EVENT = text(
+    "INSERT INTO events (user_id, type, ts, channel, amount, quantity, campaign_id, properties,"
+    " dedupe_key) VALUES (:u, :t, :ts, :ch, :amt, :q, :c, :p, :k) ON CONFLICT DO NOTHING"
+)
+_OPT_OUT = text(
+    "INSERT INTO consents (user_id, channel, status, source, ts) VALUES (:u, :ch, 'withdrawn',"
+    " 'sandbox', :ts) ON CONFLICT (user_id, channel) DO UPDATE SET status = excluded.status,"
+    " source = excluded.source, ts = excluded.ts WHERE consents.ts < excluded.ts"
+)
+_ATTRS = text("SELECT id, attributes FROM users WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
+def _rng(seed: int, key: str) -> random.Random:
+    return random.Random(int.from_bytes(hashlib.sha256(f"{seed}|{key}".encode()).digest()[:8]))
+
+
+def _dedupe(kind: str, key: str) -> str:
+    return "sim:" + hashlib.sha1(f"{kind}|{key}".encode()).hexdigest()
+
+
+def _attrs(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for part in chunks(ids):
+        for uid, a in conn.execute(_ATTRS, {"ids": list(part)}):
+            a = json.loads(a) if isinstance(a, str) else a
+            out[uid] = a or {}
+    return out
+
+
+def _chain(
+    rng: random.Random, d: dict[str, Any], attrs: dict[str, Any]
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """The events one delivery leads to: ``(type, ts, extra)``."""
+    prop = attrs.get("propensity") or {}
+    ch_p = float((prop.get("channel") or {}).get(d["channel"], DEFAULT_CHANNEL_P))
+    ct_p = float((prop.get("content") or {}).get(d["content_type"] or "", DEFAULT_CONTENT_P))
+    t = d["ts"] + rng.randint(1, 30)
+    out: list[tuple[str, int, dict[str, Any]]] = [("message_delivered", t, {})]
+    if rng.random() < OPT_OUT_P:
+        return [*out, ("message_opted_out", t + rng.randint(60, 6 * 3600), {})]
+    if rng.random() >= ch_p:
+        return out
+    t += int(min(3 * DAY, rng.expovariate(1 / 5400) + 60))
+    out.append(("message_opened", t, {}))
+    if d["channel"] in ("sms", "wecom") and rng.random() < REPLY_P:
+        out.append(("message_replied", t + rng.randint(30, 1800), {}))
+    if rng.random() >= ct_p:
+        return out
+    t += int(min(DAY, rng.expovariate(1 / 600) + 5))
+    out.append(("message_clicked", t, {}))
+    if rng.random() >= ct_p * 0.5:
+        return out
+    t += int(min(7 * DAY, rng.expovariate(1 / DAY) + 60))
+    amount = round(rng.uniform(40, 400), 2)
+    return [*out, ("message_converted", t, {"amount": amount}), ("order", t, {"amount": amount})]
+
+
+def simulate_responses(engine: Engine, *, until_ts: int, seed: int = 0) -> dict[str, int]:
+    """Write the simulated events that have happened by ``until_ts``; return counts by type."""
+    counts: Counter[str] = Counter()
+    with engine.begin() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT idempotency_key, channel, user_id, campaign_id, ts, payload FROM deliveries"
+                " WHERE ts > :lo AND ts <= :hi"
+            ),
+            {"lo": until_ts - HORIZON, "hi": until_ts},
+        ).all()
+        members = conn.execute(
+            text(
+                "SELECT campaign_id, step_id, user_id, assigned_ts FROM campaign_members"
+                " WHERE assigned_ts > :lo AND assigned_ts <= :hi"
+            ),
+            {"lo": until_ts - HORIZON, "hi": until_ts},
+        ).all()
+        attrs = _attrs(conn, sorted({r[2] for r in rows} | {m[2] for m in members}))
+        events: list[dict[str, Any]] = []
+        opt_outs: list[dict[str, Any]] = []
+        for key, channel, uid, cid, ts, payload in rows:
+            p = json.loads(payload) if isinstance(payload, str) else (payload or {})
+            d = {"channel": channel, "content_type": p.get("content_type"), "ts": ts}
+            props = {"content_type": p.get("content_type"), "variant_id": p.get("variant_id")}
+            for etype, ets, extra in _chain(_rng(seed, key), d, attrs.get(uid, {})):
+                if ets > until_ts:
+                    continue
+                if etype == "order":
+                    props = {**props, "source": "app", "simulated": "message"}
+                events.append(
+                    {
+                        "u": uid,
+                        "t": etype,
+                        "ts": ets,
+                        "ch": channel,
+                        "amt": extra.get("amount"),
+                        "q": 1 if etype == "order" else None,
+                        "c": cid,
+                        "p": json.dumps(props),
+                        "k": _dedupe(etype, key),
+                    }
+                )
+                if etype == "message_opted_out":
+                    opt_outs.append({"u": uid, "ch": channel, "ts": ets})
+        for cid, step, uid, assigned in members:
+            key = f"{cid}|{step}|{uid}"
+            rng = _rng(seed, "organic|" + key)
+            base = float(attrs.get(uid, {}).get("base_conversion", DEFAULT_BASE))
+            ets = assigned + rng.randint(3600, 7 * DAY)
+            if rng.random() < base and ets <= until_ts:
+                events.append(
+                    {
+                        "u": uid,
+                        "t": "order",
+                        "ts": ets,
+                        "ch": None,
+                        "amt": round(rng.uniform(40, 400), 2),
+                        "q": 1,
+                        "c": None,
+                        "p": json.dumps({"source": "app", "simulated": "organic"}),
+                        "k": _dedupe("organic", key),
+                    }
+                )
+        for part in chunks(events, 5000):
+            conn.execute(_EVENT, list(part))
+        if opt_outs:
+            conn.execute(_OPT_OUT, opt_outs)
+    for e in events:
+        counts[e["t"]] += 1
+    return dict(counts)
