@@ -54,8 +54,10 @@ class LoopRuntime:
         engine: Engine,
         lock_url: str,
         allow_self_approval: bool = False,
+        llm_calls: Callable[[], int] | None = None,
     ) -> None:
         self.graph = graph
+        self.llm_calls = llm_calls or (lambda: 0)
         self.engine = engine
         self.lock_url = lock_url
         self.allow_self_approval = allow_self_approval
@@ -182,7 +184,10 @@ def open_runtime(
     url = checkpoint_url(s)
     with open_checkpointer(url) as saver:
         graph = make_graph(ref, checkpointer=saver)
-        allow_self = deps.allow_self_approval if deps is not None else False
-        if deps is None:
-            allow_self = ref.get().allow_self_approval
-        yield LoopRuntime(graph, engine=eng, lock_url=url, allow_self_approval=allow_self)
+        yield LoopRuntime(
+            graph,
+            engine=eng,
+            lock_url=url,
+            allow_self_approval=ref.get().allow_self_approval,
+            llm_calls=lambda: ref.get().llm_calls(),
+        )

@@ -38,6 +38,8 @@ class LoopState(TypedDict, total=False):
     """Findings (``Finding`` dumps) sent to the planner for the next revision."""
     escalated: bool
     """The evaluator still asks for changes after the last round (approver decides)."""
+    blast_share: float
+    """Share of treatment in the one-size-fits-all baseline arm (fixed when the goal starts)."""
     step_index: int
     """Index of the plan step being approved / dispatched (0 = main send)."""
     approval_id: str | None

@@ -49,10 +49,12 @@ def split_blast(step: DispatchStep, share: float) -> list[DispatchStep]:
         base = step.contents[vid]
         bid = f"blast-{channel}"
         contents[bid] = base.model_copy(update={"variant_id": bid, "persona": None})
+    # The engine checks a step's budget against the whole campaign's commitments and the main
+    # step is enqueued first: the main arm gets its share, the blast arm the remainder.
     budget_main = budget_blast = None
     if step.budget is not None:
-        budget_blast = round(step.budget * len(picked) / len(step.assignments), 2)
-        budget_main = round(step.budget - budget_blast, 2)
+        budget_main = round(step.budget * len(kept) / len(step.assignments), 2)
+        budget_blast = step.budget
     main = step.model_copy(update={"assignments": kept, "budget": budget_main})
     blast = step.model_copy(
         update={
@@ -73,7 +75,8 @@ def make_steps(deps: LoopDeps, state: LoopState) -> list[DispatchStep]:
     plan = CampaignPlan.model_validate(state["plan"])
     idx = int(state.get("step_index") or 0)
     step = deps.build_step(deps.engine, plan, plan.steps[idx], str(state["campaign_id"]))
-    return split_blast(step, deps.blast_share) if idx == 0 else [step]
+    share = float(state.get("blast_share", deps.blast_share) or 0.0)
+    return split_blast(step, share) if idx == 0 else [step]
 
 
 def make_dispatch(ref: DepsRef) -> Any:

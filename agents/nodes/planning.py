@@ -53,6 +53,7 @@ def make_intake(ref: DepsRef) -> Node:
             "goal": goal.model_dump(mode="json"),
             "requested_by": actor,
             "campaign_id": campaign_id,
+            "blast_share": deps.blast_share,
             "status": "planning",
         }
         if goal.forbidden:

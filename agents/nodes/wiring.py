@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -39,32 +40,37 @@ def outbox_totals(engine: Engine, campaign_id: str, step_ids: list[str]) -> dict
     return out
 
 
+def _fixed_clock(ts: int) -> Callable[[], float]:
+    return lambda: float(ts)
+
+
 def sandbox_deliver(
-    engine: Engine, steps: list[DispatchStep], *, settings: Settings | None = None
+    engine: Engine,
+    steps: list[DispatchStep],
+    *,
+    settings: Settings | None = None,
+    now_ts: int | None = None,
 ) -> dict[str, Any]:
-    """Enqueue (idempotent), run the worker with sandbox adapters until idle, simulate responses.
+    """Enqueue (idempotent), deliver through the sandbox, simulate responses.
 
-    Simulated time is fast-forwarded to the end of the measurement window.
+    Simulated time: the worker runs at ``now`` and again half a day and a day later, so
+    messages deferred by quiet hours or caps go out when the policy allows; responses are
+    then simulated up to the end of the measurement window.
     """
-    import asyncio
-
     from userops.dispatch.engine import enqueue
-    from userops.dispatch.sandbox import SandboxAdapter, simulate_responses
-    from userops.dispatch.worker import Worker
-
     from userops.dispatch.policy import Policy
+    from userops.dispatch.sandbox import simulate_responses
+    from userops.dispatch.worker import Worker
 
     s = settings or get_settings()
     policy = Policy.load(s.policy_file)
-    now = int(time.time())
+    now = int(now_ts if now_ts is not None else time.time())
     for step in steps:
         enqueue(engine, step, policy=policy, now_ts=now)
-    channels = {c for st in steps for _u, c, _v in st.assignments}
-    adapters: dict[str, Any] = {c: SandboxAdapter(c) for c in channels}
-    worker = Worker(engine, adapters, policy=policy)
-    result = worker.run(stop_when_idle=True)
-    if asyncio.iscoroutine(result):
-        asyncio.run(result)
+    for offset in (0, 12 * 3600, 24 * 3600, 48 * 3600):
+        Worker(engine, None, policy=policy, clock=_fixed_clock(now + offset)).run(
+            stop_when_idle=True
+        )
     simulate_responses(engine, until_ts=now + 8 * 86400)
     return outbox_totals(engine, steps[0].campaign_id, [st.step_id for st in steps])
 
@@ -97,6 +103,7 @@ def default_deps(
 
         planner = OfflinePlanner(ctx)
     policy = Policy.load(s.policy_file)
+    evaluator = _evaluator(ctx)
 
     def build_step(e: Engine, plan: Any, step: Any, campaign_id: str) -> DispatchStep:
         return build_dispatch_step(ctx, plan, step, campaign_id=campaign_id)[0]
@@ -104,7 +111,7 @@ def default_deps(
     return LoopDeps(
         engine=eng,
         planner=planner,
-        evaluator=_evaluator(ctx),
+        evaluator=evaluator,
         parse_goal=lambda t, lang: parse_goal(t, lang),
         clarify=clarifying_question,
         build_step=build_step,
@@ -113,5 +120,7 @@ def default_deps(
         allow_self_approval=bool(getattr(policy, "allow_self_approval", False)),
         auto_approve_tiers=frozenset(getattr(policy, "auto_approve_tiers", ()) or ()),
         blast_share=blast_share,
-        llm_calls=lambda: int(getattr(planner, "llm_calls", 0)),
+        llm_calls=lambda: (
+            int(getattr(planner, "llm_calls", 0)) + int(getattr(evaluator, "llm_calls", 0))
+        ),
     )

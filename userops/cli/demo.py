@@ -2,6 +2,116 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
+from userops.cli.common import JsonOpt, console, err_console, print_json, store, user_errors
+
 app = typer.Typer(help="Run a goal through the whole loop offline and print a report.")
+
+DEMO_OPERATOR = "demo-operator"
+DEMO_APPROVER = "demo-approver"
+GOALS = {
+    "zh": "最近60天没下单的高价值用户有流失风险，做一次召回，预算5000元，晚上不要打扰。",
+    "en": "Win back high-value customers who have not ordered in 60 days; budget 5,000; "
+    "no messages at night.",
+}
+BLAST_SHARE = 0.3
+"""Share of the treated audience sent one-size-fits-all content (the measured baseline)."""
+
+
+def ensure_population(engine: Any, users: int, seed: int, language: str, quiet: bool) -> bool:
+    """Seed a population and build profiles when the store has no users; return True if so."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT count(*) FROM users")).scalar_one():
+            return False
+    from userops.cdp.seed import seed_population
+    from userops.cdp.traits import build_profiles
+
+    if not quiet:
+        err_console.print(f"seeding {users} users ({language}) ...")
+    seed_population(engine, users=users, seed=seed, language=language)
+    if not quiet:
+        err_console.print("building profiles ...")
+    build_profiles(engine)
+    return True
+
+
+def ensure_demo_accounts(engine: Any) -> None:
+    """With accounts in use, make sure the demo's operator and approver exist."""
+    from userops.accounts import add_user, find_user, has_accounts
+
+    if not has_accounts(engine):
+        return
+    for name, role in ((DEMO_OPERATOR, "operator"), (DEMO_APPROVER, "approver")):
+        if find_user(engine, name) is None:
+            add_user(engine, name, role)
+
+
+def _progress(quiet: bool) -> Any:
+    def on_update(node: str, update: dict[str, Any]) -> None:
+        if quiet:
+            return
+        for m in update.get("messages") or []:
+            err_console.print(f"[{node}] {getattr(m, 'content', m)}", markup=False)
+        if not update.get("messages"):
+            err_console.print(f"[{node}]", markup=False)
+
+    return on_update
+
+
+@app.command("demo")
+def demo(
+    yes: bool = typer.Option(False, "--yes", help="Approve as the demo approver and finish."),
+    as_json: bool = JsonOpt,
+    users: int = typer.Option(20_000, "--users", help="Population to seed if the store is empty."),
+    language: str = typer.Option(None, "--language", help="zh or en (default: settings)."),
+    goal: str = typer.Option(None, "--goal", help="The operator's goal (default: a win-back)."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the generated population."),
+) -> None:
+    """Seed if empty, run a goal through plan → evaluate → approval → dispatch → measure."""
+    from agents.nodes.report import build_report
+    from agents.runtime import open_runtime
+    from userops.cli.loop_view import print_card, print_report
+    from userops.settings import get_settings
+
+    lang = language or get_settings().language
+    if lang not in GOALS:
+        from userops.errors import BadInput
+
+        with user_errors():
+            raise BadInput.one("must be zh or en", field="--language", value=lang)
+    with user_errors():
+        engine = store()
+        ensure_population(engine, users, seed, lang, as_json)
+        ensure_demo_accounts(engine)
+        with open_runtime(engine=engine, blast_share=BLAST_SHARE) as rt:
+            res = rt.start(goal or GOALS[lang], actor=DEMO_OPERATOR, on_update=_progress(as_json))
+            if res.interrupt is not None and not as_json:
+                print_card(console, res.interrupt["action_requests"][0]["args"])
+            for _ in range(4):
+                if not yes or res.status != "awaiting_approval":
+                    break
+                res = rt.resume(
+                    res.thread_id,
+                    {"type": "approve", "message": "demo --yes"},
+                    actor=DEMO_APPROVER,
+                    on_update=_progress(as_json),
+                )
+            report = build_report(
+                engine, res.thread_id, res.values, status=res.status, llm_calls=rt.llm_calls()
+            )
+    if as_json:
+        print_json(report)
+        return
+    if res.status == "awaiting_approval":
+        console.print(
+            f"waiting at the gate: userops approvals approve {res.approval_id} "
+            f"--as <approver>  (or: userops approvals show {res.approval_id})",
+            markup=False,
+        )
+        return
+    print_report(console, report)

@@ -1,0 +1,83 @@
+"""Rendering of approval cards and loop reports for the terminal (shared by CLI commands)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def print_card(console: Console, card: dict[str, Any]) -> None:
+    """Print an approval card: plan, pre-flight, previews, findings, risk, diff."""
+    pre = card.get("preflight") or {}
+    plan = card.get("plan") or {}
+    console.rule(f"approval {card.get('approval_id')}  risk={card.get('risk_tier')}")
+    console.print(
+        f"plan: {plan.get('name')}  revision {card.get('revision')}  step {card.get('step_id')}  "
+        f"requested by {card.get('requested_by')}",
+        markup=False,
+    )
+    if plan.get("rationale"):
+        console.print(plan["rationale"], markup=False)
+    console.print(
+        f"audience {card.get('audience_size')}: send {pre.get('sent')}, defer "
+        f"{pre.get('deferred')}, holdout {pre.get('holdout')}, cost {pre.get('cost')}",
+        markup=False,
+    )
+    if pre.get("suppressed"):
+        console.print(f"suppressed: {pre['suppressed']}", markup=False)
+    if pre.get("by_channel"):
+        console.print(f"by channel: {pre['by_channel']}", markup=False)
+    previews = card.get("previews") or []
+    if previews:
+        table = Table("step", "variant", "channel", "persona", "sample", "preview")
+        for p in previews[:12]:
+            table.add_row(
+                str(p.get("step_id")),
+                str(p.get("variant_id")),
+                str(p.get("channel")),
+                str(p.get("persona") or ""),
+                str((p.get("sample_user") or {}).get("name", "")),
+                str(p.get("body") or "")[:120],
+            )
+        console.print(table)
+    for f in card.get("findings") or []:
+        console.print(f"[{f.get('severity')}] {f.get('check')}: {f.get('message')}", markup=False)
+    if card.get("escalated"):
+        console.print("escalated: the evaluator still asks for changes", markup=False)
+    for d in (card.get("diff") or [])[:20]:
+        console.print(f"~ {d['path']}: {d['before']!r} -> {d['after']!r}", markup=False)
+
+
+def print_report(console: Console, report: dict[str, Any]) -> None:
+    """Print the demo/chat report."""
+    console.rule(f"campaign {report.get('campaign_id')}  status={report.get('status')}")
+    plan = report.get("plan") or {}
+    console.print(
+        f"plan: {plan.get('steps')} step(s), audience {plan.get('audience_size')}", markup=False
+    )
+    console.print(
+        f"sent {report.get('sent')}, deferred {report.get('deferred')}, "
+        f"suppressed {report.get('suppressed')}",
+        markup=False,
+    )
+    kpi = report.get("kpi")
+    if kpi:
+        lo, hi = kpi["ci"]
+        console.print(
+            f"{kpi['metric']}: treatment {kpi['treatment']:.2%} vs holdout {kpi['holdout']:.2%}"
+            f" -> uplift {kpi['uplift']:+.2%} (95% CI {lo:+.2%} .. {hi:+.2%})",
+            markup=False,
+        )
+    blast = report.get("baseline_blast")
+    if blast and blast.get("uplift") is not None:
+        console.print(
+            f"one-size-fits-all blast (same audience, same holdout): uplift {blast['uplift']:+.2%}",
+            markup=False,
+        )
+    console.print(
+        f"policy violations: {report.get('policy_violations')}  LLM calls: "
+        f"{report.get('llm_calls')}",
+        markup=False,
+    )
