@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from userops.cdp import validate as v
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, Ticker, check_row, chunks, lookup_ids
+from userops.cdp.rows import Counts, Field, RowChecker, Ticker, chunks, lookup_ids
 from userops.errors import Problem
 from userops.store.models import AuditLog, Consent, User
 
@@ -42,10 +42,11 @@ def parse(reader: Reader, ticker: Ticker, conn: Connection) -> Parsed:
     out = Parsed()
     problems = reader.problems
     lines: list[tuple[int, str]] = []
+    check = RowChecker(FIELDS, reader.name, problems)
     for line, row in reader.rows():
         out.rows += 1
         ticker.tick()
-        rec = check_row(row, FIELDS, reader.name, line, problems)
+        rec = check(row, line)
         if rec is None:
             continue
         ext = rec.pop("user_id")

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table
 
 from userops.cdp import validate as v
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, Ticker, check_row, chunks, lookup_ids
+from userops.cdp.rows import Counts, Field, RowChecker, Ticker, chunks, lookup_ids
 from userops.cdp.upsert import insert_ignore
 from userops.errors import Problem
 from userops.store.models import Event, User
@@ -60,10 +60,11 @@ def parse(reader: Reader, ticker: Ticker, conn: Connection) -> Parsed:
     out = Parsed()
     problems = reader.problems
     name = reader.name
+    check = RowChecker(FIELDS, reader.name, problems)
     for line, row in reader.rows():
         out.rows += 1
         ticker.tick()
-        rec = check_row(row, FIELDS, name, line, problems)
+        rec = check(row, line)
         if rec is not None:
             out.events.append((line, rec.pop("user_id"), rec))
     ticker.flush()

@@ -6,11 +6,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 
 from userops.cdp import validate as v
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, Ticker, check_row, chunks, lookup_ids
+from userops.cdp.rows import Counts, Field, RowChecker, Ticker, bulk_insert, chunks
 from userops.domain import IdentityKind
 from userops.errors import Problem
 from userops.store.models import Identity, User
@@ -37,6 +37,9 @@ DEFAULT_COLUMNS = (
 IDENTITY_KINDS = tuple(k.value for k in IdentityKind)
 STORED = ("name", *IDENTITY_KINDS, "timezone", "language", "region", "source", "created_ts")
 DEFAULTS: dict[str, Any] = {"timezone": "Asia/Shanghai", "language": "zh", "source": "import"}
+INSERT_COLS = ("external_id", *STORED, "do_not_contact")
+FULL_SCAN_MIN = 50_000
+"""From this many rows on, stored users are read in one scan instead of chunked look-ups."""
 _USERS = cast(Table, User.__table__)
 _IDS = cast(Table, Identity.__table__)
 
@@ -55,10 +58,11 @@ def parse(reader: Reader, ticker: Ticker) -> Parsed:
     first_line: dict[str, int] = {}
     problems = reader.problems
     name = reader.name
+    check = RowChecker(FIELDS, reader.name, problems)
     for line, row in reader.rows():
         out.rows += 1
         ticker.tick()
-        rec = check_row(row, FIELDS, name, line, problems)
+        rec = check(row, line)
         if rec is None:
             continue
         ext = rec.pop("user_id")
@@ -84,16 +88,16 @@ def parse(reader: Reader, ticker: Ticker) -> Parsed:
 def write(conn: Connection, parsed: Parsed) -> Counts:
     """Upsert the parsed records and their identities inside the caller's transaction."""
     records = parsed.records
-    existing = _load_existing(conn, list(records))
+    existing = _load_existing(conn, records)
     new_rows, updates = _plan(records, existing)
-    for part in chunks(new_rows):
-        conn.execute(insert(_USERS), list(part))
+    max_before = conn.execute(select(func.coalesce(func.max(_USERS.c.id), 0))).scalar_one()
+    bulk_insert(conn, "users", INSERT_COLS, new_rows)
     for rows in updates.values():
         conn.execute(update(_USERS).where(_USERS.c.id == bindparam("_id")), rows)
     ids = {ext: cur["id"] for ext, cur in existing.items()}
-    ids.update(
-        lookup_ids(conn, _USERS.c.external_id, _USERS.c.id, [r["external_id"] for r in new_rows])
-    )
+    if new_rows:
+        q = select(_USERS.c.external_id, _USERS.c.id).where(_USERS.c.id > max_before)
+        ids.update((e, i) for e, i in conn.execute(q).tuples() if e in records)
     touched, n_ident = _write_identities(conn, records, ids, existing)
     changed = {r["_id"] for rows in updates.values() for r in rows} | touched
     counts = Counts(inserted=len(new_rows), updated=len(changed))
@@ -105,21 +109,19 @@ def write(conn: Connection, parsed: Parsed) -> Counts:
 
 def _plan(
     records: dict[str, dict[str, Any]], existing: dict[str, dict[str, Any]]
-) -> tuple[list[dict[str, Any]], dict[tuple[str, ...], list[dict[str, Any]]]]:
-    """Split records into rows to insert and per-column-set groups of updates."""
+) -> tuple[list[tuple[Any, ...]], dict[tuple[str, ...], list[dict[str, Any]]]]:
+    """Split records into tuples to insert and per-column-set groups of updates."""
     now = int(time.time())
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[tuple[Any, ...]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    base = dict.fromkeys(STORED)
+    base.update(DEFAULTS)
+    base["created_ts"] = now
     for ext, rec in records.items():
         cur = existing.get(ext)
         if cur is None:
-            row = {k: rec.get(k) for k in STORED}
-            for k, dflt in DEFAULTS.items():
-                row[k] = rec.get(k, dflt)
-            row["created_ts"] = rec.get("created_ts", now)
-            row["external_id"] = ext
-            row["do_not_contact"] = False
-            new_rows.append(row)
+            row = {**base, **rec}
+            new_rows.append((ext, *(row[k] for k in STORED), False))
             continue
         diff = {k: val for k, val in rec.items() if cur[k] != val}
         if diff:
@@ -127,10 +129,17 @@ def _plan(
     return new_rows, updates
 
 
-def _load_existing(conn: Connection, exts: list[str]) -> dict[str, dict[str, Any]]:
+def _load_existing(conn: Connection, records: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Stored users with the file's external ids (a full scan when the file is large)."""
     cols = [_USERS.c.id, _USERS.c.external_id, *(_USERS.c[k] for k in STORED)]
     found: dict[str, dict[str, Any]] = {}
-    for part in chunks(exts):
+    if len(records) >= FULL_SCAN_MIN:
+        names = ("id", "external_id", *STORED)
+        for tup in _scan(conn, f"SELECT {', '.join(names)} FROM users"):
+            if tup[1] in records:
+                found[tup[1]] = dict(zip(names, tup, strict=True))
+        return found
+    for part in chunks(list(records)):
         for row in conn.execute(select(*cols).where(_USERS.c.external_id.in_(part))).mappings():
             found[row["external_id"]] = dict(row)
     return found
@@ -144,11 +153,15 @@ def _write_identities(
 ) -> tuple[set[int], int]:
     """Insert identities not yet stored; return the existing users touched and the count."""
     have: set[tuple[int, str, str]] = set()
-    old_ids = [cur["id"] for cur in existing.values()]
-    for part in chunks(old_ids):
-        q = select(_IDS.c.user_id, _IDS.c.kind, _IDS.c.value).where(_IDS.c.user_id.in_(part))
-        have.update((u, k, val) for u, k, val in conn.execute(q))
-    rows: list[dict[str, Any]] = []
+    old_ids = {cur["id"] for cur in existing.values()}
+    q = select(_IDS.c.user_id, _IDS.c.kind, _IDS.c.value)
+    if len(old_ids) >= FULL_SCAN_MIN:
+        rows_ = _scan(conn, "SELECT user_id, kind, value FROM identities")
+        have.update((u, k, v) for u, k, v in rows_ if u in old_ids)
+    else:
+        for part in chunks(sorted(old_ids)):
+            have.update((u, k, v) for u, k, v in conn.execute(q.where(_IDS.c.user_id.in_(part))))
+    rows: list[tuple[str, str, int, str]] = []
     touched: set[int] = set()
     for ext, rec in records.items():
         uid = ids[ext]
@@ -156,9 +169,19 @@ def _write_identities(
         for kind in IDENTITY_KINDS:
             val = rec.get(kind)
             if val is not None and (uid, kind, val) not in have:
-                rows.append({"user_id": uid, "kind": kind, "value": val, "source": source})
+                rows.append((kind, val, uid, source))
                 if ext in existing:
                     touched.add(uid)
-    for part in chunks(rows):
-        conn.execute(insert(_IDS), list(part))
+    rows.sort()
+    bulk_insert(conn, "identities", ("kind", "value", "user_id", "source"), rows)
     return touched, len(rows)
+
+
+def _scan(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+    """Run a plain SELECT on the driver cursor of ``conn`` (same transaction, no Row objects)."""
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(sql)
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        cur.close()

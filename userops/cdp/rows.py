@@ -47,40 +47,56 @@ class Counts:
     """Records the write touched (users only; scope of identity resolution)."""
 
 
-def check_row(
-    row: dict[str, Any],
-    fields: dict[str, Field],
-    source: str,
-    line: int,
-    problems: list[Problem],
-) -> dict[str, Any] | None:
-    """Validate ``row`` against ``fields``; return normalized values or None if bad.
+class RowChecker:
+    """Validates rows against a field table, compiled once per set of columns present.
 
     Missing and empty values are left out of the result (they never erase stored data).
     """
-    out: dict[str, Any] = {}
-    ok = True
-    for name, spec in fields.items():
-        raw = row.get(name)
-        if raw is None or raw == "":
-            if spec.required:
-                problems.append(
-                    Problem(
-                        "required value is missing",
-                        field=name,
-                        value=raw or "",
-                        source=source,
-                        line=line,
-                    )
+
+    def __init__(self, fields: dict[str, Field], source: str, problems: list[Problem]) -> None:
+        self.fields = fields
+        self.source = source
+        self.problems = problems
+        self.required = frozenset(k for k, f in fields.items() if f.required)
+        self._plans: dict[tuple[str, ...], tuple[list[tuple[str, Validator]], list[str]]] = {}
+
+    def _plan(self, keys: tuple[str, ...]) -> tuple[list[tuple[str, Validator]], list[str]]:
+        plan = self._plans.get(keys)
+        if plan is None:
+            present = [(k, f.check) for k, f in self.fields.items() if k in keys]
+            missing = [k for k in self.fields if k in self.required and k not in keys]
+            plan = self._plans[keys] = (present, missing)
+        return plan
+
+    def __call__(self, row: dict[str, Any], line: int) -> dict[str, Any] | None:
+        """Return the normalized values of ``row``, or None after recording its problems."""
+        present, missing = self._plan(tuple(row))
+        out: dict[str, Any] = {}
+        ok = not missing
+        for name, check in present:
+            raw = row[name]
+            if raw == "" or raw is None:
+                if name in self.required:
+                    self._missing(name, line)
+                    ok = False
+                continue
+            try:
+                out[name] = check(raw)
+            except ValueError as exc:
+                self.problems.append(
+                    Problem(str(exc), field=name, value=raw, source=self.source, line=line)
                 )
                 ok = False
-            continue
-        try:
-            out[name] = spec.check(raw)
-        except ValueError as exc:
-            problems.append(Problem(str(exc), field=name, value=raw, source=source, line=line))
-            ok = False
-    return out if ok else None
+        for name in missing:
+            self._missing(name, line)
+        return out if ok else None
+
+    def _missing(self, name: str, line: int) -> None:
+        self.problems.append(
+            Problem(
+                "required value is missing", field=name, value="", source=self.source, line=line
+            )
+        )
 
 
 def chunks(seq: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -98,6 +114,16 @@ def lookup_ids(
         for k, i in conn.execute(select(key, id_col).where(key.in_(part))):
             found[k] = i
     return found
+
+
+def bulk_insert(
+    conn: Connection, table: str, cols: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert plain-typed tuples with the driver's executemany (no per-row SQLAlchemy work)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+    for part in chunks(rows, 20_000):
+        conn.exec_driver_sql(sql, list(part))
 
 
 class Ticker:

@@ -37,9 +37,12 @@ def text(max_len: int) -> Validator:
     """Return a validator for a free string of at most ``max_len`` characters."""
 
     def check(raw: Any) -> str:
-        if not isinstance(raw, str | int):
+        if type(raw) is str:
+            value = raw.strip()
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            value = str(raw)
+        else:
             raise ValueError("must be a string")
-        value = str(raw).strip()
         if len(value) > max_len:
             raise ValueError(f"longer than {max_len} characters")
         return value
@@ -97,6 +100,8 @@ def _zones() -> frozenset[str]:
 
 def timezone(raw: Any) -> str:
     """Check an IANA time zone name such as ``Asia/Shanghai``."""
+    if type(raw) is str and raw in _zones():
+        return raw
     if not isinstance(raw, str) or raw.strip() not in _zones():
         raise ValueError("not an IANA time zone (e.g. Asia/Shanghai)")
     return raw.strip()
@@ -104,6 +109,8 @@ def timezone(raw: Any) -> str:
 
 def language(raw: Any) -> str:
     """Normalize a language tag to ``zh`` or ``en`` (``zh-CN``, ``en_US`` accepted)."""
+    if raw == "zh" or raw == "en":
+        return str(raw)
     if not isinstance(raw, str):
         raise ValueError("must be a string")
     base = raw.strip().lower().replace("_", "-").split("-")[0]
