@@ -228,3 +228,23 @@ def test_search_without_searcher_is_a_usage_error(sqlite_engine: Engine) -> None
     fx.load(sqlite_engine)
     with pytest.raises(UsageError, match="search"):
         segment_user_ids(sqlite_engine, parse_spec({"search": "coffee"}))
+
+
+def test_canonical_filter_is_skipped_only_without_stale_rows(sqlite_engine: Engine) -> None:
+    fx.load(sqlite_engine)
+    spec = parse_spec({"all": [{"field": "ltv_tier", "op": "=", "value": "high"}]})
+    assert segment_user_ids(sqlite_engine, spec) == [1, 6]  # stale row of record 5 filtered
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM traits WHERE user_id = 5")
+    assert segment_user_ids(sqlite_engine, spec) == [1, 6]
+
+
+def test_text_contains_renders_per_dialect() -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from userops.cdp.segment_sql import list_contains, traits
+
+    expr = list_contains(traits.c.reachable_channels, "sms")
+    assert "instr(" in str(expr.compile(dialect=sqlite.dialect()))
+    assert "strpos(" in str(expr.compile(dialect=postgresql.dialect()))
+    assert "position(" in str(expr.compile())

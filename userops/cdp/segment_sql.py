@@ -2,10 +2,10 @@
 
 The result is a boolean expression on the ``traits`` table; callers select from ``traits``
 with it (ids, the preview's aggregate pass, overlaps). It compiles on every dialect SQLAlchemy
-supports: list fields are matched with ``LIKE '%,value,%'``; event predicates are ``IN`` /
-``NOT IN`` subqueries over ``events`` joined to ``users`` to map each record to its canonical
-user (``coalesce(merged_into, id)``); event properties use SQLAlchemy's JSON index expressions
-(``json_extract`` on SQLite, ``->>`` on PostgreSQL).
+supports: list fields are matched by the substring ``,value,`` (:class:`text_contains`); event
+predicates are ``IN`` / ``NOT IN`` subqueries over ``events`` joined to ``users`` to map each
+record to its canonical user (``coalesce(merged_into, id)``); event properties use SQLAlchemy's
+JSON index expressions (``json_extract`` on SQLite, ``->>`` on PostgreSQL).
 
 Null semantics: a comparison with a missing value is false. Under ``none``, a user is excluded
 only when a predicate is true for them (``NOT coalesce(cond, false)``).
@@ -18,16 +18,21 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
     and_,
     bindparam,
     false,
     func,
+    literal,
     not_,
     or_,
     select,
+    true,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from userops.cdp.catalog import TRAIT_CATALOG, CatalogField
 from userops.cdp.segment_check import EVENT_COLUMNS, to_epoch, where_items
@@ -54,17 +59,47 @@ def score_expr() -> ColumnElement[float]:
     return traits.c.churn_risk * traits.c.ltv_12m
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+class text_contains(FunctionElement[bool]):  # noqa: N801 - SQL function style
+    """``needle`` occurs in ``haystack`` (case-sensitive; no LIKE pattern, no escaping).
+
+    Renders ``instr(h, n) > 0`` on SQLite, ``strpos(h, n) > 0`` on PostgreSQL and the SQL
+    standard ``position(n IN h) > 0`` elsewhere: cheaper per row than ``LIKE '%...%'``.
+    """
+
+    type = Boolean()
+    name = "text_contains"
+    inherit_cache = True
+
+
+@compiles(text_contains)
+def _text_contains_default(element: text_contains, compiler: Any, **kw: Any) -> str:
+    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(position({needle} IN {haystack}) > 0)"
+
+
+@compiles(text_contains, "sqlite")
+def _text_contains_sqlite(element: text_contains, compiler: Any, **kw: Any) -> str:
+    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(instr({haystack}, {needle}) > 0)"
+
+
+@compiles(text_contains, "postgresql")
+def _text_contains_pg(element: text_contains, compiler: Any, **kw: Any) -> str:
+    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(strpos({haystack}, {needle}) > 0)"
 
 
 def _contains(col: Any, f: CatalogField, element: str, *, delimited: bool) -> ColumnElement[bool]:
     """``col`` contains ``element`` (a list element when ``delimited``, else a substring)."""
     needle = f",{element}," if delimited else element
-    if f.values is not None:  # closed, lower-case vocabulary: exact match on every dialect
-        return col.like(f"%{_like_escape(needle)}%", escape="\\")  # type: ignore[no-any-return]
-    pattern = f"%{_like_escape(needle.lower())}%"
-    return func.lower(col).like(pattern, escape="\\")
+    if f.values is not None:  # closed, lower-case vocabulary: exact match
+        return text_contains(col, literal(needle))
+    return text_contains(func.lower(col), literal(needle.lower()))
+
+
+def list_contains(col: Any, element: str) -> ColumnElement[bool]:
+    """The delimited list column ``col`` (``,a,b,``) has ``element``."""
+    return text_contains(col, literal(f",{element},"))
 
 
 def _operand(f: CatalogField, value: Any) -> Any:
@@ -170,9 +205,25 @@ def canonical_only() -> ColumnElement[bool]:
     return traits.c.user_id.not_in(merged)
 
 
-def spec_condition(spec: SegmentSpec, *, as_of_ts: int | None = None) -> ColumnElement[bool]:
-    """Compile ``all``/``any``/``none`` (not ``search`` nor ``limit``) to one condition."""
-    conds: list[ColumnElement[bool]] = [canonical_only()]
+def has_stale_traits() -> Select[Any]:
+    """Query: does any merged record still have a trait row (merged after the last build)?"""
+    return (
+        select(users.c.id)
+        .select_from(users.join(traits, traits.c.user_id == users.c.id))
+        .where(users.c.merged_into.is_not(None))
+        .limit(1)
+    )
+
+
+def spec_condition(
+    spec: SegmentSpec, *, as_of_ts: int | None = None, stale: bool = True
+) -> ColumnElement[bool]:
+    """Compile ``all``/``any``/``none`` (not ``search`` nor ``limit``) to one condition.
+
+    ``stale=False`` (no merged record has a trait row, see :func:`has_stale_traits`) drops the
+    canonical-user filter, which costs a probe per row.
+    """
+    conds: list[ColumnElement[bool]] = [canonical_only()] if stale else [true()]
     conds += [predicate_condition(p, as_of_ts) for p in spec.all_]
     if spec.any_:
         conds.append(or_(*(predicate_condition(p, as_of_ts) for p in spec.any_)))

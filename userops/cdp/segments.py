@@ -20,6 +20,7 @@ from userops.cdp.segment_check import check_spec
 from userops.cdp.segment_preview import SegmentSummary, summarize
 from userops.cdp.segment_spec import SegmentSpec
 from userops.cdp.segment_sql import (
+    has_stale_traits,
     limit_condition,
     needs_as_of,
     restrict_to_ids,
@@ -144,7 +145,8 @@ def compile_segment(
     Raises:
         UsageError: the spec has ``search`` but no searcher was given.
     """
-    cond = spec_condition(spec, as_of_ts=_as_of(conn, spec, as_of_ts))
+    stale = conn.execute(has_stale_traits()).first() is not None
+    cond = spec_condition(spec, as_of_ts=_as_of(conn, spec, as_of_ts), stale=stale)
     if spec.search:
         if searcher is None:
             raise UsageError(
