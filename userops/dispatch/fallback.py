@@ -42,6 +42,10 @@ def spawn_fallbacks(engine: Engine, *, now_ts: int, policy: Policy | None = None
     total = 0
     for entity_id, detail in recs:
         campaign_id, step_id = entity_id.split("|", 1)
+        if isinstance(detail, str):  # a text() query returns SQLite JSON as a string
+            import json
+
+            detail = json.loads(detail)
         fb, variant, content = (
             detail.get("fallback") or {},
             detail.get("variant"),
