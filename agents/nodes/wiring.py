@@ -53,7 +53,8 @@ def sandbox_deliver(
 ) -> dict[str, Any]:
     """Enqueue (idempotent), deliver through the sandbox, simulate responses.
 
-    Simulated time: the worker runs at ``now`` and again half a day and a day later, so
+    Fallback messages the worker spawns (``<step>-fb``) belong to the approved step and are
+    counted with it. Simulated time: the worker runs at ``now`` and again half a day and a day later, so
     messages deferred by quiet hours or caps go out when the policy allows; responses are
     then simulated up to the end of the measurement window.
     """
@@ -72,7 +73,8 @@ def sandbox_deliver(
             stop_when_idle=True
         )
     simulate_responses(engine, until_ts=now + 8 * 86400)
-    return outbox_totals(engine, steps[0].campaign_id, [st.step_id for st in steps])
+    ids = [st.step_id for st in steps]
+    return outbox_totals(engine, steps[0].campaign_id, ids + [f"{i}-fb" for i in ids])
 
 
 def _evaluator(ctx: Any) -> Any:
