@@ -130,8 +130,17 @@ class Policy(BaseModel):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise BadInput.one(f"cannot read policy: {exc}", source=str(path)) from exc
+        if not isinstance(data, dict):
+            raise BadInput.one("policy must be a mapping", source=str(path))
+        return cls.with_overrides(data, source=str(path))
+
+    @classmethod
+    def with_overrides(cls, data: dict[str, Any], *, source: str = "policy") -> Policy:
+        """The built-in defaults with ``data`` merged over them, key by key."""
+        base = yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))
+        merged = _merge(base, data)
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(merged)
         except ValidationError as exc:
             raise BadInput(
                 [
@@ -139,7 +148,7 @@ class Policy(BaseModel):
                         e["msg"],
                         field=".".join(str(p) for p in e["loc"]),
                         value=e.get("input"),
-                        source=str(path),
+                        source=source,
                     )
                     for e in exc.errors()
                 ]
@@ -177,6 +186,13 @@ class Policy(BaseModel):
             if not moved:
                 return t
         return t
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def _in_window(c: int, t: int, w: int, symmetric: bool) -> bool:
