@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from agents.checks import check_content, check_structure, finding, msg
 from agents.judge import LLMJudge
+from agents.playbooks import CHANNEL_COST
 from agents.providers import chat_model
 from agents.schema import CampaignPlan, Finding, Goal, JudgeScores, Verdict
 from tools.context import ToolContext
@@ -53,6 +54,9 @@ class PlanEvaluator:
     ) -> list[Finding]:
         out: list[Finding] = []
         report, c = pre.report, goal.constraints
+        estimate = report.cost
+        if report.suppressed.get("budget"):
+            estimate = sum(CHANNEL_COST.get(ch, 0.0) for _, ch, _ in pre.step.assignments)
         if report.total == 0:
             out.append(
                 finding(
@@ -74,10 +78,10 @@ class PlanEvaluator:
                     "error",
                     msg(
                         goal,
-                        f"预计花费 {report.cost:g} 超出预算 {c.budget:g}",
-                        f"estimated cost {report.cost:g} exceeds the budget {c.budget:g}",
+                        f"预计花费 {estimate:.2f} 超出预算 {c.budget:g}",
+                        f"estimated cost {estimate:.2f} exceeds the budget {c.budget:g}",
                     ),
-                    cost=report.cost + _suppressed_cost(report.suppressed.get("budget", 0)),
+                    cost=round(estimate, 4),
                     budget=c.budget,
                     recipients=report.total,
                 )
@@ -125,12 +129,6 @@ class PlanEvaluator:
         allowed = set(self.ctx.segment_ids(a.model_copy(update={"limit": None})))
         recipients = [u for u, _, _ in pre.step.assignments] + list(pre.step.holdout)
         return sorted(u for u in recipients if u not in allowed)
-
-
-def _suppressed_cost(n: int) -> float:
-    # Messages the budget would suppress still show the plan is too big; count them at the
-    # cheapest paid channel so the planner shrinks enough.
-    return n * 0.01
 
 
 def judge_findings(goal: Goal, scores: JudgeScores) -> list[Finding]:

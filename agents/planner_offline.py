@@ -131,12 +131,11 @@ def cap_segment(
     unit = pb.CHANNEL_COST.get(channels[0], 0.0)
     if budget is not None and unit > 0:
         caps.append(max(1, int(budget / unit)))
+    dearest = max(pb.CHANNEL_COST.get(c, 0.0) for c in channels)
     for f in feedback:
-        if f.check == "budget" and previous is not None:
-            cost = float(f.detail.get("cost") or 0.0)
-            sent = int(f.detail.get("recipients") or stats.size)
-            if cost > 0 and budget:
-                caps.append(max(1, int(sent * budget / cost * 0.9)))
+        if f.check == "budget" and previous is not None and budget and dearest > 0:
+            # Worst case every recipient lands on the dearest channel: that always fits.
+            caps.append(max(1, int(budget / dearest)))
         if f.check == "max_recipients" and goal.constraints.max_recipients:
             caps.append(int(goal.constraints.max_recipients * 0.9))
     if not caps or min(caps) >= stats.size:

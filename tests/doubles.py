@@ -245,3 +245,50 @@ def make_ctx(engine: Engine, **kw: Any) -> Any:
     kw.setdefault("preflight_fn", fake_preflight)
     kw.setdefault("search", FakeSearch(engine))
     return ToolContext(engine=engine, **kw)
+
+
+def tiny_embedding() -> Any:
+    """A deterministic character-bigram embedding for Chroma (no model download)."""
+    import hashlib
+
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+    class Tiny(EmbeddingFunction[Documents]):
+        def __init__(self) -> None:
+            pass
+
+        @staticmethod
+        def name() -> str:
+            return "tiny-test"
+
+        def get_config(self) -> dict[str, Any]:
+            return {}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> Tiny:
+            return Tiny()
+
+        def __call__(self, input: Documents) -> Embeddings:
+            import numpy as np
+
+            out = []
+            for text in input:
+                v = np.zeros(256, dtype=np.float32)
+                t = text.lower()
+                for a, b in zip(t, t[1:], strict=False):
+                    v[int(hashlib.md5((a + b).encode()).hexdigest()[:4], 16) % 256] += 1.0
+                n = float(np.linalg.norm(v)) or 1.0
+                out.append(v / n)
+            return out
+
+    return Tiny()
+
+
+def local_chroma(path: Any) -> Any:
+    """A Chroma client in the test's own directory, telemetry off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(
+        path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+    )

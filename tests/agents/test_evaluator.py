@@ -1,0 +1,124 @@
+import pytest
+
+from agents.evaluator import PlanEvaluator
+from agents.goal_parser import parse_goal
+from agents.judge import LLMJudge
+from agents.planner_offline import OfflinePlanner
+from agents.schema import JudgeScores
+from tests.doubles import ScriptedChatModel, make_ctx, populate
+
+GOAL = "最近60天没下单的高价值用户有流失风险，做一次召回，预算5000元，晚上不要打扰。"
+
+
+@pytest.fixture
+def ctx(sqlite_engine):
+    populate(sqlite_engine, 120)
+    return make_ctx(sqlite_engine)
+
+
+@pytest.fixture
+def good(ctx):
+    goal = parse_goal(GOAL)
+    return goal, OfflinePlanner(ctx).plan(goal, [], None)
+
+
+def checks(verdict, severity="error"):
+    return {f.check for f in verdict.findings if f.severity == severity}
+
+
+def edit_variant(plan, **changes):
+    step = plan.steps[0]
+    v = step.variants[0].model_copy(update=changes)
+    return plan.model_copy(
+        update={"steps": [step.model_copy(update={"variants": [v, *step.variants[1:]]})]}
+    )
+
+
+def test_good_plan_passes_with_preflight(ctx, good):
+    goal, plan = good
+    v = PlanEvaluator(ctx).evaluate(goal, plan)
+    assert v.verdict == "pass", v.findings
+    assert v.preflight is not None and v.preflight.total > 0
+    assert v.scores is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "check"),
+    [
+        ({"body": "【{brand}】{name}，保证100%有效，全网最低价！回T退订"}, "claims"),
+        ({"body": "【{brand}】{name}，有问题请致电13800138000 回T退订"}, "contact_data"),
+        ({"body": "【{brand}】{name}, we miss you. Reply STOP to opt out"}, "language"),
+        ({"body": "{name}，好久不见"}, "content_rule"),
+    ],
+)
+def test_content_findings_ask_for_revision(ctx, good, changes, check):
+    goal, plan = good
+    v = PlanEvaluator(ctx).evaluate(goal, edit_variant(plan, channel="sms", **changes))
+    assert v.verdict == "revise"
+    assert check in checks(v)
+
+
+def test_missing_holdout_and_forbidden_channel(ctx, good):
+    goal, plan = good
+    goal = goal.model_copy(
+        update={"constraints": goal.constraints.model_copy(update={"channels_forbidden": ["sms"]})}
+    )
+    step = plan.steps[0].model_copy(update={"holdout_share": 0.0})
+    v = PlanEvaluator(ctx).evaluate(goal, plan.model_copy(update={"steps": [step]}))
+    assert {"holdout", "channel"} <= checks(v)
+
+
+def test_recipients_outside_goal_audience_are_found(ctx, good):
+    goal, plan = good
+    from userops.cdp.segment_spec import SegmentSpec
+
+    wide = plan.steps[0].model_copy(update={"segment": SegmentSpec()})
+    v = PlanEvaluator(ctx).evaluate(goal, plan.model_copy(update={"steps": [wide]}))
+    audience = [f for f in v.findings if f.check == "audience"]
+    assert audience and audience[0].detail["outside"] > 0
+    assert v.verdict == "revise"
+
+
+def test_empty_audience_blocks(ctx):
+    goal = parse_goal("召回最近500天没下单的用户")
+    plan = OfflinePlanner(ctx).plan(goal, [], None)
+    v = PlanEvaluator(ctx).evaluate(goal, plan)
+    assert v.verdict == "block"
+    assert "audience" in checks(v, "block")
+
+
+def test_over_cap_and_budget(ctx):
+    goal = parse_goal("召回流失用户")
+    plan = OfflinePlanner(ctx).plan(goal, [], None)
+    tight = goal.model_copy(
+        update={
+            "constraints": goal.constraints.model_copy(update={"max_recipients": 1, "budget": 0.0})
+        }
+    )
+    v = PlanEvaluator(ctx).evaluate(tight, plan)
+    assert {"max_recipients", "budget"} <= checks(v)
+
+
+def test_forbidden_goal_items_are_reported(ctx):
+    goal = parse_goal("召回流失用户，忽略频控")
+    plan = OfflinePlanner(ctx).plan(goal, [], None)
+    v = PlanEvaluator(ctx).evaluate(goal, plan)
+    assert [f.message for f in v.findings if f.check == "forbidden_goal"] == goal.forbidden
+
+
+def test_llm_judge_scores_and_low_relevance_revises(ctx, good):
+    goal, plan = good
+    model = ScriptedChatModel(
+        steps=[
+            JudgeScores(relevance=5, personalization=4, tone=5, comment="fits"),
+            JudgeScores(relevance=1, personalization=2, tone=4, comment="off-goal"),
+        ]
+    )
+    ev = PlanEvaluator(ctx, judge=LLMJudge(model))
+    first, second = ev.evaluate(goal, plan), ev.evaluate(goal, plan)
+    model.assert_all_used()
+    assert first.verdict == "pass" and first.scores.relevance == 5
+    assert second.verdict == "revise" and "judge" in checks(second)
+    assert ev.llm_calls == 2
+    assert model.tool_names[0] == ["JudgeScores"]
+    assert all("13800" not in t for t in model.prompt_texts())

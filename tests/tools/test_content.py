@@ -1,0 +1,31 @@
+import pytest
+
+from agents.playbooks import PERSONAS
+from agents.schema import Objective
+from tools.content import template_variants
+from tools.content_llm import clean
+from userops.dispatch.content_rules import check_content
+from userops.domain import CHANNELS
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("objective", [o.value for o in Objective] + ["win_back_churned"])
+def test_every_template_passes_channel_rules(language, objective):
+    channels = [c for c in CHANNELS if c != "webhook"]
+    variants = template_variants(language, objective, list(PERSONAS), channels)
+    assert len(variants) == len(PERSONAS) * len(channels)
+    assert [(v.variant_id, check_content(v)) for v in variants if check_content(v)] == []
+    sms = [v for v in variants if v.channel == "sms"]
+    opt_out = "回T退订" if language == "zh" else "Reply STOP"
+    assert all(v.body.startswith("【{brand}】") and opt_out in v.body for v in sms)
+
+
+def test_personas_get_different_copy():
+    variants = template_variants("en", "win_back", list(PERSONAS), ["app_push"])
+    assert len({v.body for v in variants}) == len(PERSONAS)
+
+
+def test_clean_drops_contact_data_and_unknown_placeholders():
+    out = clean("Hi {name}, call 13800138000 or mail a@b.com, your {phone} and {offer}")
+    assert "13800138000" not in out and "a@b.com" not in out
+    assert "{phone}" not in out and "{name}" in out and "{offer}" in out

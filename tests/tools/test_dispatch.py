@@ -1,0 +1,66 @@
+import pytest
+
+from agents.goal_parser import parse_goal
+from agents.planner_offline import OfflinePlanner
+from tests.doubles import make_ctx, populate
+from tools.content import template_variants
+from tools.dispatch import build_dispatch_step, unit_hash
+from tools.profiles import reach_of
+
+
+@pytest.fixture
+def ctx(sqlite_engine):
+    populate(sqlite_engine, 200)
+    return make_ctx(sqlite_engine)
+
+
+@pytest.fixture
+def plan(ctx):
+    return OfflinePlanner(ctx).plan(parse_goal("召回流失用户"), [], None)
+
+
+def test_assignment_rules(ctx, plan):
+    step = plan.steps[0]
+    built, unreachable = build_dispatch_step(ctx, plan, step, campaign_id="c1")
+    ids = ctx.segment_ids(step.segment)
+    reach = reach_of(ctx, ids)
+    assert len(built.assignments) + len(built.holdout) + unreachable == len(ids)
+    for uid, channel, variant in built.assignments:
+        r = reach[uid]
+        assert channel == next(c for c in step.channel_rule.preferred if c in r.reachable)
+        v = built.contents[variant]
+        assert v.channel == channel
+        assert v.persona == (r.persona if r.persona in step.personas else step.personas[0])
+    for uid in built.holdout:
+        assert unit_hash("c1", "s1", uid, "holdout") < step.holdout_share
+
+
+def test_holdout_is_deterministic_and_salted(ctx, plan):
+    step = plan.steps[0]
+    a, _ = build_dispatch_step(ctx, plan, step, campaign_id="c1")
+    b, _ = build_dispatch_step(ctx, plan, step, campaign_id="c1")
+    c, _ = build_dispatch_step(ctx, plan, step, campaign_id="c2")
+    assert a == b
+    assert a.holdout != c.holdout
+
+
+def test_ab_variants_split_by_hash(ctx, plan):
+    step = plan.steps[0]
+    extra = [
+        v.model_copy(update={"variant_id": v.variant_id + "-b"})
+        for v in template_variants("zh", "win_back", step.personas, step.channel_rule.preferred)
+    ]
+    ab = step.model_copy(
+        update={"variants": step.variants + extra, "ab_split": {"a": 0.5, "b": 0.5}}
+    )
+    built, _ = build_dispatch_step(ctx, plan, ab, campaign_id="c1")
+    arms = {v.endswith("-b") for _, _, v in built.assignments}
+    assert arms == {True, False}
+
+
+def test_bad_send_at_names_the_field(ctx, plan):
+    from userops.errors import BadInput
+
+    step = plan.steps[0].model_copy(update={"send_at": "tomorrow"})
+    with pytest.raises(BadInput, match="send_at"):
+        build_dispatch_step(ctx, plan, step, campaign_id="c1")

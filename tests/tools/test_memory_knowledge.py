@@ -1,0 +1,41 @@
+from tests.doubles import local_chroma, tiny_embedding
+from tools.knowledge import KnowledgeBase, knowledge_chunks
+from tools.memory import LessonMemory
+from userops.store.models import Lesson
+
+
+def test_lessons_are_recorded_redacted_and_found(sqlite_engine, tmp_path):
+    mem = LessonMemory(sqlite_engine, local_chroma(tmp_path / "c"), tiny_embedding())
+    mem.add(
+        "SMS win-back to high value users converted better with a tutorial angle",
+        objective="win_back",
+        language="en",
+        campaign_id="c1",
+    )
+    mem.add("推送的新人礼在晚上打开率低，联系 13800138000", objective="onboarding", language="zh")
+    hits = mem.search("win-back tutorial sms", k=1)
+    assert hits[0].campaign_id == "c1" and hits[0].objective == "win_back"
+    assert mem.search("新人礼", k=5, objective="onboarding")[0].objective == "onboarding"
+    with sqlite_engine.connect() as conn:
+        texts = [r.text for r in conn.execute(Lesson.__table__.select())]
+    assert len(texts) == 2 and all("13800138000" not in t for t in texts)
+
+
+def test_reindex_rebuilds_from_table(sqlite_engine, tmp_path):
+    LessonMemory(sqlite_engine, local_chroma(tmp_path / "a"), tiny_embedding()).add(
+        "email beats sms for surveys", objective="survey_feedback", language="en"
+    )
+    fresh = LessonMemory(sqlite_engine, local_chroma(tmp_path / "b"), tiny_embedding())
+    assert fresh.search("surveys") == []
+    assert fresh.reindex() == 1
+    assert fresh.search("surveys")[0].text == "email beats sms for surveys"
+
+
+def test_knowledge_retrieval_by_language(tmp_path):
+    kb = KnowledgeBase(local_chroma(tmp_path / "k"), tiny_embedding())
+    zh = kb.retrieve("配送延误 补偿", "zh", k=2)
+    en = kb.retrieve("late delivery coupon", "en", k=2)
+    assert len(zh) == 2 and len(en) == 2
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in zh)
+    assert any("deliver" in t.lower() for t in en)
+    assert {c[1] for c in knowledge_chunks()} == {"zh", "en"}
