@@ -2,6 +2,59 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
+from userops.cli.common import JsonOpt, console, print_json, store, user_errors
+
 app = typer.Typer(help="Run outbox dispatch workers.", no_args_is_help=True)
+
+
+@app.command()
+def run(
+    once: bool = typer.Option(False, "--once", help="Process one batch and stop."),
+    until_idle: bool = typer.Option(False, "--until-idle", help="Stop when nothing is due."),
+    channels: str | None = typer.Option(None, "--channels", help="Comma-separated channels."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Rows claimed per batch."),
+    policy_file: Path | None = typer.Option(None, "--policy", help="Policy YAML."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Process the outbox with the sandbox adapters until stopped (Ctrl-C), with progress."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from userops.dispatch.policy import Policy
+    from userops.dispatch.worker import Worker
+
+    chans = [c.strip() for c in channels.split(",") if c.strip()] if channels else None
+    with user_errors():
+        engine = store()
+        policy = Policy.load(policy_file)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=as_json,
+            transient=as_json,
+        ) as bar:
+            task = bar.add_task("starting", total=None)
+
+            def show(stats: dict[str, int]) -> None:
+                desc = "  ".join(f"{k} {v}" for k, v in sorted(stats.items()) if v)
+                bar.update(task, description=desc)
+
+            worker = Worker(
+                engine, None, policy=policy, channels=chans, batch_size=batch_size, progress=show
+            )
+            try:
+                stats = worker.run(
+                    stop_when_idle=until_idle or once, max_batches=1 if once else None
+                )
+            except KeyboardInterrupt:
+                stats = worker.stats
+    summary = {k: int(v) for k, v in sorted(stats.items())}
+    if as_json:
+        print_json(summary)
+    else:
+        console.print("worker stopped: " + ", ".join(f"{k} {v}" for k, v in summary.items()))

@@ -109,6 +109,10 @@ class Policy(BaseModel):
     """Cost per message by channel (SMS: per segment)."""
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     """Retry settings of the worker."""
+    allow_self_approval: bool = False
+    """Whether the proposer of a plan may also approve it."""
+    auto_approve_tiers: list[str] = Field(default_factory=list)
+    """Risk tiers approved without a person (``low``...); empty = every step needs one."""
     lease_seconds: int = 120
     """How long a worker owns claimed rows before others may reclaim them."""
     batch_size: int = 5000
