@@ -99,3 +99,46 @@ def test_preview_with_limit_and_search(sqlite_engine: Engine) -> None:
     summary = preview_segment(sqlite_engine, spec, searcher=lambda text, k: [2, 4, 6])
     assert summary.size == 2  # 6 (240) and 4 (47.5) beat 2 (30)
     assert summary.distributions["lifecycle_stage"] == {"churned": 1, "reactivated": 1}
+
+
+def test_verify_reach_follows_current_consent_and_dnc(any_engine: Engine) -> None:
+    from sqlalchemy import insert, update
+
+    from userops.store.models import Consent, User
+
+    fx.load(any_engine)
+    with any_engine.begin() as conn:
+        conn.execute(
+            insert(Consent),
+            [
+                {
+                    "user_id": 5,
+                    "channel": "sms",
+                    "status": "granted",
+                    "ts": fx.AS_OF,
+                },  # record of 1
+                {"user_id": 1, "channel": "sms", "status": "withdrawn", "ts": fx.AS_OF},
+                {"user_id": 1, "channel": "email", "status": "withdrawn", "ts": fx.AS_OF},
+                {"user_id": 4, "channel": "sms", "status": "withdrawn", "ts": fx.AS_OF},
+                {"user_id": 6, "channel": "sms", "status": "granted", "ts": fx.AS_OF},
+                {"user_id": 6, "channel": "wechat_template", "status": "granted", "ts": fx.AS_OF},
+                {"user_id": 2, "channel": "app_push", "status": "granted", "ts": fx.AS_OF},
+                {
+                    "user_id": 3,
+                    "channel": "sms",
+                    "status": "granted",
+                    "ts": fx.AS_OF,
+                },  # not reachable
+            ],
+        )
+        conn.execute(update(User).where(User.id == 2).values(do_not_contact=True))
+    plain = preview_segment(any_engine, parse_spec({}))
+    assert plain.reachable_now is None
+    summary = preview_segment(any_engine, parse_spec({}), verify_reach=True)
+    assert summary.reachable["sms"] == 3
+    assert summary.reachable_now is not None
+    # sms: 1 (granted via merged record 5) and 6; 4 withdrew; 3 was never reachable
+    assert summary.reachable_now["sms"] == 2
+    assert summary.reachable_now["email"] == 0
+    assert summary.reachable_now["app_push"] == 0  # user 2 is do-not-contact now
+    assert summary.reachable_now["wechat_template"] == 1

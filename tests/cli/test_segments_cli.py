@@ -75,3 +75,13 @@ def test_catalog_lists_fields() -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["ltv_tier"]["values"] == ["high", "mid", "low"]
+
+
+def test_preview_verify_reach_flag(sqlite_engine: Engine) -> None:
+    fx.load(sqlite_engine)
+    result = runner.invoke(app, ["segments", "preview", "{}", "--verify-reach", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["reachable_now"]["sms"] == 0  # the fixture has no consent rows
+    table = runner.invoke(app, ["segments", "preview", "{}", "--verify-reach"])
+    assert "reachable now" in table.stdout

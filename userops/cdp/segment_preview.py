@@ -8,8 +8,9 @@ that looks like a phone number, an email or an openid is redacted, and a sample 
 still carry one is dropped.
 
 Reach is ``traits.reachable_channels``, computed at the last profile build from consent,
-addresses and do-not-contact. Consent or do-not-contact changed since then is not reflected
-here; the dispatch engine re-checks both at send time for every message.
+addresses and do-not-contact; ``verify_reach`` re-checks it against the current consents and
+do-not-contact flags (:mod:`userops.cdp.segment_reach`). The dispatch engine checks both
+again at send time for every message.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class SegmentSummary(BaseModel):
     reachable: dict[str, int]
     """Per channel, members whose ``reachable_channels`` has it (consent, address and
     do-not-contact as of the last profile build; dispatch re-checks at send time)."""
+    reachable_now: dict[str, int] | None = None
+    """Per channel, members still reachable under the current consents and do-not-contact
+    flags (only with ``verify_reach``; see :mod:`userops.cdp.segment_reach`)."""
     distributions: dict[str, dict[str, int]]
     """Member counts by ``lifecycle_stage``, ``ltv_tier``, ``preferred_channel``, ``region``."""
     mean_churn_risk: float | None
@@ -210,8 +214,19 @@ def _overlap(conn: Connection, cond: ColumnElement[bool]) -> list[CampaignOverla
     ]
 
 
-def summarize(conn: Connection, cond: ColumnElement[bool], spec: SegmentSpec) -> SegmentSummary:
-    """Build the :class:`SegmentSummary` of the trait rows matching ``cond``."""
+def summarize(
+    conn: Connection, cond: ColumnElement[bool], spec: SegmentSpec, *, verify_reach: bool = False
+) -> SegmentSummary:
+    """Build the :class:`SegmentSummary` of the trait rows matching ``cond``.
+
+    ``verify_reach`` adds ``reachable_now`` (one more query joining the current consents).
+    """
+    from userops.cdp.segment_reach import reachable_now
+
     agg = _aggregate(conn, cond)
     samples = _samples(conn, cond) if agg["size"] else []
-    return SegmentSummary(spec=spec.dump(), samples=samples, overlap=_overlap(conn, cond), **agg)
+    now = reachable_now(conn, cond) if verify_reach else None
+    overlap = _overlap(conn, cond)
+    return SegmentSummary(
+        spec=spec.dump(), samples=samples, overlap=overlap, reachable_now=now, **agg
+    )

@@ -188,9 +188,14 @@ def preview_segment(
     *,
     searcher: Searcher | None = None,
     as_of_ts: int | None = None,
+    verify_reach: bool = False,
 ) -> SegmentSummary:
-    """Summarize the segment without contact data (see :class:`SegmentSummary`)."""
+    """Summarize the segment without contact data (see :class:`SegmentSummary`).
+
+    ``verify_reach`` also re-checks reach against the current consents and do-not-contact
+    flags (``reachable_now``); without it, reach is as of the last profile build.
+    """
     validate_spec(spec)
     with engine.connect() as conn:
         cond = compile_segment(conn, spec, searcher=searcher, as_of_ts=as_of_ts)
-        return summarize(conn, cond, spec)
+        return summarize(conn, cond, spec, verify_reach=verify_reach)

@@ -32,9 +32,10 @@ def _print_summary(data: dict[str, Any]) -> None:
     churn, ltv = data["mean_churn_risk"], data["mean_ltv_12m"]
     if churn is not None:
         console.print(f"mean churn risk {churn:.3f}   mean 12-month LTV {ltv:.2f}")
-    table = Table("channel", "reachable")
+    now = data.get("reachable_now")
+    table = Table("channel", "reachable", *(["reachable now"] if now else []))
     for ch, n in data["reachable"].items():
-        table.add_row(ch, str(n))
+        table.add_row(ch, str(n), *([str(now[ch])] if now else []))
     console.print(table)
     for group, counts in data["distributions"].items():
         top = list(counts.items())[:10]
@@ -48,6 +49,9 @@ def _print_summary(data: dict[str, Any]) -> None:
 @app.command()
 def preview(
     spec: str = typer.Argument(..., help="SegmentSpec JSON, or @FILE to read it from a file."),
+    verify_reach: bool = typer.Option(
+        False, "--verify-reach", help="Re-check reach against current consents and do-not-contact."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Preview a segment: size, reach per channel, distributions, anonymized samples."""
@@ -57,7 +61,7 @@ def preview(
         text, source = _read_spec(spec)
         parsed = parse_spec(text, source=source)
         searcher = _searcher() if parsed.search else None
-        summary = preview_segment(store(), parsed, searcher=searcher)
+        summary = preview_segment(store(), parsed, searcher=searcher, verify_reach=verify_reach)
     data = summary.model_dump(mode="json")
     if as_json:
         print_json(data)
