@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 FloatArray = NDArray[np.float64]
 
@@ -45,13 +45,12 @@ class BgNbdParams:
         return BgNbdParams(self.r, self.alpha / factor, self.a, self.b, unit)
 
 
-def log_likelihood(
+def _terms(
     params: tuple[float, float, float, float], x: FloatArray, t_x: FloatArray, t_end: FloatArray
-) -> FloatArray:
-    """Return each customer's BG/NBD log-likelihood (FHL 2005, eq. 6)."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Return (A1 + A2, A3, A4) of FHL 2005 eq. 6 (A4 is -inf where x = 0)."""
     r, alpha, a, b = params
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = betaln(a, b + x) - betaln(a, b)
+    a12 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
     a3 = -(r + x) * np.log(alpha + t_end)
     with np.errstate(divide="ignore", invalid="ignore"):
         a4 = np.where(
@@ -59,7 +58,15 @@ def log_likelihood(
             np.log(a) - np.log(np.maximum(b + x - 1.0, 1e-300)) - (r + x) * np.log(alpha + t_x),
             -np.inf,
         )
-    return a1 + a2 + np.logaddexp(a3, a4)  # type: ignore[no-any-return]
+    return a12, a3, a4
+
+
+def log_likelihood(
+    params: tuple[float, float, float, float], x: FloatArray, t_x: FloatArray, t_end: FloatArray
+) -> FloatArray:
+    """Return each customer's BG/NBD log-likelihood (FHL 2005, eq. 6)."""
+    a12, a3, a4 = _terms(params, x, t_x, t_end)
+    return a12 + np.logaddexp(a3, a4)  # type: ignore[no-any-return]
 
 
 def _compress(
@@ -73,10 +80,39 @@ def _compress(
     return rows[:, 0], rows[:, 1], rows[:, 2], weights
 
 
+def _nll_and_grad(
+    lp: FloatArray, x: FloatArray, t_x: FloatArray, t_end: FloatArray, w: FloatArray
+) -> tuple[float, FloatArray]:
+    """Mean negative log-likelihood and its gradient in log-parameter space."""
+    r, alpha, a, b = np.exp(lp)
+    ll = log_likelihood((r, alpha, a, b), x, t_x, t_end)
+    rep = x > 0
+    a3 = -(r + x) * np.log(alpha + t_end)
+    w3 = np.exp(
+        a3
+        - (ll - gammaln(r + x) + gammaln(r) - r * np.log(alpha) - betaln(a, b + x) + betaln(a, b))
+    )
+    w4 = np.where(rep, 1.0 - w3, 0.0)
+    w3 = np.where(rep, w3, 1.0)
+    log_tx = np.log(alpha + t_x)
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + t_end) - w4 * log_tx
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + t_end) + w4 / (alpha + t_x))
+    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tail = np.where(rep, w4 / np.maximum(b + x - 1.0, 1e-300), 0.0)
+    d_b = digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b) - tail
+    total = float(w.sum())
+    grad = np.array([float((w * g).sum()) for g in (d_r, d_alpha, d_a, d_b)])
+    value = -float((w * ll).sum()) / total
+    if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+        return 1e10, np.zeros(4)
+    return value, -grad * np.array([r, alpha, a, b]) / total
+
+
 def fit(
     x: FloatArray, t_x: FloatArray, t_end: FloatArray, *, time_unit: str = "day", seed: int = 0
 ) -> BgNbdParams:
-    """Fit BG/NBD by maximum likelihood (L-BFGS-B in log-parameter space).
+    """Fit BG/NBD by maximum likelihood (L-BFGS-B with the analytic gradient, log parameters).
 
     Identical customers are collapsed into weighted rows, so the cost grows with the number of
     distinct (x, t_x, T) triples, not customers.
@@ -84,23 +120,23 @@ def fit(
     x, t_x, t_end = (np.asarray(v, dtype=np.float64) for v in (x, t_x, t_end))
     if len(x) == 0:
         raise ValueError("BG/NBD needs at least one customer")
-    cx, ctx, ct, w = _compress(x, t_x, t_end, seed)
+    data = _compress(x, t_x, t_end, seed)
     scale = float(np.mean(t_end)) or 1.0
-
-    def nll(lp: FloatArray) -> float:
-        r, alpha, a, b = np.exp(lp)
-        ll = log_likelihood((r, alpha, a, b), cx, ctx, ct)
-        value = -float(np.dot(w, ll)) / float(w.sum())
-        return value if np.isfinite(value) else 1e10
-
     best = None
     for start in ((1.0, scale / 4, 1.0, 1.0), (0.5, scale, 0.5, 2.0)):
-        res = minimize(nll, np.log(start), method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 4)
+        res = minimize(
+            _nll_and_grad,
+            np.log(start),
+            args=data,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-12.0, 12.0)] * 4,
+            options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 500},
+        )
         if best is None or res.fun < best.fun:
             best = res
     assert best is not None
-    res = minimize(nll, best.x, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-10})
-    r, alpha, a, b = (float(v) for v in np.exp(res.x if res.fun <= best.fun else best.x))
+    r, alpha, a, b = (float(v) for v in np.exp(best.x))
     return BgNbdParams(r, alpha, a, b, time_unit)
 
 

@@ -91,11 +91,11 @@ def _fetch(engine: Engine, as_of_day: int, say: Progress) -> dict[str, Any]:
         say("users")
         got: dict[str, Any] = {"users": q.canonical_users(conn)}
         say("orders")
-        got["orders"] = q.order_days(conn, cut, as_of_day - 29)
+        got["orders"] = q.order_days(conn, d, cut, as_of_day - 29)
         say("events")
         got["totals"] = q.event_totals(conn, d, cut)
         say("channels, content, interests")
-        got["channel"] = q.top_channel(conn, cut)
+        got["channel"] = q.top_channel(conn, d, cut)
         got["content"] = q.top_content(conn, d, cut)
         got["interests"] = q.top_interests(conn, d, cut)
         say("reachability")
