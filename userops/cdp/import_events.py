@@ -7,12 +7,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, select
 
 from userops.cdp import validate as v
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, RowChecker, Ticker, chunks, lookup_ids
-from userops.cdp.upsert import insert_ignore
+from userops.cdp.rows import Counts, Field, RowChecker, Ticker, bulk_insert, chunks, lookup_ids
 from userops.errors import Problem
 from userops.store.models import Event, User
 
@@ -50,8 +49,8 @@ def dedupe_key(ext: str, rec: dict[str, Any]) -> str:
     if rec.get("event_id"):
         basis = "id\x1f" + str(rec["event_id"])
     else:
-        parts = [ext, *(json.dumps(rec.get(c), sort_keys=True, ensure_ascii=False) for c in _COLS)]
-        basis = "\x1f".join(parts)
+        values = [ext, *(rec.get(c) for c in _COLS)]
+        basis = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha1(basis.encode()).hexdigest()
 
 
@@ -86,21 +85,24 @@ def parse(reader: Reader, ticker: Ticker, conn: Connection) -> Parsed:
 
 def write(conn: Connection, parsed: Parsed) -> Counts:
     """Insert events whose dedupe key is not stored yet (inside the caller's transaction)."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, tuple[Any, ...]] = {}
     for _line, ext, rec in parsed.events:
         key = dedupe_key(ext, rec)
         if key in rows:
             continue
-        row = {c: rec.get(c) for c in _COLS}
-        row["user_id"] = parsed.user_ids[ext]
-        row["dedupe_key"] = key
-        rows[key] = row
+        props = rec.get("properties")
+        rows[key] = (
+            parsed.user_ids[ext],
+            *(rec.get(c) for c in _COLS[:-1]),
+            None if props is None else json.dumps(props, ensure_ascii=False),
+            key,
+        )
     stored: set[str] = set()
     keys = list(rows)
+    col = _EVENTS.c.dedupe_key
     for part in chunks(keys):
-        q = _EVENTS.select().with_only_columns(_EVENTS.c.dedupe_key)
-        stored.update(k for (k,) in conn.execute(q.where(_EVENTS.c.dedupe_key.in_(part))))
+        stored.update(k for (k,) in conn.execute(select(col).where(col.in_(part))))
     new = [rows[k] for k in keys if k not in stored]
-    for batch in chunks(new):
-        conn.execute(insert_ignore(conn, _EVENTS, ["dedupe_key"]), list(batch))
+    cols = ("user_id", *_COLS, "dedupe_key")
+    bulk_insert(conn, "events", cols, new, ignore_conflict_on="dedupe_key")
     return Counts(inserted=len(new), unchanged=len(parsed.events) - len(new))

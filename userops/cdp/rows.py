@@ -117,11 +117,22 @@ def lookup_ids(
 
 
 def bulk_insert(
-    conn: Connection, table: str, cols: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    conn: Connection,
+    table: str,
+    cols: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    ignore_conflict_on: str | None = None,
 ) -> None:
-    """Insert plain-typed tuples with the driver's executemany (no per-row SQLAlchemy work)."""
+    """Insert plain-typed tuples with the driver's executemany (no per-row SQLAlchemy work).
+
+    With ``ignore_conflict_on`` (a unique column), conflicting rows are skipped
+    (``ON CONFLICT (col) DO NOTHING``, the same in SQLite and PostgreSQL).
+    """
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+    if ignore_conflict_on:
+        sql += f" ON CONFLICT ({ignore_conflict_on}) DO NOTHING"
     for part in chunks(rows, 20_000):
         conn.exec_driver_sql(sql, list(part))
 
