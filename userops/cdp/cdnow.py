@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from userops.cdp.importer import ImportResult
 from userops.cdp.rows import Progress
-from userops.cdp.upsert import insert_ignore
 from userops.errors import BadInput, Problem
 from userops.store.models import Event, User
 
@@ -98,6 +98,12 @@ def read_cdnow(path: str | Path) -> list[CdnowRow]:
     if not rows:
         raise BadInput.one("no transaction rows", source=src)
     return rows
+
+
+def insert_ignore(conn: Connection, table: Table, index_elements: list[str]) -> Any:
+    """Return an insert into ``table`` that skips rows conflicting on ``index_elements``."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
 def _dedupe_keys(rows: list[CdnowRow]) -> list[str]:

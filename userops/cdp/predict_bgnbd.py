@@ -66,7 +66,7 @@ def log_likelihood(
 ) -> FloatArray:
     """Return each customer's BG/NBD log-likelihood (FHL 2005, eq. 6)."""
     a12, a3, a4 = _terms(params, x, t_x, t_end)
-    return a12 + np.logaddexp(a3, a4)  # type: ignore[no-any-return]
+    return a12 + np.logaddexp(a3, a4)
 
 
 def _compress(
