@@ -61,6 +61,22 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
             )
         )
     c = goal.constraints
+    w = c.send_window
+    if w is not None and (w.start, w.end) != ("09:00", "21:00"):
+        out.append(
+            finding(
+                "send_window",
+                "warn",
+                msg(
+                    goal,
+                    f"发送时段 {w.start}-{w.end} 需审批人确认：引擎只强制执行免打扰时段",
+                    f"window {w.start}-{w.end}: the engine enforces quiet hours only; "
+                    "the approver should confirm the send time",
+                ),
+                start=w.start,
+                end=w.end,
+            )
+        )
     for step in plan.steps:
         if step.holdout_share <= 0:
             out.append(

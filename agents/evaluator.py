@@ -115,6 +115,29 @@ class PlanEvaluator:
                     examples=outside[:5],
                 )
             )
+        if report.suppressed.get("content_rule"):
+            out.append(
+                finding(
+                    "content_rule",
+                    "error",
+                    msg(
+                        goal,
+                        f"{report.suppressed['content_rule']} 条消息因内容不合规会被拦截",
+                        f"{report.suppressed['content_rule']} messages would be suppressed "
+                        "for their content",
+                    ),
+                    warnings=report.warnings[:10],
+                )
+            )
+        if report.total > 0 and report.would_send + report.deferred == 0:
+            out.append(
+                finding(
+                    "audience",
+                    "block",
+                    msg(goal, "所有消息都会被拦截，无人可发", "every message would be suppressed"),
+                    suppressed=report.suppressed,
+                )
+            )
         for reason, n in sorted(report.suppressed.items()):
             out.append(
                 finding("preflight", "info", f"suppressed[{reason}]={n}", reason=reason, n=n)

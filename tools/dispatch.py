@@ -16,10 +16,17 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from agents.schema import CampaignPlan, PlanStep
+from tools.content import templates
 from tools.context import ToolContext
 from tools.profiles import reach_of
 from userops.dispatch.models import DispatchStep, MessageContent, PreflightReport
 from userops.errors import BadInput
+
+
+def send_values(language: str, objective: str) -> dict[str, str]:
+    """Return the campaign-wide placeholder values (``brand``, ``offer``) filled at send."""
+    t = templates(language)
+    return {"brand": t["brand"], "offer": t["offers"].get(objective, t["offers"]["default"])}
 
 
 def unit_hash(*parts: object) -> float:
@@ -119,6 +126,7 @@ def build_dispatch_step(
             send_at_ts=_send_at(step.send_at),
             fallback=fallback,
             metadata={
+                **send_values(plan.language, plan.objective.value),
                 "objective": plan.objective.value,
                 "ab_arms": arms,
                 "revision": plan.revision,

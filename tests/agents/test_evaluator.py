@@ -122,3 +122,16 @@ def test_llm_judge_scores_and_low_relevance_revises(ctx, good):
     assert ev.llm_calls == 2
     assert model.tool_names[0] == ["JudgeScores"]
     assert all("13800" not in t for t in model.prompt_texts())
+
+
+def test_with_the_real_dispatch_preflight(sqlite_engine):
+    from tools.context import ToolContext
+
+    populate(sqlite_engine, 120)
+    ctx = ToolContext(engine=sqlite_engine)
+    goal = parse_goal("Win back churned users; budget 100")
+    plan = OfflinePlanner(ctx).plan(goal, [], None)
+    v = PlanEvaluator(ctx).evaluate(goal, plan)
+    assert v.verdict == "pass", [f for f in v.findings if f.severity != "info"]
+    assert v.preflight.would_send + v.preflight.deferred > 0
+    assert "content_rule" not in v.preflight.suppressed and v.preflight.warnings == []

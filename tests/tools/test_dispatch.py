@@ -64,3 +64,14 @@ def test_bad_send_at_names_the_field(ctx, plan):
     step = plan.steps[0].model_copy(update={"send_at": "tomorrow"})
     with pytest.raises(BadInput, match="send_at"):
         build_dispatch_step(ctx, plan, step, campaign_id="c1")
+
+
+def test_placeholder_values_travel_with_the_step(ctx, plan):
+    import re
+
+    built, _ = build_dispatch_step(ctx, plan, plan.steps[0], campaign_id="c1")
+    used = {
+        m for v in built.contents.values() for m in re.findall(r"\{(\w+)\}", v.model_dump_json())
+    }
+    assert {"brand", "offer"} <= used
+    assert built.metadata["brand"] and built.metadata["offer"]
