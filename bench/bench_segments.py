@@ -1,10 +1,11 @@
 """Segment preview latency at 1M profiles on the embedded store, against a DuckDB floor.
 
 Builds a synthetic ``traits`` table (numpy generator, raw ``sqlite3`` bulk insert, the model's
-schema and indexes) plus the ``users`` table the canonical-user filter reads (2% extra merged
-records), then times ``preview_segment`` on a realistic spec and on everyone. The reference
-floor is the same one-pass aggregate hand-written in DuckDB (in-memory, loaded from a CSV of
-the same rows; no extension download). ``BENCH_SEGMENTS_USERS`` scales it down.
+schema and indexes, summaries and hashes as wide as real ones) plus the ``users`` table the
+canonical-user filter reads (2% extra merged records), then times ``preview_segment`` on a
+realistic spec and on everyone. The reference floor is the same one-pass aggregate
+hand-written in DuckDB (in-memory, loaded from a CSV of the same rows; no extension
+download). ``BENCH_SEGMENTS_USERS`` scales it down.
 """
 
 from __future__ import annotations
@@ -45,8 +46,13 @@ COLUMNS = (
     "user_id as_of_ts language region timezone days_since_signup lifecycle_stage "
     "days_since_last_order orders_90d orders_total monetary_365d aov rfm_segment p_alive "
     "expected_orders_90d ltv_12m ltv_tier churn_risk preferred_channel reachable_channels "
-    "interests price_sensitivity content_affinity contacts_7d summary"
+    "interests price_sensitivity content_affinity contacts_7d summary summary_hash indexed_hash"
 ).split()
+FILLER = (
+    "最近一次下单在{d}天前，近90天下单若干次，客单价约{a}元。偏好内容：优惠。价格敏感度中等。"
+    "可触达渠道：短信、App推送。近期反馈：配送、价格。满意度4.2/5。"
+)
+"""Pads the synthetic summary to the ~300 UTF-8 bytes of a real one (row width matters)."""
 
 
 def _delimited(mask: np.ndarray, names: list[str]) -> list[str]:
@@ -102,7 +108,9 @@ def _trait_rows(start: int, n: int, rng: np.random.Generator) -> Iterator[tuple[
             cols["aov"][i], "loyal", cols["p_alive"][i], cols["expected_orders_90d"][i],
             cols["ltv_12m"][i], tier_name, cols["churn_risk"][i], cols["preferred_channel"][i],
             cols["reachable_channels"][i], cols["interests"][i], cols["price_sensitivity"][i],
-            "offer", cols["contacts_7d"][i], f"{stage_name} customer, {tier_name} value tier",
+            "offer", cols["contacts_7d"][i],
+            f"{stage_name}，{tier_name}。" + FILLER.format(d=i % 400, a=i % 300),
+            f"{i:040x}", f"{i:040x}",
         )  # fmt: skip
 
 
