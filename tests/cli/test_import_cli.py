@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -112,3 +113,13 @@ def test_jsonl_by_suffix_and_format_option(home: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["import", "users", str(copy), "--format", "jsonl", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["unchanged"] == 5
+
+
+def test_progress_bar_path(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import userops.cli.imports as imports
+
+    monkeypatch.setattr(imports, "BAR_MIN_ROWS", 1)
+    res = runner.invoke(app, ["import", "users", str(IMPORT_DATA / "users.csv")])
+    assert res.exit_code == 0, res.output
+    assert "5 inserted" in res.stdout
+    assert _count("users") == 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, select, update
@@ -117,11 +118,11 @@ def _plan(
     base = dict.fromkeys(STORED)
     base.update(DEFAULTS)
     base["created_ts"] = now
+    pick = itemgetter(*STORED)
     for ext, rec in records.items():
         cur = existing.get(ext)
         if cur is None:
-            row = {**base, **rec}
-            new_rows.append((ext, *(row[k] for k in STORED), False))
+            new_rows.append((ext, *pick({**base, **rec}), False))
             continue
         diff = {k: val for k, val in rec.items() if cur[k] != val}
         if diff:
