@@ -183,3 +183,24 @@ def test_scoped_and_full_resolve_agree(sqlite_engine: Engine, tmp_path: Path) ->
     ids = _ids(sqlite_engine)
     assert resolve_identities(sqlite_engine, [ids["c"]]) == 2
     assert _merged_into(sqlite_engine) == {"a": None, "b": "a", "c": "a"}
+
+
+def test_unmerge_of_the_bridge_keeps_the_far_side_together(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    # a and b only meet through m (a's phone, b's email); undoing m's merge splits the group
+    rows = [
+        "a,A,13800000001,,,,,,,",
+        "b,B,,b@example.com,,,,,,",
+        "m,M,13800000001,b@example.com,,,,,,",
+    ]
+    assert _import_users(sqlite_engine, tmp_path, "u.csv", rows) == 2
+    assert _merged_into(sqlite_engine) == {"a": None, "b": "a", "m": "a"}
+    ids = _ids(sqlite_engine)
+    merge_m = next(i for i, m in _merge_rows(sqlite_engine) if m == ids["m"])
+    unmerge(sqlite_engine, merge_m, actor="bob")
+    assert _merged_into(sqlite_engine) == {"a": None, "b": None, "m": "b"}
+    _assert_consistent(sqlite_engine)
+    before = snapshot(sqlite_engine)
+    assert resolve_identities(sqlite_engine) == 0
+    assert snapshot(sqlite_engine) == before
