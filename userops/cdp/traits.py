@@ -54,7 +54,7 @@ class _Table:
         out = [np.full(self.n, fill, dtype=np.float64) for _ in range(ncols)]
         if not rows:
             return out
-        data = np.array([[np.nan if v is None else float(v) for v in r] for r in rows])
+        data = np.array([tuple(r) for r in rows], dtype=np.float64)  # None becomes NaN
         pos, ok = self.positions(data[:, 0].astype(np.int64))
         for i in range(ncols):
             col = data[ok, i + 1]

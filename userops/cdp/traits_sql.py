@@ -155,7 +155,7 @@ def _top(scored: str, k: int) -> str:
     return f"""SELECT uid, key FROM (
         SELECT uid, key, row_number() OVER (PARTITION BY uid ORDER BY score DESC, key) AS rn
         FROM ({grouped}) g) t
-        WHERE rn <= {k}"""
+        WHERE rn <= {k} ORDER BY uid, rn"""
 
 
 def top_channel(conn: Connection, d: Dialect, cut: int) -> Sequence[Any]:
