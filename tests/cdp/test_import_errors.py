@@ -115,3 +115,18 @@ def test_validators_fast_and_slow_paths(value: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError):
             check(value)
+
+
+def test_mapping_from_a_column_the_header_lacks(sqlite_engine: Engine) -> None:
+    path = IMPORT_DATA / "users_mapped.csv"
+    with pytest.raises(BadInput) as exc:
+        import_file(sqlite_engine, "users", path, mapping={"cell": "phone", "cust_id": "user_id"})
+    assert exc.value.render() == f"{path}:1 --map='cell=phone': mapped column not in header"
+    assert counts(sqlite_engine)["users"] == 0
+
+
+def test_unknown_kind_and_format(sqlite_engine: Engine) -> None:
+    with pytest.raises(BadInput, match="unknown import kind"):
+        import_file(sqlite_engine, "orders", IMPORT_DATA / "users.csv")
+    with pytest.raises(BadInput, match="unknown format"):
+        import_file(sqlite_engine, "users", IMPORT_DATA / "users.csv", fmt="xml")
