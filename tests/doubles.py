@@ -164,6 +164,7 @@ def populate(engine: Engine, n: int = 60, *, seed: int = 7, injection: bool = Fa
                 "phone": f"1380013{i:04d}",
                 "email": f"user{i}@example.com",
                 "wechat_openid": f"o{i:027d}",
+                "device_id": f"dev-{i}",
                 "created_ts": 1_700_000_000,
             }
         )
