@@ -167,3 +167,25 @@ def test_rfm_and_ltv_tier() -> None:
     ltv = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     tiers = rules.ltv_tier(ltv, ltv > 0).tolist()
     assert tiers == ["low", "low", "low", "mid", "mid", "high", "high"]
+
+
+def test_build_on_seeded_population_uses_the_vocabulary(sqlite_engine: Engine) -> None:
+    seed = pytest.importorskip("userops.cdp.seed")
+    seed.seed_population(sqlite_engine, users=300, seed=5, language="en")
+    result = build_profiles(sqlite_engine, as_of=AS_OF)
+    with sqlite_engine.connect() as conn:
+        canonical = conn.execute(
+            text("SELECT count(*) FROM users WHERE merged_into IS NULL")
+        ).scalar_one()
+    assert result.users == canonical
+    t = traits_by_user(sqlite_engine)
+    stages = {"new", "growing", "mature", "churn_risk", "churned", "reactivated"}
+    channels = {"sms", "app_push", "email", "wechat_template", "wecom", "miniprogram", "voice_call"}
+    for row in t.values():
+        assert row["lifecycle_stage"] in stages
+        assert row["ltv_tier"] in {"high", "mid", "low"}
+        assert 0.0 <= row["p_alive"] <= 1.0 and 0.0 <= row["price_sensitivity"] <= 1.0
+        listed = row["reachable_channels"]
+        assert listed == "" or (
+            listed[0] == listed[-1] == "," and set(listed[1:-1].split(",")) <= channels
+        )
