@@ -9,12 +9,14 @@ messages (the frequency-cap "commitments").
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection
+
+from userops.dispatch.sql import fetch, in_list, is_pg, list_param
 
 CHUNK = 5000
+FALLBACK_TZ = "Asia/Shanghai"
 ADDRESS_FIELDS: dict[str, tuple[str, ...]] = {
     "sms": ("phone",),
     "voice_call": ("phone",),
@@ -28,20 +30,30 @@ ADDRESS_FIELDS: dict[str, tuple[str, ...]] = {
 _CONTACT = ("phone", "email", "wechat_openid", "wechat_unionid", "device_id")
 
 
-@dataclass(slots=True)
 class UserCtx:
     """What the policy knows about one canonical user."""
 
-    user_id: int
-    tz: str = "Asia/Shanghai"
-    language: str = "zh"
-    name: str | None = None
-    dnc: bool = False
-    consent: dict[str, tuple[int, str]] = field(default_factory=dict)
-    """Latest ``(ts, status)`` per channel across all records."""
-    contacts: dict[str, str] = field(default_factory=dict)
-    commits: list[tuple[int, str]] = field(default_factory=list)
-    """Other marketing messages of the user: ``(ts, channel)``."""
+    __slots__ = ("user_id", "tz", "language", "name", "dnc", "consent", "contacts", "commits")
+
+    def __init__(
+        self,
+        user_id: int,
+        tz: str = "Asia/Shanghai",
+        language: str = "zh",
+        name: str | None = None,
+        dnc: bool = False,
+        contacts: dict[str, str] | None = None,
+    ) -> None:
+        self.user_id = user_id
+        self.tz = tz
+        self.language = language
+        self.name = name
+        self.dnc = dnc
+        self.consent: dict[str, tuple[int, str]] = {}
+        """Latest ``(ts, status)`` per channel across all records."""
+        self.contacts: dict[str, str] = contacts if contacts is not None else {}
+        self.commits: list[tuple[int, str]] = []
+        """Other marketing messages of the user: ``(ts, channel)``."""
 
     def consent_status(self, channel: str) -> str | None:
         """``granted``, ``withdrawn`` or ``None`` (no row) on ``channel``."""
@@ -67,14 +79,18 @@ def chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield seq[i : i + size]
 
 
-_USERS = text(
+_USER_COLS = (
     "SELECT id, merged_into, timezone, language, name, do_not_contact, phone, email,"
-    " wechat_openid, wechat_unionid, device_id FROM users"
-    " WHERE id IN :ids OR merged_into IN :ids"
-).bindparams(bindparam("ids", expanding=True))
-_CONSENTS = text(
-    "SELECT user_id, channel, status, ts FROM consents WHERE user_id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
+    " wechat_openid, wechat_unionid, device_id FROM users WHERE "
+)
+
+
+def _user_rows(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
+    rows: dict[int, Any] = {}
+    for col in ("id", "merged_into"):
+        stmt = _USER_COLS + in_list(conn, col)
+        rows.update((r[0], r) for r in fetch(conn, stmt, [list_param(conn, ids)]))
+    return rows
 
 
 def load_users(conn: Connection, ids: Iterable[int]) -> tuple[dict[int, int], dict[int, UserCtx]]:
@@ -82,33 +98,37 @@ def load_users(conn: Connection, ids: Iterable[int]) -> tuple[dict[int, int], di
     wanted = list(dict.fromkeys(ids))
     rows: dict[int, Any] = {}
     for part in chunks(wanted):
-        rows.update((r[0], r) for r in conn.execute(_USERS, {"ids": list(part)}))
+        rows.update(_user_rows(conn, part))
     canon = {i: (rows[i][1] or i) for i in wanted if i in rows}
     missing = [c for c in set(canon.values()) if c not in rows]
     for part in chunks(missing):
-        rows.update((r[0], r) for r in conn.execute(_USERS, {"ids": list(part)}))
+        rows.update(_user_rows(conn, part))
     targets = set(canon.values())
-    ctx = {c: UserCtx(c) for c in targets}
+    ctx: dict[int, UserCtx] = {}
     members: dict[int, int] = {}
+    merged = []
     for rid, r in rows.items():
-        c = r[1] or rid
-        u = ctx.get(c)
-        if u is None:
-            continue
-        members[rid] = c
-        if rid == c:
-            u.tz, u.language, u.name = r[2] or u.tz, r[3] or u.language, r[4]
+        if rid in targets:  # the canonical record itself
+            contacts = {k: v for k, v in zip(_CONTACT, r[6:11], strict=True) if v}
+            ctx[rid] = UserCtx(rid, r[2] or FALLBACK_TZ, r[3] or "zh", r[4], bool(r[5]), contacts)
+            members[rid] = rid
+        elif r[1] in targets:
+            merged.append(r)
+    for r in merged:  # absorbed records add DNC, contact data and consents
+        u = ctx[r[1]]
+        members[r[0]] = r[1]
         u.dnc = u.dnc or bool(r[5])
         for k, v in zip(_CONTACT, r[6:11], strict=True):
-            if v and (k not in u.contacts or rid == c):
+            if v and k not in u.contacts:
                 u.contacts[k] = v
     _load_consents(conn, members, ctx)
     return canon, ctx
 
 
 def _load_consents(conn: Connection, members: dict[int, int], ctx: dict[int, UserCtx]) -> None:
+    stmt = "SELECT user_id, channel, status, ts FROM consents WHERE " + in_list(conn, "user_id")
     for part in chunks(list(members)):
-        for uid, channel, status, ts in conn.execute(_CONSENTS, {"ids": list(part)}):
+        for uid, channel, status, ts in fetch(conn, stmt, [list_param(conn, part)]):
             u = ctx[members[uid]]
             got = u.consent.get(channel)
             new = (int(ts), status)
@@ -118,9 +138,8 @@ def _load_consents(conn: Connection, members: dict[int, int], ctx: dict[int, Use
 
 
 _COMMITS = (
-    "SELECT user_id, channel, state, sent_ts, not_before_ts, campaign_id, lease_owner, id"
-    " FROM outbox WHERE user_id IN :ids AND marketing = :t AND ("
-    "(state = 'sent' AND sent_ts > :since) OR state = 'sending'{pending})"
+    "SELECT user_id, channel, state, sent_ts, not_before_ts, id FROM outbox WHERE {ids}"
+    " AND {p}marketing = ? AND (({p}state = 'sent' AND sent_ts > ?) OR {p}state IN ({states}))"
 )
 
 
@@ -139,13 +158,15 @@ def load_commits(
     with ``include_pending`` (at enqueue), ``pending``/``deferred`` rows already queued by
     any campaign (at their due time), so that concurrent campaigns cannot both take one slot.
     """
-    pending = " OR state IN ('pending', 'deferred')" if include_pending else ""
-    params: dict[str, Any] = {"since": since, "t": True}
-    stmt = text(_COMMITS.format(pending=pending)).bindparams(bindparam("ids", expanding=True))
+    states = "'sending', 'pending', 'deferred'" if include_pending else "'sending'"
+    # "+col" keeps SQLite on the user index (the state index would scan every sent row)
+    stmt = _COMMITS.format(
+        ids=in_list(conn, "user_id"), p="" if is_pg(conn) else "+", states=states
+    )
     skip = exclude_ids or set()
     for part in chunks(list(ctx)):
-        for uid, ch, state, sent_ts, nbt, _cid, _owner, oid in conn.execute(
-            stmt, {**params, "ids": list(part)}
+        for uid, ch, state, sent_ts, nbt, oid in fetch(
+            conn, stmt, [list_param(conn, part), True, since]
         ):
             if oid in skip:
                 continue

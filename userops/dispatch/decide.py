@@ -60,6 +60,8 @@ def decide(
     if not marketing:
         return ("send", ts, None)
     t = policy.next_quiet_free(ts, u.tz)
+    if not u.commits:  # nothing counts against the caps
+        return ("send", ts, None) if t == ts else ("defer", t, "quiet_hours")
     capped = False
     for _ in range(32):
         c = policy.cap_free_time(u.commits, channel, t, symmetric=symmetric)

@@ -29,17 +29,17 @@ from userops.dispatch.models import DispatchStep, PreflightReport
 from userops.dispatch.outbox import CONTENT_ENTITY, STEP_ENTITY, put_record, record_id
 from userops.dispatch.policy import Policy
 from userops.dispatch.render import placeholders
+from userops.dispatch.sql import many
 from userops.store.models import AuditLog, Campaign
 
-_INSERT_OUTBOX = text(
+_INSERT_OUTBOX = (
     "INSERT INTO outbox (idempotency_key, campaign_id, step_id, user_id, channel, variant,"
     " content, marketing, state, reason, not_before_ts, cost, created_ts, attempts)"
-    " VALUES (:k, :c, :s, :u, :ch, :v, :ct, :m, :st, :r, :nbt, :cost, :ts, 0)"
-    " ON CONFLICT DO NOTHING"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING"
 )
-_INSERT_MEMBER = text(
+_INSERT_MEMBER = (
     "INSERT INTO campaign_members (campaign_id, step_id, user_id, arm, variant, persona,"
-    " channel, assigned_ts) VALUES (:c, :s, :u, :arm, :v, :p, :ch, :ts) ON CONFLICT DO NOTHING"
+    " channel, assigned_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 
 
@@ -224,67 +224,22 @@ def _write_chunks(engine: Engine, prep: Prepared, chunk: int) -> tuple[int, Tall
 
 
 def _write_rows(conn: Connection, prep: Prepared, rows: list[Row]) -> None:
-    if not rows:
-        return
-    conn.execute(
-        _INSERT_OUTBOX,
-        [
-            {
-                "k": r[0],
-                "c": r[1],
-                "s": r[2],
-                "u": r[3],
-                "ch": r[4],
-                "v": r[5],
-                "ct": r[6],
-                "m": r[7],
-                "st": r[8],
-                "r": r[9],
-                "nbt": r[10],
-                "cost": r[11],
-                "ts": r[12],
-            }
-            for r in rows
-        ],
-    )
+    many(conn, _INSERT_OUTBOX, rows)
     personas = {v: c.persona for v, c in prep.step.contents.items()}
-    conn.execute(
+    many(
+        conn,
         _INSERT_MEMBER,
-        [
-            {
-                "c": r[1],
-                "s": r[2],
-                "u": r[3],
-                "arm": "treatment",
-                "v": r[5],
-                "p": personas.get(r[5]),
-                "ch": r[4],
-                "ts": r[12],
-            }
-            for r in rows
-        ],
+        [(r[1], r[2], r[3], "treatment", r[5], personas.get(r[5]), r[4], r[12]) for r in rows],
     )
 
 
 def _write_holdout(conn: Connection, step: DispatchStep, prep: Prepared) -> None:
     users = sorted({prep.canon[u] for u in step.holdout})
-    if users:
-        conn.execute(
-            _INSERT_MEMBER,
-            [
-                {
-                    "c": step.campaign_id,
-                    "s": step.step_id,
-                    "u": u,
-                    "arm": "holdout",
-                    "v": None,
-                    "p": None,
-                    "ch": None,
-                    "ts": prep.now,
-                }
-                for u in users
-            ],
-        )
+    many(
+        conn,
+        _INSERT_MEMBER,
+        [(step.campaign_id, step.step_id, u, "holdout", None, None, None, prep.now) for u in users],
+    )
 
 
 def _ensure_campaign(conn: Connection, step: DispatchStep) -> None:

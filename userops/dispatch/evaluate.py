@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection
 
 from userops.dispatch.context import chunks, load_commits, load_users
 from userops.dispatch.decide import decide
@@ -21,6 +21,7 @@ from userops.dispatch.models import DispatchStep, MessageContent
 from userops.dispatch.outbox import idempotency_key
 from userops.dispatch.policy import Policy
 from userops.dispatch.render import placeholder_problems
+from userops.dispatch.sql import fetch, in_list, list_param
 from userops.domain import CHANNELS
 from userops.errors import BadInput, Problem
 
@@ -102,13 +103,11 @@ def validate(step: DispatchStep) -> None:
 
 def canonical_map(conn: Connection, ids: list[int]) -> dict[int, int]:
     """Map user ids to canonical ids; raise BadInput on unknown ids."""
-    stmt = text("SELECT id, merged_into FROM users WHERE id IN :ids").bindparams(
-        bindparam("ids", expanding=True)
-    )
+    stmt = "SELECT id, merged_into FROM users WHERE " + in_list(conn, "id")
     out: dict[int, int] = {}
     uniq = list(dict.fromkeys(ids))
-    for part in chunks(uniq, 20000):
-        out.update((r[0], r[1] or r[0]) for r in conn.execute(stmt, {"ids": list(part)}))
+    for part in chunks(uniq, 50000):
+        out.update((r[0], r[1] or r[0]) for r in fetch(conn, stmt, [list_param(conn, part)]))
     unknown = [i for i in uniq if i not in out]
     if unknown:
         raise BadInput(

@@ -15,13 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text
+from sqlalchemy import Connection, Engine, insert, select, text
 
+from userops.dispatch.sql import fetch, in_list, is_pg, list_param, many
 from userops.store.models import AuditLog
 
 CONTENT_ENTITY = "dispatch_content"
 STEP_ENTITY = "dispatch_step"
 _CONTENT_CACHE: dict[str, dict[str, Any]] = {}
+_REF_CACHE: dict[str, dict[str, Any]] = {}
 
 
 def idempotency_key(campaign_id: str, step_id: str, user_id: int, channel: str) -> str:
@@ -84,12 +86,12 @@ _COLS = (
     " marketing, attempts, cost"
 )
 _CLAIM = (
-    "UPDATE outbox SET state = 'sending', lease_owner = :owner, lease_until_ts = :until"
-    " WHERE id IN (SELECT id FROM outbox WHERE {where}{chan} LIMIT :n{lock})"
+    "UPDATE outbox SET state = 'sending', lease_owner = ?, lease_until_ts = ?"
+    " WHERE id IN (SELECT id FROM outbox WHERE {where}{chan} LIMIT ?{lock})"
     f" RETURNING {_COLS}"
 )
-_DUE = "state IN ('pending', 'deferred') AND not_before_ts <= :now"
-_EXPIRED = "state = 'sending' AND lease_until_ts < :now"
+_DUE = "state IN ('pending', 'deferred') AND not_before_ts <= ?"
+_EXPIRED = "state = 'sending' AND lease_until_ts < ?"
 
 
 def claim(
@@ -102,28 +104,33 @@ def claim(
     channels: Sequence[str] | None = None,
 ) -> list[Claimed]:
     """Atomically lease up to ``limit`` due rows (expired leases first) to ``owner``."""
-    lock = " FOR UPDATE SKIP LOCKED" if conn.dialect.name == "postgresql" else ""
-    chan = " AND channel IN :chans" if channels else ""
+    lock = " FOR UPDATE SKIP LOCKED" if is_pg(conn) else ""
+    chan = " AND " + in_list(conn, "channel") if channels else ""
     out: list[Claimed] = []
     for where in (_EXPIRED, _DUE):
         if len(out) >= limit:
             break
-        stmt = text(_CLAIM.format(where=where, chan=chan, lock=lock))
-        params: dict[str, Any] = {
-            "owner": owner,
-            "until": now + lease_s,
-            "now": now,
-            "n": limit - len(out),
-        }
+        params: list[Any] = [owner, now + lease_s, now]
         if channels:
-            stmt = stmt.bindparams(bindparam("chans", expanding=True))
-            params["chans"] = list(channels)
-        for r in conn.execute(stmt, params):
-            content = r[7] if isinstance(r[7], dict) else json.loads(r[7] or "{}")
+            params.append(list_param(conn, channels))
+        params.append(limit - len(out))
+        for r in fetch(conn, _CLAIM.format(where=where, chan=chan, lock=lock), params):
+            content = r[7] if isinstance(r[7], dict) else _parse(r[7])
             out.append(
                 Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], content, bool(r[8]), r[9], r[10])
             )
     return out
+
+
+def _parse(blob: str | None) -> dict[str, Any]:
+    """Parse a stored content reference (few distinct values: memoized)."""
+    key = blob or "{}"
+    got = _REF_CACHE.get(key)
+    if got is None:
+        got = json.loads(key)
+        if len(_REF_CACHE) < 10000:
+            _REF_CACHE[key] = got
+    return got
 
 
 def mark_sent(
@@ -132,17 +139,17 @@ def mark_sent(
     """Mark rows still leased by ``owner`` as sent; return the ids actually updated."""
     if not ids:
         return []
-    stmt = text(
-        "UPDATE outbox SET state = 'sent', sent_ts = :now, lease_owner = NULL,"
-        " lease_until_ts = NULL, reason = NULL WHERE id IN :ids AND lease_owner = :owner"
-        " AND state = 'sending' RETURNING id"
-    ).bindparams(bindparam("ids", expanding=True))
-    done = [r[0] for r in conn.execute(stmt, {"now": now, "ids": ids, "owner": owner})]
-    if provider_ids:
-        conn.execute(
-            text("UPDATE outbox SET provider_message_id = :p WHERE id = :id"),
-            [{"p": p, "id": i} for i, p in provider_ids.items()],
-        )
+    stmt = (
+        "UPDATE outbox SET state = 'sent', sent_ts = ?, lease_owner = NULL,"
+        " lease_until_ts = NULL, reason = NULL WHERE " + in_list(conn, "id") + " AND"
+        " lease_owner = ? AND state = 'sending' RETURNING id"
+    )
+    done = [r[0] for r in fetch(conn, stmt, [now, list_param(conn, ids), owner])]
+    many(
+        conn,
+        "UPDATE outbox SET provider_message_id = ? WHERE id = ?",
+        [(p, i) for i, p in provider_ids.items()],
+    )
     return done
 
 
@@ -152,15 +159,12 @@ def transition(conn: Connection, rows: list[dict[str, Any]], *, owner: str) -> N
     Each row dict holds ``id``, ``state``, ``nbt`` (not-before), ``reason`` and ``tries``
     (failed hand-overs to add to ``attempts``).
     """
-    if not rows:
-        return
-    conn.execute(
-        text(
-            "UPDATE outbox SET state = :state, not_before_ts = :nbt, reason = :reason,"
-            " attempts = attempts + :tries, lease_owner = NULL, lease_until_ts = NULL"
-            " WHERE id = :id AND lease_owner = :owner AND state = 'sending'"
-        ),
-        [{**r, "owner": owner} for r in rows],
+    many(
+        conn,
+        "UPDATE outbox SET state = ?, not_before_ts = ?, reason = ?, attempts = attempts + ?,"
+        " lease_owner = NULL, lease_until_ts = NULL WHERE id = ? AND lease_owner = ?"
+        " AND state = 'sending'",
+        [(r["state"], r["nbt"], r["reason"], r["tries"], r["id"], owner) for r in rows],
     )
 
 

@@ -13,20 +13,18 @@ import json
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import Connection, Engine
 
 from userops.dispatch.adapters.base import Capabilities, OutgoingMessage, SendResult
 from userops.dispatch.simulate import simulate_responses
+from userops.dispatch.sql import fetch, in_list, list_param, many
 from userops.domain import CHANNELS
 
 __all__ = ["SandboxAdapter", "sandbox_adapters", "simulate_responses"]
 
-_EXISTING = text(
-    "SELECT idempotency_key FROM deliveries WHERE idempotency_key IN :keys"
-).bindparams(bindparam("keys", expanding=True))
-_INSERT = text(
+_INSERT = (
     "INSERT INTO deliveries (idempotency_key, channel, user_id, campaign_id,"
-    " provider_message_id, ts, payload) VALUES (:k, :ch, :u, :c, :p, :ts, :pl)"
+    " provider_message_id, ts, payload) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _PAYLOAD_FIELDS = ("subject", "title", "body", "url", "template_id", "template_fields")
 
@@ -65,26 +63,19 @@ class SandboxAdapter:
     ) -> list[SendResult]:
         """Deliver ``messages`` on ``conn`` (keys delivered before are not delivered again)."""
         keys = [m.idempotency_key for m in messages]
+        stmt = "SELECT idempotency_key FROM deliveries WHERE " + in_list(conn, "idempotency_key")
         seen: set[str] = set()
         for i in range(0, len(keys), 5000):
-            seen.update(r[0] for r in conn.execute(_EXISTING, {"keys": keys[i : i + 5000]}))
-        fresh = [m for m in messages if m.idempotency_key not in seen]
-        if fresh:
-            conn.execute(
-                _INSERT,
-                [
-                    {
-                        "k": m.idempotency_key,
-                        "ch": m.channel,
-                        "u": m.user_id,
-                        "c": m.campaign_id,
-                        "p": None,
-                        "ts": now,
-                        "pl": _payload(m),
-                    }
-                    for m in fresh
-                ],
-            )
+            seen.update(r[0] for r in fetch(conn, stmt, [list_param(conn, keys[i : i + 5000])]))
+        many(
+            conn,
+            _INSERT,
+            [
+                (m.idempotency_key, m.channel, m.user_id, m.campaign_id, None, now, _payload(m))
+                for m in messages
+                if m.idempotency_key not in seen
+            ],
+        )
         return [SendResult(k, True) for k in keys]
 
     async def send_batch(self, messages: list[OutgoingMessage]) -> list[SendResult]:

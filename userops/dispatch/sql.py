@@ -1,0 +1,62 @@
+"""Raw DB-API access for the hot paths (SQLite and PostgreSQL), inside SQLAlchemy transactions.
+
+Batches of a few thousand rows go through the driver's cursor directly: ``?`` placeholders
+(rewritten to ``%s`` for psycopg), id lists passed as ONE parameter (a JSON array read with
+``json_each`` on SQLite, an array with ``= ANY`` on PostgreSQL), ``executemany`` of tuples.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+
+def is_pg(conn: Connection) -> bool:
+    """Whether ``conn`` is PostgreSQL."""
+    return conn.dialect.name == "postgresql"
+
+
+def _sql(conn: Connection, statement: str) -> str:
+    return statement.replace("?", "%s") if is_pg(conn) else statement
+
+
+def in_list(conn: Connection, column: str) -> str:
+    """SQL testing ``column`` against one list parameter (see :func:`list_param`)."""
+    if is_pg(conn):
+        return f"{column} = ANY(?)"
+    return f"{column} IN (SELECT value FROM json_each(?))"
+
+
+def list_param(conn: Connection, values: Iterable[Any]) -> Any:
+    """The parameter for :func:`in_list`."""
+    return list(values) if is_pg(conn) else json.dumps(list(values), ensure_ascii=False)
+
+
+def _cursor(conn: Connection) -> Any:
+    if not conn.in_transaction():
+        conn.begin()  # like SQLAlchemy's autobegin, so conn.commit() commits this work
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def fetch(conn: Connection, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Run ``statement`` on the raw cursor and return all rows as tuples."""
+    cur = _cursor(conn)
+    try:
+        cur.execute(_sql(conn, statement), tuple(params))
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def many(conn: Connection, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    """``executemany`` ``statement`` over ``rows`` on the raw cursor."""
+    if not rows:
+        return
+    cur = _cursor(conn)
+    try:
+        cur.executemany(_sql(conn, statement), rows)
+    finally:
+        cur.close()
