@@ -87,9 +87,16 @@ class OfflinePlanner:
             steps=[step],
             budget=goal.constraints.budget,
             kpi=kpi,
-            rationale=rationale(goal, stats, personas, channels, lifecycle, feedback),
+            rationale=rationale(goal, stats, personas, channels, lifecycle, feedback)
+            + self._lessons(objective),
             revision=revision,
         )
+
+    def _lessons(self, objective: Objective) -> str:
+        if self.ctx.memory is None:
+            return ""
+        hits = self.ctx.memory.search(objective.value, k=2, objective=objective.value)
+        return "".join(f"\n- {h.text}" for h in hits)
 
     def _segment(
         self, goal: Goal, previous: CampaignPlan | None, feedback: list[Finding]

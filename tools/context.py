@@ -67,6 +67,17 @@ class ToolContext:
         policy = Policy.load(self.settings.policy_file)
         return preflight(self.engine, step, policy=policy, now_ts=self.now_ts)
 
+    def with_chroma(self) -> ToolContext:
+        """Attach lessons memory and the knowledge base of the configured Chroma; return self."""
+        from tools.knowledge import KnowledgeBase
+        from tools.memory import LessonMemory
+
+        if self.memory is None:
+            self.memory = LessonMemory.from_settings(self.engine, self.settings)
+        if self.knowledge is None:
+            self.knowledge = KnowledgeBase.from_settings(self.settings)
+        return self
+
     def profile_search(self) -> Any:
         """Return the profile search service, building the default one on first use."""
         if self.search is None:

@@ -38,6 +38,16 @@ class LessonArgs(BaseModel):
     """How many lessons."""
 
 
+class CampaignArgs(BaseModel):
+    """Which past campaigns to list."""
+
+    objective: str = ""
+    """Only campaigns of this objective (empty: all)."""
+
+
+_CAMPAIGNS_DOC = "The latest campaigns (name, objective, status, budget, spent), newest first."
+
+
 def _json(value: Any) -> str:
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
@@ -79,6 +89,11 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             return "[]"
         return f"<untrusted_data>{_json(ctx.memory.search(query, k=k))}</untrusted_data>"
 
+    def campaigns(objective: str = "") -> str:
+        if ctx.memory is None:
+            return "[]"
+        return _json(ctx.memory.past_campaigns(objective or None))
+
     specs: list[tuple[Any, str, str, type[BaseModel]]] = [
         (catalog, "trait_catalog", segments.trait_catalog.__doc__ or "", NoArgs),
         (overview, "population_overview", segments.population_overview.__doc__ or "", NoArgs),
@@ -95,6 +110,7 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             "Lessons learned from past campaigns, most similar first.",
             LessonArgs,
         ),
+        (campaigns, "past_campaigns", _CAMPAIGNS_DOC, CampaignArgs),
     ]
     return [
         StructuredTool.from_function(

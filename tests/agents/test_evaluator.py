@@ -135,3 +135,23 @@ def test_with_the_real_dispatch_preflight(sqlite_engine):
     assert v.verdict == "pass", [f for f in v.findings if f.severity != "info"]
     assert v.preflight.would_send + v.preflight.deferred > 0
     assert "content_rule" not in v.preflight.suppressed and v.preflight.warnings == []
+
+
+def test_narrow_send_window_is_flagged_for_the_approver(ctx):
+    goal = parse_goal("召回流失用户，只在10点到18点发送")
+    assert (goal.constraints.send_window.start, goal.constraints.send_window.end) == (
+        "10:00",
+        "18:00",
+    )
+    v = PlanEvaluator(ctx).evaluate(goal, OfflinePlanner(ctx).plan(goal, [], None))
+    assert "send_window" in checks(v, "warn")
+    night = parse_goal("召回流失用户，晚上不要打扰")
+    v = PlanEvaluator(ctx).evaluate(night, OfflinePlanner(ctx).plan(night, [], None))
+    assert "send_window" not in checks(v, "warn")
+
+
+def test_no_holdout_request_is_refused(ctx):
+    goal = parse_goal("Win back churned users, no holdout")
+    plan = OfflinePlanner(ctx).plan(goal, [], None)
+    assert goal.forbidden and "holdout" in goal.forbidden[0]
+    assert plan.steps[0].holdout_share >= 0.05

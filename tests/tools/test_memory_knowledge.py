@@ -39,3 +39,31 @@ def test_knowledge_retrieval_by_language(tmp_path):
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in zh)
     assert any("deliver" in t.lower() for t in en)
     assert {c[1] for c in knowledge_chunks()} == {"zh", "en"}
+
+
+def test_offline_planner_quotes_past_lessons(sqlite_engine, tmp_path):
+    from agents.goal_parser import parse_goal
+    from agents.planner_offline import OfflinePlanner
+    from tests.doubles import make_ctx, populate
+
+    populate(sqlite_engine, 60)
+    mem = LessonMemory(sqlite_engine, local_chroma(tmp_path / "m"), tiny_embedding())
+    mem.add("Push at lunch time doubled clicks", objective="win_back", language="en")
+    mem.add("Surveys by email got more replies", objective="survey_feedback", language="en")
+    plan = OfflinePlanner(make_ctx(sqlite_engine, memory=mem)).plan(
+        parse_goal("Win back churned users"), [], None
+    )
+    assert "Push at lunch time doubled clicks" in plan.rationale
+    assert "Surveys" not in plan.rationale
+
+
+def test_llm_tools_list_past_campaigns_and_lessons(sqlite_engine, tmp_path):
+    from tests.doubles import make_ctx
+    from tools.registry import make_tools
+
+    mem = LessonMemory(sqlite_engine, local_chroma(tmp_path / "m"), tiny_embedding())
+    mem.add("Email beats SMS for surveys", objective="survey_feedback", language="en")
+    tools = {t.name: t for t in make_tools(make_ctx(sqlite_engine, memory=mem))}
+    assert "Email beats SMS" in tools["past_lessons"].invoke({"query": "survey"})
+    assert tools["past_campaigns"].invoke({}) == "[]"
+    assert "<untrusted_data>" in tools["past_lessons"].invoke({"query": "survey"})
