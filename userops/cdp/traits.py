@@ -69,13 +69,23 @@ class _Table:
         return pos, self.ids[pos] == uids if self.n else np.zeros(len(uids), dtype=bool)
 
     def labels(self, rows: Sequence[Any], *, join: bool = False) -> np.ndarray[Any, Any]:
-        """Map (uid, label) rows to one label per user (or ``,a,b,`` lists when ``join``)."""
+        """Map (uid, label) rows to one label per user (or ``,a,b,`` lists when ``join``).
+
+        With ``join``, rows of one user must be adjacent and in rank order.
+        """
         out = np.full(self.n, "" if join else None, dtype=object)
-        if rows:
-            pos, ok = self.positions(np.array([r[0] for r in rows], dtype=np.int64))
-            for p, good, row in zip(pos.tolist(), ok.tolist(), rows, strict=True):
-                if good:
-                    out[p] = (out[p] or ",") + f"{row[1]}," if join else row[1]
+        if not rows:
+            return out
+        pos, ok = self.positions(np.array([r[0] for r in rows], dtype=np.int64))
+        vals = np.array([r[1] for r in rows], dtype=object)[ok]
+        pos = pos[ok]
+        if not len(pos):
+            return out
+        if not join:
+            out[pos] = vals
+            return out
+        starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
+        out[pos[starts]] = "," + np.add.reduceat(vals + ",", starts)
         return out
 
 
