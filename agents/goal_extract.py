@@ -83,9 +83,15 @@ def _channels(scan: Scan, c: Constraints) -> None:
             named.remove("voice_call")
         if not named:
             continue
-        if re.search(lx.ONLY_WORDS, text, re.I):
+        rest = text
+        for _ch, p in lx.CHANNEL_WORDS:
+            rest = re.sub(p, "", rest, flags=re.I)
+        negated = re.search(lx.NEGATION_WORDS, text, re.I)
+        if re.search(lx.ONLY_WORDS, text, re.I) or (
+            not negated and re.search(lx.USE_WORDS, rest.strip(), re.I)
+        ):
             c.channels_allowed += [ch for ch in named if ch not in c.channels_allowed]
-        elif re.search(lx.NEGATION_WORDS, text, re.I):
+        elif negated:
             c.channels_forbidden += [ch for ch in named if ch not in c.channels_forbidden]
         else:
             continue

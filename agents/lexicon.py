@@ -48,7 +48,7 @@ OBJECTIVE_WORDS: list[tuple[Objective, str]] = [
 
 LIFECYCLE_WORDS: list[tuple[str, str]] = [
     ("new", r"新用户|新客|新注册|新会员|new (users?|customers?|members?|sign-?ups?)|newly"),
-    ("churn_risk", r"有?流失风险|即将流失|at risk of churn|churn risk|at-risk"),
+    ("churn_risk", r"有?流失风险|即将流失|at risk of churn|churn[- ]risk|at-risk"),
     ("churned", r"已流失|流失用户|沉睡用户|\bchurned\b|\blapsed\b|dormant"),
     ("growing", r"成长期|成长用户|growing (users?|customers?)"),
     ("mature", r"成熟期|成熟用户|mature (users?|customers?)"),
@@ -95,7 +95,7 @@ CHANNEL_WORDS: list[tuple[str, str]] = [
     ("sms", r"短信|\bsms\b|text messages?|\btexts?\b"),
     ("app_push", r"app推送|推送|push|notifications?"),
     ("email", r"邮件|邮箱|e-?mails?"),
-    ("wechat_template", r"公众号|模板消息|wechat template|wechat official"),
+    ("wechat_template", r"公众号|模板消息|(?<!企业)微信(?!小程序)|\bwechat\b(?! work)"),
     ("wecom", r"企微|企业微信|私域社群|wecom"),
     ("miniprogram", r"小程序|mini-?program"),
     ("voice_call", r"外呼|打电话|电话|语音|phone calls?|voice calls?|\bcalls?\b|\bcalling\b"),
@@ -103,6 +103,7 @@ CHANNEL_WORDS: list[tuple[str, str]] = [
 """Channel words; ``电话`` next to ``号码`` is a phone number, not a channel."""
 
 ONLY_WORDS = r"只发|只用|只通过|仅通过|仅用|仅发|只走|\bonly\b|exclusively"
+USE_WORDS = r"^\s*(用|通过|使用|走)|\b(via|using|use|through)\b|^[\s+、/和与及或,]*$"
 NEGATION_WORDS = r"不要|不用|别|不发|不能|禁止|不走|\bno\b|\bnot\b|don't|do not|never|avoid|without"
 
 KPI_WORDS: list[tuple[str, str]] = [

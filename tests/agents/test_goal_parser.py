@@ -128,3 +128,57 @@ def test_not_understood_lists_unknown_clauses_only():
 def test_contact_data_in_goal_is_redacted_in_not_understood():
     g = parse_goal("召回高价值用户，联系13800138000")
     assert all("13800138000" not in s for s in g.not_understood)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("给过去30天内下过单的用户发满意度问卷", {("days_since_last_order", "<="): 30}),
+        (
+            "新注册7天内未下单的用户，引导完成首单",
+            {("days_since_signup", "<="): 7, ("orders_total", "="): 0},
+        ),
+        ("对最近90天消费超过1000元的用户做VIP关怀", {("monetary_365d", ">="): 1000}),
+        ("给价格敏感的用户做复购提醒", {("price_sensitivity", ">="): 0.6}),
+        ("Win back churn-risk users", {("lifecycle_stage", "in"): ["churn_risk"]}),
+        ("Cross-sell to customers interested in coffee", {("interests", "in"): ["coffee"]}),
+    ],
+)
+def test_audience_phrases(text, expected):
+    assert preds(parse_goal(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed"),
+    [
+        ("提醒30天没复购的用户补货，短信+推送", ["sms", "app_push"]),
+        ("做VIP关怀，用企业微信", ["wecom"]),
+        ("Invite VIP members to the event, email or WeChat only", ["email", "wechat_template"]),
+    ],
+)
+def test_channel_mentions(text, allowed):
+    assert parse_goal(text).constraints.channels_allowed == allowed
+
+
+def test_price_words_are_not_a_complaint_topic_without_a_complaint():
+    assert parse_goal("给价格敏感的用户做复购提醒").audience.any_ == []
+    assert parse_goal("对价格有投诉的用户做服务补救").audience.any_
+
+
+GOALS = [
+    "最近60天没下单的高价值用户有流失风险，做一次召回，预算5000元，晚上不要打扰。",
+    "给过去30天内下过单的用户发满意度问卷",
+    "新注册7天内未下单的用户，引导完成首单",
+    "对最近90天消费超过1000元的用户做VIP关怀，用企业微信",
+    "Send an apology to users whose delivery was late",
+    "Upsell to customers interested in coffee, no phone calls",
+    "给满意度低、投诉过配送的用户做服务补救",
+]
+
+
+@pytest.mark.parametrize("text", GOALS)
+def test_parsed_audiences_are_valid_segments(text):
+    from userops.cdp.segments import parse_spec
+
+    spec = parse_goal(text).audience
+    assert parse_spec(spec.dump()) == spec
