@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 from typer.testing import CliRunner
 
 from tests.cdp.search_eval import (
@@ -63,6 +63,10 @@ def test_reindex_touches_only_changed_profiles(
     assert reopened.count() == 120
     assert reopened.search("图书", k=1)[0].user_id == 3  # user 3 is zh, user 4 en
     assert reopened.search("books", k=1)[0].user_id in (3, 4)
+    with sqlite_engine.begin() as conn:
+        conn.execute(delete(Trait).where(Trait.user_id == 3))
+    assert reopened.prune() == 1 and reopened.count() == 119
+    assert 3 not in reopened.search_ids("图书", k=5)
 
 
 def test_where_narrows_results(

@@ -162,6 +162,23 @@ class ProfileSearch:
             col.upsert(ids=ids, documents=docs, metadatas=metas, embeddings=fn(docs))
         self.upserts += len(rows)
 
+    def prune(self) -> int:
+        """Delete indexed profiles that no longer have a summary (merged or removed users)."""
+        with self.engine.connect() as conn:
+            live = {
+                str(u)
+                for u in conn.execute(
+                    select(Trait.user_id).where(Trait.summary.is_not(None))
+                ).scalars()
+            }
+        removed = 0
+        for col in self.collections:
+            gone = [i for i in col.get(include=[])["ids"] if i not in live]
+            for start in range(0, len(gone), _BATCH):
+                col.delete(ids=gone[start : start + _BATCH])
+            removed = max(removed, len(gone))
+        return removed
+
     def count(self) -> int:
         """Number of documents in the main collection."""
         return int(self.collections[0].count())

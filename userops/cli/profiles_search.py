@@ -58,6 +58,7 @@ def index(
         out = {
             "summaries_changed": changed,
             "indexed": indexed,
+            "pruned": ps.prune(),
             "documents": ps.count(),
             "embedding": "+".join(ps.kinds),
             "elapsed_s": round(time.perf_counter() - t0, 2),
