@@ -142,3 +142,20 @@ def test_token_bucket_waits_for_the_rate() -> None:
 
     asyncio.run(go())
     assert sum(slept) == pytest.approx(0.5)  # 50 tokens at 100/s after the burst is spent
+
+
+def test_compiled_template_keeps_literal_braces_and_refuses_missing_values() -> None:
+    from userops.dispatch.render import Template
+
+    c = MessageContent(
+        variant_id="e",
+        channel="email",
+        subject="{name}",
+        body="a {name} b",
+        html="<style>p{x:1}</style>{name}",
+    )
+    t = Template(c.model_dump())
+    out = t.fill({"name": "Li"})
+    assert (out["subject"], out["body"], out["html"]) == ("Li", "a Li b", "<style>p{x:1}</style>Li")
+    with pytest.raises(BadContent):
+        t.fill({"offer": "x"})

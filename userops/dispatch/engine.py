@@ -29,7 +29,7 @@ from userops.dispatch.models import DispatchStep, PreflightReport
 from userops.dispatch.outbox import CONTENT_ENTITY, STEP_ENTITY, put_record, record_id
 from userops.dispatch.policy import Policy
 from userops.dispatch.render import placeholders
-from userops.dispatch.sql import many
+from userops.dispatch.sql import many, relaxed_gc
 from userops.store.models import AuditLog, Campaign
 
 _INSERT_OUTBOX = (
@@ -133,8 +133,9 @@ def preflight(
     tally = Tally()
     with engine.connect() as conn:
         prep = _prepare(conn, step, policy, now)
-        for _rows in evaluate(conn, prep, tally):
-            pass
+        with relaxed_gc():
+            for _rows in evaluate(conn, prep, tally):
+                pass
         conn.rollback()
     return _report(step, prep, tally)
 
@@ -187,7 +188,8 @@ def enqueue(
                 entity_id=f"{step.campaign_id}|{step.step_id}"[:64],
             )
         _write_holdout(conn, step, prep)
-    inserted, tally = _write_chunks(engine, prep, chunk)
+    with relaxed_gc():
+        inserted, tally = _write_chunks(engine, prep, chunk)
     result = EnqueueResult(
         step.campaign_id,
         step.step_id,

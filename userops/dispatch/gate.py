@@ -19,7 +19,7 @@ from userops.dispatch.context import UserCtx, chunks, load_commits, load_users
 from userops.dispatch.decide import decide
 from userops.dispatch.outbox import CONTENT_ENTITY, Claimed, get_record
 from userops.dispatch.policy import Policy
-from userops.dispatch.render import DEFAULT_NAME, BadContent, placeholders, render, unsubscribe_url
+from userops.dispatch.render import DEFAULT_NAME, BadContent, Template, unsubscribe_url
 
 DEFAULT_PRODUCT = {"zh": "您喜欢的商品", "en": "your favourites"}
 
@@ -69,11 +69,8 @@ def gate(conn: Connection, rows: list[Claimed], policy: Policy, now: int) -> Gat
         ref = r.content.get("ref", "")
         if ref not in records:
             records[ref] = get_record(conn, CONTENT_ENTITY, ref)
-    need_product = {
-        ref
-        for ref, rec in records.items()
-        if rec and "last_product" in placeholders(rec["content"])
-    }
+    templates = {ref: Template(rec["content"]) for ref, rec in records.items() if rec}
+    need_product = {ref for ref, t in templates.items() if "last_product" in t.needs}
     products = (
         _last_products(conn, [canon.get(r.user_id, r.user_id) for r in rows])
         if need_product
@@ -99,7 +96,7 @@ def gate(conn: Connection, rows: list[Claimed], policy: Policy, now: int) -> Gat
         lang = u.language if u.language in DEFAULT_NAME else "zh"
         product = products.get(u.user_id, DEFAULT_PRODUCT[lang]) if ref in need_product else None
         try:
-            msg = _message(r, u, rec, product)
+            msg = _message(r, u, rec, templates[ref], product)
         except BadContent:
             out.moves.append(_move(r, "failed", now, "bad_content"))
             continue
@@ -109,8 +106,9 @@ def gate(conn: Connection, rows: list[Claimed], policy: Policy, now: int) -> Gat
     return out
 
 
-def _message(r: Claimed, u: UserCtx, rec: dict[str, Any], product: str | None) -> OutgoingMessage:
-    content = rec["content"]
+def _message(
+    r: Claimed, u: UserCtx, rec: dict[str, Any], tpl: Template, product: str | None
+) -> OutgoingMessage:
     lang = u.language if u.language in DEFAULT_NAME else "zh"
     values = {
         "name": u.name or DEFAULT_NAME[lang],
@@ -124,6 +122,6 @@ def _message(r: Claimed, u: UserCtx, rec: dict[str, Any], product: str | None) -
         user_id=u.user_id,
         channel=r.channel,
         campaign_id=r.campaign_id,
-        content=render(content, values),
+        content=tpl.fill(values),
         address=u.address(r.channel) or {},
     )

@@ -79,3 +79,37 @@ def render(content: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
         ]
         out["script"] = script
     return out
+
+
+def _fmt(text: str) -> str:
+    parts = _PH.split(text)
+    return "".join(
+        p.replace("{", "{{").replace("}", "}}") if i % 2 == 0 else "{" + p + "}"
+        for i, p in enumerate(parts)
+    )
+
+
+class Template:
+    """A content compiled once for fast filling (``str.format_map`` on escaped copies)."""
+
+    def __init__(self, content: dict[str, Any]) -> None:
+        self.content = content
+        self.needs = placeholders(content)
+        self.fields = [(f, _fmt(content[f])) for f in _TEXT_FIELDS if "{" in (content.get(f) or "")]
+        self.generic = bool(content.get("template_fields") or content.get("script"))
+
+    def fill(self, values: dict[str, str]) -> dict[str, Any]:
+        """Return the filled content.
+
+        Raises:
+            BadContent: a placeholder is not in ``values``.
+        """
+        missing = self.needs - values.keys()
+        if missing:
+            raise BadContent(f"unknown placeholder {{{sorted(missing)[0]}}}")
+        if self.generic:
+            return render(self.content, values)
+        out = dict(self.content)
+        for f, fmt in self.fields:
+            out[f] = fmt.format_map(values)
+        return out

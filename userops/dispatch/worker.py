@@ -29,6 +29,7 @@ from userops.dispatch.outbox import Claimed, claim, mark_sent, transition
 from userops.dispatch.policy import Policy
 from userops.dispatch.ratelimit import TokenBucket
 from userops.dispatch.retry import send_with_retry
+from userops.dispatch.sql import relaxed_gc
 
 
 class Worker:
@@ -73,14 +74,15 @@ class Worker:
         stop: threading.Event | None = None,
     ) -> Counter[str]:
         """Process batches until idle (or ``stop`` is set / ``max_batches``); return counts."""
-        return asyncio.run(
-            self.arun(
-                stop_when_idle=stop_when_idle,
-                max_batches=max_batches,
-                idle_sleep=idle_sleep,
-                stop=stop,
+        with relaxed_gc():
+            return asyncio.run(
+                self.arun(
+                    stop_when_idle=stop_when_idle,
+                    max_batches=max_batches,
+                    idle_sleep=idle_sleep,
+                    stop=stop,
+                )
             )
-        )
 
     async def arun(
         self,
