@@ -71,8 +71,7 @@ def extract_audience(scan: Scan) -> tuple[SegmentSpec, list[str]]:
         add("satisfaction", "<=", 2.5)
     any_ = _topics(scan, hints)
     if scan.find(r"(购买|下单|买)(后|之后)|after (their |a )?(purchase|order)|recent buyers"):
-        preds.append(EventPredicate(event="order", within_days=14))
-        hints.append("ordered in the last 14 days")
+        add("days_since_last_order", "<=", 30, "ordered in the last 30 days")
     return SegmentSpec.model_validate({"all": preds, "any": any_}), hints
 
 

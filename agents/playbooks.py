@@ -86,7 +86,7 @@ PLAYBOOKS: dict[Objective, Playbook] = {
         ),
         Playbook(
             Objective.SURVEY,
-            {"all": [{"event": "order", "within_days": 14}]},
+            {"all": [{"field": "days_since_last_order", "op": "<=", "value": 30}]},
             ("email", "app_push", "miniprogram"),
             kpi="reply_rate",
         ),
