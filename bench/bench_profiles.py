@@ -27,7 +27,8 @@ TYPES = np.array(
     "order page_view app_open message_delivered message_opened message_clicked "
     "message_converted feedback miniprogram_open".split()
 )
-TYPE_P = np.array([0.2, 0.3, 0.15, 0.18, 0.09, 0.03, 0.01, 0.02, 0.02])
+TYPE_P = np.array([0.0, 0.375, 0.19, 0.225, 0.11, 0.04, 0.01, 0.025, 0.025])
+ORDERS_PER_USER = 2.0  # about; the rest of ``per_user`` are other events
 CHANNELS = np.array(["sms", "app_push", "email", "wechat_template", "miniprogram"])
 CONTENT = np.array(["tutorial", "offer", "social", "service"])
 CATEGORIES = np.array("coffee tea skincare snacks books toys wine baby sports pets".split())
@@ -83,39 +84,67 @@ def _props(kind: str, rng: np.random.Generator) -> str | None:
     return None
 
 
+def _orders(rng: np.random.Generator, lo: int, created: Any) -> list[tuple[Any, ...]]:
+    """Simulate BG/NBD buyers: gamma purchase rates, beta dropout, Gamma-Gamma spend."""
+    n = len(created)
+    lam = rng.gamma(0.8, 1.0 / 30.0, n) / DAY
+    drop = rng.beta(1.0, 3.0, n)
+    nu = rng.gamma(4.0, 1.0 / 100.0, n)
+    alive = rng.random(n) < 0.7  # 30% never order
+    cur = created.astype(np.float64)
+    uids, times, idx = [], [], []
+    for _ in range(80):
+        active = alive & (cur < AS_OF_TS)
+        if not active.any():
+            break
+        pos = np.nonzero(active)[0]
+        uids.append(pos + lo)
+        times.append(cur[pos].astype(np.int64))
+        idx.append(pos)
+        alive = active & (rng.random(n) >= drop)
+        cur = cur + rng.exponential(1.0 / np.maximum(lam, 1e-12))
+    who = np.concatenate(idx)
+    amounts = np.round(rng.gamma(6.0, 1.0 / nu[who]), 2)
+    props = [_props("order", rng) for _ in range(50)]
+    pick = rng.integers(0, 50, len(who))
+    return [
+        (u, "order", t, None, a, 1, props[k])
+        for u, t, a, k in zip(
+            np.concatenate(uids).tolist(),
+            np.concatenate(times).tolist(),
+            amounts.tolist(),
+            pick.tolist(),
+            strict=True,
+        )
+    ]
+
+
 def _events(rng: np.random.Generator, lo: int, created: Any, per_user: float) -> list[Any]:
-    counts = rng.poisson(per_user, len(created))
+    counts = rng.poisson(per_user - ORDERS_PER_USER, len(created))
     uids = np.repeat(np.arange(lo, lo + len(created)), counts)
     start = np.repeat(created, counts)
     ts = start + (rng.random(len(uids)) * (AS_OF_TS - start)).astype(np.int64)
     kinds = rng.choice(TYPES, len(uids), p=TYPE_P)
     chans = CHANNELS[rng.integers(0, len(CHANNELS), len(uids))]
-    amounts = np.round(rng.gamma(2.0, 60.0, len(uids)), 2)
     prop_cache = [_props(k, rng) for k in TYPES.tolist() for _ in range(20)]
     pick = rng.integers(0, 20, len(uids))
     type_index = {k: i for i, k in enumerate(TYPES.tolist())}
-    rows = []
-    for u, t, k, c, a, p in zip(
-        uids.tolist(),
-        ts.tolist(),
-        kinds.tolist(),
-        chans.tolist(),
-        amounts.tolist(),
-        pick.tolist(),
-        strict=True,
-    ):
-        is_order = k == "order"
-        rows.append(
-            (
-                u,
-                k,
-                t,
-                c if k.startswith("message_") else None,
-                a if is_order else None,
-                1 if is_order else None,
-                prop_cache[type_index[k] * 20 + p],
-            )
+    rows = [
+        (
+            u,
+            k,
+            t,
+            c if k.startswith("message_") else None,
+            None,
+            None,
+            prop_cache[type_index[k] * 20 + p],
         )
+        for u, t, k, c, p in zip(
+            uids.tolist(), ts.tolist(), kinds.tolist(), chans.tolist(), pick.tolist(), strict=True
+        )
+    ]
+    rows.extend(_orders(rng, lo, created))
+    rows.sort(key=lambda r: r[0])  # store events grouped by user, as an import would
     return rows
 
 
