@@ -182,3 +182,14 @@ def test_parsed_audiences_are_valid_segments(text):
 
     spec = parse_goal(text).audience
     assert parse_spec(spec.dump()) == spec
+
+
+def test_goal_is_said_back_in_its_language():
+    from agents.goal_text import explain_goal
+
+    zh = explain_goal(
+        parse_goal("最近60天没下单的高价值用户，做一次召回，预算5000元，只发短信，转化率提升2个点")
+    )
+    assert "目标: 召回" in zh and "预算: 5000" in zh and "只用渠道: sms" in zh and "+2pp" in zh
+    en = explain_goal(parse_goal("do something nice"))
+    assert "Objective: unknown" in en and "Not understood: do something nice" in en

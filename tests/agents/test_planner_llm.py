@@ -189,3 +189,38 @@ def test_unused_steps_fail():
     model.invoke("hi")
     with pytest.raises(AssertionError, match="never used"):
         model.assert_all_used()
+
+
+def test_revision_sends_findings_to_the_model(ctx):
+    from agents.schema import Finding
+
+    goal = parse_goal(GOAL)
+    n = n_personas(ctx, goal)
+    model = ScriptedChatModel(steps=script(n, explore=["ok"]) + script(n, explore=["ok"]))
+    planner = LLMPlanner(ctx, model)
+    first = planner.plan(goal, [], None)
+    fb = [Finding(check="claims", severity="error", message="forbidden claims: ['最低价']")]
+    second = planner.plan(goal, fb, first)
+    model.assert_all_used()
+    assert (first.revision, second.revision) == (0, 1)
+    task = model.calls[2 + n][1].content
+    assert "最低价" in task and "[claims/error]" in task
+
+
+def test_llm_plan_passes_the_real_evaluator(sqlite_engine):
+    from agents.evaluator import PlanEvaluator
+    from agents.judge import LLMJudge
+    from agents.schema import JudgeScores
+    from tools.context import ToolContext
+
+    populate(sqlite_engine, 120)
+    ctx = ToolContext(engine=sqlite_engine)
+    goal = parse_goal(GOAL)
+    model = ScriptedChatModel(steps=script(n_personas(ctx, goal), explore=["ok"]))
+    plan = LLMPlanner(ctx, model).plan(goal, [], None)
+    judge = ScriptedChatModel(steps=[JudgeScores(relevance=4, personalization=4, tone=5)])
+    verdict = PlanEvaluator(ctx, judge=LLMJudge(judge)).evaluate(goal, plan)
+    model.assert_all_used()
+    judge.assert_all_used()
+    assert verdict.verdict == "pass", [f for f in verdict.findings if f.severity != "info"]
+    assert verdict.scores.relevance == 4

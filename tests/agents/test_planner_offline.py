@@ -133,3 +133,13 @@ def test_prompt_injection_in_feedback_changes_nothing(sqlite_engine, tmp_path):
         results.append((plan.model_dump(), pre.step.assignments, pre.step.holdout))
     other.dispose()
     assert results[0] == results[1]
+
+
+def test_language_finding_regenerates_in_goal_language(ctx):
+    zh_plan = OfflinePlanner(ctx).plan(parse_goal("召回流失用户"), [], None)
+    goal = parse_goal("Win back churned users")
+    fb = [Finding(check="language", severity="error", message="content language differs")]
+    revised = OfflinePlanner(ctx).plan(goal, fb, zh_plan)
+    assert revised.revision == 1 and revised.language == "en"
+    assert all(v.language == "en" for v in revised.steps[0].variants)
+    assert "language" in revised.rationale
