@@ -51,6 +51,8 @@ def test_cli_build_json_prints_params(home: Path) -> None:
     data = json.loads(out.stdout)
     assert data["bgnbd_per_week"]["r"] == pytest.approx(0.243, rel=0.01)
     assert sum(data["lifecycle"].values()) == data["users"] == 2357
+    table = runner.invoke(app, ["profiles", "build", "--as-of", "1997-09-30"])
+    assert table.exit_code == 0 and "bgnbd_per_week" in table.stdout
     bad = runner.invoke(app, ["profiles", "build", "--as-of", "1997-02-30"])
     assert bad.exit_code == 1
     assert "--as-of" in bad.output
