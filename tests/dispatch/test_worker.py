@@ -138,3 +138,23 @@ def test_enqueue_and_worker_on_postgresql(pg_engine: Engine) -> None:
     with pg_engine.connect() as conn:
         spent = conn.execute(text("SELECT spent FROM campaigns WHERE id = 'c1'")).scalar_one()
     assert round(spent, 6) == round(490 * 0.05, 6)
+
+
+def test_retry_after_is_honoured(sqlite_engine: Engine) -> None:
+    import time
+
+    add_users(sqlite_engine, 1, consent=("sms",))
+    enqueue(sqlite_engine, step([1]), policy=FAST, now_ts=DAY_TS)
+
+    def limited(call: int, m: OutgoingMessage) -> SendResult | None:
+        if call == 1:
+            return SendResult(
+                m.idempotency_key, False, transient=True, error="429", retry_after=0.3
+            )
+        return None
+
+    adapter = RecordingAdapter("sms", limited)
+    t0 = time.monotonic()
+    Worker(sqlite_engine, {"sms": adapter}, policy=FAST, clock=lambda: DAY_TS).run()
+    assert time.monotonic() - t0 >= 0.3
+    assert adapter.calls == 2 and len(adapter.seen) == 1
