@@ -1,0 +1,101 @@
+"""FCM v1 adapter against the local fake over real HTTP, alone and through the worker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.dispatch.adapters.pipeline import drain, enqueue_step, rows
+from tests.dispatch.factory import push
+from tests.fakes.fcm import FakeFcm
+from userops.dispatch.adapters.base import OutgoingMessage, SendResult
+from userops.dispatch.adapters.fcm import FcmAdapter, static_token
+from userops.dispatch.outbox import idempotency_key
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeFcm]:
+    server = FakeFcm().start()
+    yield server
+    server.stop()
+
+
+def adapter(fake: FakeFcm, token: str = "tok-1") -> FcmAdapter:
+    return FcmAdapter(
+        project_id=fake.project, token_provider=static_token(token), endpoint=fake.url, timeout=0.25
+    )
+
+
+def msg(i: int) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"c1|s1|{i}|app_push",
+        i,
+        "app_push",
+        "c1",
+        {"title": "新教程", "body": f"hi {i}", "url": "app://t/1"},
+        {"device_id": f"dev{i}"},
+    )
+
+
+async def _send(a: FcmAdapter, ms: list[OutgoingMessage]) -> list[SendResult]:
+    try:
+        return await a.send_batch(ms)
+    finally:
+        await a.aclose()
+
+
+def test_request_shape_and_answers(fake: FakeFcm) -> None:
+    ms = [msg(i) for i in range(1, 5)]
+    fake.faults.add(ms[1].idempotency_key, "429")
+    fake.faults.add(ms[2].idempotency_key, "permanent")
+    fake.faults.add(ms[3].idempotency_key, "slow")
+    ok, limited, gone, slow = asyncio.run(_send(adapter(fake), ms))
+    assert ok.ok and (ok.provider_message_id or "").startswith("projects/demo/messages/")
+    assert limited.transient and limited.retry_after == 0.05
+    assert not gone.ok and not gone.transient and gone.error == "fcm UNREGISTERED"
+    assert slow.transient and "timeout" in (slow.error or "")
+    first = next(r for r in fake.requests if r["body"]["message"]["token"] == "dev1")
+    message = first["body"]["message"]
+    assert message["notification"] == {"title": "新教程", "body": "hi 1"}
+    assert message["data"] == {
+        "idempotency_key": "c1|s1|1|app_push",
+        "campaign_id": "c1",
+        "url": "app://t/1",
+    }
+    assert first["auth"] == "Bearer tok-1"
+    assert fake.counts() == {"c1|s1|1|app_push": 1}
+
+
+def test_expired_token_is_refreshed_once(fake: FakeFcm) -> None:
+    calls: list[bool] = []
+
+    async def provider(force: bool) -> str:
+        calls.append(force)
+        return "tok-1" if force else "stale"
+
+    a = FcmAdapter(project_id="demo", token_provider=provider, endpoint=fake.url)
+    [r] = asyncio.run(_send(a, [msg(1)]))
+    assert r.ok and calls == [False, True]
+
+
+def test_push_faults_through_the_worker(sqlite_engine: Engine, fake: FakeFcm) -> None:
+    users = enqueue_step(sqlite_engine, 8, "app_push", push())
+    key = {u: idempotency_key("c1", "s1", u, "app_push") for u in users}
+    fake.faults.next.extend(["5xx", "5xx", "5xx"])
+    fake.faults.add(key[2], "slow")
+    fake.faults.add(key[3], "429", "5xx", "5xx")  # fails a whole pass, sent on the next
+    fake.faults.always[key[4]] = "permanent"  # device unregistered
+    fake.faults.always[key[5]] = "5xx"
+    stats = drain(sqlite_engine, {"app_push": adapter(fake)})
+    state = rows(sqlite_engine)
+    sent = [u for u in users if u not in (4, 5)]
+    assert {u: state[u][0] for u in users} == {u: "sent" for u in sent} | {4: "failed", 5: "dead"}
+    assert state[4][1] == "fcm UNREGISTERED" and state[5][1] and "503" in state[5][1]
+    assert state[3][2] == 2  # two failed hand-overs before the third try went through
+    assert fake.counts() == {key[u]: 1 for u in sent}
+    asked = [r["body"]["message"]["data"]["idempotency_key"] for r in fake.requests]
+    assert asked.count(key[5]) == 4 and asked.count(key[4]) == 1 and asked.count(key[3]) == 4
+    assert stats["sent"] == len(sent)
