@@ -67,3 +67,26 @@ def test_llm_tools_list_past_campaigns_and_lessons(sqlite_engine, tmp_path):
     assert "Email beats SMS" in tools["past_lessons"].invoke({"query": "survey"})
     assert tools["past_campaigns"].invoke({}) == "[]"
     assert "<untrusted_data>" in tools["past_lessons"].invoke({"query": "survey"})
+
+
+def test_llm_content_prompts_carry_retrieved_knowledge(sqlite_engine, tmp_path):
+    from agents.goal_parser import parse_goal
+    from agents.planner_llm import LLMPlanner, PlanDraft
+    from agents.planner_offline import personas_of
+    from tests.doubles import ScriptedChatModel, make_ctx, populate
+    from tools.content_llm import ContentDraft
+    from tools.segments import audience_stats
+
+    populate(sqlite_engine, 60)
+    kb = KnowledgeBase(local_chroma(tmp_path / "k"), tiny_embedding())
+    ctx = make_ctx(sqlite_engine, knowledge=kb)
+    goal = parse_goal("Win back churned users by email only")
+    n = len(personas_of(audience_stats(ctx, ctx.segment_ids(goal.audience))))
+    draft = ContentDraft(headline="Hi {name}", angle="We miss you", cta="Come back")
+    model = ScriptedChatModel(steps=["ok", PlanDraft(name="wb", channels=["email"]), *[draft] * n])
+    LLMPlanner(ctx, model).plan(goal, [], None)
+    model.assert_all_used()
+    content_prompt = model.calls[2][0].content
+    assert "Brand guide and product knowledge" in content_prompt
+    paragraphs = [c[2] for c in knowledge_chunks() if c[1] == "en"]
+    assert any(p in content_prompt for p in paragraphs)
