@@ -85,16 +85,23 @@ def arm_stats(
     names = ", ".join(f":t{i}" for i in range(len(types)))
     sql = text(
         f"""
-        SELECT cm.step_id, cm.arm, count(*) AS n,
-          sum(CASE WHEN EXISTS (
-            SELECT 1 FROM events e
-            WHERE e.user_id IN (SELECT u.id FROM users u
-                                WHERE u.id = cm.user_id OR u.merged_into = cm.user_id)
-              AND e.type IN ({names})
-              AND e.ts >= cm.assigned_ts AND e.ts < cm.assigned_ts + :w
-              AND (e.type = 'order' OR e.campaign_id = :c)
-          ) THEN 1 ELSE 0 END) AS s
-        FROM campaign_members cm WHERE cm.campaign_id = :c
+        WITH recs AS (
+          SELECT cm.step_id, cm.user_id AS uid, cm.assigned_ts AS t0, cm.user_id AS rid
+          FROM campaign_members cm WHERE cm.campaign_id = :c
+          UNION ALL
+          SELECT cm.step_id, cm.user_id, cm.assigned_ts, u.id
+          FROM campaign_members cm JOIN users u ON u.merged_into = cm.user_id
+          WHERE cm.campaign_id = :c
+        ),
+        hits AS (
+          SELECT DISTINCT r.step_id, r.uid FROM recs r
+          JOIN events e ON e.user_id = r.rid AND e.ts >= r.t0 AND e.ts < r.t0 + :w
+          WHERE e.type IN ({names}) AND (e.type = 'order' OR e.campaign_id = :c)
+        )
+        SELECT cm.step_id, cm.arm, count(*) AS n, count(h.uid) AS s
+        FROM campaign_members cm
+        LEFT JOIN hits h ON h.step_id = cm.step_id AND h.uid = cm.user_id
+        WHERE cm.campaign_id = :c
         GROUP BY cm.step_id, cm.arm
         """
     )

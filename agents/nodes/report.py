@@ -15,10 +15,14 @@ WHERE o.campaign_id = :c AND o.state = 'sent' AND (
   OR (o.marketing AND NOT EXISTS (
         SELECT 1 FROM consents k JOIN users r ON r.id = k.user_id
         WHERE coalesce(r.merged_into, r.id) = o.user_id AND k.channel = o.channel
-          AND k.status = 'granted'))
+          AND (k.status = 'granted' OR (k.status = 'withdrawn' AND k.ts > o.sent_ts))))
   OR EXISTS (SELECT 1 FROM consents k JOIN users r ON r.id = k.user_id
              WHERE coalesce(r.merged_into, r.id) = o.user_id AND k.channel = o.channel
-               AND k.status = 'withdrawn' AND k.ts <= o.sent_ts)
+               AND k.status = 'withdrawn' AND k.ts <= o.sent_ts
+               AND NOT EXISTS (SELECT 1 FROM consents g JOIN users q ON q.id = g.user_id
+                               WHERE coalesce(q.merged_into, q.id) = o.user_id
+                                 AND g.channel = o.channel AND g.status = 'granted'
+                                 AND g.ts > k.ts AND g.ts <= o.sent_ts))
 )
 """
 
@@ -27,7 +31,10 @@ def policy_violations(engine: Engine, campaign_id: str | None) -> int:
     """Count sent messages that break a hard rule, checked from the store, not the engine.
 
     A violation is a message sent to a do-not-contact user, to a holdout member, without a
-    granted consent on its channel (marketing), or after a withdrawal on that channel.
+    granted consent on its channel (marketing), or when the latest consent before the send
+    (across the user's merged records) was a withdrawal. The
+    consents table keeps the current status only, so a withdrawal dated after the send (an
+    opt-out in reply to this very message) means the consent was granted when it was sent.
     """
     if not campaign_id:
         return 0
@@ -65,6 +72,15 @@ def build_report(
         if kpi
         else None,
         "baseline_blast": {k: base.get(k) for k in ("uplift", "treatment", "ci")} if base else None,
+        "kpi_by_metric": {
+            m: {
+                arm: (
+                    {k: v.get(k) for k in ("treatment", "holdout", "uplift", "ci")} if v else None
+                )
+                for arm, v in d.items()
+            }
+            for m, d in (kpi.get("by_metric") or {}).items()
+        },
         "policy_violations": policy_violations(engine, values.get("campaign_id")),
         "llm_calls": llm_calls,
         "lessons": values.get("lessons") or [],

@@ -30,16 +30,28 @@ def make_measure(ref: DepsRef) -> Any:
             metric = "conversion_rate"
         campaign_id = str(state["campaign_id"])
         has_blast = f"{step_id}{BLAST_SUFFIX}" in ((state.get("dispatch") or {}).get("steps") or [])
-        res = measure_campaign(
-            deps.engine,
-            campaign_id,
-            step_id=step_id,
-            metric=metric,
-            window_s=deps.measure_window_s,
-            baseline_step=f"{step_id}{BLAST_SUFFIX}" if has_blast else None,
-        )
+        baseline_step = f"{step_id}{BLAST_SUFFIX}" if has_blast else None
+        by_metric: dict[str, Any] = {}
+        for m in dict.fromkeys([metric, "conversion_rate", "click_rate"]):
+            r = measure_campaign(
+                deps.engine,
+                campaign_id,
+                step_id=step_id,
+                metric=m,
+                window_s=deps.measure_window_s,
+                baseline_step=baseline_step,
+            )
+            by_metric[m] = {"personalized": r["kpi"], "blast": r["baseline"]}
+            if m == metric:
+                res = r
         tags = write_back(deps.engine, campaign_id)
-        kpi = {**res["kpi"], "arms": res["arms"], "response_tags": tags, "step_id": step_id}
+        kpi = {
+            **res["kpi"],
+            "arms": res["arms"],
+            "by_metric": by_metric,
+            "response_tags": tags,
+            "step_id": step_id,
+        }
         lang = (state.get("goal") or {}).get("language")
         lo, hi = kpi["ci"]
         msgs = [say("measured", lang, lo=lo, hi=hi, **res["kpi"])]
