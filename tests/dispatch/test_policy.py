@@ -267,3 +267,15 @@ def test_policy_file_errors_name_the_field(tmp_path) -> None:  # type: ignore[no
     with pytest.raises(BadInput, match="over_cap"):
         Policy.load(f)
     assert Policy.load().frequency_caps.global_[0].max == 1
+
+
+def test_repeats_in_one_step_are_dropped_and_two_channels_share_the_cap(
+    sqlite_engine: Engine,
+) -> None:
+    add_users(sqlite_engine, 2, consent=("sms", "app_push"))
+    s = step([1, 1, 2])
+    s.assignments.append((1, "app_push", "p1"))
+    r = enqueue(sqlite_engine, s, policy=POLICY, now_ts=DAY_TS)
+    assert (r.inserted, r.existing, r.pending, r.deferred) == (3, 1, 2, 1)
+    rows = {(x[0], x[1]): x[3] for x in outbox_rows(sqlite_engine)}
+    assert rows == {(1, "sms"): None, (1, "app_push"): "frequency_cap", (2, "sms"): None}

@@ -151,7 +151,8 @@ def evaluate(
     step, policy, now = prep.step, prep.policy, prep.now
     start = max(now, step.send_at_ts or now)
     items = [(prep.canon[u], ch, v) for u, ch, v in step.assignments]
-    if len({i[0] for i in items}) != len(items):
+    dups = len({i[0] for i in items}) != len(items)
+    if dups:  # keep a user's messages in one chunk, and remember keys to drop repeats
         items.sort(key=lambda x: x[0])
     since = start - policy.frequency_caps.longest_s
     for part in chunks(items, size):
@@ -168,7 +169,8 @@ def evaluate(
             if key in prep.existing:
                 tally.existing += 1
                 continue
-            prep.existing.add(key)
+            if dups:
+                prep.existing.add(key)
             reason: str | None
             if prep.bad[variant]:
                 action, ts, reason = "suppress", start, "content_rule"
