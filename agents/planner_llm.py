@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from pydantic import ValidationError
 
 from agents import playbooks as pb
 from agents.goal_parser import describe_goal
@@ -120,19 +122,24 @@ class LLMPlanner:
         ask = HumanMessage(render_prompt("planner_finalize", goal.language, channels=channels))
         runnable = structured(self.model, PlanDraft)
         convo = [*messages, ask]
-        for attempt in range(2):
-            raw: Any = runnable.invoke(convo)
+        draft: PlanDraft | None = None
+        for _attempt in range(2):
             self.llm_calls += 1
-            draft = raw if isinstance(raw, PlanDraft) else PlanDraft.model_validate(raw)
+            try:
+                raw: Any = runnable.invoke(convo)
+                draft = raw if isinstance(raw, PlanDraft) else PlanDraft.model_validate(raw)
+            except (ValidationError, OutputParserException) as exc:
+                convo.append(HumanMessage(f"error: the plan could not be read: {exc}"))
+                continue
             if not draft.segment:
                 return draft, None
             try:
                 return draft, parse_spec(draft.segment, source="plan.segment")
             except BadInput as exc:
-                if attempt == 1:
-                    return draft, None
                 convo += [AIMessage(content=draft.model_dump_json()), HumanMessage(f"error: {exc}")]
-        raise AssertionError("unreachable")  # pragma: no cover
+        # Two unusable answers: keep the goal's audience and the playbook (said in the rationale).
+        name = goal.objective.value if goal.objective else "plan"
+        return draft or PlanDraft(name=name, rationale="model plan unreadable; playbook used"), None
 
     def _assemble(
         self,

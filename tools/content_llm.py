@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from agents.providers import structured
 from prompts.loader import render_prompt
-from tools.content import Copy, render
+from tools.content import Copy, render, template_copy
 from userops.dispatch.content_rules import PLACEHOLDERS
 from userops.dispatch.models import MessageContent
 from userops.privacy import redact
@@ -88,9 +89,13 @@ def generate_variants(
                 knowledge=knowledge or "-",
                 lessons=lessons or "-",
             )
-            raw: Any = runnable.invoke([HumanMessage(prompt)])
-            draft = raw if isinstance(raw, ContentDraft) else ContentDraft.model_validate(raw)
-            copy = Copy(**{k: clean(v) for k, v in draft.model_dump().items()})
+            try:
+                raw: Any = runnable.invoke([HumanMessage(prompt)])
+                draft = raw if isinstance(raw, ContentDraft) else ContentDraft.model_validate(raw)
+                copy = Copy(**{k: clean(v) for k, v in draft.model_dump().items()})
+            except (ValidationError, OutputParserException):
+                # An unreadable answer gets the reviewed template copy, never a retry storm.
+                copy = template_copy(language, objective, persona)
             out.append(
                 render(copy, channel, persona, language, f"{persona}-{channel}", f"TPL_{objective}")
             )

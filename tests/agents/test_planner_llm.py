@@ -224,3 +224,23 @@ def test_llm_plan_passes_the_real_evaluator(sqlite_engine):
     judge.assert_all_used()
     assert verdict.verdict == "pass", [f for f in verdict.findings if f.severity != "info"]
     assert verdict.scores.relevance == 4
+
+
+def test_unreadable_answers_fall_back_to_goal_and_templates(ctx):
+    goal = parse_goal(GOAL)
+    n = n_personas(ctx, goal)
+    steps = ["ok", "not a plan", {"name": 5, "holdout_share": 9}, *[{"headline": None}] * n]
+    model = ScriptedChatModel(steps=steps)
+    planner = LLMPlanner(ctx, model)
+    plan = planner.plan(goal, [], None)
+    model.assert_all_used()
+    assert planner.llm_calls == len(steps)
+    assert "error: the plan could not be read" in model.calls[2][-1].content
+    step = plan.steps[0]
+    assert step.segment.all_ == goal.audience.all_
+    assert step.channel_rule.preferred == ["email"]
+    assert all(not check_content(v) for v in step.variants)
+    from tools.content import template_variants
+
+    expected = template_variants("zh", "win_back", step.personas, ["email"])
+    assert step.variants == expected
