@@ -15,7 +15,7 @@ from agents.nodes.text import say
 from agents.schema import CampaignPlan
 from agents.state import LoopState
 from userops import approvals
-from userops.dispatch.models import DispatchStep
+from userops.dispatch.models import DispatchStep, MessageContent
 from userops.errors import ApprovalRequired
 
 BLAST_SUFFIX = "b"
@@ -26,12 +26,30 @@ def _in_share(seed: str, user_id: int, share: float) -> bool:
     return int.from_bytes(h[:4], "big") / 2**32 < share
 
 
+def _blast_contents(step: DispatchStep) -> dict[str, MessageContent]:
+    """One content per channel: the variant of the audience's most common persona."""
+    personas = Counter(step.contents[v].persona for _u, _c, v in step.assignments)
+    persona = personas.most_common(1)[0][0]
+    channels = {c for _u, c, _v in step.assignments}
+    if step.fallback is not None:
+        channels.add(step.fallback.channel)
+    out: dict[str, MessageContent] = {}
+    for channel in sorted(channels):
+        same = [c for c in step.contents.values() if c.channel == channel]
+        pick = next((c for c in same if c.persona == persona), same[0] if same else None)
+        if pick is not None:
+            bid = f"blast-{channel}"
+            out[bid] = pick.model_copy(update={"variant_id": bid, "persona": None})
+    return out
+
+
 def split_blast(step: DispatchStep, share: float) -> list[DispatchStep]:
     """Move a random ``share`` of treatment to a one-size-fits-all arm (a step of its own).
 
-    The blast arm keeps each user's channel but sends everyone the variant most used on that
-    channel, so the comparison with the personalized arm isolates per-persona content; both
-    arms are measured against the same holdout. Deterministic for a given step.
+    The blast arm keeps each user's channel and the step's fallback rule but sends everyone
+    the content written for the audience's most common persona, so the comparison with the
+    personalized arm isolates per-persona content; both arms are measured against the same
+    holdout. Deterministic for a given step.
     """
     if share <= 0 or not step.assignments:
         return [step]
@@ -40,15 +58,11 @@ def split_blast(step: DispatchStep, share: float) -> list[DispatchStep]:
     if not picked:
         return [step]
     kept = [a for a in step.assignments if not _in_share(seed, a[0], share)]
-    top: dict[str, str] = {}
-    for channel in {a[1] for a in step.assignments}:
-        counts = Counter(v for _u, c, v in step.assignments if c == channel)
-        top[channel] = counts.most_common(1)[0][0]
-    contents = {}
-    for channel, vid in top.items():
-        base = step.contents[vid]
-        bid = f"blast-{channel}"
-        contents[bid] = base.model_copy(update={"variant_id": bid, "persona": None})
+    contents = _blast_contents(step)
+    fallback = step.fallback
+    if fallback is not None:
+        fb_id = f"blast-{fallback.channel}"
+        fallback = fallback.model_copy(update={"variant_id": fb_id if fb_id in contents else None})
     # The engine checks a step's budget against the whole campaign's commitments and the main
     # step is enqueued first: the main arm gets its share, the blast arm the remainder.
     budget_main = budget_blast = None
@@ -60,10 +74,12 @@ def split_blast(step: DispatchStep, share: float) -> list[DispatchStep]:
         update={
             "step_id": f"{step.step_id}{BLAST_SUFFIX}",
             "contents": contents,
-            "assignments": [(u, c, f"blast-{c}") for u, c, _v in picked],
+            "assignments": [
+                (u, c, f"blast-{c}") for u, c, _v in picked if f"blast-{c}" in contents
+            ],
             "holdout": [],
             "budget": budget_blast,
-            "fallback": None,
+            "fallback": fallback,
             "metadata": {**step.metadata, "arm": "blast", "baseline_of": step.step_id},
         }
     )

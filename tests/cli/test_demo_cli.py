@@ -1,0 +1,66 @@
+"""`userops demo`: stops at the gate without --yes; finishes with --yes; JSON report keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from userops.cli.main import app
+
+runner = CliRunner()
+KEYS = {
+    "thread_id",
+    "campaign_id",
+    "status",
+    "plan",
+    "approvals",
+    "sent",
+    "deferred",
+    "suppressed",
+    "kpi",
+    "baseline_blast",
+    "policy_violations",
+    "llm_calls",
+}
+
+
+def _outbox(campaign_id: str) -> int:
+    from userops.store.engine import open_store
+
+    with open_store().connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM outbox WHERE campaign_id = :c"), {"c": campaign_id}
+            ).scalar_one()
+        )
+
+
+def test_demo_gate_then_cli_approve_then_yes(home: Path) -> None:
+    res = runner.invoke(app, ["demo", "--json", "--users", "1500"])
+    assert res.exit_code == 0, res.output
+    first = json.loads(res.stdout)
+    assert KEYS <= set(first) and first["status"] == "awaiting_approval"
+    assert first["plan"]["steps"] >= 1 and first["plan"]["audience_size"] > 0
+    assert first["approvals"] == [] and _outbox(first["campaign_id"]) == 0
+    approve = runner.invoke(
+        app, ["approvals", "approve", first["approval_id"], "--as", "ana", "--json"]
+    )
+    assert approve.exit_code == 0, approve.output
+    assert json.loads(approve.stdout)["status"] == "completed"
+    assert _outbox(first["campaign_id"]) > 0
+
+    res = runner.invoke(app, ["demo", "--yes", "--json", "--users", "1500"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.stdout)
+    assert rep["status"] == "completed" and rep["campaign_id"] != first["campaign_id"]
+    assert rep["approvals"][0]["status"] == "approved"
+    assert rep["approvals"][0]["actor"] == "demo-approver"
+    assert rep["sent"] > 0 and rep["policy_violations"] == 0 and rep["llm_calls"] == 0
+    kpi = rep["kpi"]
+    assert kpi["ci"][0] <= kpi["uplift"] <= kpi["ci"][1]
+    assert rep["baseline_blast"]["uplift"] is not None
+    with_text = runner.invoke(app, ["demo", "--language", "fr"])
+    assert with_text.exit_code == 1 and "--language='fr'" in with_text.output
