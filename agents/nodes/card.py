@@ -82,14 +82,19 @@ def previews(
     for step in steps:
         for vid, content in step.contents.items():
             for uid in samples.get(f"{step.step_id}/{vid}", []):
-                u = users.get(uid, {"user_id": uid, "name": "***"})
+                u = {
+                    "unsubscribe_url": "https://u.userops.invalid/unsubscribe/…",
+                    "last_product": "…",
+                    **{k: str(step.metadata[k]) for k in ("offer", "brand") if k in step.metadata},
+                    **users.get(uid, {"user_id": uid, "name": "***"}),
+                }
                 out.append(
                     {
                         "step_id": step.step_id,
                         "variant_id": vid,
                         "channel": content.channel,
                         "persona": content.persona,
-                        "sample_user": u,
+                        "sample_user": {k: u[k] for k in ("user_id", "name") if k in u},
                         "subject": render(content.subject or content.title, u),
                         "body": render(content.body, u),
                     }

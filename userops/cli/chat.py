@@ -18,8 +18,11 @@ HELP = (
 
 
 def _stream(node: str, update: dict[str, Any]) -> None:
-    for m in update.get("messages") or []:
+    msgs = update.get("messages") or []
+    for m in msgs:
         console.print(f"[{node}] {getattr(m, 'content', m)}", markup=False)
+    if not msgs:
+        console.print(f"[{node}]", markup=False)
 
 
 def may_decide(engine: Any, approval_id: str, actor: str, allow_self: bool) -> bool:
