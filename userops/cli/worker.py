@@ -18,6 +18,9 @@ def run(
     channels: str | None = typer.Option(None, "--channels", help="Comma-separated channels."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Rows claimed per batch."),
     policy_file: Path | None = typer.Option(None, "--policy", help="Policy YAML."),
+    channel_config: Path | None = typer.Option(
+        None, "--channel-config", help="Channel providers YAML (docs/channels.md)."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Process the outbox with the sandbox adapters until stopped (Ctrl-C), with progress."""
@@ -30,6 +33,12 @@ def run(
     with user_errors():
         engine = store()
         policy = Policy.load(policy_file)
+        adapters = None
+        if channel_config is not None:
+            from userops.dispatch.adapters.registry import build_adapters, load_channel_config
+
+            config = load_channel_config(channel_config)
+            adapters = build_adapters(config, engine, policy=policy, source=str(channel_config))
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -45,7 +54,12 @@ def run(
                 bar.update(task, description=desc)
 
             worker = Worker(
-                engine, None, policy=policy, channels=chans, batch_size=batch_size, progress=show
+                engine,
+                adapters,
+                policy=policy,
+                channels=chans,
+                batch_size=batch_size,
+                progress=show,
             )
             try:
                 stats = worker.run(
