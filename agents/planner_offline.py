@@ -31,6 +31,9 @@ from userops.cdp.segment_spec import SegmentSpec
 from userops.dispatch.models import FallbackRule
 from userops.errors import UsageError
 
+AB_MIN_AUDIENCE = 400
+"""Audiences at least this large get an A/B headline test on the main channel."""
+
 MIN_PERSONA_SHARE = 0.05
 """A persona gets its own content when at least this share of the audience has it."""
 
@@ -60,7 +63,8 @@ class OfflinePlanner:
         personas = personas_of(stats)
         lifecycle = [k for k in stats.lifecycle if k != "none"]
         key = pb.template_key(objective, lifecycle)
-        variants = template_variants(goal.language, key, personas, channels)
+        ab = (channels[0],) if stats.size >= AB_MIN_AUDIENCE else ()
+        variants = template_variants(goal.language, key, personas, channels, ab_channels=ab)
         fallback = pb.fallback_channel(channels)
         rule = ChannelRule(
             preferred=channels,
@@ -75,6 +79,7 @@ class OfflinePlanner:
             personas=personas,
             variants=variants,
             holdout_share=max(book.holdout, pb.MIN_HOLDOUT),
+            ab_split={"a": 0.5, "b": 0.5} if ab else {},
         )
         kpi = goal.kpi
         if kpi.target_uplift is None and kpi.metric == "conversion_rate":

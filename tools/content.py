@@ -40,14 +40,13 @@ def templates(language: str) -> dict[str, Any]:
     return data
 
 
-def template_copy(language: str, key: str, persona: str) -> Copy:
-    """Return the template copy for objective template ``key`` and ``persona``."""
+def template_copy(language: str, key: str, persona: str, *, arm: str = "a") -> Copy:
+    """Return the template copy for objective template ``key`` and ``persona`` (A/B ``arm``)."""
     t = templates(language)
     obj = t["objectives"][key]
     angle = t["personas"].get(persona, t["personas"]["service"])
-    return Copy(
-        headline=obj["headline"], angle=angle, cta=obj["cta"], call_reason=obj["call_reason"]
-    )
+    headline = obj["headline_b"] if arm == "b" else obj["headline"]
+    return Copy(headline=headline, angle=angle, cta=obj["cta"], call_reason=obj["call_reason"])
 
 
 def _sep(language: str) -> tuple[str, str]:
@@ -107,14 +106,25 @@ def _script(copy: Copy, language: str) -> CallScript:
 
 
 def template_variants(
-    language: str, key: str, personas: list[str], channels: list[str]
+    language: str,
+    key: str,
+    personas: list[str],
+    channels: list[str],
+    *,
+    ab_channels: tuple[str, ...] = (),
 ) -> list[MessageContent]:
-    """Return one template variant per persona × channel (ids ``persona-channel``)."""
+    """Return one template variant per persona × channel (ids ``persona-channel``).
+
+    Channels in ``ab_channels`` get a second variant ``persona-channel-b`` with the
+    alternative headline; dispatch splits users between the two by hash.
+    """
     out = []
     for persona in personas:
-        copy = template_copy(language, key, persona)
-        for channel in channels:
-            out.append(
-                render(copy, channel, persona, language, f"{persona}-{channel}", f"TPL_{key}")
-            )
+        for arm in ("a", "b"):
+            copy = template_copy(language, key, persona, arm=arm)
+            for channel in channels:
+                if arm == "b" and channel not in ab_channels:
+                    continue
+                vid = f"{persona}-{channel}" + ("-b" if arm == "b" else "")
+                out.append(render(copy, channel, persona, language, vid, f"TPL_{key}"))
     return out

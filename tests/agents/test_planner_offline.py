@@ -143,3 +143,18 @@ def test_language_finding_regenerates_in_goal_language(ctx):
     assert revised.revision == 1 and revised.language == "en"
     assert all(v.language == "en" for v in revised.steps[0].variants)
     assert "language" in revised.rationale
+
+
+def test_large_audiences_get_an_ab_headline_test(sqlite_engine):
+    populate(sqlite_engine, 2500)
+    ctx = make_ctx(sqlite_engine)
+    plan = OfflinePlanner(ctx).plan(parse_goal("召回流失用户"), [], None)
+    step = plan.steps[0]
+    main = step.channel_rule.preferred[0]
+    assert step.ab_split == {"a": 0.5, "b": 0.5}
+    b_ids = {v.variant_id for v in step.variants if v.variant_id.endswith("-b")}
+    assert b_ids == {f"{p}-{main}-b" for p in step.personas}
+    pre = preflight_plan(ctx, plan, campaign_id="c1")
+    on_main = [v for _, ch, v in pre.step.assignments if ch == main]
+    share_b = sum(v.endswith("-b") for v in on_main) / len(on_main)
+    assert 0.35 < share_b < 0.65

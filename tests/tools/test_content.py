@@ -12,8 +12,15 @@ from userops.domain import CHANNELS
 @pytest.mark.parametrize("objective", [o.value for o in Objective] + ["win_back_churned"])
 def test_every_template_passes_channel_rules(language, objective):
     channels = [c for c in CHANNELS if c != "webhook"]
-    variants = template_variants(language, objective, list(PERSONAS), channels)
-    assert len(variants) == len(PERSONAS) * len(channels)
+    variants = template_variants(
+        language, objective, list(PERSONAS), channels, ab_channels=tuple(channels)
+    )
+    assert len(variants) == 2 * len(PERSONAS) * len(channels)
+    by_id = {v.variant_id: v for v in variants}
+    for v in variants:
+        if v.variant_id.endswith("-b"):
+            a = by_id[v.variant_id[:-2]]
+            assert a.model_dump(exclude={"variant_id"}) != v.model_dump(exclude={"variant_id"})
     assert [(v.variant_id, check_content(v)) for v in variants if check_content(v)] == []
     sms = [v for v in variants if v.channel == "sms"]
     opt_out = "回T退订" if language == "zh" else "Reply STOP"
