@@ -12,14 +12,17 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from agents.schema import CampaignPlan, PlanStep
-from tools.content import templates
+from agents.schema import CampaignPlan, ChannelRule, Objective, PlanStep
+from tools.content import template_variants, templates
 from tools.context import ToolContext
 from tools.profiles import reach_of
+from tools.segments import audience_stats
 from userops.dispatch.models import DispatchStep, MessageContent, PreflightReport
+from userops.domain import CHANNELS, ContentType
 from userops.errors import BadInput
 
 
@@ -154,3 +157,64 @@ def preflight_plan(
     built, unreachable = build_dispatch_step(ctx, plan, step, campaign_id=campaign_id, user_ids=ids)
     report = ctx.preflight(built)
     return PreflightResult(step=built, report=report, audience=len(ids), unreachable=unreachable)
+
+
+class EstimateArgs(BaseModel):
+    """Arguments of :func:`estimate_dispatch`."""
+
+    segment: dict[str, Any]
+    """Segment JSON: ``{"all": [...], "any": [...], "none": [...]}`` over catalog fields."""
+    channels: list[str] = Field(min_length=1)
+    """Channels in order of preference."""
+    objective: Objective
+    """Campaign objective (chooses the template content used for the estimate)."""
+    language: Literal["zh", "en"] = "zh"
+    """Content language."""
+    budget: float | None = None
+    """Spend cap to check against."""
+
+
+def estimate_dispatch(ctx: ToolContext, args: EstimateArgs) -> dict[str, Any]:
+    """Dry-run a send before proposing it: who would get a message, who not and why, the cost.
+
+    Consent, do-not-contact, frequency caps, quiet hours and the budget are applied exactly as
+    the dispatch engine will; nothing is sent or written.
+
+    Args:
+        ctx: Injected services.
+        args: Segment, channels, objective, language and budget.
+
+    Returns:
+        Audience size, unreachable users, would-send, deferred, suppressed by reason, cost and
+        messages per channel.
+    """
+    from userops.cdp.segments import parse_spec
+
+    unknown = [c for c in args.channels if c not in CHANNELS]
+    if unknown:
+        raise BadInput.one(
+            f"unknown channel; known: {', '.join(CHANNELS)}", field="channels", value=unknown
+        )
+    spec = parse_spec(args.segment, source="estimate_dispatch")
+    ids = ctx.segment_ids(spec)
+    known = {c.value for c in ContentType}
+    personas = [p for p in audience_stats(ctx, ids).personas if p in known] or ["service"]
+    step = PlanStep(
+        segment=spec,
+        channel_rule=ChannelRule(preferred=args.channels),
+        personas=personas,
+        variants=template_variants(args.language, args.objective.value, personas, args.channels),
+    )
+    plan = CampaignPlan(
+        name="estimate",
+        objective=args.objective,
+        language=args.language,
+        steps=[step],
+        budget=args.budget,
+    )
+    res = preflight_plan(ctx, plan, campaign_id="estimate")
+    return {
+        "audience": res.audience,
+        "unreachable": res.unreachable,
+        **res.report.model_dump(exclude={"warnings"}),
+    }

@@ -13,8 +13,9 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
-from tools import profiles, segments
+from tools import dispatch, profiles, segments
 from tools.context import ToolContext
+from tools.dispatch import EstimateArgs
 from userops.errors import BadInput, ModelRetry
 
 
@@ -94,6 +95,9 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             return "[]"
         return _json(ctx.memory.past_campaigns(objective or None))
 
+    def estimate(**kwargs: Any) -> str:
+        return _json(dispatch.estimate_dispatch(ctx, EstimateArgs(**kwargs)))
+
     specs: list[tuple[Any, str, str, type[BaseModel]]] = [
         (catalog, "trait_catalog", segments.trait_catalog.__doc__ or "", NoArgs),
         (overview, "population_overview", segments.population_overview.__doc__ or "", NoArgs),
@@ -111,6 +115,7 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             LessonArgs,
         ),
         (campaigns, "past_campaigns", _CAMPAIGNS_DOC, CampaignArgs),
+        (estimate, "estimate_dispatch", dispatch.estimate_dispatch.__doc__ or "", EstimateArgs),
     ]
     return [
         StructuredTool.from_function(

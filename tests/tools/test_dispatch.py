@@ -75,3 +75,24 @@ def test_placeholder_values_travel_with_the_step(ctx, plan):
     }
     assert {"brand", "offer"} <= used
     assert built.metadata["brand"] and built.metadata["offer"]
+
+
+def test_estimate_tool_for_the_model(ctx):
+    import json
+
+    from tools.registry import make_tools
+
+    tools = {t.name: t for t in make_tools(ctx)}
+    seg = {"all": [{"field": "lifecycle_stage", "op": "in", "value": ["churned"]}]}
+    args = {"segment": seg, "channels": ["sms"], "objective": "win_back", "budget": 0.1}
+    out = json.loads(tools["estimate_dispatch"].invoke(args))
+    assert out["audience"] == len(ctx.segment_ids(parse_spec_(seg)))
+    assert out["cost"] <= 0.1 and out["suppressed"].get("budget", 0) > 0
+    bad = tools["estimate_dispatch"].invoke({**args, "channels": ["pigeon"]})
+    assert bad.startswith("error:") and "pigeon" in bad
+
+
+def parse_spec_(data):
+    from userops.cdp.segments import parse_spec
+
+    return parse_spec(data)
