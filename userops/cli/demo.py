@@ -20,7 +20,7 @@ GOALS = {
 }
 """Default goals. The audience is every lapsed buyer (not only high-value ones) so that the
 demo's arms are large enough for the personalized-vs-blast comparison to rise above noise."""
-BLAST_SHARE = 0.3
+BLAST_SHARE = 0.5
 """Share of the treated audience sent one-size-fits-all content (the measured baseline)."""
 
 

@@ -76,6 +76,13 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
             f"one-size-fits-all blast (same audience, same holdout): uplift {blast['uplift']:+.2%}",
             markup=False,
         )
+    for metric, arms in (report.get("kpi_by_metric") or {}).items():
+        cells = [
+            f"{arm} {v['uplift']:+.2%} [{v['ci'][0]:+.2%}, {v['ci'][1]:+.2%}]"
+            for arm, v in arms.items()
+            if v
+        ]
+        console.print(f"  {metric} uplift over holdout: " + "; ".join(cells), markup=False)
     console.print(
         f"policy violations: {report.get('policy_violations')}  LLM calls: "
         f"{report.get('llm_calls')}",
