@@ -7,6 +7,7 @@ for a revision, ``block`` stops the plan.
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from agents.schema import CampaignPlan, Finding, Goal
@@ -61,22 +62,6 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
             )
         )
     c = goal.constraints
-    w = c.send_window
-    if w is not None and (w.start, w.end) != ("09:00", "21:00"):
-        out.append(
-            finding(
-                "send_window",
-                "warn",
-                msg(
-                    goal,
-                    f"发送时段 {w.start}-{w.end} 需审批人确认：引擎只强制执行免打扰时段",
-                    f"window {w.start}-{w.end}: the engine enforces quiet hours only; "
-                    "the approver should confirm the send time",
-                ),
-                start=w.start,
-                end=w.end,
-            )
-        )
     for step in plan.steps:
         if step.holdout_share <= 0:
             out.append(
@@ -128,6 +113,56 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                     "error",
                     msg(goal, "兜底渠道的内容不存在", "the fallback variant does not exist"),
                     variant=fb.variant_id,
+                )
+            )
+    return out
+
+
+def check_timing(goal: Goal, plan: CampaignPlan, today: date | None = None) -> list[Finding]:
+    """Send window the engine does not enforce, deadline passed or after the send time."""
+    out: list[Finding] = []
+    w = goal.constraints.send_window
+    if w is not None and (w.start, w.end) != ("09:00", "21:00"):
+        out.append(
+            finding(
+                "send_window",
+                "warn",
+                msg(
+                    goal,
+                    f"发送时段 {w.start}-{w.end} 需审批人确认：引擎只强制执行免打扰时段",
+                    f"window {w.start}-{w.end}: the engine enforces quiet hours only; "
+                    "the approver should confirm the send time",
+                ),
+                start=w.start,
+                end=w.end,
+            )
+        )
+    deadline = goal.constraints.deadline
+    if deadline is None:
+        return out
+    day = today or datetime.now(UTC).date()
+    if deadline < day.isoformat():
+        out.append(
+            finding(
+                "deadline",
+                "warn",
+                msg(goal, f"截止日期 {deadline} 已过", f"the deadline {deadline} has passed"),
+                deadline=deadline,
+            )
+        )
+    for step in plan.steps:
+        if step.send_at and step.send_at[:10] > deadline:
+            out.append(
+                finding(
+                    "deadline",
+                    "error",
+                    msg(
+                        goal,
+                        f"步骤 {step.step_id} 的发送时间晚于截止日期 {deadline}",
+                        f"step {step.step_id} is scheduled after the deadline {deadline}",
+                    ),
+                    step=step.step_id,
+                    send_at=step.send_at,
                 )
             )
     return out

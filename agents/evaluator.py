@@ -7,7 +7,7 @@ error, and a low relevance score asks for a revision.
 
 from __future__ import annotations
 
-from agents.checks import check_content, check_structure, finding, msg
+from agents.checks import check_content, check_structure, check_timing, finding, msg
 from agents.judge import LLMJudge
 from agents.playbooks import CHANNEL_COST
 from agents.providers import chat_model
@@ -36,7 +36,7 @@ class PlanEvaluator:
         findings = [
             finding("forbidden_goal", "info", item) for item in goal.forbidden
         ] + check_structure(goal, plan)
-        findings += check_content(goal, plan)
+        findings += check_content(goal, plan) + check_timing(goal, plan)
         pre = preflight_plan(self.ctx, plan, campaign_id=f"eval-{plan.name}")
         findings += self._dispatch_checks(goal, plan, pre)
         scores: JudgeScores | None = None
@@ -113,6 +113,18 @@ class PlanEvaluator:
                     ),
                     outside=len(outside),
                     examples=outside[:5],
+                )
+            )
+        if report.total > 0 and report.holdout == 0:
+            out.append(
+                finding(
+                    "holdout",
+                    "warn",
+                    msg(
+                        goal,
+                        "对照组为空，无法衡量增量",
+                        "the holdout group is empty: uplift cannot be measured",
+                    ),
                 )
             )
         if report.suppressed.get("content_rule"):

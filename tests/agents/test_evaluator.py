@@ -155,3 +155,33 @@ def test_no_holdout_request_is_refused(ctx):
     plan = OfflinePlanner(ctx).plan(goal, [], None)
     assert goal.forbidden and "holdout" in goal.forbidden[0]
     assert plan.steps[0].holdout_share >= 0.05
+
+
+def test_deadline_checks(ctx):
+    from datetime import date
+
+    from agents.checks import check_timing
+
+    goal = parse_goal("召回流失用户，12月1日前完成", today=date(2026, 11, 23))
+    plan = OfflinePlanner(ctx).plan(goal, [], None)
+    assert check_timing(goal, plan, today=date(2026, 11, 23)) == []
+    late = plan.steps[0].model_copy(update={"send_at": "2026-12-05T10:00:00+08:00"})
+    found = check_timing(goal, plan.model_copy(update={"steps": [late]}), today=date(2026, 11, 23))
+    assert [(f.check, f.severity) for f in found] == [("deadline", "error")]
+    passed = check_timing(goal, plan, today=date(2026, 12, 2))
+    assert [(f.check, f.severity) for f in passed] == [("deadline", "warn")]
+
+
+def test_empty_holdout_is_flagged(sqlite_engine):
+    from tests.doubles import fake_preflight
+
+    populate(sqlite_engine, 120)
+
+    def no_holdout(engine, step):
+        return fake_preflight(engine, step.model_copy(update={"holdout": []}))
+
+    ctx = make_ctx(sqlite_engine, preflight_fn=no_holdout)
+    goal = parse_goal(GOAL)
+    v = PlanEvaluator(ctx).evaluate(goal, OfflinePlanner(ctx).plan(goal, [], None))
+    assert "holdout" in checks(v, "warn")
+    assert v.verdict == "pass"
