@@ -56,3 +56,11 @@ def test_policy_show(home: Path) -> None:
     res = runner.invoke(app, ["dispatch", "policy", "--json"])
     assert res.exit_code == 0
     assert json.loads(res.stdout)["quiet_hours"] == {"start": "21:00:00", "end": "09:00:00"}
+
+
+def test_worker_channels_config_is_validated(sqlite_engine: Engine, tmp_path: Path) -> None:
+    cfg = tmp_path / "channels.yaml"
+    cfg.write_text("channels:\n  sms: {provider: nope}\n")
+    res = runner.invoke(app, ["worker", "run", "--until-idle", "--channel-config", str(cfg)])
+    assert res.exit_code == 1
+    assert "channels.yaml" in res.output and "nope" in res.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import typer
@@ -67,6 +68,8 @@ def run(
                 )
             except KeyboardInterrupt:
                 stats = worker.stats
+            finally:
+                asyncio.run(worker.aclose())
     summary = {k: int(v) for k, v in sorted(stats.items())}
     if as_json:
         print_json(summary)

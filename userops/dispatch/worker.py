@@ -106,6 +106,11 @@ class Worker:
                 await asyncio.sleep(idle_sleep)
         return self.stats
 
+    async def aclose(self) -> None:
+        """Release the adapters' connections."""
+        for adapter in self.adapters.values():
+            await adapter.aclose()
+
     def spawn_fallbacks(self) -> int:
         """Queue the fallback messages that are due (see :mod:`userops.dispatch.fallback`)."""
         from userops.dispatch.fallback import spawn_fallbacks
