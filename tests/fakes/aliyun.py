@@ -35,7 +35,28 @@ class FakeAliyunSms(FakeServer):
     def __init__(self, key_id: str = "test-id", secret: str = "test-secret") -> None:
         self.key_id = key_id
         self.secret = secret
+        self.sent: dict[str, list[str]] = {}
+        """OutIds accepted per phone number (what QuerySendDetails lists)."""
         super().__init__()
+
+    def query(self, p: dict[str, str], rid: str) -> JSONResponse:
+        """``QuerySendDetails``: the records of one number (``SendDate`` not filtered here)."""
+        if not p.get("PhoneNumber") or not p.get("SendDate"):
+            return JSONResponse({"Code": "MissingParameter", "RequestId": rid}, 400)
+        if self.faults.take("query") == "5xx":
+            return JSONResponse({"Code": "ServiceUnavailable", "RequestId": rid}, 503)
+        records = [
+            {"PhoneNum": p["PhoneNumber"], "SendStatus": 3, "OutId": o, "ErrCode": "DELIVERED"}
+            for o in self.sent.get(p["PhoneNumber"], [])
+        ]
+        return JSONResponse(
+            {
+                "Code": "OK",
+                "TotalCount": len(records),
+                "RequestId": rid,
+                "SmsSendDetailDTOs": {"SmsSendDetailDTO": records},
+            }
+        )
 
     def routes(self) -> None:
         """``GET /`` (the RPC endpoint)."""
@@ -50,6 +71,8 @@ class FakeAliyunSms(FakeServer):
                 return JSONResponse(
                     {"Code": "SignatureDoesNotMatch", "RequestId": rid}, status_code=400
                 )
+            if p.get("Action") == "QuerySendDetails":
+                return self.query(p, rid)
             missing = [f for f in REQUIRED if not p.get(f)]
             if missing or p.get("Action") != "SendSms":
                 return JSONResponse({"Code": "MissingParameter", "Message": str(missing)}, 400)
@@ -69,6 +92,9 @@ class FakeAliyunSms(FakeServer):
                     {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "invalid number"}, 200
                 )
             self.deliver(out_id)
+            self.sent.setdefault(p["PhoneNumbers"], []).append(out_id)
+            if mode == "accept_slow":  # accepted, but the answer comes too late
+                await self.stall()
             return JSONResponse(
                 {"Code": "OK", "Message": "OK", "BizId": f"biz-{rid[:12]}", "RequestId": rid}
             )

@@ -11,7 +11,8 @@ here, so a test can count deliveries per key. Faults are switched per request:
 Modes: ``ok``, ``5xx``, ``slow`` (sleeps past the client's timeout, then drops the request
 without delivering, as a gateway that timed out upstream), ``429`` (rate limited, with
 ``Retry-After`` where the API has one), ``permanent`` (the API's "will never work" answer),
-``token`` (access token expired, for the token-based APIs).
+``token`` (access token expired, for the token-based APIs), ``accept_slow`` (the provider
+accepts and delivers, then answers too late: the in-doubt timeout).
 """
 
 from __future__ import annotations

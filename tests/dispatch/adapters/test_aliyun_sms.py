@@ -126,3 +126,44 @@ async def _send(a: AliyunSmsAdapter, messages: list[OutgoingMessage]) -> list:  
         return await a.send_batch(messages)
     finally:
         await a.aclose()
+
+
+def test_timeout_after_acceptance_is_checked_not_resent(fake: FakeAliyunSms) -> None:
+    a = adapter(fake)
+    m = msg(1)
+    fake.faults.add(dedupe_id(m.idempotency_key), "accept_slow")
+
+    async def twice() -> list:  # type: ignore[type-arg]
+        try:
+            return await a.send_batch([m]) + await a.send_batch([m])
+        finally:
+            await a.aclose()
+
+    first, retry = asyncio.run(twice())
+    assert first.transient and first.error == "timeout: in doubt"
+    assert retry.ok and retry.provider_message_id == f"out:{dedupe_id(m.idempotency_key)}"
+    actions = [r["params"]["Action"] for r in fake.requests]
+    assert actions == ["SendSms", "QuerySendDetails"]
+    assert fake.counts() == {dedupe_id(m.idempotency_key): 1}
+
+
+def test_in_doubt_message_not_found_is_sent_and_failed_query_is_not(fake: FakeAliyunSms) -> None:
+    a = adapter(fake)
+    m1, m2 = msg(1), msg(2)
+    fake.faults.add(dedupe_id(m1.idempotency_key), "slow")  # dropped: never accepted
+    fake.faults.add(dedupe_id(m2.idempotency_key), "accept_slow")
+    fake.faults.add("query", "ok", "5xx")  # the second query fails
+
+    async def run() -> list:  # type: ignore[type-arg]
+        try:
+            out = []
+            for m in (m1, m1, m2, m2):
+                out += await a.send_batch([m])
+            return out
+        finally:
+            await a.aclose()
+
+    t1, ok1, t2, blocked = asyncio.run(run())
+    assert t1.error == "timeout: in doubt" and ok1.ok and t2.error == "timeout: in doubt"
+    assert blocked.transient and "query failed" in (blocked.error or "")
+    assert fake.counts() == {dedupe_id(m1.idempotency_key): 1, dedupe_id(m2.idempotency_key): 1}

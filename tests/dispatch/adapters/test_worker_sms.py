@@ -23,13 +23,14 @@ def fake() -> Iterator[FakeAliyunSms]:
 
 
 def test_faults_through_the_worker(sqlite_engine: Engine, fake: FakeAliyunSms) -> None:
-    users = enqueue_step(sqlite_engine, 6, "sms", sms())
+    users = enqueue_step(sqlite_engine, 7, "sms", sms())
     out = {u: dedupe_id(idempotency_key("c1", "s1", u, "sms")) for u in users}
     fake.faults.next.extend(["5xx", "5xx"])  # the first two requests, whoever they are
     fake.faults.add(out[3], "slow")  # times out once
     fake.faults.add(out[4], "429", "429")  # throttled twice
     fake.faults.always[out[5]] = "permanent"  # invalid number
     fake.faults.always[out[6]] = "5xx"  # provider never recovers for this one
+    fake.faults.add(out[7], "accept_slow")  # accepted, answer too late: in doubt
     adapter = AliyunSmsAdapter(
         access_key_id=fake.key_id,
         access_key_secret=fake.secret,
@@ -48,15 +49,17 @@ def test_faults_through_the_worker(sqlite_engine: Engine, fake: FakeAliyunSms) -
         4: "sent",
         5: "failed",
         6: "dead",
+        7: "sent",
     }
     assert "isv.MOBILE_NUMBER_ILLEGAL" in (state[5][1] or "") and state[5][2] == 1
     assert "ServiceUnavailable" in (state[6][1] or "") and state[6][2] == 4
     assert all((state[u][3] or "").startswith("biz-") for u in (1, 2, 3, 4))
     # every key delivered at most once, the sent ones exactly once
     counts = fake.counts()
-    assert counts == {out[u]: 1 for u in (1, 2, 3, 4)}
-    asked = [r["params"]["OutId"] for r in fake.requests]
+    assert counts == {out[u]: 1 for u in (1, 2, 3, 4, 7)}
+    asked = [r["params"].get("OutId") for r in fake.requests]
+    assert asked.count(out[7]) == 1 and state[7][3] == f"out:{out[7]}"  # checked, not re-sent
     assert asked.count(out[6]) == 4 and asked.count(out[5]) == 1
     assert asked.count(out[3]) == 2 and asked.count(out[4]) == 3
     assert fake.modes["slow"] == 1 and fake.modes["429"] == 2 and fake.modes["5xx"] >= 6
-    assert stats["sent"] == 4 and stats["failed"] == 1 and stats["dead"] == 1
+    assert stats["sent"] == 5 and stats["failed"] == 1 and stats["dead"] == 1

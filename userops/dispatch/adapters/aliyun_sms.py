@@ -9,10 +9,16 @@ the canonical query, ``StringToSign = "GET&%2F&" + percent(canonical)``, and
 
 Answers: ``Code == "OK"`` is delivered (``BizId`` becomes the provider message id);
 ``Throttling.*``, ``ServiceUnavailable``, ``InternalError``, 5xx and timeouts are transient;
-``isv.*`` and other codes are permanent. ``OutId`` carries the idempotency key; Aliyun
-echoes it on delivery receipts but does not deduplicate on it, so a timeout after Aliyun
-accepted a message may, on retry, send it twice (at-least-once at that one moment; see
-docs/policy.md).
+``isv.*`` and other codes are permanent.
+
+Duplicates: ``OutId`` carries (a hash of) the idempotency key; Aliyun echoes it on send
+records but does not deduplicate on it. So when a ``SendSms`` request times out *after it
+was sent* (read/write timeout: Aliyun may have accepted it), the key is remembered as in
+doubt, and before it is sent again the adapter asks ``QuerySendDetails`` for that number and
+day: a record with our ``OutId`` means it went out (reported delivered, not re-sent); a
+failed query keeps it transient without sending. What this cannot cover: a worker that dies
+between such a timeout and the retry (the in-doubt set is in memory), and a record Aliyun
+has not listed yet — at-least-once at that one moment (docs/policy.md).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 import httpx
@@ -31,6 +37,7 @@ from userops.dispatch.adapters._http import Http, dedupe_id, fail, fan_out, miss
 from userops.dispatch.adapters.base import Capabilities, OutgoingMessage, SendResult
 
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
+_CHINA = timezone(timedelta(hours=8))
 _TRANSIENT_CODES = ("Throttling", "ServiceUnavailable", "InternalError", "SignatureNonceUsed")
 
 
@@ -81,30 +88,60 @@ class AliyunSmsAdapter:
         self.concurrency = concurrency
         self.capabilities = Capabilities("sms", cost_per_message, rate_per_second, burst, max_batch)
         self._http = Http(endpoint, timeout)
+        self._in_doubt: dict[str, str] = {}
+        """Keys whose request timed out after it was sent → send date (China time)."""
+
+    def signed(self, action: str, params: dict[str, str]) -> dict[str, str]:
+        """``params`` plus the common RPC parameters of ``action`` and the signature."""
+        p = {
+            "AccessKeyId": self.access_key_id,
+            "Action": action,
+            "Format": "JSON",
+            "RegionId": self.region_id,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": uuid.uuid4().hex,
+            "SignatureVersion": "1.0",
+            "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": "2017-05-25",
+            **params,
+        }
+        p["Signature"] = sign(p, self.access_key_secret)
+        return p
 
     def params(self, m: OutgoingMessage) -> dict[str, str]:
         """The signed ``SendSms`` query parameters for ``m``."""
         c = m.content
-        template = c.get("template_id") or self.template_code or ""
         fields = c.get("template_fields") or {"content": c.get("body", "")}
-        p = {
-            "AccessKeyId": self.access_key_id,
-            "Action": "SendSms",
-            "Format": "JSON",
-            "OutId": dedupe_id(m.idempotency_key),
-            "PhoneNumbers": m.address.get("phone", ""),
-            "RegionId": self.region_id,
-            "SignName": self.sign_name,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": uuid.uuid4().hex,
-            "SignatureVersion": "1.0",
-            "TemplateCode": template,
-            "TemplateParam": json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
-            "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "Version": "2017-05-25",
+        return self.signed(
+            "SendSms",
+            {
+                "OutId": dedupe_id(m.idempotency_key),
+                "PhoneNumbers": m.address.get("phone", ""),
+                "SignName": self.sign_name,
+                "TemplateCode": c.get("template_id") or self.template_code or "",
+                "TemplateParam": json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+            },
+        )
+
+    async def _already_sent(self, m: OutgoingMessage, day: str) -> str | None:
+        """``QuerySendDetails``: the OutId of ``m`` among the day's records of its number.
+
+        Returns the found OutId, or ``None``. Raises on a failed query (the caller then
+        reports the message transient rather than risk sending it twice).
+        """
+        q = {
+            "PhoneNumber": m.address["phone"],
+            "SendDate": day,
+            "PageSize": "50",
+            "CurrentPage": "1",
         }
-        p["Signature"] = sign(p, self.access_key_secret)
-        return p
+        resp = await self._http().get("/", params=self.signed("QuerySendDetails", q))
+        data = resp.json()
+        if resp.status_code != 200 or data.get("Code") != "OK":
+            raise RuntimeError(f"QuerySendDetails {resp.status_code} {data.get('Code')}")
+        out_id = dedupe_id(m.idempotency_key)
+        records = (data.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+        return out_id if any(r.get("OutId") == out_id for r in records) else None
 
     async def _send(self, m: OutgoingMessage) -> SendResult:
         bad = missing(m, "phone")
@@ -112,7 +149,20 @@ class AliyunSmsAdapter:
             return bad
         if not (m.content.get("template_id") or self.template_code):
             return fail(m, "no SMS template code", transient=False)
-        resp = await self._http().get("/", params=self.params(m))
+        day = self._in_doubt.get(m.idempotency_key)
+        if day is not None:
+            try:
+                found = await self._already_sent(m, day)
+            except (httpx.HTTPError, RuntimeError, ValueError) as exc:
+                return fail(m, f"in doubt, query failed: {exc}", transient=True)
+            del self._in_doubt[m.idempotency_key]
+            if found:
+                return SendResult(m.idempotency_key, True, provider_message_id=f"out:{found}")
+        try:
+            resp = await self._http().get("/", params=self.params(m))
+        except (httpx.ReadTimeout, httpx.WriteTimeout):
+            self._in_doubt[m.idempotency_key] = datetime.now(_CHINA).strftime("%Y%m%d")
+            return fail(m, "timeout: in doubt", transient=True)
         return self._result(m, resp)
 
     def _result(self, m: OutgoingMessage, resp: httpx.Response) -> SendResult:
