@@ -56,4 +56,6 @@ class FakeFcm(FakeServer):
             if mode == "permanent":
                 return JSONResponse(_error(404, "NOT_FOUND", "UNREGISTERED"), 404)
             self.deliver(key)
+            if mode == "accept_slow":
+                await self.stall()
             return JSONResponse({"name": f"projects/{project}/messages/{uuid.uuid4().hex[:16]}"})

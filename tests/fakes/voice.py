@@ -45,6 +45,8 @@ class FakeVoice(FakeServer):
                 return JSONResponse({"error": "number on the do-not-call list"}, 422)
             self.tasks[task_id] = body
             self.deliver(task_id)
+            if mode == "accept_slow":
+                await self.stall()
             return JSONResponse({"task_id": task_id, "status": "queued"}, 201)
 
     def complete(self, task_id: str, intent: str, tags: list[str], ended_at: int) -> dict[str, Any]:

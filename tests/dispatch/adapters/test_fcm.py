@@ -99,3 +99,25 @@ def test_push_faults_through_the_worker(sqlite_engine: Engine, fake: FakeFcm) ->
     asked = [r["body"]["message"]["data"]["idempotency_key"] for r in fake.requests]
     assert asked.count(key[5]) == 4 and asked.count(key[4]) == 1 and asked.count(key[3]) == 4
     assert stats["sent"] == len(sent)
+
+
+def test_timeout_after_acceptance_repeats_under_the_same_collapse_id(fake: FakeFcm) -> None:
+    """The documented gap: FCM cannot be asked whether it took a message, so a retry after
+    an in-doubt timeout sends again — with the same collapse id, so the device replaces the
+    first notification instead of showing two."""
+    a = adapter(fake)
+    m = msg(1)
+    fake.faults.add(m.idempotency_key, "accept_slow")
+
+    async def twice() -> list[SendResult]:
+        try:
+            return await a.send_batch([m]) + await a.send_batch([m])
+        finally:
+            await a.aclose()
+
+    first, retry = asyncio.run(twice())
+    assert first.transient and retry.ok
+    assert fake.counts() == {m.idempotency_key: 2}
+    collapse = {r["body"]["message"]["android"]["collapse_key"] for r in fake.requests}
+    apns = {r["body"]["message"]["apns"]["headers"]["apns-collapse-id"] for r in fake.requests}
+    assert len(collapse) == 1 and collapse == apns

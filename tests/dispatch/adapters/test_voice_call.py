@@ -131,3 +131,19 @@ def test_bad_callback_names_the_field_and_writes_nothing(
     assert f"{field}=" in str(err.value)
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 0
+
+
+def test_timeout_after_acceptance_then_retry_places_one_call(fake: FakeVoice) -> None:
+    a = adapter(fake)
+    m = msg(1)
+    fake.faults.add(m.idempotency_key, "accept_slow")
+
+    async def twice() -> list[SendResult]:
+        try:
+            return await a.send_batch([m]) + await a.send_batch([m])
+        finally:
+            await a.aclose()
+
+    first, retry = asyncio.run(twice())
+    assert first.transient and "timeout" in (first.error or "") and retry.ok
+    assert fake.counts() == {m.idempotency_key: 1}  # the provider answered 409 to the retry
