@@ -82,7 +82,7 @@ def previews(
     for step in steps:
         for vid, content in step.contents.items():
             for uid in samples.get(f"{step.step_id}/{vid}", []):
-                u = {
+                u: dict[str, Any] = {
                     "unsubscribe_url": "https://u.userops.invalid/unsubscribe/…",
                     "last_product": "…",
                     **{k: str(step.metadata[k]) for k in ("offer", "brand") if k in step.metadata},

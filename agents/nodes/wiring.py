@@ -54,9 +54,9 @@ def sandbox_deliver(
     """Enqueue (idempotent), deliver through the sandbox, simulate responses.
 
     Fallback messages the worker spawns (``<step>-fb``) belong to the approved step and are
-    counted with it. Simulated time: the worker runs at ``now`` and again half a day and a day later, so
-    messages deferred by quiet hours or caps go out when the policy allows; responses are
-    then simulated up to the end of the measurement window.
+    counted with it. Simulated time: the worker runs at ``now`` and again 12, 24 and 48 hours
+    later, so messages deferred by quiet hours or caps go out when the policy allows;
+    responses are then simulated up to the end of the measurement window.
     """
     from userops.dispatch.engine import enqueue
     from userops.dispatch.policy import Policy
