@@ -57,22 +57,25 @@ def extract_constraints(scan: Scan, today: date) -> Constraints:
         rf"|budget\s*(?:of|is|:|at|under)?\s*[¥￥$€£]?\s*{_NUM}|[¥￥$]?\s*{_NUM}\s*(?:元|块)?\s*(?:的)?预算"
     )
     if m:
-        g = [x for x in m.groups()]
-        pairs = [(g[i], g[i + 1]) for i in range(0, len(g), 2)]
-        digits, unit = next((d, u) for d, u in pairs if d)
-        c.budget = number(digits, unit)
+        c.budget = _first_number(m)
     m = scan.find(
         rf"(?:最多|不超过|上限|至多|最多发|控制在)\s*{_NUM}\s*(?:个|名)?(?:人|用户|位)"
-        rf"|(?:at most|no more than|max(?:imum)?(?: of)?|up to|cap (?:at|of))\s*{_NUM}\s*"
-        r"(?:recipients|users|people|customers|persons)?"
+        rf"|(?:at most|no more than|max(?:imum)?(?: of)?|cap (?:at|of))\s*{_NUM}(?![\d\s]*%)"
+        rf"|up to\s*{_NUM}\s*(?:recipients|users|people|customers|persons)"
     )
     if m:
-        digits, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        c.max_recipients = int(number(digits, unit))
+        c.max_recipients = int(_first_number(m))
     _channels(scan, c)
     c.send_window = _window(scan)
     c.deadline = _deadline(scan, today)
     return c
+
+
+def _first_number(m: re.Match[str]) -> float:
+    """The first (digits, unit) group pair that matched, as a number."""
+    g = m.groups()
+    digits, unit = next((g[i], g[i + 1]) for i in range(0, len(g), 2) if g[i])
+    return number(digits, unit)
 
 
 def _channels(scan: Scan, c: Constraints) -> None:
@@ -120,21 +123,32 @@ def _window(scan: Scan) -> TimeWindow | None:
 
 
 def _deadline(scan: Scan, today: date) -> str | None:
-    m = scan.find(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-    if m:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-    m = scan.find(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?\s*(?:前|之前|以前|截止)")
-    if m:
-        return _next(today, int(m.group(1)), int(m.group(2)))
-    m = scan.find(r"(?:by|before|until)\s+([a-z]{3})[a-z]*\.?\s+(\d{1,2})")
-    if m and m.group(1).lower() in _MONTHS:
-        return _next(today, _MONTHS[m.group(1).lower()], int(m.group(2)))
+    """ISO date, ``12月1日前`` or ``by Dec 1``; an impossible date stays "not understood"."""
+    patterns = (
+        r"(\d{4})-(\d{1,2})-(\d{1,2})",
+        r"()(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?\s*(?:前|之前|以前|截止)",
+        r"(?:by|before|until)\s+()([a-z]{3})[a-z]*\.?\s+(\d{1,2})",
+    )
+    for pattern in patterns:
+        m = re.search(pattern, scan.text, re.I)
+        if not m:
+            continue
+        year, month, day = m.group(1), m.group(2), int(m.group(3))
+        month_no = _MONTHS.get(month.lower()) if month.isalpha() else int(month)
+        if month_no is None:
+            continue
+        try:
+            found = date(int(year), month_no, day) if year else _next(today, month_no, day)
+        except ValueError:
+            return None
+        scan.spans.append((m.start(), m.end()))
+        return found.isoformat()
     return None
 
 
-def _next(today: date, month: int, day: int) -> str:
+def _next(today: date, month: int, day: int) -> date:
     d = date(today.year, month, day)
-    return (d if d >= today else date(today.year + 1, month, day)).isoformat()
+    return d if d >= today else date(today.year + 1, month, day)
 
 
 def extract_kpi(scan: Scan) -> KpiTarget | None:

@@ -193,3 +193,17 @@ def test_goal_is_said_back_in_its_language():
     assert "目标: 召回" in zh and "预算: 5000" in zh and "只用渠道: sms" in zh and "+2pp" in zh
     en = explain_goal(parse_goal("do something nice"))
     assert "Objective: unknown" in en and "Not understood: do something nice" in en
+
+
+@pytest.mark.parametrize("text", ["召回流失用户，2026-13-45前完成", "召回流失用户，2月30日前完成"])
+def test_impossible_dates_are_not_understood_not_a_crash(text):
+    g = parse_goal(text, today=TODAY)
+    assert g.constraints.deadline is None
+    assert g.objective is Objective.WIN_BACK
+    assert len(g.not_understood) == 1
+
+
+def test_percentages_are_not_recipient_caps():
+    g = parse_goal("Win back churned users with up to 50% off, at most 2,000 users")
+    assert g.constraints.max_recipients == 2000
+    assert parse_goal("Upsell with up to 30% off").constraints.max_recipients is None
