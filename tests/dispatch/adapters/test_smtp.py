@@ -7,11 +7,15 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
 
+from tests.dispatch.adapters.pipeline import drain, enqueue_step, rows
 from tests.fakes.smtp import FakeSmtp, free_port
 from userops.dispatch.adapters._http import dedupe_id
 from userops.dispatch.adapters.base import OutgoingMessage
 from userops.dispatch.adapters.smtp import SmtpAdapter
+from userops.dispatch.models import MessageContent
+from userops.dispatch.outbox import idempotency_key
 from userops.dispatch.render import unsubscribe_url
 
 
@@ -78,3 +82,28 @@ def test_server_down_is_transient() -> None:
     a = SmtpAdapter(host="127.0.0.1", port=free_port(), sender="n@x.example", timeout=0.5)
     [r] = asyncio.run(a.send_batch([msg(1)]))
     assert r.transient and "Connection refused" in (r.error or "")
+
+
+def test_email_through_the_worker(sqlite_engine: Engine, smtp: FakeSmtp) -> None:
+    content = MessageContent(
+        variant_id="e1",
+        channel="email",
+        subject="{name}，新教程上线",
+        body="{name}，新教程上线。退订：{unsubscribe_url}",
+        html="<p>{name}，新教程上线</p><a href='{unsubscribe_url}'>退订</a>",
+    )
+    users = enqueue_step(sqlite_engine, 4, "email", content)
+    smtp.handler.busy.add("u2@example.com")  # 451 once: retried
+    smtp.handler.reject.add("u3@example.com")  # 550: failed
+    smtp.handler.slow.add("u4@example.com")  # stalls in DATA once: retried
+    drain(sqlite_engine, {"email": adapter(smtp, timeout=0.3)})
+    state = rows(sqlite_engine)
+    assert {u: state[u][0] for u in users} == {1: "sent", 2: "sent", 3: "failed", 4: "sent"}
+    assert (state[3][1] or "").startswith("smtp 550")
+    got = Counter(m["To"] for m in smtp.handler.messages)
+    assert got == {"u1@example.com": 1, "u2@example.com": 1, "u4@example.com": 1}
+    first = next(m for m in smtp.handler.messages if m["To"] == "u1@example.com")
+    key = idempotency_key("c1", "s1", 1, "email")
+    html = next(p for p in first.walk() if p.get_content_type() == "text/html")
+    assert unsubscribe_url(key) in html.get_payload(decode=True).decode()
+    assert f"<{unsubscribe_url(key)}>" in first["List-Unsubscribe"]
