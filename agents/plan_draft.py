@@ -24,8 +24,6 @@ class PlanDraft(BaseModel):
     """Personas present in the audience."""
     holdout_share: float = Field(default=0.1, ge=0.0, le=0.5)
     """Share held out as control."""
-    ab_split: dict[str, float] = Field(default_factory=dict)
-    """Optional A/B arms."""
     rationale: str = Field(default="", max_length=600)
     """Why this plan."""
 

@@ -184,7 +184,6 @@ class LLMPlanner:
             personas=personas,
             variants=variants,
             holdout_share=max(draft.holdout_share, pb.MIN_HOLDOUT),
-            ab_split={k: v for k, v in draft.ab_split.items() if 0 < v <= 1},
         )
         notes = [redact(draft.rationale)] + goal.forbidden
         return CampaignPlan(

@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agents.goal_parser import clarifying_question, parse_goal
 from agents.schema import Objective
@@ -207,3 +209,47 @@ def test_percentages_are_not_recipient_caps():
     g = parse_goal("Win back churned users with up to 50% off, at most 2,000 users")
     assert g.constraints.max_recipients == 2000
     assert parse_goal("Upsell with up to 30% off").constraints.max_recipients is None
+
+
+WORDS = [
+    "召回",
+    "高价值",
+    "60天没下单",
+    "预算5000元",
+    "只发短信",
+    "不要发短信",
+    "最多1万人",
+    "12月1日前",
+    "转化率提升2个点",
+    "凌晨3点发",
+    "Win back",
+    "budget 5,000",
+    "email only",
+    "no SMS",
+    "at most 10,000",
+    "by Dec 1",
+    "2026-02-30",
+    "13800138000",
+    "a@b.com",
+    "对咖啡感兴趣",
+    "新注册7天内未下单",
+    "消费超过1000元",
+    "价格敏感",
+    "投诉配送",
+    "{name}",
+    "，",
+    "。",
+    " ",
+    "%",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=8)), max_size=10))
+def test_parse_goal_never_crashes_and_yields_valid_segments(parts):
+    from userops.cdp.segments import parse_spec
+    from userops.privacy import find_contact_data
+
+    goal = parse_goal("".join(parts), today=TODAY)
+    assert parse_spec(goal.audience.dump()) == goal.audience
+    assert all(not find_contact_data(s) for s in goal.not_understood)
