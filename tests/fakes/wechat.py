@@ -71,3 +71,20 @@ class FakeWechat(FakeServer):
                 return {"errcode": 43004, "errmsg": "require subscribe"}
             self.deliver(key)
             return {"errcode": 0, "errmsg": "ok", "msgid": next(self._ids)}
+
+        @self.app.post("/cgi-bin/message/subscribe/send")
+        async def subscribe(access_token: str, request: Request) -> Any:
+            body = await request.json()
+            self.log(token=access_token, body=body)
+            bad = self.check_token(access_token)
+            if bad:
+                return bad
+            if body.get("miniprogram_state") not in ("developer", "trial", "formal"):
+                return {"errcode": 47003, "errmsg": "argument invalid! miniprogram_state"}
+            mode = self.mode(body.get("touser"))
+            if mode == "permanent":
+                return {"errcode": 43101, "errmsg": "user refuse to accept the msg"}
+            if mode == "429":
+                return {"errcode": 45009, "errmsg": "reach max api daily quota limit"}
+            self.deliver(body.get("touser", ""))
+            return {"errcode": 0, "errmsg": "ok", "msgid": next(self._ids)}

@@ -10,7 +10,10 @@ import pytest
 from tests.fakes.wechat import FakeWechat
 from userops.dispatch.adapters._http import dedupe_id
 from userops.dispatch.adapters.base import OutgoingMessage, SendResult
-from userops.dispatch.adapters.wechat_template import WechatTemplateAdapter
+from userops.dispatch.adapters.wechat_template import (
+    MiniprogramSubscribeAdapter,
+    WechatTemplateAdapter,
+)
 
 
 @pytest.fixture
@@ -101,3 +104,23 @@ def test_bad_app_secret_fails_the_batch(fake: FakeWechat) -> None:
     a = WechatTemplateAdapter(appid="wx1", secret="nope", endpoint=fake.url)
     with pytest.raises(RuntimeError, match="40125"):
         asyncio.run(_send(a, [[msg(1)]]))
+
+
+def test_miniprogram_subscription_messages(fake: FakeWechat) -> None:
+    a = MiniprogramSubscribeAdapter(appid=fake.appid, secret=fake.secret, endpoint=fake.url)
+    fake.faults.always["o2"] = "permanent"
+    ms = [msg(1), msg(2)]
+    for m in ms:
+        m.channel = "miniprogram"
+    ok, refused = asyncio.run(_send(a, [ms]))
+    assert ok.ok and not refused.ok and not refused.transient and "43101" in (refused.error or "")
+    body = next(r["body"] for r in fake.requests if r["body"]["touser"] == "o1")
+    assert body == {
+        "touser": "o1",
+        "template_id": "TPL1",
+        "page": "https://m.example.com/t/1",
+        "data": {"first": {"value": "您好 1"}, "remark": {"value": "点击查看"}},
+        "miniprogram_state": "formal",
+        "lang": "zh_CN",
+    }
+    assert a.capabilities.channel == "miniprogram" and fake.counts() == {"o1": 1}

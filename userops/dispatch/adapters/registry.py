@@ -32,7 +32,10 @@ from userops.dispatch.adapters.fcm import FcmAdapter, TokenProvider, static_toke
 from userops.dispatch.adapters.smtp import SmtpAdapter
 from userops.dispatch.adapters.voice_call import VoiceCallAdapter
 from userops.dispatch.adapters.webhook import WebhookAdapter
-from userops.dispatch.adapters.wechat_template import WechatTemplateAdapter
+from userops.dispatch.adapters.wechat_template import (
+    MiniprogramSubscribeAdapter,
+    WechatTemplateAdapter,
+)
 from userops.dispatch.adapters.wecom import WecomAdapter
 from userops.dispatch.policy import Policy
 from userops.dispatch.sandbox import SandboxAdapter
@@ -44,6 +47,7 @@ PROVIDERS: dict[str, tuple[type[Any], tuple[str, ...]]] = {
     "smtp": (SmtpAdapter, ("email",)),
     "fcm": (FcmAdapter, ("app_push",)),
     "wechat_template": (WechatTemplateAdapter, ("wechat_template",)),
+    "miniprogram_subscribe": (MiniprogramSubscribeAdapter, ("miniprogram",)),
     "wecom": (WecomAdapter, ("wecom",)),
     "voice_call": (VoiceCallAdapter, ("voice_call",)),
     "webhook": (WebhookAdapter, ("webhook",)),
