@@ -59,6 +59,9 @@ class LoopDeps:
     """Follow-up steps the loop may propose after measuring."""
     measure_window_s: int = 7 * 86400
     """Measurement window after assignment."""
+    remember: Callable[[str, str | None, str, str], None] | None = None
+    """Store a lesson ``(text, objective, language, campaign_id)`` where the planner finds it
+    (the lesson memory); None: the lessons table only."""
     llm_calls: Callable[[], int] = field(default=lambda: 0)
     """Counter of LLM calls made by planner/evaluator (0 offline)."""
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
-from sqlalchemy import Engine, Table, delete, insert
+from sqlalchemy import Engine, Table, insert, select
 
 from agents.nodes.delivery import BLAST_SUFFIX
 from agents.nodes.deps import DepsRef
@@ -112,12 +113,22 @@ def lesson_text(state: LoopState) -> str:
 
 
 def store_lesson(
-    engine: Engine, campaign_id: str, objective: str | None, lang: str, txt: str
+    engine: Engine,
+    campaign_id: str,
+    objective: str | None,
+    lang: str,
+    txt: str,
+    remember: Callable[[str, str | None, str, str], None] | None = None,
 ) -> None:
-    """Replace the lesson of ``campaign_id`` (idempotent on re-run)."""
+    """Store the lesson of ``campaign_id`` once (a re-run of the node adds nothing)."""
     t = cast(Table, Lesson.__table__)
+    with engine.connect() as conn:
+        if conn.execute(select(t.c.id).where(t.c.campaign_id == campaign_id)).first():
+            return
+    if remember is not None:
+        remember(txt, objective, lang, campaign_id)
+        return
     with engine.begin() as conn:
-        conn.execute(delete(t).where(t.c.campaign_id == campaign_id))
         conn.execute(
             insert(t).values(campaign_id=campaign_id, objective=objective, language=lang, text=txt)
         )
@@ -132,7 +143,7 @@ def make_lessons(ref: DepsRef) -> Any:
         lang = str(goal.get("language") or "zh")
         txt = lesson_text(state)
         campaign_id = str(state["campaign_id"])
-        store_lesson(deps.engine, campaign_id, goal.get("objective"), lang, txt)
+        store_lesson(deps.engine, campaign_id, goal.get("objective"), lang, txt, deps.remember)
         set_campaign(
             deps.engine, campaign_id, actor="system", action="complete", status="completed"
         )

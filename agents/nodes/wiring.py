@@ -77,6 +77,18 @@ def sandbox_deliver(
     return outbox_totals(engine, steps[0].campaign_id, ids + [f"{i}-fb" for i in ids])
 
 
+def _memory(engine: Engine, settings: Settings) -> Any:
+    """The lesson memory (Chroma index over the lessons table), or None if unavailable."""
+    from userops.errors import UseropsError
+
+    try:
+        from tools.memory import LessonMemory
+
+        return LessonMemory.from_settings(engine, settings)
+    except (ImportError, UseropsError):
+        return None
+
+
 def _evaluator(ctx: Any) -> Any:
     from agents.evaluator import PlanEvaluator
 
@@ -95,7 +107,8 @@ def default_deps(
 
     s = settings or get_settings()
     eng = engine or open_store()
-    ctx = ToolContext(engine=eng, settings=s)
+    memory = _memory(eng, s)
+    ctx = ToolContext(engine=eng, settings=s, memory=memory)
     if s.llm_configured:
         from agents.planner_llm import LLMPlanner
 
@@ -122,6 +135,11 @@ def default_deps(
         allow_self_approval=bool(getattr(policy, "allow_self_approval", False)),
         auto_approve_tiers=frozenset(getattr(policy, "auto_approve_tiers", ()) or ()),
         blast_share=blast_share,
+        remember=None
+        if memory is None
+        else lambda txt, obj, lang, cid: memory.add(
+            txt, objective=obj, language=lang, campaign_id=cid
+        ),
         llm_calls=lambda: (
             int(getattr(planner, "llm_calls", 0)) + int(getattr(evaluator, "llm_calls", 0))
         ),

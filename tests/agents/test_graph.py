@@ -232,3 +232,20 @@ def test_resume_after_restart_on_postgres(engine: Engine, pg_url: str) -> None:
         g2 = make_graph(make_deps(engine), checkpointer=saver)
         out = g2.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
     assert out["status"] == "completed"
+
+
+def test_lesson_goes_to_memory_once(engine: Engine) -> None:
+    from agents.nodes.results import store_lesson
+
+    got: list[tuple] = []
+
+    def remember(txt: str, obj: str | None, lang: str, cid: str) -> None:
+        got.append((txt, obj, lang, cid))
+        store_lesson(engine, cid, obj, lang, txt)  # the memory writes the table row
+
+    g = make_graph(make_deps(engine, remember=remember), checkpointer=InMemorySaver())
+    g.invoke(GOAL, cfg())
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert len(got) == 1 and got[0][0] == out["lessons"][0] and "uplift" in got[0][0]
+    store_lesson(engine, got[0][3], "win_back", "en", "again", remember)  # a re-run adds nothing
+    assert len(got) == 1

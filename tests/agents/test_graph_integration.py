@@ -34,4 +34,4 @@ def test_real_stack_gate_then_sandbox(sqlite_engine: Engine, home: Path) -> None
     assert report["kpi"]["metric"] and report["baseline_blast"] is not None
     with sqlite_engine.connect() as conn:
         steps = set(conn.execute(text("SELECT DISTINCT step_id FROM outbox")).scalars())
-    assert {"s1", "s1b"} <= steps <= {"s1", "s1b", "s1-fb"}
+    assert {"s1", "s1b"} <= steps <= {"s1", "s1b", "s1-fb", "s1b-fb"}
