@@ -171,6 +171,18 @@ def check_timing(goal: Goal, plan: CampaignPlan, today: date | None = None) -> l
 def check_content(goal: Goal, plan: CampaignPlan) -> list[Finding]:
     """Channel rules, language, contact data and forbidden claims of every variant."""
     out: list[Finding] = []
+    if plan.language != goal.language:
+        out.append(
+            finding(
+                "language",
+                "error",
+                msg(
+                    goal, "方案语言与需求语言不一致", "the plan's language differs from the goal's"
+                ),
+                expected=goal.language,
+                plan=plan.language,
+            )
+        )
     for step in plan.steps:
         for v in step.variants:
             text = "\n".join(texts_of(v))

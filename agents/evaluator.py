@@ -1,8 +1,9 @@
 """The plan evaluator: deterministic checks, the dispatch pre-flight and an optional LLM judge.
 
 Verdict: ``block`` when a finding blocks (nobody matches the goal), ``revise`` when any
-finding is an error, else ``pass``. The judge only scores; it never overrides a deterministic
-error, and a low relevance score asks for a revision.
+finding is an error, else ``pass``. The judge (when a model is configured) is asked only about
+plans the deterministic checks accept, so a failing round costs no model call; it never
+overrides a deterministic error, and a low relevance score asks for a revision.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class PlanEvaluator:
         pre = preflight_plan(self.ctx, plan, campaign_id=f"eval-{plan.name}")
         findings += self._dispatch_checks(goal, plan, pre)
         scores: JudgeScores | None = None
-        if self.judge is not None:
+        failing = any(f.severity in ("error", "block") for f in findings)
+        if self.judge is not None and not failing:
+            # The judge is asked only about plans the deterministic checks accept.
             scores = self.judge.score(goal, plan)
             findings += judge_findings(goal, scores)
         severities = {f.severity for f in findings}

@@ -185,3 +185,18 @@ def test_empty_holdout_is_flagged(sqlite_engine):
     v = PlanEvaluator(ctx).evaluate(goal, OfflinePlanner(ctx).plan(goal, [], None))
     assert "holdout" in checks(v, "warn")
     assert v.verdict == "pass"
+
+
+def test_judge_is_not_asked_about_failing_plans(ctx, good):
+    goal, plan = good
+    model = ScriptedChatModel(steps=[])
+    bad = edit_variant(plan, channel="sms", body="【{brand}】保证100%有效 回T退订")
+    ev = PlanEvaluator(ctx, judge=LLMJudge(model))
+    v = ev.evaluate(goal, bad)
+    assert v.verdict == "revise" and v.scores is None and ev.llm_calls == 0
+
+
+def test_plan_language_must_match(ctx, good):
+    goal, plan = good
+    v = PlanEvaluator(ctx).evaluate(goal, plan.model_copy(update={"language": "en"}))
+    assert "language" in checks(v)
