@@ -1,0 +1,112 @@
+"""Bulk writing of generated rows: one transaction, raw driver calls, indexes built last.
+
+SQLite gets ``executemany`` in big batches with ``synchronous=OFF`` for the load; PostgreSQL
+gets ``COPY ... FROM STDIN`` through psycopg. In both, the non-unique indexes of ``events`` and
+``identities`` are dropped before the load and recreated (same definitions, from the models)
+after it, inside the same transaction: an error leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, Index
+from sqlalchemy.schema import CreateIndex, DropIndex
+
+from userops.store.models import Event, Identity
+
+DEFERRED_TABLES = (Event.__table__, Identity.__table__)
+"""Tables whose non-unique indexes are dropped for the load and built after it."""
+
+
+class Writer(Protocol):
+    """Appends rows to a table inside the load's transaction."""
+
+    def execute(self, sql: str) -> None:
+        """Run one SQL statement inside the load's transaction."""
+
+    def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (tuples in ``columns`` order) into ``table``."""
+
+
+class SqliteWriter:
+    """``executemany`` on the raw sqlite3 connection."""
+
+    def __init__(self, dbapi: Any) -> None:
+        self.cur = dbapi.cursor()
+
+    def execute(self, sql: str) -> None:
+        """Run one SQL statement."""
+        self.cur.execute(sql)
+
+    def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` into ``table``."""
+        marks = ",".join("?" * len(columns))
+        self.cur.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", rows)
+
+
+class PostgresWriter:
+    """``COPY FROM STDIN`` through psycopg 3."""
+
+    def __init__(self, dbapi: Any) -> None:
+        self.cur = dbapi.cursor()
+
+    def execute(self, sql: str) -> None:
+        """Run one SQL statement."""
+        self.cur.execute(sql)
+
+    def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Copy ``rows`` into ``table``."""
+        with self.cur.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _deferred_indexes() -> list[Index]:
+    found = [ix for t in DEFERRED_TABLES for ix in t.indexes if not ix.unique]  # type: ignore[attr-defined]
+    return sorted(found, key=lambda ix: str(ix.name))
+
+
+@contextmanager
+def bulk_load(engine: Engine, *, rebuild_indexes: bool = True) -> Iterator[Writer]:
+    """Open one transaction on a raw connection and yield a writer for it.
+
+    On success the indexes are rebuilt and the transaction committed; on any error it is
+    rolled back. ``rebuild_indexes=False`` keeps the indexes in place (small loads).
+    """
+    raw = engine.raw_connection()
+    dbapi: Any = raw.driver_connection
+    dialect = engine.dialect
+    sqlite = dialect.name == "sqlite"
+    indexes = _deferred_indexes() if rebuild_indexes else []
+    cur = dbapi.cursor()
+    try:
+        if sqlite:
+            cur.execute("PRAGMA synchronous=OFF")
+            cur.execute("PRAGMA foreign_keys=OFF")  # rows are consistent by construction
+            cur.execute("BEGIN")
+        for ix in indexes:
+            cur.execute(str(DropIndex(ix).compile(dialect=dialect)))
+        yield SqliteWriter(dbapi) if sqlite else PostgresWriter(dbapi)
+        if sqlite:
+            cur.execute("PRAGMA threads=4")  # let the sorter of CREATE INDEX use helpers
+        for ix in indexes:
+            cur.execute(str(CreateIndex(ix).compile(dialect=dialect)))
+        if not sqlite:
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence('users', 'id'), "
+                "(SELECT coalesce(max(id), 0) + 1 FROM users), false)"
+            )
+        dbapi.commit()
+    except BaseException:
+        dbapi.rollback()
+        raise
+    finally:
+        if sqlite:
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA threads=0")
+        cur.close()
+        raw.close()
