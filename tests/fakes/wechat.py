@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from tests.fakes.server import FakeServer
 
@@ -69,6 +69,8 @@ class FakeWechat(FakeServer):
                 return {"errcode": 45009, "errmsg": "reach max api daily quota limit"}
             if mode == "permanent":
                 return {"errcode": 43004, "errmsg": "require subscribe"}
+            if mode == "garbage":
+                return PlainTextResponse("<html>maintenance</html>", 200)
             self.deliver(key)
             return {"errcode": 0, "errmsg": "ok", "msgid": next(self._ids)}
 

@@ -100,10 +100,11 @@ def test_errcodes_map_to_transient_or_permanent(fake: FakeWechat) -> None:
     assert fake.counts() == {dedupe_id(ms[0].idempotency_key): 1}
 
 
-def test_bad_app_secret_fails_the_batch(fake: FakeWechat) -> None:
+def test_bad_app_secret_fails_every_message_transiently(fake: FakeWechat) -> None:
     a = WechatTemplateAdapter(appid="wx1", secret="nope", endpoint=fake.url)
-    with pytest.raises(RuntimeError, match="40125"):
-        asyncio.run(_send(a, [[msg(1)]]))
+    results = asyncio.run(_send(a, [[msg(1), msg(2)]]))
+    assert all(r.transient and "40125" in (r.error or "") for r in results)
+    assert fake.tokens_issued == [] and fake.delivered == []
 
 
 def test_miniprogram_subscription_messages(fake: FakeWechat) -> None:
@@ -124,3 +125,13 @@ def test_miniprogram_subscription_messages(fake: FakeWechat) -> None:
         "lang": "zh_CN",
     }
     assert a.capabilities.channel == "miniprogram" and fake.counts() == {"o1": 1}
+
+
+def test_an_unparsable_answer_fails_only_its_own_message(fake: FakeWechat) -> None:
+    """Were it to escape, the worker would retry the whole batch and re-send the others."""
+    ms = [msg(i) for i in range(1, 4)]
+    fake.faults.add(dedupe_id(ms[1].idempotency_key), "garbage")
+    ok1, garbled, ok3 = asyncio.run(_send(adapter(fake), [ms]))
+    assert ok1.ok and ok3.ok
+    assert garbled.transient and "JSONDecodeError" in (garbled.error or "")
+    assert len(fake.delivered) == 2

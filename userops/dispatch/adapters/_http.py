@@ -73,7 +73,10 @@ async def fan_out(
     """Run ``send_one`` over ``messages`` with at most ``concurrency`` in flight.
 
     Network errors and timeouts of one message become a transient result for that message
-    only, so one slow request never fails the others of the batch.
+    only, so one slow request never fails the others of the batch. Any other exception of
+    one message (an unparsable answer, a refused token) is also kept to that message: were
+    it to escape, the worker would retry the whole batch, re-sending the messages that had
+    already gone out.
     """
     gate = asyncio.Semaphore(max(1, concurrency))
 
@@ -85,6 +88,8 @@ async def fan_out(
                 return fail(m, f"timeout: {type(exc).__name__}", transient=True)
             except httpx.TransportError as exc:
                 return fail(m, f"network: {type(exc).__name__}", transient=True)
+            except Exception as exc:  # kept to this message, see above
+                return fail(m, f"error: {type(exc).__name__}: {exc}", transient=True)
 
     return list(await asyncio.gather(*(one(m) for m in messages)))
 

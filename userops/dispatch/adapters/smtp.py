@@ -96,12 +96,20 @@ class SmtpAdapter:
     def _one(self, conn: smtplib.SMTP, m: OutgoingMessage) -> SendResult:
         to = m.address.get("email", "")
         try:
-            refused = conn.send_message(self.build(m), from_addr=self.sender, to_addrs=[to])
+            built = self.build(m)
+        except (ValueError, TypeError) as exc:  # header injection, bad address...
+            return fail(m, f"bad email: {exc}", transient=False)
+        try:
+            refused = conn.send_message(built, from_addr=self.sender, to_addrs=[to])
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()), (550, b"refused"))
             return _coded(m, code, text)
         except smtplib.SMTPResponseException as exc:
             return _coded(m, exc.smtp_code, exc.smtp_error)
+        except smtplib.SMTPNotSupportedError as exc:  # non-ASCII address, no SMTPUTF8
+            return fail(m, f"bad email: {exc}", transient=False)
+        except UnicodeError as exc:
+            return fail(m, f"bad email: {exc}", transient=False)
         if refused:
             code, text = next(iter(refused.values()))
             return _coded(m, code, text)
@@ -126,6 +134,8 @@ class SmtpAdapter:
                     results.append(fail(m, _network_error(exc), transient=True))
                     _close(conn)
                     conn = None
+                except Exception as exc:  # kept to this message (see _http.fan_out)
+                    results.append(fail(m, f"smtp error: {exc}", transient=True))
         finally:
             if conn is not None:
                 _close(conn)

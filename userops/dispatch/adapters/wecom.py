@@ -93,9 +93,14 @@ class WecomAdapter:
             return [fail(m, "timeout", transient=True) for m in group]
         except httpx.TransportError as exc:
             return [fail(m, f"network: {type(exc).__name__}", transient=True) for m in group]
+        except Exception as exc:  # kept to this group: see _http.fan_out
+            return [fail(m, f"error: {exc}", transient=True) for m in group]
         if resp.status_code != 200:
             return [http_failure(m, resp) for m in group]
-        data = resp.json()
+        try:
+            data = resp.json()
+        except ValueError:
+            return [fail(m, "wecom: answer is not JSON", transient=True) for m in group]
         code = int(data.get("errcode", 0))
         if code != 0:
             error = f"wecom {code} {data.get('errmsg', '')}"
