@@ -74,6 +74,11 @@ class FakeWechat(FakeServer):
             self.deliver(key)
             return {"errcode": 0, "errmsg": "ok", "msgid": next(self._ids)}
 
+        self.subscribe_route()
+
+    def subscribe_route(self) -> None:
+        """Mini-program subscription messages."""
+
         @self.app.post("/cgi-bin/message/subscribe/send")
         async def subscribe(access_token: str, request: Request) -> Any:
             body = await request.json()
