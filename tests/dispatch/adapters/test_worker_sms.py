@@ -22,8 +22,8 @@ def fake() -> Iterator[FakeAliyunSms]:
     server.stop()
 
 
-def test_faults_through_the_worker(sqlite_engine: Engine, fake: FakeAliyunSms) -> None:
-    users = enqueue_step(sqlite_engine, 7, "sms", sms())
+def test_faults_through_the_worker(any_engine: Engine, fake: FakeAliyunSms) -> None:
+    users = enqueue_step(any_engine, 7, "sms", sms())
     out = {u: dedupe_id(idempotency_key("c1", "s1", u, "sms")) for u in users}
     fake.faults.next.extend(["5xx", "5xx"])  # the first two requests, whoever they are
     fake.faults.add(out[3], "slow")  # times out once
@@ -39,9 +39,9 @@ def test_faults_through_the_worker(sqlite_engine: Engine, fake: FakeAliyunSms) -
         endpoint=fake.url,
         timeout=0.25,
     )
-    stats = drain(sqlite_engine, {"sms": adapter})
+    stats = drain(any_engine, {"sms": adapter})
 
-    state = rows(sqlite_engine)
+    state = rows(any_engine)
     assert {u: state[u][0] for u in users} == {
         1: "sent",
         2: "sent",
