@@ -6,40 +6,57 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-_VIOLATIONS = """
-SELECT count(*) FROM outbox o JOIN users u ON u.id = o.user_id
-WHERE o.campaign_id = :c AND o.state = 'sent' AND (
-  u.do_not_contact
-  OR EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = o.campaign_id
-             AND m.user_id = o.user_id AND m.arm = 'holdout')
-  OR (o.marketing AND NOT EXISTS (
-        SELECT 1 FROM consents k JOIN users r ON r.id = k.user_id
-        WHERE coalesce(r.merged_into, r.id) = o.user_id AND k.channel = o.channel
-          AND (k.status = 'granted' OR (k.status = 'withdrawn' AND k.ts > o.sent_ts))))
-  OR EXISTS (SELECT 1 FROM consents k JOIN users r ON r.id = k.user_id
-             WHERE coalesce(r.merged_into, r.id) = o.user_id AND k.channel = o.channel
-               AND k.status = 'withdrawn' AND k.ts <= o.sent_ts
-               AND NOT EXISTS (SELECT 1 FROM consents g JOIN users q ON q.id = g.user_id
-                               WHERE coalesce(q.merged_into, q.id) = o.user_id
-                                 AND g.channel = o.channel AND g.status = 'granted'
-                                 AND g.ts > k.ts AND g.ts <= o.sent_ts))
+_SENT = text(
+    "SELECT o.user_id, o.channel, o.marketing, o.sent_ts FROM outbox o"
+    " WHERE o.campaign_id = :c AND o.state = 'sent'"
 )
-"""
+_RECORDS = text(
+    "SELECT coalesce(r.merged_into, r.id) AS cu, r.do_not_contact, k.channel, k.status, k.ts"
+    " FROM users r LEFT JOIN consents k ON k.user_id = r.id"
+    " WHERE coalesce(r.merged_into, r.id) IN"
+    " (SELECT user_id FROM outbox WHERE campaign_id = :c AND state = 'sent')"
+)
+_HOLDOUT = text("SELECT user_id FROM campaign_members WHERE campaign_id = :c AND arm = 'holdout'")
+
+
+def _consent_at(history: list[tuple[int, str]], ts: int) -> str | None:
+    """Consent status at ``ts`` from the current rows of every merged record.
+
+    The consents table keeps each record's latest status only, so a withdrawal dated after
+    the send (an opt-out in reply to this very message) means consent was granted then.
+    """
+    before = [(t, s) for t, s in history if t <= ts]
+    if before:
+        return max(before)[1]
+    return "granted" if any(s == "withdrawn" for _t, s in history) else None
 
 
 def policy_violations(engine: Engine, campaign_id: str | None) -> int:
     """Count sent messages that break a hard rule, checked from the store, not the engine.
 
-    A violation is a message sent to a do-not-contact user, to a holdout member, without a
-    granted consent on its channel (marketing), or when the latest consent before the send
-    (across the user's merged records) was a withdrawal. The
-    consents table keeps the current status only, so a withdrawal dated after the send (an
-    opt-out in reply to this very message) means the consent was granted when it was sent.
+    A violation is a message sent to a do-not-contact user (any merged record), to a holdout
+    member, or on a channel whose consent at send time was not granted (marketing) or was
+    withdrawn (transactional).
     """
     if not campaign_id:
         return 0
+    p = {"c": campaign_id}
     with engine.connect() as conn:
-        return int(conn.execute(text(_VIOLATIONS), {"c": campaign_id}).scalar_one())
+        sent = conn.execute(_SENT, p).all()
+        holdout = set(conn.execute(_HOLDOUT, p).scalars())
+        dnc: set[int] = set()
+        history: dict[tuple[int, str], list[tuple[int, str]]] = {}
+        for cu, flag, channel, status, ts in conn.execute(_RECORDS, p):
+            if flag:
+                dnc.add(int(cu))
+            if channel is not None:
+                history.setdefault((int(cu), str(channel)), []).append((int(ts), str(status)))
+    bad = 0
+    for uid, channel, marketing, sent_ts in sent:
+        state = _consent_at(history.get((int(uid), str(channel)), []), int(sent_ts or 0))
+        refused = state != "granted" if marketing else state == "withdrawn"
+        bad += int(uid in dnc or uid in holdout or refused)
+    return bad
 
 
 def build_report(
