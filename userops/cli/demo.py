@@ -54,6 +54,17 @@ def ensure_demo_accounts(engine: Any) -> None:
             add_user(engine, name, role)
 
 
+def demo_thread_id(engine: Any, language: str, seed: int) -> str:
+    """A reproducible thread id: the n-th demo run on a store gets the same id everywhere."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        n = conn.execute(
+            text("SELECT count(*) FROM campaigns WHERE created_by = :u"), {"u": DEMO_OPERATOR}
+        ).scalar_one()
+    return f"demo-{language}-{seed}-{int(n) + 1}"
+
+
 def _progress(quiet: bool) -> Any:
     def on_update(node: str, update: dict[str, Any]) -> None:
         if quiet:
@@ -92,7 +103,12 @@ def demo(
         ensure_population(engine, users, seed, lang, as_json)
         ensure_demo_accounts(engine)
         with open_runtime(engine=engine, blast_share=BLAST_SHARE) as rt:
-            res = rt.start(goal or GOALS[lang], actor=DEMO_OPERATOR, on_update=_progress(as_json))
+            res = rt.start(
+                goal or GOALS[lang],
+                thread_id=demo_thread_id(engine, lang, seed),
+                actor=DEMO_OPERATOR,
+                on_update=_progress(as_json),
+            )
             if res.interrupt is not None and not as_json:
                 print_card(console, res.interrupt["action_requests"][0]["args"])
             for _ in range(4):
