@@ -37,12 +37,19 @@ def enqueue_step(
     return ids
 
 
-def drain(engine: Engine, adapters: dict[str, ChannelAdapter], passes: int = 8) -> Counter[str]:
+def drain(
+    engine: Engine,
+    adapters: dict[str, ChannelAdapter],
+    passes: int = 8,
+    batch_size: int | None = None,
+) -> Counter[str]:
     """Worker passes, the clock moving 2 minutes each, until nothing is due or deferred."""
     total: Counter[str] = Counter()
     clock = [DAY_TS]
     for _ in range(passes):
-        total += Worker(engine, adapters, policy=FAST, clock=lambda: clock[0]).run()
+        total += Worker(
+            engine, adapters, policy=FAST, clock=lambda: clock[0], batch_size=batch_size
+        ).run()
         clock[0] += 120
         with engine.connect() as conn:
             left = conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -63,3 +64,33 @@ def test_faults_through_the_worker(any_engine: Engine, fake: FakeAliyunSms) -> N
     assert asked.count(out[3]) == 2 and asked.count(out[4]) == 3
     assert fake.modes["slow"] == 1 and fake.modes["429"] == 2 and fake.modes["5xx"] >= 6
     assert stats["sent"] == 5 and stats["failed"] == 1 and stats["dead"] == 1
+
+
+def test_two_workers_one_provider_each_key_once(any_engine: Engine, fake: FakeAliyunSms) -> None:
+    users = enqueue_step(any_engine, 120, "sms", sms())
+    fake.faults.next.extend(["5xx"] * 10 + ["429"] * 2)
+
+    sent: list[int] = []
+
+    def work() -> None:
+        adapter = AliyunSmsAdapter(
+            access_key_id=fake.key_id,
+            access_key_secret=fake.secret,
+            sign_name="优选",
+            template_code="SMS_1",
+            endpoint=fake.url,
+            max_batch=10,
+        )
+        sent.append(drain(any_engine, {"sms": adapter}, batch_size=10)["sent"])
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    state = rows(any_engine)
+    assert {state[u][0] for u in users} == {"sent"}
+    counts = fake.counts()
+    assert len(counts) == 120 and set(counts.values()) == {1}
+    assert fake.modes["5xx"] == 10 and fake.modes["429"] == 2
+    assert sum(sent) == 120 and min(sent) > 0  # both workers took part
