@@ -82,10 +82,13 @@ def bulk_load(engine: Engine, *, rebuild_indexes: bool = True) -> Iterator[Write
     sqlite = dialect.name == "sqlite"
     indexes = _deferred_indexes() if rebuild_indexes else []
     cur = dbapi.cursor()
+    cache: int | None = None
     try:
         if sqlite:
             cur.execute("PRAGMA synchronous=OFF")
             cur.execute("PRAGMA foreign_keys=OFF")  # rows are consistent by construction
+            cache = int(cur.execute("PRAGMA cache_size").fetchone()[0])
+            cur.execute("PRAGMA cache_size=-1000000")  # 1 GB for the load and the index sorts
             cur.execute("BEGIN")
         for ix in indexes:
             cur.execute(str(DropIndex(ix).compile(dialect=dialect)))
@@ -108,5 +111,7 @@ def bulk_load(engine: Engine, *, rebuild_indexes: bool = True) -> Iterator[Write
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA threads=0")
+            if cache is not None:
+                cur.execute(f"PRAGMA cache_size={cache}")
         cur.close()
         raw.close()
