@@ -38,6 +38,19 @@ def unit_hash(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+class _UserHash:
+    """``unit_hash(campaign, step, user, salt)`` for many users, hashing the prefix once."""
+
+    def __init__(self, campaign_id: str, step_id: str, salt: str) -> None:
+        self.base = hashlib.sha256(f"{campaign_id}|{step_id}|".encode())
+        self.suffix = f"|{salt}"
+
+    def __call__(self, user_id: int) -> float:
+        h = self.base.copy()
+        h.update(f"{user_id}{self.suffix}".encode())
+        return int.from_bytes(h.digest()[:8], "big") / 2**64
+
+
 class PreflightResult(BaseModel):
     """A built dispatch step and what the engine would do with it."""
 
@@ -97,12 +110,15 @@ def build_dispatch_step(
     assignments: list[tuple[int, str, str]] = []
     holdout: list[int] = []
     unreachable = 0
+    in_holdout = _UserHash(campaign_id, step.step_id, "holdout")
+    ab_slot = _UserHash(campaign_id, step.step_id, "ab")
+    preferred = [(c, f",{c},") for c in step.channel_rule.preferred]
     for uid in ids:
-        if unit_hash(campaign_id, step.step_id, uid, "holdout") < step.holdout_share:
+        if in_holdout(uid) < step.holdout_share:
             holdout.append(uid)
             continue
         r = reach.get(uid)
-        channel = next((c for c in step.channel_rule.preferred if r and c in r.reachable), None)
+        channel = next((c for c, needle in preferred if r and needle in r.raw), None)
         if channel is None:
             unreachable += 1
             continue
@@ -113,7 +129,7 @@ def build_dispatch_step(
             continue
         pick = choices[0]
         if len(choices) > 1:
-            slot = int(unit_hash(campaign_id, step.step_id, uid, "ab") * len(choices))
+            slot = int(ab_slot(uid) * len(choices))
             pick = choices[min(slot, len(choices) - 1)]
         assignments.append((uid, channel, pick))
     fallback = step.channel_rule.fallback

@@ -96,3 +96,12 @@ def parse_spec_(data):
     from userops.cdp.segments import parse_spec
 
     return parse_spec(data)
+
+
+def test_fast_user_hash_equals_unit_hash():
+    from tools.dispatch import _UserHash
+
+    h = _UserHash("camp", "s1", "holdout")
+    assert [h(u) for u in (1, 42, 10**7)] == [
+        unit_hash("camp", "s1", u, "holdout") for u in (1, 42, 10**7)
+    ]
