@@ -79,6 +79,13 @@ def test_expired_token_is_refreshed_once(fake: FakeFcm) -> None:
     a = FcmAdapter(project_id="demo", token_provider=provider, endpoint=fake.url)
     [r] = asyncio.run(_send(a, [msg(1)]))
     assert r.ok and calls == [False, True]
+    bad = FcmAdapter(project_id="demo", token_provider=static_token("nope"), endpoint=fake.url)
+    [r] = asyncio.run(_send(bad, [msg(2)]))
+    assert (
+        r.transient
+        and r.error == "fcm UNAUTHENTICATED"
+        and fake.counts() == {msg(1).idempotency_key: 1}
+    )
 
 
 def test_push_faults_through_the_worker(sqlite_engine: Engine, fake: FakeFcm) -> None:

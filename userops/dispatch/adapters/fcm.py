@@ -7,7 +7,8 @@ library here — wire it to whatever issues your service-account tokens). One re
 message (FCM's batch endpoint is gone), at most ``concurrency`` in flight.
 
 Answers: 200 ``{"name": ...}`` is delivered; 429 and 503 (with ``Retry-After``), 500 and
-timeouts are transient; 401 refreshes the token once; 404 ``UNREGISTERED``, 400
+timeouts are transient; 401 refreshes the token once (still 401: transient, so a credential
+fix lets the retries through before the dead letter); 404 ``UNREGISTERED``, 400
 ``INVALID_ARGUMENT`` and 403 ``SENDER_ID_MISMATCH`` are permanent. The idempotency key
 travels in ``data.idempotency_key`` (the app can drop a repeat) and as the Android
 ``collapse_key``/APNs ``apns-collapse-id`` (a repeat replaces the first notification instead
@@ -109,6 +110,8 @@ class FcmAdapter:
         if resp.status_code == 200:
             return SendResult(m.idempotency_key, True, provider_message_id=resp.json().get("name"))
         code = _fcm_error(resp)
+        if resp.status_code == 401:  # credentials: fixable, so retried, then dead-lettered
+            return fail(m, "fcm UNAUTHENTICATED", transient=True)
         if code in ("UNREGISTERED", "INVALID_ARGUMENT", "SENDER_ID_MISMATCH"):
             return fail(m, f"fcm {code}", transient=False)
         return http_failure(m, resp, code)
