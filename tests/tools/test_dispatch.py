@@ -105,3 +105,17 @@ def test_fast_user_hash_equals_unit_hash():
     assert [h(u) for u in (1, 42, 10**7)] == [
         unit_hash("camp", "s1", u, "holdout") for u in (1, 42, 10**7)
     ]
+
+
+def test_plan_and_preflight_on_both_backends(any_engine):
+    from agents.evaluator import PlanEvaluator
+    from tools.context import ToolContext
+
+    populate(any_engine, 150)
+    ctx = ToolContext(engine=any_engine)
+    goal = parse_goal("最近60天没下单的高价值用户，做一次召回，预算50元")
+    plan = OfflinePlanner(ctx).plan(goal, [], None)
+    built, _ = build_dispatch_step(ctx, plan, plan.steps[0], campaign_id="c-both")
+    assert built.assignments
+    verdict = PlanEvaluator(ctx).evaluate(goal, plan)
+    assert verdict.verdict == "pass", [f for f in verdict.findings if f.severity != "info"]
