@@ -249,3 +249,15 @@ def test_lesson_goes_to_memory_once(engine: Engine) -> None:
     assert len(got) == 1 and got[0][0] == out["lessons"][0] and "uplift" in got[0][0]
     store_lesson(engine, got[0][3], "win_back", "en", "again", remember)  # a re-run adds nothing
     assert len(got) == 1
+
+
+def test_langgraph_json_exposes_the_graph() -> None:
+    import importlib
+    import json
+
+    conf = json.loads((Path(__file__).parents[2] / "langgraph.json").read_text())
+    path, attr = conf["graphs"]["userops"].split(":")
+    module = importlib.import_module(path.removeprefix("./").removesuffix(".py").replace("/", "."))
+    graph = getattr(module, attr)
+    assert "messages" in graph.get_input_jsonschema()["properties"]
+    assert {"intake", "approval_gate", "dispatch", "measure", "lessons"} <= set(graph.nodes)
