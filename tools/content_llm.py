@@ -17,7 +17,6 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 
-from agents.providers import structured
 from prompts.loader import render_prompt
 from tools.content import Copy, render, template_copy
 from userops.dispatch.content_rules import PLACEHOLDERS
@@ -73,7 +72,8 @@ def generate_variants(
     lessons: str = "",
 ) -> list[MessageContent]:
     """Write one variant per persona × channel with ``model`` (personas × channels calls)."""
-    runnable = structured(model, ContentDraft)
+    # Function calling, not json_schema: compatible servers (DeepSeek) reject the latter.
+    runnable = model.with_structured_output(ContentDraft, method="function_calling")
     out: list[MessageContent] = []
     for persona in personas:
         for channel in channels:
