@@ -9,11 +9,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.dispatch.adapters.pipeline import DAY_TS, drain, enqueue_step, rows
 from tests.dispatch.factory import add_users
 from tests.fakes.voice import FakeVoice
 from userops.dispatch.adapters.base import OutgoingMessage, SendResult
 from userops.dispatch.adapters.voice_call import VoiceCallAdapter
 from userops.dispatch.call_callback import record_call_outcome
+from userops.dispatch.models import CallScript, MessageContent
+from userops.dispatch.outbox import idempotency_key
 from userops.errors import BadInput
 
 SCRIPT = {
@@ -147,3 +150,27 @@ def test_timeout_after_acceptance_then_retry_places_one_call(fake: FakeVoice) ->
     first, retry = asyncio.run(twice())
     assert first.transient and "timeout" in (first.error or "") and retry.ok
     assert fake.counts() == {m.idempotency_key: 1}  # the provider answered 409 to the retry
+
+
+def test_call_step_through_the_worker_and_back_as_events(
+    sqlite_engine: Engine, fake: FakeVoice
+) -> None:
+    content = MessageContent(
+        variant_id="call1",
+        channel="voice_call",
+        script=CallScript.model_validate({**SCRIPT, "opening": "{name}您好，我是优选的顾问"}),
+    )
+    users = enqueue_step(sqlite_engine, 3, "voice_call", content)
+    fake.faults.add(idempotency_key("c1", "s1", 2, "voice_call"), "5xx", "accept_slow")
+    drain(sqlite_engine, {"voice_call": adapter(fake)})
+    assert {rows(sqlite_engine)[u][0] for u in users} == {"sent"}
+    assert set(fake.counts().values()) == {1} and len(fake.tasks) == 3
+    assert fake.tasks["c1|s1|1|voice_call"]["script"]["opening"] == "用户1您好，我是优选的顾问"
+    for u, intent in zip(users, ("interested", "not_now", "interested"), strict=True):
+        payload = fake.complete(idempotency_key("c1", "s1", u, "voice_call"), intent, [], DAY_TS)
+        record_call_outcome(sqlite_engine, payload)
+    with sqlite_engine.connect() as conn:
+        got = conn.execute(
+            text("SELECT user_id, campaign_id FROM events WHERE type = 'call_outcome'")
+        ).all()
+    assert sorted(got) == [(1, "c1"), (2, "c1"), (3, "c1")]
