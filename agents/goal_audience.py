@@ -67,7 +67,10 @@ def extract_audience(scan: Scan) -> tuple[SegmentSpec, list[str]]:
         add("monetary_365d", ">=", value)
     if scan.find(r"价格敏感|对价格敏感|price[- ]sensitive|bargain hunters"):
         add("price_sensitivity", ">=", 0.6)
-    if scan.find(r"满意度低|不满意|差评|低评分|unhappy|dissatisfied|low (satisfaction|rating)"):
+    if scan.find(
+        r"满意度低|不满意|差评|低评分|unhappy|dissatisfied|low (satisfaction|rating)"
+        r"|(satisfaction|rating) (is )?low"
+    ):
         add("satisfaction", "<=", 2.5)
     any_ = _topics(scan, hints)
     if scan.find(r"(购买|下单|买)(后|之后)|after (their |a )?(purchase|order)|recent buyers"):

@@ -59,6 +59,60 @@ _LABELS = {
 }
 
 
+_FIELDS = {
+    "zh": {
+        "days_since_last_order": "距上次下单天数",
+        "days_since_signup": "注册天数",
+        "orders_total": "累计订单数",
+        "monetary_365d": "近一年消费额",
+        "price_sensitivity": "价格敏感度",
+        "satisfaction": "满意度",
+        "ltv_tier": "价值等级",
+        "lifecycle_stage": "生命周期",
+        "interests": "兴趣",
+    },
+    "en": {
+        "days_since_last_order": "days since last order",
+        "days_since_signup": "days since signup",
+        "orders_total": "orders",
+        "monetary_365d": "spend in the last year",
+        "price_sensitivity": "price sensitivity",
+        "satisfaction": "satisfaction",
+        "ltv_tier": "value tier",
+        "lifecycle_stage": "lifecycle stage",
+        "interests": "interests",
+    },
+}
+_OPS = {"in": {"zh": "属于", "en": "in"}, "=": {"zh": "=", "en": "="}}
+
+
+def describe_audience(goal: Goal) -> list[str]:
+    """Return the goal's audience predicates as short phrases in the goal's language."""
+    lang = goal.language
+    out = []
+    for p in goal.audience.all_:
+        field = getattr(p, "field", None)
+        if field is None:
+            event = getattr(p, "event", "")
+            days = getattr(p, "within_days", None)
+            out.append(f"{event} ≤{days}d" if days else str(event))
+            continue
+        op = _OPS.get(p.op, {}).get(lang, p.op)  # type: ignore[union-attr]
+        value = p.value  # type: ignore[union-attr]
+        shown = (
+            "/".join(map(str, value))
+            if isinstance(value, list)
+            else f"{value:g}"
+            if isinstance(value, float)
+            else str(value)
+        )
+        out.append(f"{_FIELDS[lang].get(field, field)} {op} {shown}")
+    topics = sorted({str(p.where.get("topic")) for p in goal.audience.any_ if hasattr(p, "where")})
+    if topics:
+        out.append(("反馈主题 " if lang == "zh" else "feedback topic ") + "/".join(topics))
+    return out
+
+
 def explain_goal(goal: Goal) -> str:
     """Return one line per understood part of ``goal`` in its language."""
     lang = goal.language
@@ -66,8 +120,9 @@ def explain_goal(goal: Goal) -> str:
     c = goal.constraints
     name = _OBJECTIVES[lang].get(goal.objective.value, "") if goal.objective else unknown
     lines = [f"{obj}: {name}"]
-    if goal.audience_hints:
-        lines.append(f"{aud}: " + "; ".join(goal.audience_hints))
+    audience = describe_audience(goal)
+    if audience:
+        lines.append(f"{aud}: " + "; ".join(audience))
     if c.budget is not None:
         lines.append(f"{bud}: {c.budget:g}")
     if c.max_recipients is not None:

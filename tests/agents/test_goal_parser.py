@@ -193,6 +193,9 @@ def test_goal_is_said_back_in_its_language():
         parse_goal("最近60天没下单的高价值用户，做一次召回，预算5000元，只发短信，转化率提升2个点")
     )
     assert "目标: 召回" in zh and "预算: 5000" in zh and "只用渠道: sms" in zh and "+2pp" in zh
+    assert "受众: 距上次下单天数 >= 60; 价值等级 属于 high" in zh
+    en = explain_goal(parse_goal("Apologize to customers whose satisfaction is low, no SMS"))
+    assert "Audience: satisfaction <= 2.5" in en and "Not channels: sms" in en
     en = explain_goal(parse_goal("do something nice"))
     assert "Objective: unknown" in en and "Not understood: do something nice" in en
 
