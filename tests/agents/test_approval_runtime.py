@@ -122,3 +122,23 @@ def test_no_send_before_recorded_approval(moves: list[str], tmp_path_factory) ->
     finally:
         cm.__exit__(None, None, None)  # type: ignore[attr-defined]
         engine.dispose()
+
+
+@pytest.mark.pg
+def test_runtime_on_postgres_store_checkpoints_and_lock(pg_engine: Engine, pg_url: str) -> None:
+    seed_users(pg_engine, 20)
+    with open_checkpointer(pg_url) as saver:
+        rt = LoopRuntime(
+            make_graph(make_deps(pg_engine), checkpointer=saver), engine=pg_engine, lock_url=pg_url
+        )
+        res = rt.start("win back", thread_id="pg1", actor="olivia")
+        assert res.status == "awaiting_approval" and outbox_count(pg_engine) == 0
+        with thread_lock("pg1", pg_url):
+            with pytest.raises(Conflict):
+                rt.resume("pg1", {"type": "approve"}, actor="ana")
+    with open_checkpointer(pg_url) as saver:  # restart
+        rt = LoopRuntime(
+            make_graph(make_deps(pg_engine), checkpointer=saver), engine=pg_engine, lock_url=pg_url
+        )
+        done = rt.decide(str(res.approval_id), {"type": "approve"}, actor="ana")
+    assert done.status == "completed" and outbox_count(pg_engine) > 0
