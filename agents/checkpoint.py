@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -68,3 +69,38 @@ def open_checkpointer(url: str | None = None) -> Iterator[BaseCheckpointSaver[st
         yield sq
     finally:
         conn.close()
+
+
+def prune_threads(
+    engine: Any, saver: BaseCheckpointSaver[Any], *, older_than_days: float
+) -> list[str]:
+    """Delete the checkpoints of finished threads; never one with a pending approval.
+
+    A thread is finished when every campaign on it is ``completed``, ``blocked`` or
+    ``refused`` and was last updated more than ``older_than_days`` ago. Campaign rows,
+    approvals and audit stay (they are the record); only the graph checkpoints go.
+
+    Returns:
+        The thread ids whose checkpoints were deleted.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import DateTime, bindparam, text
+
+    cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.thread_id FROM campaigns c WHERE c.thread_id IS NOT NULL "
+                "GROUP BY c.thread_id HAVING "
+                "sum(CASE WHEN c.status IN ('completed', 'blocked', 'refused') "
+                "AND c.updated_at < :cut THEN 0 ELSE 1 END) = 0 "
+                "AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.thread_id = c.thread_id "
+                "AND a.status = 'pending')"
+            ).bindparams(bindparam("cut", type_=DateTime(timezone=True))),
+            {"cut": cutoff},
+        ).scalars()
+        threads = [str(t) for t in rows]
+    for tid in threads:
+        saver.delete_thread(tid)
+    return threads

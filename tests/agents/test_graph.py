@@ -261,3 +261,17 @@ def test_langgraph_json_exposes_the_graph() -> None:
     graph = getattr(module, attr)
     assert "messages" in graph.get_input_jsonschema()["properties"]
     assert {"intake", "approval_gate", "dispatch", "measure", "lessons"} <= set(graph.nodes)
+
+
+def test_prune_keeps_threads_waiting_for_approval(engine: Engine, tmp_path: Path) -> None:
+    from agents.checkpoint import open_checkpointer, prune_threads
+
+    with open_checkpointer(f"sqlite:///{tmp_path / 'cp.db'}") as saver:
+        g = make_graph(make_deps(engine), checkpointer=saver)
+        g.invoke(GOAL, cfg("done"))
+        g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg("done"))
+        g.invoke(GOAL, cfg("waiting"))
+        assert prune_threads(engine, saver, older_than_days=1) == []  # too recent
+        assert prune_threads(engine, saver, older_than_days=-1) == ["done"]
+        assert not g.get_state(cfg("done")).values
+        assert g.get_state(cfg("waiting")).interrupts
