@@ -57,7 +57,7 @@ class Faults:
 class FakeServer:
     """Base of the fakes: start/stop, request log, delivery log, fault switches."""
 
-    slow_seconds = 0.6
+    slow_seconds = 1.0
 
     def __init__(self) -> None:
         self.app = FastAPI()
@@ -131,5 +131,6 @@ class FakeServer:
         """Stop serving."""
         if self._server is not None:
             self._server.should_exit = True
+            self._server.force_exit = True  # do not wait for stalled requests
         if self._thread is not None:
             self._thread.join(timeout=5)

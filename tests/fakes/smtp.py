@@ -26,7 +26,7 @@ class Recorder:
         self.reject: set[str] = set()
         self.busy: set[str] = set()
         self.slow: set[str] = set()
-        self.slow_seconds = 0.6
+        self.slow_seconds = 1.0
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd hook name)
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]

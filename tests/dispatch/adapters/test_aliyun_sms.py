@@ -45,7 +45,7 @@ def adapter(fake: FakeAliyunSms, **kw: object) -> AliyunSmsAdapter:
         sign_name="优选",
         template_code="SMS_1",
         endpoint=fake.url,
-        timeout=0.3,
+        timeout=0.5,
         **kw,  # type: ignore[arg-type]
     )
 

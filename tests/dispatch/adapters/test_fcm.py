@@ -25,7 +25,7 @@ def fake() -> Iterator[FakeFcm]:
 
 def adapter(fake: FakeFcm, token: str = "tok-1") -> FcmAdapter:
     return FcmAdapter(
-        project_id=fake.project, token_provider=static_token(token), endpoint=fake.url, timeout=0.25
+        project_id=fake.project, token_provider=static_token(token), endpoint=fake.url, timeout=0.5
     )
 
 

@@ -69,7 +69,7 @@ def test_refused_busy_and_slow_recipients(smtp: FakeSmtp) -> None:
     smtp.handler.busy.add("u3@example.com")
     smtp.handler.slow.add("u4@example.com")
     ms = [msg(i) for i in range(1, 6)]
-    ok, unknown, busy, slow, after = asyncio.run(adapter(smtp, timeout=0.3).send_batch(ms))
+    ok, unknown, busy, slow, after = asyncio.run(adapter(smtp, timeout=0.5).send_batch(ms))
     assert ok.ok and after.ok  # the batch reconnects after the stalled one
     assert not unknown.transient and (unknown.error or "").startswith("smtp 550")
     assert busy.transient and (busy.error or "").startswith("smtp 451")
@@ -96,7 +96,7 @@ def test_email_through_the_worker(sqlite_engine: Engine, smtp: FakeSmtp) -> None
     smtp.handler.busy.add("u2@example.com")  # 451 once: retried
     smtp.handler.reject.add("u3@example.com")  # 550: failed
     smtp.handler.slow.add("u4@example.com")  # stalls in DATA once: retried
-    drain(sqlite_engine, {"email": adapter(smtp, timeout=0.3)})
+    drain(sqlite_engine, {"email": adapter(smtp, timeout=0.5)})
     state = rows(sqlite_engine)
     assert {u: state[u][0] for u in users} == {1: "sent", 2: "sent", 3: "failed", 4: "sent"}
     assert (state[3][1] or "").startswith("smtp 550")

@@ -52,7 +52,7 @@ def adapter(fake: FakeVoice) -> VoiceCallAdapter:
         endpoint=fake.url,
         api_key=fake.api_key,
         callback_url="https://ops.example.com/calls/callback",
-        timeout=0.25,
+        timeout=0.5,
     )
 
 

@@ -37,7 +37,7 @@ def test_signed_post_and_fault_classes(fake: FakeWebhook) -> None:
     ms = [msg(i) for i in range(1, 6)]
     for m, mode in zip(ms[1:], ("5xx", "slow", "429", "permanent"), strict=True):
         fake.faults.add(m.idempotency_key, mode)
-    a = WebhookAdapter(url=fake.url + "/hook", secret=fake.secret, timeout=0.25, clock=lambda: 1700)
+    a = WebhookAdapter(url=fake.url + "/hook", secret=fake.secret, timeout=0.5, clock=lambda: 1700)
     ok, down, slow, limited, bad = asyncio.run(_send(a, ms))
     assert ok.ok and ok.provider_message_id
     assert down.transient and down.error == "http 500"

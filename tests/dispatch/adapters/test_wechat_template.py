@@ -41,7 +41,7 @@ def msg(i: int) -> OutgoingMessage:
 
 def adapter(fake: FakeWechat) -> WechatTemplateAdapter:
     return WechatTemplateAdapter(
-        appid=fake.appid, secret=fake.secret, endpoint=fake.url, timeout=0.25
+        appid=fake.appid, secret=fake.secret, endpoint=fake.url, timeout=0.5
     )
 
 

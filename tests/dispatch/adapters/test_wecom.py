@@ -36,7 +36,7 @@ def adapter(fake: FakeWecom) -> WecomAdapter:
         corpsecret=fake.secret,
         sender="advisor1",
         endpoint=fake.url,
-        timeout=0.25,
+        timeout=0.5,
     )
 
 

@@ -38,7 +38,7 @@ def test_faults_through_the_worker(any_engine: Engine, fake: FakeAliyunSms) -> N
         sign_name="优选",
         template_code="SMS_1",
         endpoint=fake.url,
-        timeout=0.25,
+        timeout=0.5,
     )
     stats = drain(any_engine, {"sms": adapter})
 
