@@ -110,11 +110,10 @@ def _message(
     r: Claimed, u: UserCtx, rec: dict[str, Any], tpl: Template, product: str | None
 ) -> OutgoingMessage:
     lang = u.language if u.language in DEFAULT_NAME else "zh"
-    values = {
-        "name": u.name or DEFAULT_NAME[lang],
-        "unsubscribe_url": unsubscribe_url(r.key),
-        **rec.get("fill", {}),
-    }
+    values = {"name": u.name or DEFAULT_NAME[lang]}
+    if "unsubscribe_url" in tpl.needs:  # a hash per message: only when the content uses it
+        values["unsubscribe_url"] = unsubscribe_url(r.key)
+    values.update(rec.get("fill", {}))
     if product is not None:
         values["last_product"] = product
     return OutgoingMessage(

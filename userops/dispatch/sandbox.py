@@ -27,6 +27,8 @@ _INSERT = (
     " provider_message_id, ts, payload) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _PAYLOAD_FIELDS = ("subject", "title", "body", "url", "template_id", "template_fields")
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(..., ensure_ascii=False)`` without building an encoder per call (same text)."""
 
 
 def _payload(m: OutgoingMessage) -> str:
@@ -34,7 +36,7 @@ def _payload(m: OutgoingMessage) -> str:
     data = {f: c[f] for f in _PAYLOAD_FIELDS if c.get(f)}
     data["variant_id"] = c.get("variant_id")
     data["content_type"] = c.get("content_type")
-    return json.dumps(data, ensure_ascii=False)
+    return _ENCODE(data)
 
 
 class SandboxAdapter:
