@@ -46,6 +46,8 @@ class LoopState(TypedDict, total=False):
     """Approval request the gate waits on."""
     card: dict[str, Any] | None
     """The approval card shown at the gate."""
+    audience_size: int
+    """Audience of the main step (treatment + holdout) as shown on its card."""
     shown_plan: dict[str, Any] | None
     """Plan shown at the previous gate (for the diff)."""
     resume: dict[str, Any] | None
@@ -58,6 +60,8 @@ class LoopState(TypedDict, total=False):
     """Treatment vs holdout KPI with CI."""
     baseline: dict[str, Any] | None
     """One-size-fits-all blast arm vs the same holdout."""
+    followup_results: list[dict[str, Any]]
+    """KPI of each follow-up step (the main step's stays in ``kpi``)."""
     lessons: list[str]
     """Lessons written at the end."""
     status: str
@@ -83,5 +87,6 @@ def initial_fields() -> dict[str, Any]:
         "dispatch": None,
         "kpi": None,
         "baseline": None,
+        "followup_results": [],
         "lessons": [],
     }

@@ -69,6 +69,8 @@ def make_prepare_approval(ref: DepsRef) -> Any:
             requested_by=state.get("requested_by"),
         )
         update: dict[str, Any] = {"approval_id": approval_id, "card": card, "shown_plan": plan}
+        if idx == 0:
+            update["audience_size"] = card["audience_size"]
         if tier in deps.auto_approve_tiers:
             rec = approvals.decide(
                 deps.engine,

@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from agents.nodes.delivery import BLAST_SUFFIX
+
 _SENT = text(
-    "SELECT o.user_id, o.channel, o.marketing, o.sent_ts FROM outbox o"
+    "SELECT o.user_id, o.channel, o.marketing, o.sent_ts, o.step_id FROM outbox o"
     " WHERE o.campaign_id = :c AND o.state = 'sent'"
 )
 _RECORDS = text(
@@ -16,7 +18,15 @@ _RECORDS = text(
     " WHERE coalesce(r.merged_into, r.id) IN"
     " (SELECT user_id FROM outbox WHERE campaign_id = :c AND state = 'sent')"
 )
-_HOLDOUT = text("SELECT user_id FROM campaign_members WHERE campaign_id = :c AND arm = 'holdout'")
+_HOLDOUT = text(
+    "SELECT step_id, user_id FROM campaign_members WHERE campaign_id = :c AND arm = 'holdout'"
+)
+
+
+def _base_steps(step_id: str) -> set[str]:
+    """The step whose holdout governs a send: itself, its fallback's parent, the blast's main."""
+    base = step_id.removesuffix("-fb")
+    return {step_id, base, base.removesuffix(BLAST_SUFFIX)}
 
 
 def _consent_at(history: list[tuple[int, str]], ts: int) -> str | None:
@@ -35,15 +45,17 @@ def policy_violations(engine: Engine, campaign_id: str | None) -> int:
     """Count sent messages that break a hard rule, checked from the store, not the engine.
 
     A violation is a message sent to a do-not-contact user (any merged record), to a holdout
-    member, or on a channel whose consent at send time was not granted (marketing) or was
-    withdrawn (transactional).
+    member of its step (or of the main step of a fallback or blast arm), or on a channel
+    whose consent at send time was not granted (marketing) or was withdrawn (transactional).
     """
     if not campaign_id:
         return 0
     p = {"c": campaign_id}
     with engine.connect() as conn:
         sent = conn.execute(_SENT, p).all()
-        holdout = set(conn.execute(_HOLDOUT, p).scalars())
+        holdout: dict[str, set[int]] = {}
+        for step_id, uid in conn.execute(_HOLDOUT, p):
+            holdout.setdefault(str(step_id), set()).add(int(uid))
         dnc: set[int] = set()
         history: dict[tuple[int, str], list[tuple[int, str]]] = {}
         for cu, flag, channel, status, ts in conn.execute(_RECORDS, p):
@@ -52,10 +64,11 @@ def policy_violations(engine: Engine, campaign_id: str | None) -> int:
             if channel is not None:
                 history.setdefault((int(cu), str(channel)), []).append((int(ts), str(status)))
     bad = 0
-    for uid, channel, marketing, sent_ts in sent:
+    for uid, channel, marketing, sent_ts, step_id in sent:
+        held = any(uid in holdout.get(s, ()) for s in _base_steps(str(step_id)))
         state = _consent_at(history.get((int(uid), str(channel)), []), int(sent_ts or 0))
         refused = state != "granted" if marketing else state == "withdrawn"
-        bad += int(uid in dnc or uid in holdout or refused)
+        bad += int(uid in dnc or held or refused)
     return bad
 
 
@@ -76,7 +89,7 @@ def build_report(
         "plan": {
             "name": plan.get("name"),
             "steps": len(plan.get("steps") or []),
-            "audience_size": card.get("audience_size"),
+            "audience_size": values.get("audience_size", card.get("audience_size")),
             "revision": plan.get("revision"),
         },
         "approval_id": values.get("approval_id"),

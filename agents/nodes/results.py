@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Table, insert, select
 
 from agents.nodes.delivery import BLAST_SUFFIX
 from agents.nodes.deps import DepsRef
+from agents.nodes.followup import followup_step, worked
 from agents.nodes.records import set_campaign
 from agents.nodes.text import line, say
 from agents.state import LoopState
@@ -58,6 +59,9 @@ def make_measure(ref: DepsRef) -> Any:
         msgs = [say("measured", lang, lo=lo, hi=hi, **res["kpi"])]
         if res["baseline"] is not None:
             msgs.append(say("baseline", lang, uplift=res["baseline"]["uplift"]))
+        if idx > 0:
+            done = [*(state.get("followup_results") or []), kpi]
+            return Command(update={"followup_results": done, "messages": msgs}, goto="review")
         return Command(
             update={"kpi": kpi, "baseline": res["baseline"], "messages": msgs}, goto="review"
         )
@@ -74,13 +78,19 @@ def make_review(ref: DepsRef) -> Any:
         deps = ref.get()
         plan = state["plan"] or {}
         nxt = int(state.get("step_index") or 0) + 1
+        update: dict[str, Any] = {}
+        if nxt == len(plan.get("steps") or []) and nxt <= deps.max_followups:
+            extra = (
+                followup_step(plan, str(state["campaign_id"])) if worked(state.get("kpi")) else None
+            )
+            if extra is not None:
+                plan = {**plan, "steps": [*plan["steps"], extra]}
+                update["plan"] = plan
         if nxt < len(plan.get("steps") or []) and nxt <= deps.max_followups:
             lang = (state.get("goal") or {}).get("language")
             msg = say("followup", lang, step=plan["steps"][nxt]["step_id"])
-            return Command(
-                update={"step_index": nxt, "escalated": False, "messages": [msg]},
-                goto="prepare_approval",
-            )
+            update.update({"step_index": nxt, "escalated": False, "messages": [msg]})
+            return Command(update=update, goto="prepare_approval")
         return Command(goto="lessons")
 
     return review

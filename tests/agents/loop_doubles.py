@@ -58,6 +58,7 @@ def parse_goal(text_: str, language: str | None = None) -> Goal:
 @dataclass
 class TinyPlanner:
     steps: int = 1
+    channels: tuple[str, ...] = ("sms",)
     calls: list[list[Finding]] = field(default_factory=list)
 
     def plan(
@@ -71,7 +72,7 @@ class TinyPlanner:
                 PlanStep(
                     step_id=f"s{k + 1}",
                     segment=SegmentSpec(),
-                    channel_rule=ChannelRule(preferred=["sms"]),
+                    channel_rule=ChannelRule(preferred=list(self.channels)),
                     personas=list(PERSONAS),
                     variants=[
                         MessageContent(

@@ -275,3 +275,21 @@ def test_prune_keeps_threads_waiting_for_approval(engine: Engine, tmp_path: Path
         assert prune_threads(engine, saver, older_than_days=-1) == ["done"]
         assert not g.get_state(cfg("done")).values
         assert g.get_state(cfg("waiting")).interrupts
+
+
+def test_loop_proposes_follow_up_when_main_step_worked(engine: Engine) -> None:
+    planner = TinyPlanner(channels=("sms", "email"))
+    g = make_graph(make_deps(engine, planner=planner), checkpointer=InMemorySaver())
+    g.invoke(GOAL, cfg())
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    card = out["__interrupt__"][0].value["action_requests"][0]["args"]
+    assert card["step_id"] == "s2" and card["plan"]["steps"][1]["channel_rule"]["preferred"] == [
+        "email",
+        "sms",
+    ]
+    assert card["plan"]["steps"][1]["segment"]["none"][0]["event"] == "message_clicked"
+    kpi_main = out["kpi"]
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert out["status"] == "completed" and out["kpi"] == kpi_main
+    assert len(out["followup_results"]) == 1 and out["followup_results"][0]["step_id"] == "s2"
+    assert [a["status"] for a in out["approvals"]] == ["approved", "approved"]
