@@ -111,6 +111,10 @@ def build_report(
             }
             for m, d in (kpi.get("by_metric") or {}).items()
         },
+        "followups": [
+            {k: f.get(k) for k in ("step_id", "metric", "treatment", "holdout", "uplift", "ci")}
+            for f in values.get("followup_results") or []
+        ],
         "policy_violations": policy_violations(engine, values.get("campaign_id")),
         "llm_calls": llm_calls,
         "lessons": values.get("lessons") or [],
