@@ -97,8 +97,9 @@ def write(conn: Connection, parsed: Parsed) -> Counts:
         conn.execute(update(_USERS).where(_USERS.c.id == bindparam("_id")), rows)
     ids = {ext: cur["id"] for ext, cur in existing.items()}
     if new_rows:
-        q = select(_USERS.c.external_id, _USERS.c.id).where(_USERS.c.id > max_before)
-        ids.update((e, i) for e, i in conn.execute(q).tuples() if e in records)
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        q = f"SELECT external_id, id FROM users WHERE id > {mark}"
+        ids.update((e, i) for e, i in _scan(conn, q, (max_before,)) if e in records)
     touched, n_ident = _write_identities(conn, records, ids, existing)
     changed = {r["_id"] for rows in updates.values() for r in rows} | touched
     counts = Counts(inserted=len(new_rows), updated=len(changed))
@@ -178,11 +179,11 @@ def _write_identities(
     return touched, len(rows)
 
 
-def _scan(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+def _scan(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Run a plain SELECT on the driver cursor of ``conn`` (same transaction, no Row objects)."""
     cur = conn.connection.cursor()
     try:
-        cur.execute(sql)
+        cur.execute(sql, params)
         return [tuple(r) for r in cur.fetchall()]
     finally:
         cur.close()

@@ -127,7 +127,7 @@ def timestamp(raw: Any) -> int:
         ts = float(raw)
     elif isinstance(raw, str):
         value = raw.strip()
-        if _EPOCH.fullmatch(value):
+        if "-" not in value and _EPOCH.fullmatch(value):  # dates and negatives are not epochs
             ts = float(value)
         else:
             ts = _iso(value)
