@@ -26,6 +26,7 @@ TUTORIAL_FAN = {
         "content": {"tutorial": 0.5, "offer": 0.08},
     },
     "base_conversion": 0.3,
+    "organic_rate": 0.3,
 }
 
 
@@ -60,7 +61,10 @@ def test_personalization_matters_and_holdout_converts_organically(sqlite_engine:
     assert c[("message_delivered", "tutorial")] == c[("message_delivered", "offer")] == 500
     assert c[("message_clicked", "tutorial")] > 3 * c.get(("message_clicked", "offer"), 0)
     assert c[("message_converted", "tutorial")] > c.get(("message_converted", "offer"), 0)
-    assert 380 < c[("order", "organic")] < 520  # base_conversion 0.3 for all 1500 members
+    assert 380 < c[("order", "organic")] < 520  # organic_rate 0.3 for all 1500 members
+    clicked = c[("message_clicked", "tutorial")] + c.get(("message_clicked", "offer"), 0)
+    converted = c[("message_converted", "tutorial")] + c.get(("message_converted", "offer"), 0)
+    assert 0.15 * clicked < converted < 0.45 * clicked  # P(convert | click) = base_conversion
     with sqlite_engine.connect() as conn:
         opted = (
             conn.execute(text("SELECT user_id FROM events WHERE type = 'message_opted_out'"))
@@ -111,6 +115,17 @@ def test_fallback_after_no_response_goes_through_policy(sqlite_engine: Engine) -
     assert 0 < len(fb_rows) == 300 - len(responded) == stats["fallbacks"]
     assert {r[0] for r in fb_rows}.isdisjoint(responded)
     assert {(r[1], r[2]) for r in fb_rows} == {("sms", "sent")}  # daily cap counted 24 h ago
+    simulate_responses(sqlite_engine, until_ts=DAY_TS + 10 * DAY)
+    with sqlite_engine.connect() as conn:
+        organic = conn.execute(
+            text(
+                "SELECT user_id, count(*) FROM events WHERE type = 'order' AND"
+                " campaign_id IS NULL GROUP BY user_id"
+            )
+        ).all()
+    # one organic draw per (campaign, user), however many steps the user is a member of
+    assert organic and max(n for _u, n in organic) == 1
+    assert 50 < len(organic) < 130  # organic_rate 0.3 of 300 users, not of 300 + fallbacks
 
 
 def test_render_fills_known_placeholders_and_refuses_unknown() -> None:

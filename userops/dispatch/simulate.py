@@ -1,14 +1,20 @@
 """Simulated receipts and responses of the sandbox channel, from the hidden propensities.
 
-For every sandbox delivery, deterministically per ``(seed, idempotency key)``:
-delivered seconds later; opened with ``propensity.channel[channel]`` minutes to hours later;
-clicked with ``propensity.content[content_type]``; converted (a ``message_converted`` event
-and an ``order`` carrying the campaign id) with half the click-through content propensity,
-within days; a few replies; a small opt-out rate that also withdraws the channel consent.
-A user who prefers tutorials therefore responds more to a tutorial than to a discount.
+The causal model is the seed's (:mod:`userops.cdp.seed_messages`), from the user's hidden
+``attributes`` only (never from the plan or its claims). For every sandbox delivery,
+deterministically per ``(seed, idempotency key)``: delivered seconds later; opened with
+P(open) = ``propensity.channel[channel]``, minutes to hours later; clicked with
+P(click | open) = ``propensity.content[content_type]`` of the message's content type;
+converted (a ``message_converted`` event and an ``order`` carrying the campaign id) with
+P(convert | click) = ``base_conversion``, within days; a few replies; a small opt-out rate
+that also withdraws the channel consent. Personalization therefore matters only through
+content fit: a user who prefers tutorials clicks, and so buys, more after a tutorial.
 
-Every member of a campaign (treatment and holdout alike) may also order organically with
-``base_conversion`` within a week of assignment, so uplift over the holdout is measurable.
+Organic orders happen whatever the messages: each ``(campaign, user)`` pair, treatment and
+holdout alike, draws once (``organic_rate`` from the attributes, else :data:`ORGANIC_P`)
+for an order within a week of the user's first assignment in the campaign. One draw per
+pair, not per step membership, so a user who also got a fallback or follow-up has no extra
+chance: organic orders cancel out of the uplift over the holdout.
 Events carry deterministic ``dedupe_key``s: calling again with a later ``until_ts`` adds
 only what has newly "happened" (fast-forward for the demo).
 """
@@ -30,6 +36,10 @@ HORIZON = 14 * DAY
 DEFAULT_CHANNEL_P = 0.15
 DEFAULT_CONTENT_P = 0.10
 DEFAULT_BASE = 0.02
+"""P(convert | click) when the attributes have no ``base_conversion``."""
+ORGANIC_P = 0.02
+"""P(an organic order within a week) of a user whose attributes have no ``organic_rate``: a
+lapsed customer's chance of coming back unprompted (the seed stores no per-user figure)."""
 REPLY_P = 0.02
 OPT_OUT_P = 0.004
 
@@ -85,11 +95,33 @@ def _chain(
         return out
     t += int(min(DAY, rng.expovariate(1 / 600) + 5))
     out.append(("message_clicked", t, {}))
-    if rng.random() >= ct_p * 0.5:
+    if rng.random() >= float(attrs.get("base_conversion", DEFAULT_BASE)):
         return out
     t += int(min(7 * DAY, rng.expovariate(1 / DAY) + 60))
     amount = round(rng.uniform(40, 400), 2)
     return [*out, ("message_converted", t, {"amount": amount}), ("order", t, {"amount": amount})]
+
+
+def _organic(
+    seed: int, cid: str, uid: int, assigned: int, attrs: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The organic order of one ``(campaign, user)``, or None (one draw per pair)."""
+    key = f"{cid}|{uid}"
+    rng = _rng(seed, "organic|" + key)
+    ets = assigned + rng.randint(3600, 7 * DAY)
+    if rng.random() >= float(attrs.get("organic_rate", ORGANIC_P)):
+        return None
+    return {
+        "u": uid,
+        "t": "order",
+        "ts": ets,
+        "ch": None,
+        "amt": round(rng.uniform(40, 400), 2),
+        "q": 1,
+        "c": None,
+        "p": json.dumps({"source": "app", "simulated": "organic"}),
+        "k": _dedupe("organic", key),
+    }
 
 
 def simulate_responses(engine: Engine, *, until_ts: int, seed: int = 0) -> dict[str, int]:
@@ -137,25 +169,13 @@ def simulate_responses(engine: Engine, *, until_ts: int, seed: int = 0) -> dict[
                 )
                 if etype == "message_opted_out":
                     opt_outs.append({"u": uid, "ch": channel, "ts": ets})
-        for cid, step, uid, assigned in members:
-            key = f"{cid}|{step}|{uid}"
-            rng = _rng(seed, "organic|" + key)
-            base = float(attrs.get(uid, {}).get("base_conversion", DEFAULT_BASE))
-            ets = assigned + rng.randint(3600, 7 * DAY)
-            if rng.random() < base and ets <= until_ts:
-                events.append(
-                    {
-                        "u": uid,
-                        "t": "order",
-                        "ts": ets,
-                        "ch": None,
-                        "amt": round(rng.uniform(40, 400), 2),
-                        "q": 1,
-                        "c": None,
-                        "p": json.dumps({"source": "app", "simulated": "organic"}),
-                        "k": _dedupe("organic", key),
-                    }
-                )
+        first: dict[tuple[str, int], int] = {}
+        for cid, _step, uid, assigned in members:
+            first[(cid, uid)] = min(assigned, first.get((cid, uid), assigned))
+        for (cid, uid), assigned in sorted(first.items()):
+            e = _organic(seed, cid, uid, assigned, attrs.get(uid, {}))
+            if e is not None and e["ts"] <= until_ts:
+                events.append(e)
         for part in chunks(events, 5000):
             conn.execute(_EVENT, list(part))
         if opt_outs:
