@@ -14,6 +14,7 @@ from userops.cli import (
     profiles,
     seed,
     segments,
+    serve,
     users,
     worker,
 )
@@ -37,6 +38,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(seed.app)
 app.add_typer(demo.app)
 app.add_typer(chat.app)
+app.add_typer(serve.app)
 
 
 @app.command()

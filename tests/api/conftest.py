@@ -1,0 +1,39 @@
+"""Fixtures: an app on a seeded SQLite store with test loop doubles and one user per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from tests.agents.loop_doubles import make_deps, seed_users
+from userops.accounts import add_user
+from userops.api.app import create_app
+from userops.settings import Settings
+
+
+@dataclass
+class Api:
+    client: TestClient
+    engine: Engine
+    tokens: dict[str, str]
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+
+USERS = {"olivia": "operator", "ana": "approver", "bob": "approver", "root": "admin"}
+
+
+@pytest.fixture
+def api(sqlite_engine: Engine, home: Path) -> Iterator[Api]:
+    seed_users(sqlite_engine, 30)
+    tokens = {name: add_user(sqlite_engine, name, role)[1] for name, role in USERS.items()}
+    settings = Settings(home=home, embedding="hashing")
+    app = create_app(settings, engine=sqlite_engine, loop_deps=make_deps(sqlite_engine))
+    with TestClient(app) as client:
+        yield Api(client, sqlite_engine, tokens)

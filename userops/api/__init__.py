@@ -1,0 +1,1 @@
+"""HTTP service for operators and approvers: FastAPI app, routes, auth, metrics."""

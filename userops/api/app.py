@@ -1,0 +1,74 @@
+"""The FastAPI application: ``create_app(settings)`` wires the store, the loop and the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from userops.api.deps import Services
+from userops.api.errors import install_error_handlers
+from userops.api.metrics import Metrics, install_metrics
+from userops.settings import Settings, get_settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    loop_deps: Any = None,
+) -> FastAPI:
+    """Build the app.
+
+    Args:
+        settings: Configuration (default: the ``USEROPS_*`` environment).
+        engine: The store (default: opened from ``settings``).
+        loop_deps: Agent-loop dependencies (``agents.nodes.deps.LoopDeps``); default: the
+            configured planner, evaluator and dispatch.
+    """
+    from userops import __version__
+    from userops.api.routes import (
+        approvals,
+        campaigns,
+        health,
+        langgraph_compat,
+        policy,
+        profiles,
+        segments,
+        threads,
+    )
+
+    s = settings or get_settings()
+    if engine is None:
+        from userops.store.engine import open_store
+
+        engine = open_store(s.resolved_database_url())
+    services = Services(settings=s, engine=engine, metrics=Metrics())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from agents.runtime import open_runtime
+
+        with open_runtime(settings=s, engine=services.engine, deps=loop_deps) as rt:
+            services.runtime = rt
+            try:
+                yield
+            finally:
+                services.runtime = None
+
+    app = FastAPI(
+        title="userops",
+        version=__version__,
+        description="Operator and approver API of userops (全域用户运营).",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    install_metrics(app, services.metrics)
+    for module in (health, threads, approvals, campaigns, segments, profiles, policy):
+        app.include_router(module.router)
+    app.include_router(langgraph_compat.router)
+    return app

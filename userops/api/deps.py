@@ -1,0 +1,144 @@
+"""Request dependencies: the store, the loop runtime, the authenticated user and role checks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, HTTPException, Request
+from sqlalchemy import Engine
+
+from userops.accounts import AccountInfo, authenticate
+from userops.api.metrics import Metrics
+from userops.settings import Settings
+
+OPERATOR_ROLES = ("operator", "admin")
+APPROVER_ROLES = ("approver", "admin")
+ANY_ROLE = ("operator", "approver", "admin")
+
+
+class FailureLimiter:
+    """Refuse a client after too many failed authentications in a sliding window."""
+
+    def __init__(self, limit: int = 20, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._fails: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._fails.setdefault(key, deque())
+        while q and q[0] < now - self.window_s:
+            q.popleft()
+        return q
+
+    def blocked(self, key: str) -> bool:
+        """Whether ``key`` has used up its failures in the window."""
+        with self._lock:
+            return len(self._recent(key, time.monotonic())) >= self.limit
+
+    def fail(self, key: str) -> None:
+        """Record one failure of ``key``."""
+        with self._lock:
+            self._recent(key, time.monotonic()).append(time.monotonic())
+
+
+@dataclass
+class Services:
+    """What the routes share: settings, store, loop runtime, metrics, auth limiter."""
+
+    settings: Settings
+    engine: Engine
+    metrics: Metrics
+    limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    runtime: Any = None
+    """The :class:`agents.runtime.LoopRuntime`, opened by the app's lifespan."""
+
+    @property
+    def policy_path(self) -> Path:
+        """Where the admin-edited policy lives (the configured file or ``{home}/policy.yaml``)."""
+        return self.settings.policy_file or self.settings.home / "policy.yaml"
+
+
+def get_services(request: Request) -> Services:
+    """Return the app's :class:`Services`."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_engine(services: ServicesDep) -> Engine:
+    """Return the store engine."""
+    return services.engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_runtime(services: ServicesDep) -> Any:
+    """Return the loop runtime (503 while it is not open)."""
+    if services.runtime is None:
+        raise HTTPException(503, "the agent loop is not running")
+    return services.runtime
+
+
+RuntimeDep = Annotated[Any, Depends(get_runtime)]
+
+
+def _token(authorization: str | None, x_api_key: str | None) -> str | None:
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return None
+    return x_api_key or None
+
+
+def current_user(
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> AccountInfo:
+    """Authenticate ``Authorization: Bearer TOKEN`` (or ``x-api-key``); 401 otherwise.
+
+    Too many failures from one client within a minute answer 429 before any check.
+    """
+    client = request.client.host if request.client else "?"
+    if services.limiter.blocked(client):
+        raise HTTPException(429, "too many failed authentications", {"Retry-After": "60"})
+    token = _token(authorization, x_api_key)
+    user = authenticate(services.engine, token) if token else None
+    if user is None:
+        services.limiter.fail(client)
+        services.metrics.auth_failures.inc()
+        raise HTTPException(401, "missing or invalid token", {"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated[AccountInfo, Depends(current_user)]
+
+
+def require_role(*roles: str) -> Any:
+    """Return a dependency that lets only ``roles`` through (403), before any lookup."""
+
+    def check(user: CurrentUser) -> AccountInfo:
+        if user.role not in roles:
+            raise HTTPException(
+                403, f"role {user.role} may not do this; needs {' or '.join(roles)}"
+            )
+        return user
+
+    return Depends(check)
+
+
+AnyUser = Annotated[AccountInfo, require_role(*ANY_ROLE)]
+Operator = Annotated[AccountInfo, require_role(*OPERATOR_ROLES)]
+Approver = Annotated[AccountInfo, require_role(*APPROVER_ROLES)]
+Admin = Annotated[AccountInfo, require_role("admin")]

@@ -1,0 +1,56 @@
+"""Map userops errors to HTTP answers: 422 naming the field, 409 with the current value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from userops.errors import BadInput, Conflict, NotFound, PolicyRefused, UsageError
+
+
+def _problems(exc: BadInput) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": ["body", *(p.field.split(".") if p.field else [])],
+            "field": p.field,
+            "value": p.value if isinstance(p.value, str | int | float | bool) else str(p.value),
+            "source": p.source,
+            "line": p.line,
+            "msg": p.reason,
+        }
+        for p in exc.problems
+    ]
+
+
+async def _bad_input(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BadInput)
+    return JSONResponse({"detail": _problems(exc), "message": exc.render()}, status_code=422)
+
+
+async def _conflict(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Conflict)
+    return JSONResponse({"detail": str(exc), "current": exc.current}, status_code=409)
+
+
+async def _not_found(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def _refused(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PolicyRefused)
+    return JSONResponse({"detail": str(exc), "reason": exc.reason}, status_code=403)
+
+
+async def _usage(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the userops error handlers on ``app``."""
+    app.add_exception_handler(BadInput, _bad_input)
+    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(PolicyRefused, _refused)
+    app.add_exception_handler(UsageError, _usage)

@@ -1,0 +1,234 @@
+"""Drive the agent loop for the HTTP routes: JSON views, decisions by id, progress streams."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from userops import approvals
+from userops.errors import Conflict
+
+Update = Callable[[str, dict[str, Any]], None]
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, set | frozenset | tuple):
+        return list(obj)
+    return str(obj)
+
+
+def jsonable(obj: Any) -> Any:
+    """Return ``obj`` as plain JSON data (pydantic, dataclasses, dates, messages)."""
+    return json.loads(json.dumps(obj, default=_default, ensure_ascii=False))
+
+
+def message_view(msg: Any) -> dict[str, Any]:
+    """Return a chat message as ``{"type", "content"}``."""
+    return {"type": getattr(msg, "type", "ai"), "content": str(getattr(msg, "content", msg))}
+
+
+def thread_view(res: Any) -> dict[str, Any]:
+    """Return the public view of a :class:`agents.runtime.RunResult`."""
+    v = res.values
+    return {
+        "thread_id": res.thread_id,
+        "status": res.status,
+        "approval_id": res.approval_id,
+        "campaign_id": v.get("campaign_id"),
+        "interrupt": jsonable(res.interrupt),
+        "messages": [message_view(m) for m in v.get("messages") or []],
+        "kpi": jsonable(v.get("kpi")),
+    }
+
+
+def progress_event(node: str, update: dict[str, Any]) -> dict[str, Any]:
+    """Summarize one node update for a progress stream (no plan dumps, only the news)."""
+    return {
+        "node": node,
+        "status": update.get("status"),
+        "messages": [message_view(m)["content"] for m in update.get("messages") or []],
+        "keys": sorted(update),
+    }
+
+
+def _config(thread_id: str, actor: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id, "actor": actor}, "recursion_limit": 80}
+
+
+def _winner(engine: Any, approval_id: str, wait_s: float) -> approvals.ApprovalRecord:
+    deadline = time.monotonic() + wait_s
+    rec = approvals.get(engine, approval_id)
+    while rec.status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        rec = approvals.get(engine, approval_id)
+    return rec
+
+
+def decide(
+    rt: Any,
+    approval_id: str,
+    decision: dict[str, Any],
+    *,
+    actor: str,
+    client_decision_id: str | None = None,
+    on_update: Update | None = None,
+    wait_s: float = 10.0,
+) -> tuple[approvals.ApprovalRecord, bool]:
+    """Decide ``approval_id`` once and resume its thread; return (record, replayed).
+
+    A replay with the same ``client_decision_id`` returns the stored record. A second
+    decider gets :class:`Conflict` carrying the winning decision (waiting up to ``wait_s``
+    for a run in progress to record it).
+    """
+    from agents.locks import thread_lock
+
+    rec = approvals.get(rt.engine, approval_id)
+    if client_decision_id and rec.client_decision_id == client_decision_id:
+        return rec, True
+    if rec.status != "pending":
+        raise _already(rec)
+    if not rec.thread_id:
+        approvals.check_actor(
+            rt.engine,
+            rec,
+            str(decision.get("type")),
+            actor,
+            allow_self_approval=rt.allow_self_approval,
+        )
+        out = approvals.decide(
+            rt.engine,
+            approval_id,
+            decision,
+            actor=actor,
+            client_decision_id=client_decision_id,
+            allow_self_approval=rt.allow_self_approval,
+        )
+        return out, False
+    try:
+        with thread_lock(rec.thread_id, rt.lock_url):
+            resume_locked(
+                rt,
+                rec.thread_id,
+                approval_id,
+                decision,
+                actor,
+                client_decision_id or uuid.uuid4().hex,
+                on_update,
+            )
+    except Conflict:
+        won = _winner(rt.engine, approval_id, wait_s)
+        if client_decision_id and won.client_decision_id == client_decision_id:
+            return won, True
+        raise _already(won) from None
+    return approvals.get(rt.engine, approval_id), False
+
+
+def _already(rec: approvals.ApprovalRecord) -> Conflict:
+    return Conflict(
+        f"approval {rec.id} was already {rec.status} by {rec.decided_by}",
+        current=jsonable(rec.to_dict(with_card=False)),
+    )
+
+
+def resume_locked(
+    rt: Any,
+    thread_id: str,
+    approval_id: str,
+    decision: dict[str, Any],
+    actor: str,
+    decision_id: str,
+    on_update: Update | None,
+) -> None:
+    """Check and resume ``thread_id`` at the gate; the caller holds the thread lock."""
+    from langgraph.types import Command
+
+    current = rt.get(thread_id)
+    if current.interrupt is None or current.values.get("approval_id") != approval_id:
+        raise _already(approvals.get(rt.engine, approval_id))
+    rec = approvals.get(rt.engine, approval_id)
+    if rec.status != "pending":
+        raise _already(rec)
+    approvals.check_actor(
+        rt.engine,
+        rec,
+        str(decision.get("type", "")),
+        actor,
+        allow_self_approval=rt.allow_self_approval,
+    )
+    payload: Any = Command(
+        resume={"decisions": [decision], "actor": actor, "decision_id": decision_id}
+    )
+    for chunk in rt.graph.stream(payload, _config(thread_id, actor), stream_mode="updates"):
+        for node, update in chunk.items():
+            if on_update is not None and node != "__interrupt__":
+                on_update(node, dict(update or {}))
+
+
+def sse(event: str, data: Any) -> str:
+    """Encode one server-sent event."""
+    return f"event: {event}\ndata: {json.dumps(jsonable(data), ensure_ascii=False)}\n\n"
+
+
+def stream_run(
+    run: Callable[[Update], Any],
+    done: Callable[[Any], tuple[str, Any]],
+    progress: Callable[[str, dict[str, Any]], tuple[str, Any]] | None = None,
+) -> Iterator[str]:
+    """Run ``run(on_update)`` in a thread and yield its progress as SSE, then ``done(result)``.
+
+    ``progress(node, update)`` names and shapes each progress event (default: ``progress``
+    with :func:`progress_event`).
+
+    The first item is produced before the response starts, so that a :class:`Conflict`
+    (a run already in progress) still becomes a 409 and not a broken stream.
+    """
+    q: queue.Queue[tuple[str, Any]] = queue.Queue()
+    shape = progress or (lambda node, update: ("progress", progress_event(node, update)))
+
+    def work() -> None:
+        def on_update(node: str, update: dict[str, Any]) -> None:
+            q.put(("progress", shape(node, update)))
+
+        try:
+            result = run(on_update)
+            q.put(("done", result))
+        except Exception as exc:  # handed to the consumer, re-raised there
+            q.put(("error", exc))
+
+    threading.Thread(target=work, daemon=True).start()
+    first = q.get()
+    if first[0] == "error":
+        raise first[1]
+    return _drain(first, q, done)
+
+
+def _drain(
+    first: tuple[str, Any], q: queue.Queue[tuple[str, Any]], done: Callable[[Any], tuple[str, Any]]
+) -> Iterator[str]:
+    item = first
+    while True:
+        kind, data = item
+        if kind == "progress":
+            yield sse(*data)
+        elif kind == "done":
+            yield sse(*done(data))
+            return
+        else:
+            yield sse("error", {"detail": str(data)})
+            return
+        item = q.get()

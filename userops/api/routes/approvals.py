@@ -1,0 +1,98 @@
+"""Approver inbox: list with filters, read the card, decide once (idempotent per client id)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from userops import approvals
+from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep
+from userops.api.loop import decide, jsonable
+from userops.errors import BadInput
+
+router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
+Status = Literal["pending", "approved", "rejected", "edited"]
+
+
+class DecisionIn(BaseModel):
+    """An approver's decision on one approval card."""
+
+    decision: Literal["approve", "reject", "edit", "respond"]
+    """``approve``, ``reject``, ``edit`` (with ``edited_plan``) or ``respond`` (a comment)."""
+    comment: str | None = Field(default=None, max_length=4000)
+    """Why (required for reject and respond)."""
+    edited_plan: dict[str, Any] | None = None
+    """The whole edited campaign plan (required for edit)."""
+    client_decision_id: str | None = Field(default=None, min_length=1, max_length=64)
+    """Idempotency key: the same id replayed returns the recorded decision."""
+
+
+def hitl_decision(body: DecisionIn) -> dict[str, Any]:
+    """Turn the request into a LangChain HITL decision, naming a missing field (422)."""
+    if body.decision in ("reject", "respond") and not (body.comment or "").strip():
+        raise BadInput.one(f"required for {body.decision}", field="comment", value=body.comment)
+    if body.decision == "edit":
+        if body.edited_plan is None:
+            raise BadInput.one("required for edit", field="edited_plan", value=None)
+        from pydantic import ValidationError
+
+        from agents.schema import CampaignPlan
+
+        try:
+            CampaignPlan.model_validate(body.edited_plan)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise BadInput.one(
+                err["msg"], field=f"edited_plan.{where}", value=err.get("input")
+            ) from None
+        return {
+            "type": "edit",
+            "edited_action": {"name": "dispatch_campaign_step", "args": {"plan": body.edited_plan}},
+            "message": body.comment,
+        }
+    out: dict[str, Any] = {"type": body.decision}
+    if body.comment:
+        out["message"] = body.comment
+    return out
+
+
+@router.get("")
+def list_approvals(
+    _user: AnyUser,
+    engine: EngineDep,
+    status: Status | None = None,
+    campaign_id: str | None = Query(default=None, max_length=64),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> list[dict[str, Any]]:
+    """List approval requests, newest first, filtered by status and campaign."""
+    rows = approvals.list_approvals(engine, status=status, campaign_id=campaign_id)
+    return [jsonable(r.to_dict(with_card=False)) for r in rows[offset : offset + limit]]
+
+
+@router.get("/{approval_id}")
+def get_approval(approval_id: str, _user: AnyUser, engine: EngineDep) -> dict[str, Any]:
+    """Read one approval with its card (plan, pre-flight, previews, findings, risk)."""
+    return jsonable(approvals.get(engine, approval_id).to_dict())  # type: ignore[no-any-return]
+
+
+@router.post("/{approval_id}/decision")
+def post_decision(
+    approval_id: str, body: DecisionIn, user: Approver, rt: RuntimeDep
+) -> dict[str, Any]:
+    """Decide once: 409 with the winning decision when someone else got there first."""
+    rec, replayed = decide(
+        rt,
+        approval_id,
+        hitl_decision(body),
+        actor=user.name,
+        client_decision_id=body.client_decision_id,
+    )
+    out: dict[str, Any] = jsonable(rec.to_dict(with_card=False))
+    out["replayed"] = replayed
+    if rec.thread_id:
+        out["thread_status"] = rt.get(rec.thread_id).status
+    return out

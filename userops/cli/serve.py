@@ -1,0 +1,26 @@
+"""`userops serve`: Run the operator and approver HTTP service."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Run the operator and approver HTTP service.")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
+) -> None:
+    """Serve the API (OpenAPI at /openapi.json, /health, /metrics) under uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "userops.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
