@@ -9,6 +9,7 @@ from userops.cli import (
     chat,
     demo,
     dispatch,
+    eval,
     imports,
     outbox,
     profiles,
@@ -38,6 +39,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(seed.app)
 app.add_typer(demo.app)
 app.add_typer(chat.app)
+app.add_typer(eval.app)
 app.add_typer(serve.app)
 
 
