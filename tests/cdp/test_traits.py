@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, insert, text
 
 from userops.cdp import traits_rules as rules
-from userops.cdp.traits import build_profiles
+from userops.cdp.traits import build_profiles, newest_event_day
 from userops.store.models import Consent, Event, User
 
 AS_OF = date(2024, 6, 30)
@@ -189,3 +189,14 @@ def test_build_on_seeded_population_uses_the_vocabulary(sqlite_engine: Engine) -
         assert listed == "" or (
             listed[0] == listed[-1] == "," and set(listed[1:-1].split(",")) <= channels
         )
+
+
+def test_default_as_of_is_the_newest_event_day_not_the_clock(any_engine: Engine) -> None:
+    assert newest_event_day(any_engine) is None  # empty store: build_profiles falls back to today
+    seed_store(any_engine)
+    far_future = (date(2100, 1, 1) - date(1970, 1, 1)).days * 86400
+    with any_engine.begin() as conn:
+        conn.execute(insert(Event), [ev(3, "visit", 0, ts=far_future)])  # after today: ignored
+    result = build_profiles(any_engine)
+    assert result.as_of == newest_event_day(any_engine) == date(2024, 7, 3)  # order(1, -3, ...)
+    assert traits_by_user(any_engine)[1]["days_since_last_order"] == 0

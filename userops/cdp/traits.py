@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 
 from userops.cdp import traits_rules as rules
 from userops.cdp import traits_sql as q
 from userops.cdp.predict import Predictions, predict, summarize_order_days
 from userops.cdp.traits_write import write_traits
+from userops.domain import EVENT_TYPES
 from userops.store.models import ModelFit
 
 Progress = Callable[[str], None]
@@ -89,8 +90,22 @@ class _Table:
         return out
 
 
-def _as_of_day(as_of: date | None) -> tuple[date, int]:
-    day = as_of or datetime.now(UTC).date()
+def newest_event_day(engine: Engine) -> date | None:
+    """The UTC day of the store's newest event no later than today (None: no events).
+
+    One index probe per event type (``ix_events_type_ts``) instead of a scan of the table.
+    """
+    today = datetime.now(UTC).date()
+    cut = (today - date(1970, 1, 1)).days * DAY + DAY
+    probe = text("SELECT max(ts) FROM events WHERE type = :t AND ts < :cut")
+    with engine.connect() as conn:
+        found = [conn.execute(probe, {"t": t, "cut": cut}).scalar() for t in EVENT_TYPES]
+    ts = max((int(v) for v in found if v is not None), default=None)
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).date()
+
+
+def _as_of_day(engine: Engine, as_of: date | None) -> tuple[date, int]:
+    day = as_of or newest_event_day(engine) or datetime.now(UTC).date()
     return day, (day - date(1970, 1, 1)).days
 
 
@@ -208,13 +223,17 @@ def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[A
 def build_profiles(
     engine: Engine, *, as_of: date | None = None, progress: Progress | None = None
 ) -> BuildResult:
-    """Compute every canonical user's traits as of the end of ``as_of`` (default: today UTC).
+    """Compute every canonical user's traits as of the end of ``as_of``.
+
+    ``as_of`` defaults to the day of the store's newest event (not later than today UTC;
+    today when there are no events), so a seeded or imported history is profiled as of its
+    own end rather than as of the clock.
 
     Returns the counts and the fitted parameters (also stored in ``model_fits``).
     """
     say = progress or (lambda _stage: None)
     started = time.perf_counter()
-    day, as_of_day = _as_of_day(as_of)
+    day, as_of_day = _as_of_day(engine, as_of)
     as_of_ts = (as_of_day + 1) * DAY
     got = _fetch(engine, as_of_day, say)
     say("predict")
@@ -231,6 +250,9 @@ def build_profiles(
                 conn.execute(
                     insert(ModelFit), {"model": model, "as_of_ts": as_of_ts, "params": fit}
                 )
+    from userops.cdp.segment_columnar import refresh_columnar_copy
+
+    refresh_columnar_copy(engine)  # SQLite stores: the DuckDB copy segment previews scan
     stages = Counter(r[6] for r in rows)
     result = {
         "as_of": day.isoformat(),

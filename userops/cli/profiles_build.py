@@ -41,7 +41,7 @@ def _table(params: dict[str, Any]) -> Table:
 
 def build(
     as_of: str | None = typer.Option(
-        None, "--as-of", help="Compute as of the end of this UTC day (YYYY-MM-DD); default today."
+        None, "--as-of", help="End of this UTC day (YYYY-MM-DD); default: the newest event's day."
     ),
     json: bool = JsonOpt,
 ) -> None:
