@@ -1,0 +1,119 @@
+import threading
+
+from sqlalchemy import text
+
+from tests.api.conftest import Api
+
+
+def _gate(api: Api, tid: str = "t1") -> str:
+    r = api.client.post(
+        "/v1/threads", json={"goal": "win back", "thread_id": tid}, headers=api.auth("olivia")
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["approval_id"])
+
+
+def test_list_filters_and_card(api: Api) -> None:
+    aid = _gate(api)
+    rows = api.client.get("/v1/approvals?status=pending", headers=api.auth("olivia")).json()
+    assert [r["id"] for r in rows] == [aid] and "card" not in rows[0]
+    assert api.client.get("/v1/approvals?status=approved", headers=api.auth("ana")).json() == []
+    r = api.client.get("/v1/approvals?status=bogus", headers=api.auth("ana"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "status"]
+    card = api.client.get(f"/v1/approvals/{aid}", headers=api.auth("ana")).json()["card"]
+    assert card["plan"]["steps"] and "preflight" in card
+    assert api.client.get("/v1/approvals/nope", headers=api.auth("ana")).status_code == 404
+
+
+def test_operator_cannot_decide_before_any_lookup(api: Api) -> None:
+    r = api.client.post(
+        "/v1/approvals/does-not-exist/decision",
+        json={"decision": "approve"},
+        headers=api.auth("olivia"),
+    )
+    assert r.status_code == 403
+    r = api.client.post("/v1/approvals/does-not-exist/decision", json={"decision": "approve"})
+    assert r.status_code == 401
+
+
+def test_validation_names_the_field(api: Api) -> None:
+    aid = _gate(api)
+    url = f"/v1/approvals/{aid}/decision"
+    r = api.client.post(url, json={"decision": "reject"}, headers=api.auth("ana"))
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "comment"
+    r = api.client.post(url, json={"decision": "edit"}, headers=api.auth("ana"))
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "edited_plan"
+    r = api.client.post(
+        url, json={"decision": "edit", "edited_plan": {"name": 3}}, headers=api.auth("ana")
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["field"].startswith("edited_plan.")
+    r = api.client.post(url, json={"decision": "maybe"}, headers=api.auth("ana"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "decision"]
+
+
+def test_approve_resumes_and_is_idempotent_per_client_id(api: Api) -> None:
+    aid = _gate(api)
+    url = f"/v1/approvals/{aid}/decision"
+    body = {"decision": "approve", "comment": "ok", "client_decision_id": "c-1"}
+    r = api.client.post(url, json=body, headers=api.auth("ana"))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "approved" and r.json()["decided_by"] == "ana"
+    assert r.json()["thread_status"] == "completed" and r.json()["replayed"] is False
+    again = api.client.post(url, json=body, headers=api.auth("ana"))
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    other = api.client.post(
+        url, json={"decision": "reject", "comment": "no"}, headers=api.auth("bob")
+    )
+    assert other.status_code == 409 and other.json()["current"]["decided_by"] == "ana"
+    with api.engine.connect() as conn:
+        sent = conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+        audited = (
+            conn.execute(text("SELECT actor FROM audit WHERE action = 'decision.approved'"))
+            .scalars()
+            .all()
+        )
+    assert sent > 0 and audited == ["ana"]
+
+
+def test_requester_cannot_approve_own_campaign(api: Api) -> None:
+    r = api.client.post(
+        "/v1/threads", json={"goal": "win back", "thread_id": "own"}, headers=api.auth("root")
+    )
+    aid = r.json()["approval_id"]
+    r = api.client.post(
+        f"/v1/approvals/{aid}/decision", json={"decision": "approve"}, headers=api.auth("root")
+    )
+    assert r.status_code == 403 and r.json()["reason"] == "self_approval"
+
+
+def test_two_approvers_race_exactly_one_wins(api: Api) -> None:
+    aid = _gate(api)
+    url = f"/v1/approvals/{aid}/decision"
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def go(name: str, decision: dict) -> None:
+        barrier.wait()
+        results[name] = api.client.post(url, json=decision, headers=api.auth(name))
+
+    ts = [
+        threading.Thread(target=go, args=("ana", {"decision": "approve"})),
+        threading.Thread(target=go, args=("bob", {"decision": "reject", "comment": "no"})),
+    ]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    codes = sorted(r.status_code for r in results.values())  # type: ignore[attr-defined]
+    assert codes == [200, 409]
+    winner = next(n for n, r in results.items() if r.status_code == 200)  # type: ignore[attr-defined]
+    loser = next(r for r in results.values() if r.status_code == 409)  # type: ignore[attr-defined]
+    assert loser.json()["current"]["decided_by"] == winner  # type: ignore[attr-defined]
+    with api.engine.connect() as conn:
+        n = conn.execute(
+            text(
+                "SELECT count(*) FROM audit WHERE action LIKE 'decision.%' "
+                "AND action != 'decision.refused'"
+            )
+        ).scalar_one()
+    assert n == 1

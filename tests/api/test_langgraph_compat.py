@@ -1,0 +1,106 @@
+"""Drive the loop with the official langgraph-sdk client against a real uvicorn server."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from langgraph_sdk import get_sync_client
+from sqlalchemy import Engine, text
+
+from tests.agents.loop_doubles import make_deps, seed_users
+from userops.accounts import add_user
+from userops.api.app import create_app
+from userops.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(sqlite_engine: Engine, home: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    seed_users(sqlite_engine, 30)
+    tokens = {
+        n: add_user(sqlite_engine, n, r)[1]
+        for n, r in {"olivia": "operator", "ana": "approver"}.items()
+    }
+    app = create_app(
+        Settings(home=home, embedding="hashing"),
+        engine=sqlite_engine,
+        loop_deps=make_deps(sqlite_engine),
+    )
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    yield url, tokens
+    srv.should_exit = True
+    t.join(10)
+
+
+def _client(url: str, token: str):  # type: ignore[no-untyped-def]
+    return get_sync_client(url=url, api_key=None, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_sdk_runs_to_interrupt_and_resumes(
+    server: tuple[str, dict[str, str]], sqlite_engine: Engine
+) -> None:
+    url, tokens = server
+    op = _client(url, tokens["olivia"])
+    assistants = op.assistants.search(graph_id="userops")
+    assert len(assistants) == 1
+    aid = assistants[0]["assistant_id"]
+    thread = op.threads.create()
+    out = op.runs.wait(
+        thread["thread_id"], aid, input={"messages": [{"role": "user", "content": "win back"}]}
+    )
+    assert out["__interrupt__"][0]["value"]["action_requests"]
+    state = op.threads.get_state(thread["thread_id"])
+    assert state["next"] == ["approval_gate"]
+    assert state["interrupts"] and state["values"]["approval_id"]
+    req = state["interrupts"][0]["value"]["action_requests"][0]
+    assert req["name"] == "dispatch_campaign_step"
+
+    # an operator may not decide; the approver resumes with a HITL decision
+    with pytest.raises(httpx.HTTPStatusError) as err:
+        op.runs.wait(
+            thread["thread_id"], aid, command={"resume": {"decisions": [{"type": "approve"}]}}
+        )
+    assert err.value.response.status_code == 403
+    ap = _client(url, tokens["ana"])
+    done = ap.runs.wait(
+        thread["thread_id"], aid, command={"resume": {"decisions": [{"type": "approve"}]}}
+    )
+    assert "__interrupt__" not in done and done["status"] == "completed"
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(text("SELECT decided_by FROM approvals")).scalar_one() == "ana"
+
+
+def test_sdk_stream_and_auth(server: tuple[str, dict[str, str]]) -> None:
+    url, tokens = server
+    op = _client(url, tokens["olivia"])
+    aid = op.assistants.search()[0]["assistant_id"]
+    tid = op.threads.create()["thread_id"]
+    parts = list(
+        op.runs.stream(tid, aid, input={"goal": "win back"}, stream_mode=["updates", "values"])
+    )
+    events = [p.event for p in parts]
+    assert events[0] == "metadata" and "updates" in events and events[-1] == "values"
+    assert parts[-1].data["__interrupt__"]
+    with pytest.raises(httpx.HTTPStatusError) as err:
+        _client(url, "wrong").assistants.search()
+    assert err.value.response.status_code == 401
