@@ -15,10 +15,11 @@ again at send time for every message.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Connection, case, func, select
+from sqlalchemy import ColumnElement, Connection, Select, case, func, select
 
 from userops.cdp.catalog import LIFECYCLE_STAGES, LTV_TIERS
 from userops.cdp.segment_spec import SegmentSpec
@@ -110,6 +111,7 @@ def _unpack(packed: list[Any], values: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
+_Slice = tuple[str, tuple[str, ...], int, int]
 ENUM_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("lifecycle_stage", LIFECYCLE_STAGES),
     ("ltv_tier", LTV_TIERS),
@@ -117,11 +119,11 @@ ENUM_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _aggregate(conn: Connection, cond: ColumnElement[bool]) -> dict[str, Any]:
+def _aggregate_query(cond: ColumnElement[bool]) -> tuple[Select[Any], list[_Slice]]:
     """One pass over the matching rows, grouped by region, every count in it."""
     reach = [_count_if(list_contains(traits.c.reachable_channels, ch)) for ch in CHANNELS]
     packed: list[Any] = []
-    slices: list[tuple[str, tuple[str, ...], int, int]] = []
+    slices: list[_Slice] = []
     for group, values in ENUM_GROUPS:
         cols = _packed_counts(traits.c[group], values)
         slices.append((group, values, len(packed), len(packed) + len(cols)))
@@ -138,11 +140,16 @@ def _aggregate(conn: Connection, cond: ColumnElement[bool]) -> dict[str, Any]:
         .where(cond)
         .group_by(traits.c.region)
     )
+    return query, slices
+
+
+def _fold(rows: Iterable[Sequence[Any]], slices: list[_Slice]) -> dict[str, Any]:
+    """Add up the per-region rows of the aggregate pass."""
     size, churn, ltv = 0, 0.0, 0.0
     counts: dict[str, dict[str, int]] = {g: {} for g, _ in ENUM_GROUPS}
     reachable = {ch: 0 for ch in CHANNELS}
     regions: dict[str, int] = {}
-    for row in conn.execute(query):
+    for row in rows:
         n = int(row[1])
         size += n
         churn += float(row[2] or 0.0)
@@ -175,28 +182,64 @@ def safe_summary(text: str) -> str | None:
     return None if find_contact_data(cleaned) else cleaned
 
 
+def _sample(row: Sequence[Any]) -> SampleProfile | None:
+    stage, tier, churn, summary = row
+    text = safe_summary(str(summary))
+    if not text:
+        return None
+    return SampleProfile(
+        lifecycle_stage=stage, ltv_tier=tier, churn_risk=float(churn), summary=text
+    )
+
+
+_SAMPLE_COLUMNS = (
+    traits.c.lifecycle_stage,
+    traits.c.ltv_tier,
+    traits.c.churn_risk,
+    traits.c.summary,
+)
+
+
 def _samples(conn: Connection, cond: ColumnElement[bool], n: int = 5) -> list[SampleProfile]:
+    """The first ``n`` members (by id) with a summary, those with contact data left out."""
     query = (
-        select(traits.c.lifecycle_stage, traits.c.ltv_tier, traits.c.churn_risk, traits.c.summary)
+        select(*_SAMPLE_COLUMNS)
         .where(cond, traits.c.summary.is_not(None))
         .order_by(traits.c.user_id)
         .limit(n)
     )
-    out: list[SampleProfile] = []
-    for stage, tier, churn, summary in conn.execute(query):
-        text = safe_summary(str(summary))
-        if text:
-            out.append(
-                SampleProfile(
-                    lifecycle_stage=stage, ltv_tier=tier, churn_risk=float(churn), summary=text
-                )
-            )
-    return out
+    return [s for s in map(_sample, conn.execute(query)) if s]
+
+
+def _samples_by_ids(
+    conn: Connection, duck: Any, cond: ColumnElement[bool], n: int = 5
+) -> list[SampleProfile]:
+    """:func:`_samples` with the matching ids from the columnar copy, summaries from the store."""
+    from userops.cdp.segment_columnar import duck_condition_ids
+
+    rows: list[Sequence[Any]] = []
+    after, page = -1, 64
+    while len(rows) < n:
+        ids = duck_condition_ids(duck, cond, after=after, n=page)
+        if not ids:
+            break
+        query = (
+            select(*_SAMPLE_COLUMNS)
+            .where(traits.c.user_id.in_(ids), traits.c.summary.is_not(None))
+            .order_by(traits.c.user_id)
+            .limit(n - len(rows))
+        )
+        rows += list(conn.execute(query))
+        after, page = ids[-1], page * 4
+    return [s for s in map(_sample, rows) if s]
 
 
 def _overlap(conn: Connection, cond: ColumnElement[bool]) -> list[CampaignOverlap]:
     camps = Campaign.__table__
     members = CampaignMember.__table__
+    active = select(camps.c.id).where(camps.c.status.in_(ACTIVE_CAMPAIGN_STATES)).limit(1)
+    if conn.execute(active).first() is None:
+        return []  # the join below would still scan the segment
     query = (
         select(camps.c.id, camps.c.name, camps.c.status, func.count(members.c.user_id.distinct()))
         .select_from(
@@ -215,18 +258,32 @@ def _overlap(conn: Connection, cond: ColumnElement[bool]) -> list[CampaignOverla
 
 
 def summarize(
-    conn: Connection, cond: ColumnElement[bool], spec: SegmentSpec, *, verify_reach: bool = False
+    conn: Connection,
+    cond: ColumnElement[bool],
+    spec: SegmentSpec,
+    *,
+    verify_reach: bool = False,
+    duck: Any | None = None,
 ) -> SegmentSummary:
     """Build the :class:`SegmentSummary` of the trait rows matching ``cond``.
 
     ``verify_reach`` adds ``reachable_now`` (one more query joining the current consents).
+    ``duck``: a connection to a fresh columnar copy (:mod:`userops.cdp.segment_columnar`)
+    that runs the aggregate pass and finds the sample ids; the rest reads the store.
     """
     from userops.cdp.segment_reach import reachable_now
 
-    agg = _aggregate(conn, cond)
-    samples = _samples(conn, cond) if agg["size"] else []
+    query, slices = _aggregate_query(cond)
+    if duck is not None:
+        from userops.cdp.segment_columnar import duck_execute
+
+        agg = _fold(duck_execute(duck, query), slices)
+        samples = _samples_by_ids(conn, duck, cond) if agg["size"] else []
+    else:
+        agg = _fold(conn.execute(query), slices)
+        samples = _samples(conn, cond) if agg["size"] else []
     now = reachable_now(conn, cond) if verify_reach else None
-    overlap = _overlap(conn, cond)
+    overlap = _overlap(conn, cond) if agg["size"] else []
     return SegmentSummary(
         spec=spec.dump(), samples=samples, overlap=overlap, reachable_now=now, **agg
     )

@@ -189,13 +189,30 @@ def preview_segment(
     searcher: Searcher | None = None,
     as_of_ts: int | None = None,
     verify_reach: bool = False,
+    columnar: bool = True,
 ) -> SegmentSummary:
     """Summarize the segment without contact data (see :class:`SegmentSummary`).
 
     ``verify_reach`` also re-checks reach against the current consents and do-not-contact
     flags (``reachable_now``); without it, reach is as of the last profile build.
+    ``columnar=False`` never uses the columnar copy of the traits
+    (:mod:`userops.cdp.segment_columnar`), which a SQLite store otherwise uses when fresh.
     """
     validate_spec(spec)
     with engine.connect() as conn:
         cond = compile_segment(conn, spec, searcher=searcher, as_of_ts=as_of_ts)
-        return summarize(conn, cond, spec, verify_reach=verify_reach)
+        duck = _columnar(engine, conn, spec) if columnar else None
+        try:
+            return summarize(conn, cond, spec, verify_reach=verify_reach, duck=duck)
+        finally:
+            if duck is not None:
+                duck.close()
+
+
+def _columnar(engine: Engine, conn: Connection, spec: SegmentSpec) -> Any | None:
+    """A connection to the fresh columnar copy when the spec can use it, else ``None``."""
+    from userops.cdp.segment_columnar import columnar_ok, open_fresh_copy
+
+    if not columnar_ok(spec) or conn.execute(has_stale_traits()).first() is not None:
+        return None
+    return open_fresh_copy(engine, conn)

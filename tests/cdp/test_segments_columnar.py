@@ -1,0 +1,108 @@
+"""The DuckDB columnar copy of the traits gives the same previews as the SQLite store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, insert, update
+
+from tests.cdp import segment_fixture as fx
+from tests.cdp.test_segments_compile import CASES
+from userops.cdp.segment_columnar import (
+    columnar_ok,
+    columnar_path,
+    open_fresh_copy,
+    refresh_columnar_copy,
+)
+from userops.cdp.segments import parse_spec, preview_segment
+from userops.store.models import Trait, User
+
+TRAIT_ONLY = [spec for spec, _ in CASES if columnar_ok(parse_spec(spec))]
+EXTRA: list[dict[str, Any]] = [
+    {"all": [{"field": "churn_risk", "op": ">=", "value": 0.2}], "limit": 2},
+    {"any": [{"field": "ltv_tier", "op": "=", "value": "low"}], "none": []},
+    {"none": [{"field": "days_since_last_order", "op": "<", "value": 60}]},
+    {"all": [{"field": "orders_90d", "op": ">", "value": 0.5}]},
+    {"all": [{"field": "region", "op": "contains", "value": "o'; DROP TABLE traits; --"}]},
+]
+
+
+def _rebuilt(engine: Engine) -> Engine:
+    """The fixture as right after a build: record 5's stale trait row is gone."""
+    fx.load(engine)
+    with engine.begin() as conn:
+        conn.execute(delete(Trait).where(Trait.user_id == 5))
+    return engine
+
+
+def _is_fresh(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        duck = open_fresh_copy(engine, conn)
+    if duck is None:
+        return False
+    duck.close()
+    return True
+
+
+def test_trait_only_specs_exist_and_event_specs_stay_on_the_store() -> None:
+    assert len(TRAIT_ONLY) >= 15
+    assert not columnar_ok(parse_spec({"all": [{"event": "order"}]}))
+    assert not columnar_ok(
+        parse_spec({"all": [{"field": "last_contacted_ts", "op": ">", "value": 0}]})
+    )
+
+
+@pytest.mark.parametrize("spec", TRAIT_ONLY + EXTRA)
+def test_columnar_preview_equals_store_preview(sqlite_engine: Engine, spec: dict[str, Any]) -> None:
+    engine = _rebuilt(sqlite_engine)
+    assert refresh_columnar_copy(engine) == columnar_path(engine)
+    assert _is_fresh(engine)
+    parsed = parse_spec(spec)
+    on_store = preview_segment(engine, parsed, columnar=False)
+    on_copy = preview_segment(engine, parsed).model_dump()
+    expected = on_store.model_dump()
+    for mean in ("mean_churn_risk", "mean_ltv_12m"):  # float sums in another order
+        got, want = on_copy.pop(mean), expected.pop(mean)
+        assert got == want if want is None else got == pytest.approx(want, rel=1e-12)
+    assert on_copy == expected
+
+
+def test_everyone_on_the_copy_has_samples_and_counts(sqlite_engine: Engine) -> None:
+    engine = _rebuilt(sqlite_engine)
+    refresh_columnar_copy(engine)
+    summary = preview_segment(engine, parse_spec({"all": []}))
+    on_store = preview_segment(engine, parse_spec({"all": []}), columnar=False)
+    assert summary.size == len(fx.CANONICAL)
+    assert summary.samples == on_store.samples
+    assert len(summary.samples) == 4  # user 3 has no summary
+    assert summary.reachable["sms"] == 3
+
+
+def test_a_change_after_the_copy_falls_back_to_the_store(sqlite_engine: Engine) -> None:
+    engine = _rebuilt(sqlite_engine)
+    refresh_columnar_copy(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(User), {"id": 7, "external_id": "u7", "created_ts": fx.AS_OF})
+        row = {c.name: None for c in Trait.__table__.columns}
+        with engine.connect() as read:
+            first = read.execute(Trait.__table__.select().where(Trait.user_id == 1)).mappings()
+            row.update(next(iter(first)))
+        row["user_id"] = 7
+        conn.execute(insert(Trait), row)
+    assert not _is_fresh(engine)
+    summary = preview_segment(engine, parse_spec({"all": []}))
+    assert summary.size == len(fx.CANONICAL) + 1
+    with engine.begin() as conn:  # a later build day: stale as well
+        conn.execute(update(Trait).values(as_of_ts=fx.AS_OF + fx.DAY))
+    refresh_columnar_copy(engine)
+    assert _is_fresh(engine)
+
+
+def test_a_merge_after_the_copy_falls_back_to_the_store(sqlite_engine: Engine) -> None:
+    engine = _rebuilt(sqlite_engine)
+    refresh_columnar_copy(engine)
+    with engine.begin() as conn:
+        conn.execute(update(User).where(User.id == 6).values(merged_into=1))
+    summary = preview_segment(engine, parse_spec({"all": []}))
+    assert summary.size == len(fx.CANONICAL) - 1
