@@ -18,7 +18,7 @@ def _current(services: ServicesDep) -> dict[str, Any]:
 
     path = services.policy_path
     policy = Policy.load(path) if path.exists() else Policy.load()
-    return policy.model_dump(mode="json")
+    return policy.model_dump(mode="json", by_alias=True)
 
 
 @router.get("")
@@ -31,12 +31,12 @@ def read_policy(_user: AnyUser, services: ServicesDep) -> dict[str, Any]:
 def edit_policy(
     user: Admin, services: ServicesDep, changes: dict[str, Any] = Body(...)
 ) -> dict[str, Any]:
-    """Merge ``changes`` over the policy (422 naming the field); write it and audit the change."""
+    """Replace top-level policy keys with ``changes`` (422 naming the field); write, audit."""
     from userops.dispatch.policy import Policy
 
     before = _current(services)
     merged = Policy.with_overrides({**before, **changes}, source="body")
-    after = merged.model_dump(mode="json")
+    after = merged.model_dump(mode="json", by_alias=True)
     path = services.policy_path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(after, allow_unicode=True, sort_keys=False), encoding="utf-8")
