@@ -48,7 +48,7 @@ def run(workdir: Path) -> dict[str, Any]:
     workdir.mkdir(parents=True)
     out: dict[str, Any] = {}
     people = make_population()
-    for kind in os.environ.get("BENCH_SEARCH_OPTIONS", OPTIONS).split(","):
+    for kind in filter(None, os.environ.get("BENCH_SEARCH_OPTIONS", OPTIONS).split(",")):
         res = evaluate(kind, people, workdir / f"eval_{kind}")
         out[f"recall10_{kind}"] = res["recall10_all"]
         for group in ("zh", "en", "cross", "para"):

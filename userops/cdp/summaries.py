@@ -36,6 +36,16 @@ def _level(value: float | None, lo: float, hi: float) -> str:
     return "high" if v >= hi else "low" if v < lo else "mid"
 
 
+def _recency(days: int | None) -> str:
+    """A recency bucket: stable from day to day, so daily rebuilds re-index few profiles."""
+    if days is None:
+        return "never"
+    for limit, name in ((7, "week"), (30, "month"), (90, "quarter"), (180, "half"), (365, "year")):
+        if days <= limit:
+            return name
+    return "older"
+
+
 def _tokens(csv: str | None) -> list[str]:
     """Whitelisted tokens of a ``,a,b,`` list: no digits runs, no ``@``, no odd characters."""
     out = []
@@ -79,12 +89,9 @@ def render_summary(row: Mapping[str, Any], topics: Mapping[str, int], language: 
         parts.append(f"兴趣：{sep.join(i for i in interests if i)}。" if interests else "")
         parts.append(f"偏好内容：{aff}。" if aff else "")
         parts.append(f"{price}，流失风险{risk}。")
-        parts.append(
-            "尚未下单。"
-            if days is None
-            else f"最近一次下单在{days}天前，近90天下单{n90}次，"
-            f"累计{total}次，客单价约{aov:.0f}元。"
-        )
+        parts.append(f"{v['recency'][_recency(days)]}。")
+        if days is not None:
+            parts.append(f"近90天下单{n90}次，累计{total}次，客单价约{aov:.0f}元。")
         parts.append(f"可触达渠道：{sep.join(c for c in channels if c)}。" if channels else "")
         parts.append(f"近期反馈：{sep.join(tops)}。" if tops else "")
         parts.append(f"满意度{sat:.1f}/5。" if sat is not None else "")
@@ -94,12 +101,11 @@ def render_summary(row: Mapping[str, Any], topics: Mapping[str, int], language: 
         parts.append(f" Interests: {sep.join(i for i in interests if i)}." if interests else "")
         parts.append(f" Prefers {aff}." if aff else "")
         parts.append(f" {price.capitalize()}; {risk} churn risk.")
-        parts.append(
-            " Has not ordered yet."
-            if days is None
-            else f" Last order {days} days ago; {n90} orders in 90 days, {total} in total;"
-            f" average order value about {aov:.0f}."
-        )
+        parts.append(f" {v['recency'][_recency(days)]}.")
+        if days is not None:
+            parts.append(
+                f" {n90} orders in 90 days, {total} in total; average order value about {aov:.0f}."
+            )
         parts.append(f" Reachable by {sep.join(c for c in channels if c)}." if channels else "")
         parts.append(f" Recent feedback: {sep.join(tops)}." if tops else "")
         parts.append(f" Satisfaction {sat:.1f}/5." if sat is not None else "")

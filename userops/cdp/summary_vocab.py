@@ -45,6 +45,15 @@ ZH: dict[str, dict[str, str]] = {
         "other": "其他",
     },
     "level": {"high": "高", "mid": "中", "low": "低"},
+    "recency": {
+        "never": "尚未下单",
+        "week": "最近一周内下过单",
+        "month": "最近一个月内下过单",
+        "quarter": "上次下单在一到三个月前",
+        "half": "上次下单在三到六个月前",
+        "year": "上次下单在半年到一年前",
+        "older": "一年多没有下单",
+    },
     "price": {"high": "对价格很敏感", "mid": "对价格比较敏感", "low": "对价格不敏感"},
     "interest": {
         "skincare": "护肤",
@@ -104,6 +113,15 @@ EN: dict[str, dict[str, str]] = {
         "other": "other",
     },
     "level": {"high": "high", "mid": "medium", "low": "low"},
+    "recency": {
+        "never": "Has not ordered yet",
+        "week": "Ordered within the last week",
+        "month": "Ordered within the last month",
+        "quarter": "Last order one to three months ago",
+        "half": "Last order three to six months ago",
+        "year": "Last order six to twelve months ago",
+        "older": "No order for over a year",
+    },
     "price": {
         "high": "very price-sensitive",
         "mid": "somewhat price-sensitive",
