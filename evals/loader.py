@@ -66,7 +66,7 @@ def load_scenario(path: Path) -> Scenario:
     lines: dict[Loc, int] = {}
     _lines(node, (), lines)
     try:
-        return Scenario.model_validate(raw)
+        sc = Scenario.model_validate(raw)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -81,6 +81,31 @@ def load_scenario(path: Path) -> Scenario:
                 )
             )
         raise BadInput(problems) from None
+    if sc.expect.audience is not None:
+        _check_audience(sc, src, _line_of(("expect", "audience"), lines))
+    return sc
+
+
+def _check_audience(sc: Scenario, src: str, line: int | None) -> None:
+    """Catalog check of ``expect.audience`` (unknown trait fields, wrong value types)."""
+    from userops.cdp.segments import validate_spec
+
+    assert sc.expect.audience is not None
+    try:
+        validate_spec(sc.expect.audience, source=src)
+    except BadInput as exc:
+        raise BadInput(
+            [
+                Problem(
+                    p.reason,
+                    field=f"expect.audience.{p.field}",
+                    value=p.value,
+                    source=src,
+                    line=line,
+                )
+                for p in exc.problems
+            ]
+        ) from None
 
 
 def load_suite(directory: Path) -> list[tuple[Path, Scenario]]:
