@@ -97,6 +97,11 @@ def test_a_change_after_the_copy_falls_back_to_the_store(sqlite_engine: Engine) 
         conn.execute(update(Trait).values(as_of_ts=fx.AS_OF + fx.DAY))
     refresh_columnar_copy(engine)
     assert _is_fresh(engine)
+    with engine.begin() as conn:
+        conn.execute(update(Trait).values(as_of_ts=fx.AS_OF + 2 * fx.DAY))
+    assert not _is_fresh(engine)
+    refresh_columnar_copy(engine)
+    assert _is_fresh(engine)
 
 
 def test_a_merge_after_the_copy_falls_back_to_the_store(sqlite_engine: Engine) -> None:
