@@ -6,6 +6,8 @@ import os
 import shutil
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,29 +69,68 @@ def _said(values: dict[str, Any]) -> list[str]:
     return [str(m.content) for m in values.get("messages", []) if not isinstance(m, HumanMessage)]
 
 
-def _settings(workdir: Path, planner: str) -> Any:
-    from userops.settings import Settings, get_settings
+ENV_KEYS = ("USEROPS_HOME", "USEROPS_DATABASE_URL", "USEROPS_CHECKPOINT_URL", "USEROPS_LLM_MODEL")
 
+
+@contextmanager
+def scenario_settings(workdir: Path, planner: str) -> Iterator[Any]:
+    """Settings of one scenario (its own home and store); the environment is restored after."""
+    from userops.settings import get_settings
+
+    saved = {k: os.environ.get(k) for k in ENV_KEYS}
     os.environ["USEROPS_HOME"] = str(workdir)
     os.environ["USEROPS_DATABASE_URL"] = f"sqlite:///{workdir / 'store.db'}"
     os.environ.pop("USEROPS_CHECKPOINT_URL", None)
     if planner == "offline":
         os.environ.pop("USEROPS_LLM_MODEL", None)
     get_settings.cache_clear()
-    s = get_settings()
-    assert isinstance(s, Settings)
-    return s
+    try:
+        yield get_settings()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        get_settings.cache_clear()
 
 
-def run_scenario(
-    path: str, scenario_json: dict[str, Any], base_db: str, workdir: str, planner: str
-) -> dict[str, Any]:
-    """Run and grade one scenario; never raises (an exception is a failed ``run`` check)."""
+def _run_and_grade(
+    settings: Any, engine: Any, scenario: Scenario, out: dict[str, Any]
+) -> list[Check]:
     from agents.runtime import open_runtime
     from evals.graders.facts import read_facts
     from evals.graders.grade import grade
     from evals.graders.judge import judge_plan
     from userops.dispatch.policy import Policy
+
+    thread = f"eval-{scenario.id}"
+    t0 = time.perf_counter()
+    with open_runtime(settings=settings, engine=engine) as rt:
+        statuses = drive(rt, scenario, thread)
+        values = rt.get(thread).values
+        trajectory = _trajectory(rt, thread)
+        out["llm_calls"] = int(rt.llm_calls())
+    out["latency_s"] = round(time.perf_counter() - t0, 3)
+    facts = read_facts(engine, thread)
+    facts.trajectory, facts.statuses, facts.messages = trajectory, statuses, _said(values)
+    checks = grade(engine, facts, scenario, Policy.load(settings.policy_file))
+    judged = judge_plan(settings, values.get("goal") or {}, values.get("plan"))
+    if judged is not None:
+        checks.append(judged)
+    out.update(
+        statuses=statuses,
+        sent=len(facts.sent),
+        cost=round(sum(float(r["cost"] or 0) for r in facts.sent), 4),
+        campaigns=len(facts.campaigns),
+    )
+    return checks
+
+
+def run_scenario(
+    path: str, scenario_json: dict[str, Any], base_db: str, workdir: str, planner: str
+) -> dict[str, Any]:
+    """Run and grade one scenario on a copy of ``base_db``; a crash is a failed ``run`` check."""
     from userops.store.engine import open_store
 
     scenario = Scenario.model_validate(scenario_json)
@@ -97,37 +138,18 @@ def run_scenario(
     shutil.rmtree(wd, ignore_errors=True)
     wd.mkdir(parents=True)
     shutil.copyfile(base_db, wd / "store.db")
-    settings = _settings(wd, planner)
-    engine = open_store(settings.resolved_database_url())
-    thread = f"eval-{scenario.id}"
-    t0 = time.perf_counter()
     out: dict[str, Any] = {"id": scenario.id, "file": path, "llm_calls": 0, "tokens": 0}
-    checks: list[Check] = []
-    try:
-        with open_runtime(settings=settings, engine=engine) as rt:
-            statuses = drive(rt, scenario, thread)
-            values = rt.get(thread).values
-            trajectory = _trajectory(rt, thread)
-            out["llm_calls"] = int(rt.llm_calls())
-        out["latency_s"] = round(time.perf_counter() - t0, 3)
-        facts = read_facts(engine, thread)
-        facts.trajectory, facts.statuses, facts.messages = trajectory, statuses, _said(values)
-        checks = grade(engine, facts, scenario, Policy.load(settings.policy_file))
-        judged = judge_plan(settings, values.get("goal") or {}, values.get("plan"))
-        if judged is not None:
-            checks.append(judged)
-        out.update(
-            statuses=statuses,
-            sent=len(facts.sent),
-            cost=round(sum(float(r["cost"] or 0) for r in facts.sent), 4),
-            campaigns=len(facts.campaigns),
-        )
-    except Exception as exc:  # a crash is a failed scenario, reported
-        out["latency_s"] = round(time.perf_counter() - t0, 3)
-        tb = traceback.format_exc(limit=6)
-        checks.append(Check("run", False, f"{type(exc).__name__}: {exc}", detail={"tb": tb}))
-    finally:
-        engine.dispose()
+    t0 = time.perf_counter()
+    with scenario_settings(wd, planner) as settings:
+        engine = open_store(settings.resolved_database_url())
+        try:
+            checks = _run_and_grade(settings, engine, scenario, out)
+        except Exception as exc:  # a crash is a failed scenario, reported
+            out["latency_s"] = round(time.perf_counter() - t0, 3)
+            tb = traceback.format_exc(limit=6)
+            checks = [Check("run", False, f"{type(exc).__name__}: {exc}", detail={"tb": tb})]
+        finally:
+            engine.dispose()
     out["checks"] = [c.to_dict() for c in checks]
     out["passed"] = all(c.passed for c in checks)
     out["failed"] = [f"{c.name}: {c.why}" for c in checks if not c.passed]
