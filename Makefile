@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint bench fmt clean migration
+.PHONY: install demo test lint bench fmt clean migration browser-deps
 
 install: $(STAMP)
 
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: install
 	$(BIN)/userops demo --yes
+
+# Debian's chromium for the web UI test (Playwright drives it; no browser download).
+browser-deps:
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 
 test: install
 	@$(BIN)/python -m pytest; rc=$$?; \

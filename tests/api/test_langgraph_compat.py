@@ -1,27 +1,18 @@
 """Drive the loop with the official langgraph-sdk client against a real uvicorn server."""
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from langgraph_sdk import get_sync_client
 from sqlalchemy import Engine, text
 
 from tests.agents.loop_doubles import make_deps, seed_users
+from tests.api.conftest import live_server
 from userops.accounts import add_user
 from userops.api.app import create_app
 from userops.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -36,20 +27,8 @@ def server(sqlite_engine: Engine, home: Path) -> Iterator[tuple[str, dict[str, s
         engine=sqlite_engine,
         loop_deps=make_deps(sqlite_engine),
     )
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url, tokens
-    srv.should_exit = True
-    t.join(10)
+    with live_server(app) as url:
+        yield url, tokens
 
 
 def _client(url: str, token: str):  # type: ignore[no-untyped-def]

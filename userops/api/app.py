@@ -39,6 +39,7 @@ def create_app(
         profiles,
         segments,
         threads,
+        web,
     )
 
     s = settings or get_settings()
@@ -71,4 +72,5 @@ def create_app(
     for module in (health, threads, approvals, campaigns, segments, profiles, policy):
         app.include_router(module.router)
     app.include_router(langgraph_compat.router)
+    app.include_router(web.router)
     return app
