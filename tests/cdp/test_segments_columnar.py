@@ -36,9 +36,9 @@ def _rebuilt(engine: Engine) -> Engine:
     return engine
 
 
-def _is_fresh(engine: Engine) -> bool:
+def _is_fresh(engine: Engine, min_rows: int = 0) -> bool:
     with engine.connect() as conn:
-        duck = open_fresh_copy(engine, conn)
+        duck = open_fresh_copy(engine, conn, min_rows=min_rows)
     if duck is None:
         return False
     duck.close()
@@ -58,9 +58,10 @@ def test_columnar_preview_equals_store_preview(sqlite_engine: Engine, spec: dict
     engine = _rebuilt(sqlite_engine)
     assert refresh_columnar_copy(engine) == columnar_path(engine)
     assert _is_fresh(engine)
+    assert not _is_fresh(engine, min_rows=len(fx.CANONICAL) + 1)  # too few rows to pay off
     parsed = parse_spec(spec)
     on_store = preview_segment(engine, parsed, columnar=False)
-    on_copy = preview_segment(engine, parsed).model_dump()
+    on_copy = preview_segment(engine, parsed, columnar=True).model_dump()
     expected = on_store.model_dump()
     for mean in ("mean_churn_risk", "mean_ltv_12m"):  # float sums in another order
         got, want = on_copy.pop(mean), expected.pop(mean)
@@ -71,7 +72,7 @@ def test_columnar_preview_equals_store_preview(sqlite_engine: Engine, spec: dict
 def test_everyone_on_the_copy_has_samples_and_counts(sqlite_engine: Engine) -> None:
     engine = _rebuilt(sqlite_engine)
     refresh_columnar_copy(engine)
-    summary = preview_segment(engine, parse_spec({"all": []}))
+    summary = preview_segment(engine, parse_spec({"all": []}), columnar=True)
     on_store = preview_segment(engine, parse_spec({"all": []}), columnar=False)
     assert summary.size == len(fx.CANONICAL)
     assert summary.samples == on_store.samples
@@ -91,7 +92,7 @@ def test_a_change_after_the_copy_falls_back_to_the_store(sqlite_engine: Engine) 
         row["user_id"] = 7
         conn.execute(insert(Trait), row)
     assert not _is_fresh(engine)
-    summary = preview_segment(engine, parse_spec({"all": []}))
+    summary = preview_segment(engine, parse_spec({"all": []}), columnar=True)
     assert summary.size == len(fx.CANONICAL) + 1
     with engine.begin() as conn:  # a later build day: stale as well
         conn.execute(update(Trait).values(as_of_ts=fx.AS_OF + fx.DAY))
@@ -109,5 +110,5 @@ def test_a_merge_after_the_copy_falls_back_to_the_store(sqlite_engine: Engine) -
     refresh_columnar_copy(engine)
     with engine.begin() as conn:
         conn.execute(update(User).where(User.id == 6).values(merged_into=1))
-    summary = preview_segment(engine, parse_spec({"all": []}))
+    summary = preview_segment(engine, parse_spec({"all": []}), columnar=True)
     assert summary.size == len(fx.CANONICAL) - 1

@@ -189,19 +189,20 @@ def preview_segment(
     searcher: Searcher | None = None,
     as_of_ts: int | None = None,
     verify_reach: bool = False,
-    columnar: bool = True,
+    columnar: bool | None = None,
 ) -> SegmentSummary:
     """Summarize the segment without contact data (see :class:`SegmentSummary`).
 
     ``verify_reach`` also re-checks reach against the current consents and do-not-contact
     flags (``reachable_now``); without it, reach is as of the last profile build.
-    ``columnar=False`` never uses the columnar copy of the traits
-    (:mod:`userops.cdp.segment_columnar`), which a SQLite store otherwise uses when fresh.
+    ``columnar``: use the columnar copy of the traits (:mod:`userops.cdp.segment_columnar`)
+    when it is fresh and the spec is trait-only: ``None`` from ``MIN_ROWS`` trait rows on,
+    ``True`` at any size, ``False`` never.
     """
     validate_spec(spec)
     with engine.connect() as conn:
         cond = compile_segment(conn, spec, searcher=searcher, as_of_ts=as_of_ts)
-        duck = _columnar(engine, conn, spec) if columnar else None
+        duck = None if columnar is False else _columnar(engine, conn, spec, force=bool(columnar))
         try:
             return summarize(conn, cond, spec, verify_reach=verify_reach, duck=duck)
         finally:
@@ -209,10 +210,10 @@ def preview_segment(
                 duck.close()
 
 
-def _columnar(engine: Engine, conn: Connection, spec: SegmentSpec) -> Any | None:
+def _columnar(engine: Engine, conn: Connection, spec: SegmentSpec, *, force: bool) -> Any | None:
     """A connection to the fresh columnar copy when the spec can use it, else ``None``."""
-    from userops.cdp.segment_columnar import columnar_ok, open_fresh_copy
+    from userops.cdp.segment_columnar import MIN_ROWS, columnar_ok, open_fresh_copy
 
     if not columnar_ok(spec) or conn.execute(has_stale_traits()).first() is not None:
         return None
-    return open_fresh_copy(engine, conn)
+    return open_fresh_copy(engine, conn, min_rows=0 if force else MIN_ROWS)
