@@ -163,3 +163,10 @@ def test_clarification_and_refusal(sqlite_engine: Engine) -> None:
     assert check_refusal(f).passed
     f.statuses = ["completed"]
     assert not check_refusal(f).passed
+
+
+def test_judge_does_not_run_offline() -> None:
+    from evals.graders.judge import judge_plan
+    from userops.settings import Settings
+
+    assert judge_plan(Settings(llm_model=None), {"text": "x"}, {"name": "p"}) is None
