@@ -46,6 +46,22 @@ def _mark(ok: bool) -> Markup:
     return Markup('<span class="ok">pass</span>' if ok else '<span class="bad">FAIL</span>')
 
 
+def _failures_chart(scenarios: list[dict[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for x in scenarios:
+        for c in x["checks"]:
+            if not c["passed"]:
+                counts[c["name"]] = counts.get(c["name"], 0) + 1
+    top = max(counts.values(), default=1)
+    items = [(k, float(v), str(v)) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])]
+    return bar_chart(
+        "Failed checks by name (scenarios)",
+        items or [("none", 0.0, "0")],
+        scale=float(top),
+        fill="#c62828",
+    )
+
+
 def render_html(report: dict[str, Any]) -> str:
     """The HTML report: summary, charts, failures, per-scenario table."""
     s = report["summary"]
@@ -66,11 +82,13 @@ def render_html(report: dict[str, Any]) -> str:
                 for k, v in sorted(by["language"].items())
             ],
         ),
+        _failures_chart(sc),
         histogram("Latency per scenario (s)", [float(x["latency_s"]) for x in sc]),
         bar_chart(
             "Cost of sent messages per scenario",
             [(x["id"][:22], float(x["cost"]), f"{x['cost']:.1f}") for x in sc if x["cost"]],
             scale=max([float(x["cost"]) for x in sc] + [1.0]),
+            fill="#1565c0",
         ),
     ]
     summary_rows = [[k, v] for k, v in s.items()]

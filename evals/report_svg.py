@@ -8,8 +8,13 @@ W = 460
 BAR_H = 20
 
 
-def bar_chart(title: str, items: list[tuple[str, float, str]], *, scale: float = 1.0) -> str:
-    """Horizontal bars: ``(label, value, text)``; ``value / scale`` is the bar's share."""
+def bar_chart(
+    title: str, items: list[tuple[str, float, str]], *, scale: float = 1.0, fill: str | None = None
+) -> str:
+    """Horizontal bars: ``(label, value, text)``; ``value / scale`` is the bar's share.
+
+    Without ``fill`` a pass-rate palette is used (green = all, amber >= 50%, red below).
+    """
     label_w, pad = 170, 8
     h = 30 + len(items) * (BAR_H + 4) + pad
     out = [
