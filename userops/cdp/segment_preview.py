@@ -2,7 +2,8 @@
 
 The counts come from ONE aggregate pass over the matching trait rows (conditional sums grouped
 by region, two enum counts packed per ``SUM``), which on SQLite is several times faster than
-one query per distribution. Samples
+one query per distribution. The same query runs on the DuckDB columnar copy of the traits
+when :func:`summarize` gets a connection to it (:mod:`userops.cdp.segment_columnar`). Samples
 come from ``traits.summary`` and pass a contact-data check (:mod:`userops.privacy`): anything
 that looks like a phone number, an email or an openid is redacted, and a sample that would
 still carry one is dropped.
@@ -18,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Connection, Select, case, func, select
 
 from userops.cdp.catalog import LIFECYCLE_STAGES, LTV_TIERS
 from userops.cdp.segment_spec import SegmentSpec
 from userops.cdp.segment_sql import list_contains, traits
+from userops.cdp.segment_summary import CampaignOverlap, SampleProfile, SegmentSummary
 from userops.domain import CHANNELS
 from userops.privacy import find_contact_data, redact
 from userops.store.models import Campaign, CampaignMember
@@ -32,57 +33,6 @@ ACTIVE_CAMPAIGN_STATES: tuple[str, ...] = ("approved", "scheduled", "running")
 """Campaign statuses that count as active for the overlap."""
 MISSING = "unknown"
 """Distribution key of a missing value."""
-
-
-class SampleProfile(BaseModel):
-    """One anonymized example member of the segment (no id, no contact data)."""
-
-    lifecycle_stage: str
-    """Lifecycle stage."""
-    ltv_tier: str
-    """LTV tier."""
-    churn_risk: float
-    """Churn risk, 0..1."""
-    summary: str
-    """Profile summary with any contact data redacted."""
-
-
-class CampaignOverlap(BaseModel):
-    """How many segment members are already in an active campaign."""
-
-    campaign_id: str
-    """Campaign id."""
-    name: str
-    """Campaign name."""
-    status: str
-    """Campaign status (approved, scheduled or running)."""
-    users: int
-    """Segment members who are members of that campaign."""
-
-
-class SegmentSummary(BaseModel):
-    """What an operator or the planner sees of a segment before using it."""
-
-    spec: dict[str, Any]
-    """The segment spec, in its JSON form."""
-    size: int
-    """Number of canonical users in the segment."""
-    reachable: dict[str, int]
-    """Per channel, members whose ``reachable_channels`` has it (consent, address and
-    do-not-contact as of the last profile build; dispatch re-checks at send time)."""
-    reachable_now: dict[str, int] | None = None
-    """Per channel, members still reachable under the current consents and do-not-contact
-    flags (only with ``verify_reach``; see :mod:`userops.cdp.segment_reach`)."""
-    distributions: dict[str, dict[str, int]]
-    """Member counts by ``lifecycle_stage``, ``ltv_tier``, ``preferred_channel``, ``region``."""
-    mean_churn_risk: float | None
-    """Mean churn risk of the members (``None`` for an empty segment)."""
-    mean_ltv_12m: float | None
-    """Mean predicted 12-month LTV of the members (``None`` for an empty segment)."""
-    samples: list[SampleProfile] = Field(default_factory=list)
-    """Up to 5 anonymized example members."""
-    overlap: list[CampaignOverlap] = Field(default_factory=list)
-    """Active campaigns that already include some members."""
 
 
 PACK = 1 << 31

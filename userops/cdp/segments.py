@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Connection, Engine, func, select
 
 from userops.cdp.segment_check import check_spec
-from userops.cdp.segment_preview import SegmentSummary, summarize
+from userops.cdp.segment_preview import summarize
 from userops.cdp.segment_spec import SegmentSpec
 from userops.cdp.segment_sql import (
     has_stale_traits,
@@ -28,6 +28,7 @@ from userops.cdp.segment_sql import (
     spec_condition,
     traits,
 )
+from userops.cdp.segment_summary import SegmentSummary
 from userops.errors import BadInput, Problem, UsageError
 
 Searcher = Callable[[str, int], list[int]]
