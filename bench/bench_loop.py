@@ -1,65 +1,102 @@
 """Loop benchmark: the demo's phases on a fresh store, and the personalized-vs-blast result.
 
-Population from ``BENCH_LOOP_USERS`` (default 20,000, as ``userops demo``). Times seeding,
-profile building, the run to the approval gate and the run after approval (dispatch to the
-sandbox, simulated responses, measurement, lessons); reports sends, both arms' uplift and
-the independent policy audit.
+Population from ``BENCH_LOOP_USERS`` (default: as ``userops demo``), population seed from
+``BENCH_LOOP_SEED``, goal from ``BENCH_LOOP_GOAL`` (default: the demo's). Times (wall and this
+process's CPU) seeding, profile building, the run to the approval gate and the run after
+approval (dispatch to the sandbox, simulated responses, measurement, lessons); reports
+sends, both arms' conversion uplift over the holdout with its 95% CI and the independent
+policy audit. ``BENCH_LOOP_CAMPAIGNS=N`` (default 1) repeats the campaign on N copies of
+the profiled store under different thread ids (so different holdout, blast and response
+draws) and reports how often the personalized arm's uplift beats the blast's.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 
-def run(workdir: Path) -> dict[str, Any]:
-    """Seed, build profiles, start the demo goal, approve, measure."""
+def _timed(out: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
+    w, c = time.perf_counter(), time.process_time()
+    res = fn()
+    out[f"{name}_s"] = round(time.perf_counter() - w, 2)
+    out[f"{name}_cpu_s"] = round(time.process_time() - c, 2)
+    return res
+
+
+def _campaign(home: Path, goal: str, thread: str, t: dict[str, float]) -> dict[str, Any]:
+    """Run the goal to the gate, approve, and return the loop report."""
     from agents.nodes.report import build_report
     from agents.runtime import open_runtime
-    from userops.cdp.seed import seed_population
-    from userops.cdp.traits import build_profiles
-    from userops.cli.demo import BLAST_SHARE, GOALS
+    from userops.cli.demo import BLAST_SHARE
     from userops.settings import Settings
-    from userops.store.engine import make_engine, upgrade
+    from userops.store.engine import make_engine
 
-    users = int(os.environ.get("BENCH_LOOP_USERS", "20000"))
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
-    settings = Settings(home=workdir)
-    engine = make_engine(f"sqlite:///{workdir / 'userops.db'}")
-    upgrade(engine)
-    t0 = time.perf_counter()
-    seed_population(engine, users=users, seed=7, language="zh")
-    seed_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    build_profiles(engine)
-    profiles_s = time.perf_counter() - t0
-    with open_runtime(settings=settings, engine=engine, blast_share=BLAST_SHARE) as rt:
-        t0 = time.perf_counter()
-        res = rt.start(GOALS["zh"], thread_id="bench-loop", actor="bench-operator")
-        to_gate_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        res = rt.resume(res.thread_id, {"type": "approve"}, actor="bench-approver")
-        after_s = time.perf_counter() - t0
+    engine = make_engine(f"sqlite:///{home / 'userops.db'}")
+    with open_runtime(settings=Settings(home=home), engine=engine, blast_share=BLAST_SHARE) as rt:
+        res = _timed(t, "loop_to_gate", lambda: rt.start(goal, thread_id=thread, actor="op"))
+        res = _timed(
+            t,
+            "loop_after_approval",
+            lambda: rt.resume(res.thread_id, {"type": "approve"}, actor="approver"),
+        )
     rep = build_report(engine, res.thread_id, res.values, status=res.status, llm_calls=0)
     engine.dispose()
-    clicks = rep["kpi_by_metric"]["click_rate"]
-    conv = rep["kpi_by_metric"]["conversion_rate"]
+    return rep
+
+
+def run(workdir: Path) -> dict[str, Any]:
+    """Seed, build profiles, start the demo goal, approve, measure (N campaigns)."""
+    from userops.cdp.seed import seed_population
+    from userops.cdp.traits import build_profiles
+    from userops.cli.demo import DEMO_USERS, GOALS
+    from userops.store.engine import make_engine, upgrade
+
+    users = int(os.environ.get("BENCH_LOOP_USERS", str(DEMO_USERS)))
+    seed = int(os.environ.get("BENCH_LOOP_SEED", "7"))
+    goal = os.environ.get("BENCH_LOOP_GOAL") or GOALS["zh"]
+    n = int(os.environ.get("BENCH_LOOP_CAMPAIGNS", "1"))
+    shutil.rmtree(workdir, ignore_errors=True)
+    (workdir / "0").mkdir(parents=True)
+    engine = make_engine(f"sqlite:///{workdir / '0' / 'userops.db'}")
+    upgrade(engine)
+    t: dict[str, float] = {}
+    _timed(t, "seed", lambda: seed_population(engine, users=users, seed=seed, language="zh"))
+    _timed(t, "profiles", lambda: build_profiles(engine))
+    engine.dispose()
+    for k in range(1, n):
+        (workdir / str(k)).mkdir()
+        shutil.copy(workdir / "0" / "userops.db", workdir / str(k) / "userops.db")
+    reps = [_campaign(workdir / str(k), goal, f"bench-loop-{k}", {} if k else t) for k in range(n)]
+    rep = reps[0]
+    conv = [r["kpi_by_metric"]["conversion_rate"] for r in reps]
+    pers = [c["personalized"]["uplift"] for c in conv]
+    blast = [c["blast"]["uplift"] for c in conv]
+    c0 = conv[0]
     return {
         "users": users,
-        "seed_s": round(seed_s, 2),
-        "profiles_s": round(profiles_s, 2),
-        "loop_to_gate_s": round(to_gate_s, 2),
-        "loop_after_approval_s": round(after_s, 2),
+        "seed": seed,
+        **t,
         "status": rep["status"],
         "audience": rep["plan"]["audience_size"],
         "sent": rep["sent"],
-        "click_uplift_personalized": clicks["personalized"]["uplift"],
-        "click_uplift_blast": clicks["blast"]["uplift"],
-        "conversion_uplift_personalized": conv["personalized"]["uplift"],
-        "conversion_uplift_blast": conv["blast"]["uplift"],
         "policy_violations": rep["policy_violations"],
+        "conversion_holdout": c0["personalized"]["holdout"],
+        "conversion_personalized": c0["personalized"]["treatment"],
+        "conversion_blast": c0["blast"]["treatment"],
+        "conversion_uplift_personalized": c0["personalized"]["uplift"],
+        "conversion_ci_personalized": c0["personalized"]["ci"],
+        "conversion_uplift_blast": c0["blast"]["uplift"],
+        "conversion_ci_blast": c0["blast"]["ci"],
+        "campaigns": n,
+        "personalized_wins": sum(p > b for p, b in zip(pers, blast, strict=True)),
+        "mean_uplift_personalized": round(statistics.fmean(pers), 5),
+        "mean_uplift_blast": round(statistics.fmean(blast), 5),
+        "uplifts_personalized": pers,
+        "uplifts_blast": blast,
     }

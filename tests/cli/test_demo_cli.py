@@ -59,8 +59,13 @@ def test_demo_gate_then_cli_approve_then_yes(home: Path) -> None:
     assert rep["approvals"][0]["status"] == "approved"
     assert rep["approvals"][0]["actor"] == "demo-approver"
     assert rep["sent"] > 0 and rep["policy_violations"] == 0 and rep["llm_calls"] == 0
-    kpi = rep["kpi"]
+    kpi, blast = rep["kpi"], rep["baseline_blast"]
+    assert kpi["metric"] == "conversion_rate"  # orders: the holdout's count, unlike clicks
     assert kpi["ci"][0] <= kpi["uplift"] <= kpi["ci"][1]
-    assert rep["baseline_blast"]["uplift"] is not None
+    assert blast["ci"][0] <= blast["uplift"] <= blast["ci"][1]
+    conv = rep["kpi_by_metric"]["conversion_rate"]
+    assert conv["personalized"]["uplift"] == kpi["uplift"]
+    assert conv["blast"]["uplift"] == blast["uplift"]
+    assert conv["blast"]["holdout"] == kpi["holdout"]  # both arms against the same holdout
     with_text = runner.invoke(app, ["demo", "--language", "fr"])
     assert with_text.exit_code == 1 and "--language='fr'" in with_text.output
