@@ -112,3 +112,19 @@ def test_a_merge_after_the_copy_falls_back_to_the_store(sqlite_engine: Engine) -
         conn.execute(update(User).where(User.id == 6).values(merged_into=1))
     summary = preview_segment(engine, parse_spec({"all": []}), columnar=True)
     assert summary.size == len(fx.CANONICAL) - 1
+
+
+def test_search_and_limit_on_the_copy(sqlite_engine: Engine) -> None:
+    engine = _rebuilt(sqlite_engine)
+    refresh_columnar_copy(engine)
+    spec = parse_spec({"all": [{"field": "churn_risk", "op": ">", "value": 0.1}], "search": "x"})
+    spec.limit = 2
+
+    def searcher(text: str, k: int) -> list[int]:
+        return [6, 4, 2]
+
+    on_copy = preview_segment(engine, spec, searcher=searcher, columnar=True)
+    on_store = preview_segment(engine, spec, searcher=searcher, columnar=False)
+    assert on_copy.size == on_store.size == 2
+    assert on_copy.distributions == on_store.distributions
+    assert on_copy.samples == on_store.samples
