@@ -25,13 +25,8 @@ def bar_chart(
     for i, (label, value, text) in enumerate(items):
         y = 30 + i * (BAR_H + 4)
         share = max(0.0, min(1.0, value / scale if scale else 0.0))
-        color = (
-            "#2e7d32"
-            if scale != 1.0 or share >= 0.999
-            else "#f9a825"
-            if share >= 0.5
-            else "#c62828"
-        )
+        palette = "#2e7d32" if share >= 0.999 else "#f9a825" if share >= 0.5 else "#c62828"
+        color = fill or palette
         out.append(f"<text x='4' y='{y + 14}' font-size='12'>{escape(label)}</text>")
         out.append(f"<rect x='{label_w}' y='{y}' width='{span}' height='{BAR_H}' fill='#eee'/>")
         out.append(
