@@ -13,6 +13,7 @@ from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy import Engine
 
 from userops.accounts import AccountInfo, authenticate
+from userops.api.hub import Hub
 from userops.api.metrics import Metrics
 from userops.settings import Settings
 
@@ -55,6 +56,7 @@ class Services:
     engine: Engine
     metrics: Metrics
     limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    hub: Hub = field(default_factory=Hub)
     runtime: Any = None
     """The :class:`agents.runtime.LoopRuntime`, opened by the app's lifespan."""
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from userops import approvals
-from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep
-from userops.api.loop import decide, jsonable
+from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep, ServicesDep
+from userops.api.loop import decide, jsonable, progress_event, thread_view
 from userops.errors import BadInput
 
 router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
@@ -81,18 +81,29 @@ def get_approval(approval_id: str, _user: AnyUser, engine: EngineDep) -> dict[st
 
 @router.post("/{approval_id}/decision")
 def post_decision(
-    approval_id: str, body: DecisionIn, user: Approver, rt: RuntimeDep
+    approval_id: str, body: DecisionIn, user: Approver, rt: RuntimeDep, services: ServicesDep
 ) -> dict[str, Any]:
     """Decide once: 409 with the winning decision when someone else got there first."""
+    decision = hitl_decision(body)
+    hub = services.hub
+    tid = approvals.get(services.engine, approval_id).thread_id or ""
+
+    def on_update(node: str, update: dict[str, Any]) -> None:
+        hub.publish(tid, "progress", progress_event(node, update))
+
     rec, replayed = decide(
         rt,
         approval_id,
-        hitl_decision(body),
+        decision,
         actor=user.name,
         client_decision_id=body.client_decision_id,
+        on_update=on_update,
     )
     out: dict[str, Any] = jsonable(rec.to_dict(with_card=False))
     out["replayed"] = replayed
     if rec.thread_id:
-        out["thread_status"] = rt.get(rec.thread_id).status
+        view = thread_view(rt.get(rec.thread_id))
+        out["thread_status"] = view["status"]
+        if not replayed:
+            hub.publish(rec.thread_id, "state", view)
     return out

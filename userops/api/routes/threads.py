@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from userops.api.deps import AnyUser, EngineDep, Operator, RuntimeDep
-from userops.api.loop import Update, jsonable, stream_run, thread_view
+from userops.api.deps import AnyUser, Operator, RuntimeDep, Services, ServicesDep
+from userops.api.loop import Update, jsonable, progress_event, sse, stream_run, thread_view
 from userops.approvals import audit
 from userops.errors import NotFound
 
@@ -38,18 +42,25 @@ def _audit_start(engine: Any, actor: str, thread_id: str, text: str) -> None:
         audit(conn, actor, "thread.message", "thread", thread_id, {"text": text[:500]})
 
 
-def _start(rt: Any, engine: Any, actor: str, text: str, thread_id: str | None) -> dict[str, Any]:
+def _start(rt: Any, services: Services, actor: str, text: str, tid: str | None) -> dict[str, Any]:
     import uuid
 
-    tid = thread_id or f"t-{uuid.uuid4().hex[:12]}"
-    _audit_start(engine, actor, tid, text)
-    return thread_view(rt.start(text, thread_id=tid, actor=actor))
+    tid = tid or f"t-{uuid.uuid4().hex[:12]}"
+    _audit_start(services.engine, actor, tid, text)
+    hub = services.hub
+
+    def on_update(node: str, update: dict[str, Any]) -> None:
+        hub.publish(tid, "progress", progress_event(node, update))
+
+    view = thread_view(rt.start(text, thread_id=tid, actor=actor, on_update=on_update))
+    hub.publish(tid, "state", view)
+    return view
 
 
 @router.post("", status_code=201)
-def create_thread(body: NewThread, user: Operator, rt: RuntimeDep, engine: EngineDep) -> Any:
+def create_thread(body: NewThread, user: Operator, rt: RuntimeDep, services: ServicesDep) -> Any:
     """Start a thread with a goal and run it to the approval gate (or its end)."""
-    return _start(rt, engine, user.name, body.goal, body.thread_id)
+    return _start(rt, services, user.name, body.goal, body.thread_id)
 
 
 @router.post("/{thread_id}/messages")
@@ -57,11 +68,11 @@ def post_message(
     body: OperatorMessage,
     user: Operator,
     rt: RuntimeDep,
-    engine: EngineDep,
+    services: ServicesDep,
     thread_id: str = ThreadId,
 ) -> Any:
     """Send the operator's message on the thread and run it (409 while it runs or waits)."""
-    return _start(rt, engine, user.name, body.text, thread_id)
+    return _start(rt, services, user.name, body.text, thread_id)
 
 
 @router.get("/{thread_id}")
@@ -78,14 +89,54 @@ def stream_message(
     body: OperatorMessage,
     user: Operator,
     rt: RuntimeDep,
-    engine: EngineDep,
+    services: ServicesDep,
     thread_id: str = ThreadId,
 ) -> StreamingResponse:
     """Send a message and stream progress as server-sent events (``progress``, ``state``)."""
-    _audit_start(engine, user.name, thread_id, body.text)
+    _audit_start(services.engine, user.name, thread_id, body.text)
+    hub = services.hub
 
     def run(on_update: Update) -> Any:
-        return rt.start(body.text, thread_id=thread_id, actor=user.name, on_update=on_update)
+        def both(node: str, update: dict[str, Any]) -> None:
+            hub.publish(thread_id, "progress", progress_event(node, update))
+            on_update(node, update)
+
+        res = rt.start(body.text, thread_id=thread_id, actor=user.name, on_update=both)
+        hub.publish(thread_id, "state", thread_view(res))
+        return res
 
     events = stream_run(run, lambda res: ("state", jsonable(thread_view(res))))
     return StreamingResponse(events, media_type="text/event-stream")
+
+
+@router.get("/{thread_id}/events", response_class=StreamingResponse)
+async def follow_thread(
+    _user: AnyUser,
+    rt: RuntimeDep,
+    services: ServicesDep,
+    thread_id: str = ThreadId,
+    heartbeat: float = Query(default=15.0, ge=0.5, le=60.0),
+) -> StreamingResponse:
+    """Follow a thread over SSE: its ``state``, then ``progress`` and ``state`` as runs go.
+
+    A ``ping`` comes every ``heartbeat`` seconds; runs started through this process are seen.
+    """
+    first = thread_view(await run_in_threadpool(rt.get, thread_id))
+    metrics = services.metrics
+
+    async def events() -> AsyncIterator[str]:
+        metrics.streams.inc()
+        try:
+            with services.hub.subscribe(thread_id) as q:
+                yield sse("state", first)
+                while True:
+                    try:
+                        event, data = await asyncio.wait_for(q.get(), heartbeat)
+                    except TimeoutError:
+                        yield sse("ping", {"t": time.time()})
+                        continue
+                    yield sse(event, data)
+        finally:
+            metrics.streams.dec()
+
+    return StreamingResponse(events(), media_type="text/event-stream")
