@@ -7,7 +7,8 @@ approval (dispatch to the sandbox, simulated responses, measurement, lessons); r
 sends, both arms' conversion uplift over the holdout with its 95% CI and the independent
 policy audit. ``BENCH_LOOP_CAMPAIGNS=N`` (default 1) repeats the campaign on N copies of
 the profiled store under different thread ids (so different holdout, blast and response
-draws) and reports how often the personalized arm's uplift beats the blast's.
+draws) and reports how often the personalized arm's uplift beats the blast's, and each arm's
+expected (noise-free) message-caused orders per member from the hidden propensities.
 """
 
 from __future__ import annotations
@@ -29,6 +30,41 @@ def _timed(out: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
     return res
 
 
+_EXPECTED = """SELECT d.payload, d.channel, u.attributes FROM deliveries d
+    JOIN outbox o ON o.idempotency_key = d.idempotency_key JOIN users u ON u.id = d.user_id
+    WHERE o.campaign_id = :c AND o.step_id IN (:s, :f)"""
+
+
+def _expected(engine: Any, campaign_id: str, step: str) -> float:
+    """Noise-free message-caused orders per member of ``step`` (and its fallback).
+
+    From the hidden truth, as the simulator draws them: P(open) x P(click | open) x
+    P(convert | click) summed over the arm's deliveries, divided by the arm's size.
+    """
+    import json
+
+    from sqlalchemy import text
+
+    total = 0.0
+    with engine.connect() as conn:
+        for payload, channel, attrs in conn.execute(
+            text(_EXPECTED), {"c": campaign_id, "s": step, "f": f"{step}-fb"}
+        ):
+            a = json.loads(attrs) if isinstance(attrs, str) else attrs
+            prop = a.get("propensity") or {}
+            ct = json.loads(payload).get("content_type")
+            total += (
+                float(prop["channel"].get(channel, 0.15))
+                * float(prop["content"].get(ct, 0.1))
+                * float(a.get("base_conversion", 0.02))
+            )
+        n = conn.execute(
+            text("SELECT count(*) FROM campaign_members WHERE campaign_id = :c AND step_id = :s"),
+            {"c": campaign_id, "s": step},
+        ).scalar_one()
+    return round(total / max(int(n), 1), 5)
+
+
 def _campaign(home: Path, goal: str, thread: str, t: dict[str, float]) -> dict[str, Any]:
     """Run the goal to the gate, approve, and return the loop report."""
     from agents.nodes.report import build_report
@@ -46,6 +82,7 @@ def _campaign(home: Path, goal: str, thread: str, t: dict[str, float]) -> dict[s
             lambda: rt.resume(res.thread_id, {"type": "approve"}, actor="approver"),
         )
     rep = build_report(engine, res.thread_id, res.values, status=res.status, llm_calls=0)
+    rep["expected"] = [_expected(engine, str(rep["campaign_id"]), s) for s in ("s1", "s1b")]
     engine.dispose()
     return rep
 
@@ -99,4 +136,6 @@ def run(workdir: Path) -> dict[str, Any]:
         "mean_uplift_blast": round(statistics.fmean(blast), 5),
         "uplifts_personalized": pers,
         "uplifts_blast": blast,
+        "expected_uplift_personalized": statistics.fmean(r["expected"][0] for r in reps),
+        "expected_uplift_blast": statistics.fmean(r["expected"][1] for r in reps),
     }
