@@ -128,3 +128,16 @@ def test_search_and_limit_on_the_copy(sqlite_engine: Engine) -> None:
     assert on_copy.size == on_store.size == 2
     assert on_copy.distributions == on_store.distributions
     assert on_copy.samples == on_store.samples
+
+
+def test_a_profile_build_refreshes_the_copy(sqlite_engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from userops.cdp.traits import build_profiles
+
+    engine = _rebuilt(sqlite_engine)
+    assert not _is_fresh(engine)
+    build_profiles(engine, as_of=datetime.fromtimestamp(fx.AS_OF, UTC).date())
+    assert _is_fresh(engine)
+    on_copy = preview_segment(engine, parse_spec({"all": []}), columnar=True)
+    assert on_copy.size == len(fx.CANONICAL)
