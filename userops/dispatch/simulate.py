@@ -39,7 +39,9 @@ DEFAULT_BASE = 0.02
 """P(convert | click) when the attributes have no ``base_conversion``."""
 ORGANIC_P = 0.02
 """P(an organic order within a week) of a user whose attributes have no ``organic_rate``: a
-lapsed customer's chance of coming back unprompted (the seed stores no per-user figure)."""
+lapsed customer's chance of coming back unprompted. The seed stores no per-user figure; in
+its own history (seed 7, 20,000 users) 1.9% of buyers lapsed 60 days ordered in the next
+week."""
 REPLY_P = 0.02
 OPT_OUT_P = 0.004
 
