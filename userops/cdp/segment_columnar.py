@@ -66,8 +66,9 @@ def _store_state(conn: Connection) -> str:
     by_id = traits.c.user_id
     first = select(traits.c.as_of_ts).order_by(by_id).limit(1).scalar_subquery()
     last = select(traits.c.as_of_ts).order_by(by_id.desc()).limit(1).scalar_subquery()
-    row = conn.execute(select(func.count(), func.max(by_id), first, last)).one()
-    return ":".join(str(v) for v in row)
+    count = conn.execute(select(func.count()).select_from(traits)).scalar()  # bare: fast path
+    row = conn.execute(select(func.max(by_id), first, last)).one()
+    return ":".join(str(v) for v in (count, *row))
 
 
 def refresh_columnar_copy(engine: Engine) -> Path | None:
