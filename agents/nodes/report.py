@@ -18,6 +18,11 @@ _RECORDS = text(
     " WHERE coalesce(r.merged_into, r.id) IN"
     " (SELECT user_id FROM outbox WHERE campaign_id = :c AND state = 'sent')"
 )
+MESSAGE_METRIC_NOTE = (
+    "the holdout gets no message, so its {metric} is 0 by construction and the uplift is the"
+    " treated arm's rate; only conversion_rate (every order, organic ones too) is a causal"
+    " uplift over the holdout"
+)
 _HOLDOUT = text(
     "SELECT step_id, user_id FROM campaign_members WHERE campaign_id = :c AND arm = 'holdout'"
 )
@@ -110,6 +115,11 @@ def build_report(
                 for arm, v in d.items()
             }
             for m, d in (kpi.get("by_metric") or {}).items()
+        },
+        "metric_notes": {
+            m: MESSAGE_METRIC_NOTE.format(metric=m)
+            for m in (kpi.get("by_metric") or {})
+            if m != "conversion_rate"
         },
         "followups": [
             {k: f.get(k) for k in ("step_id", "metric", "treatment", "holdout", "uplift", "ci")}

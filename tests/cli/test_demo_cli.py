@@ -67,5 +67,6 @@ def test_demo_gate_then_cli_approve_then_yes(home: Path) -> None:
     assert conv["personalized"]["uplift"] == kpi["uplift"]
     assert conv["blast"]["uplift"] == blast["uplift"]
     assert conv["blast"]["holdout"] == kpi["holdout"]  # both arms against the same holdout
+    assert "click_rate" in rep["metric_notes"] and "conversion_rate" not in rep["metric_notes"]
     with_text = runner.invoke(app, ["demo", "--language", "fr"])
     assert with_text.exit_code == 1 and "--language='fr'" in with_text.output
