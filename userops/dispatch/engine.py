@@ -30,6 +30,7 @@ from userops.dispatch.outbox import CONTENT_ENTITY, STEP_ENTITY, put_record, rec
 from userops.dispatch.policy import Policy
 from userops.dispatch.render import placeholders
 from userops.dispatch.sql import many, relaxed_gc
+from userops.dispatch.window import step_bounds
 from userops.store.models import AuditLog, Campaign
 
 _INSERT_OUTBOX = (
@@ -62,6 +63,8 @@ class EnqueueResult:
 
 def _prepare(conn: Connection, step: DispatchStep, policy: Policy, now: int) -> Prepared:
     validate(step)
+    window = step_bounds(step, policy)
+    stored = (step.send_window.start, step.send_window.end) if step.send_window else None
     ids = [a[0] for a in step.assignments] + list(step.holdout)
     canon = canonical_map(conn, ids)
     holdout = {canon[u] for u in step.holdout}
@@ -79,7 +82,9 @@ def _prepare(conn: Connection, step: DispatchStep, policy: Policy, now: int) -> 
             {"c": step.campaign_id, "s": step.step_id},
         )
     }
-    refs = {v: ref_json(record_id(content_record(step, c))) for v, c in step.contents.items()}
+    refs = {
+        v: ref_json(record_id(content_record(step, c)), stored) for v, c in step.contents.items()
+    }
     bad = {v: content_problems(c) for v, c in step.contents.items()}
     for v, c in step.contents.items():
         used = placeholders(c.model_dump())
@@ -99,6 +104,7 @@ def _prepare(conn: Connection, step: DispatchStep, policy: Policy, now: int) -> 
         variant_costs(step, policy),
         existing,
         _budget_left(conn, step),
+        window,
     )
 
 
@@ -181,6 +187,7 @@ def enqueue(
                     "fallback": fb.model_dump(),
                     "variant": fb_variant,
                     "marketing": step.marketing,
+                    "send_window": step.send_window.model_dump() if step.send_window else None,
                     "content": content_record(step, step.contents[fb_variant])
                     if fb_variant
                     else None,

@@ -22,6 +22,7 @@ from userops.dispatch.outbox import idempotency_key
 from userops.dispatch.policy import Policy
 from userops.dispatch.render import placeholder_problems
 from userops.dispatch.sql import fetch, in_list, list_param
+from userops.dispatch.window import Bounds
 from userops.domain import CHANNELS
 from userops.errors import BadInput, Problem
 
@@ -132,6 +133,8 @@ class Prepared:
     cost: dict[str, float]
     existing: set[str]
     budget_left: float | None
+    window: Bounds | None = None
+    """The step's send window as local times (also stored in each row's content JSON)."""
 
 
 def variant_costs(step: DispatchStep, policy: Policy) -> dict[str, float]:
@@ -176,7 +179,13 @@ def evaluate(
                 action, ts, reason = "suppress", start, "content_rule"
             else:
                 action, ts, reason = decide(
-                    ctx[uid], channel, step.marketing, start, policy, symmetric=True
+                    ctx[uid],
+                    channel,
+                    step.marketing,
+                    start,
+                    policy,
+                    symmetric=True,
+                    window=prep.window,
                 )
             cost = prep.cost[variant]
             if action != "suppress" and prep.budget_left is not None:
@@ -221,6 +230,12 @@ def content_record(step: DispatchStep, c: MessageContent) -> dict[str, Any]:
     return {"content": c.model_dump(mode="json"), "fill": fill}
 
 
-def ref_json(ref: str) -> str:
-    """The JSON stored in ``outbox.content`` for a content record."""
-    return json.dumps({"ref": ref})
+def ref_json(ref: str, window: tuple[str, str] | None = None) -> str:
+    """The JSON stored in ``outbox.content``: the content record and the step's send window.
+
+    The window travels with every row so the worker's gate enforces it again before the
+    adapter, whatever happened since enqueue.
+    """
+    if window is None:
+        return json.dumps({"ref": ref})
+    return json.dumps({"ref": ref, "window": list(window)})

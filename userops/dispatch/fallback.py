@@ -78,6 +78,7 @@ def spawn_fallbacks(engine: Engine, *, now_ts: int, policy: Policy | None = None
             contents={variant: MessageContent.model_validate(content["content"])},
             assignments=[(u, fb["channel"], variant) for u in users],
             metadata=dict(content.get("fill") or {}),
+            send_window=detail.get("send_window"),
         )
         total += enqueue(engine, step, policy=policy, now_ts=now_ts).inserted
     return total

@@ -1,9 +1,9 @@
 """The second gate: the policy again, right before the adapter, then rendering.
 
 State may have changed since enqueue (consent withdrawn, do-not-contact set, another
-campaign sent, quiet hours started): claimed rows are decided again with only what has
-really been sent counting against the caps. Only rows that pass are rendered and handed to
-an adapter; nothing else can reach one.
+campaign sent, quiet hours started, the step's send window closed): claimed rows are
+decided again with only what has really been sent counting against the caps. Only rows
+that pass are rendered and handed to an adapter; nothing else can reach one.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from userops.dispatch.decide import decide
 from userops.dispatch.outbox import CONTENT_ENTITY, Claimed, get_record
 from userops.dispatch.policy import Policy
 from userops.dispatch.render import DEFAULT_NAME, BadContent, Template, unsubscribe_url
+from userops.dispatch.window import stored_bounds
 
 DEFAULT_PRODUCT = {"zh": "您喜欢的商品", "en": "your favourites"}
 
@@ -81,7 +82,10 @@ def gate(conn: Connection, rows: list[Claimed], policy: Policy, now: int) -> Gat
         if u is None:
             out.moves.append(_move(r, "suppressed", now, "unknown_user"))
             continue
-        action, ts, reason = decide(u, r.channel, r.marketing, now, policy, symmetric=False)
+        window = stored_bounds(r.content)  # the step's send window, checked again here
+        action, ts, reason = decide(
+            u, r.channel, r.marketing, now, policy, symmetric=False, window=window
+        )
         if action == "defer":
             out.moves.append(_move(r, "deferred", ts, reason))
             continue

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
 class CallBranch(BaseModel):
@@ -72,6 +74,37 @@ class FallbackRule(BaseModel):
     """Content to use on the fallback channel (must exist in ``contents``)."""
 
 
+class SendWindow(BaseModel):
+    """Local times (each user's own zone) between which the step's messages may go out.
+
+    ``start`` is the first allowed minute and ``end`` the first minute after the window.
+    A window that wraps midnight (``20:00``-``08:00``) is allowed; ``start == end`` is
+    refused (it would mean both "never" and "always"). Outside the window a message is
+    deferred to the next allowed minute, never dropped; marketing messages must also be
+    outside the policy's quiet hours, and a window with no minute outside them is refused
+    at enqueue. Accepts ``("10:00", "18:00")`` as well as ``{"start": ..., "end": ...}``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: str = Field(pattern=_HHMM)
+    """First allowed local minute, ``HH:MM`` (24-hour)."""
+    end: str = Field(pattern=_HHMM)
+    """First local minute after the window, ``HH:MM`` (exclusive)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pair(cls, v: Any) -> Any:
+        if isinstance(v, list | tuple) and len(v) == 2:
+            return {"start": v[0], "end": v[1]}
+        return v
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> SendWindow:
+        if self.start == self.end:
+            raise ValueError("start and end are the same minute")
+        return self
+
+
 class DispatchStep(BaseModel):
     """A campaign step ready for the engine: who gets which content on which channel.
 
@@ -99,6 +132,9 @@ class DispatchStep(BaseModel):
     """Earliest send time (UTC epoch seconds); default: now."""
     fallback: FallbackRule | None = None
     """Optional fallback on no response."""
+    send_window: SendWindow | None = None
+    """Local send window of the operator (every message of the step, transactional too);
+    ``None``: any time the policy allows."""
     metadata: dict[str, Any] = Field(default_factory=dict)
     """Free-form context carried into the outbox content (never used for policy)."""
 
@@ -111,7 +147,7 @@ class PreflightReport(BaseModel):
     would_send: int
     """Messages that would go out now."""
     deferred: int
-    """Messages deferred to the next allowed time (quiet hours, caps)."""
+    """Messages deferred to the next allowed time (quiet hours, send window, caps)."""
     suppressed: dict[str, int]
     """Messages that would not go out, by reason (consent, do_not_contact, frequency_cap,
     budget, holdout, content_rule, unreachable...)."""
