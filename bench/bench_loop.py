@@ -34,12 +34,15 @@ _EXPECTED = """SELECT d.payload, d.channel, u.attributes FROM deliveries d
     JOIN outbox o ON o.idempotency_key = d.idempotency_key JOIN users u ON u.id = d.user_id
     WHERE o.campaign_id = :c AND o.step_id IN (:s, :f)"""
 
+_MEMBERS = """SELECT count(*) FROM campaign_members
+    WHERE campaign_id = :c AND step_id = :s AND arm = 'treatment'"""
+
 
 def _expected(engine: Any, campaign_id: str, step: str) -> float:
     """Noise-free message-caused orders per member of ``step`` (and its fallback).
 
     From the hidden truth, as the simulator draws them: P(open) x P(click | open) x
-    P(convert | click) summed over the arm's deliveries, divided by the arm's size.
+    P(convert | click) summed over the arm's deliveries, divided by the arm's treated members.
     """
     import json
 
@@ -59,7 +62,7 @@ def _expected(engine: Any, campaign_id: str, step: str) -> float:
                 * float(a.get("base_conversion", 0.02))
             )
         n = conn.execute(
-            text("SELECT count(*) FROM campaign_members WHERE campaign_id = :c AND step_id = :s"),
+            text(_MEMBERS),
             {"c": campaign_id, "s": step},
         ).scalar_one()
     return round(total / max(int(n), 1), 5)
