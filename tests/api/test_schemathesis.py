@@ -38,6 +38,8 @@ def test_no_server_errors(api_schema: Any) -> None:
     for result in api_schema.get_all_operations():
         op = result.ok()
         seen.append(op.label)
+        if op.path.endswith("/events"):  # a follow stream never ends by design
+            continue
 
         @given(case=op.as_strategy())
         @settings(

@@ -48,6 +48,32 @@ class FailureLimiter:
             self._recent(key, time.monotonic()).append(time.monotonic())
 
 
+class TokenCache:
+    """Remember good tokens for ``ttl_s`` seconds (a disabled account stops within that)."""
+
+    def __init__(self, ttl_s: float = 2.0) -> None:
+        self.ttl_s = ttl_s
+        self._seen: dict[str, tuple[float, AccountInfo]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str, engine: Engine) -> AccountInfo | None:
+        """Return the account of ``token`` (cached when it authenticated recently), or None."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get(token)
+        if hit is not None and now - hit[0] < self.ttl_s:
+            return hit[1]
+        user = authenticate(engine, token)
+        with self._lock:
+            if user is None:
+                self._seen.pop(token, None)
+            else:
+                if len(self._seen) > 10_000:
+                    self._seen.clear()
+                self._seen[token] = (now, user)
+        return user
+
+
 @dataclass
 class Services:
     """What the routes share: settings, store, loop runtime, metrics, auth limiter."""
@@ -57,6 +83,7 @@ class Services:
     metrics: Metrics
     limiter: FailureLimiter = field(default_factory=FailureLimiter)
     hub: Hub = field(default_factory=Hub)
+    tokens: TokenCache = field(default_factory=TokenCache)
     runtime: Any = None
     """The :class:`agents.runtime.LoopRuntime`, opened by the app's lifespan."""
 
@@ -66,7 +93,7 @@ class Services:
         return self.settings.policy_file or self.settings.home / "policy.yaml"
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """Return the app's :class:`Services`."""
     services: Services = request.app.state.services
     return services
@@ -75,7 +102,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_engine(services: ServicesDep) -> Engine:
+async def get_engine(services: ServicesDep) -> Engine:
     """Return the store engine."""
     return services.engine
 
@@ -83,7 +110,7 @@ def get_engine(services: ServicesDep) -> Engine:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_runtime(services: ServicesDep) -> Any:
+async def get_runtime(services: ServicesDep) -> Any:
     """Return the loop runtime (503 while it is not open)."""
     if services.runtime is None:
         raise HTTPException(503, "the agent loop is not running")
@@ -116,7 +143,7 @@ def current_user(
     if services.limiter.blocked(client):
         raise HTTPException(429, "too many failed authentications", {"Retry-After": "60"})
     token = _token(authorization, x_api_key)
-    user = authenticate(services.engine, token) if token else None
+    user = services.tokens.get(token, services.engine) if token else None
     if user is None:
         services.limiter.fail(client)
         services.metrics.auth_failures.inc()
@@ -130,7 +157,7 @@ CurrentUser = Annotated[AccountInfo, Depends(current_user)]
 def require_role(*roles: str) -> Any:
     """Return a dependency that lets only ``roles`` through (403), before any lookup."""
 
-    def check(user: CurrentUser) -> AccountInfo:
+    async def check(user: CurrentUser) -> AccountInfo:
         if user.role not in roles:
             raise HTTPException(
                 403, f"role {user.role} may not do this; needs {' or '.join(roles)}"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, cast
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import Table, select
 
 from userops import approvals
 from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep, ServicesDep
 from userops.api.loop import decide, jsonable, progress_event, thread_view
 from userops.errors import BadInput
+from userops.store.models import Approval
 
 router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
 Status = Literal["pending", "approved", "rejected", "edited"]
@@ -69,8 +72,20 @@ def list_approvals(
     offset: int = Query(default=0, ge=0),
 ) -> list[dict[str, Any]]:
     """List approval requests, newest first, filtered by status and campaign."""
-    rows = approvals.list_approvals(engine, status=status, campaign_id=campaign_id)
-    return [jsonable(r.to_dict(with_card=False)) for r in rows[offset : offset + limit]]
+    t = cast(Table, Approval.__table__)
+    q = select(*(c for c in t.c if c.name != "card"))
+    if status:
+        q = q.where(t.c.status == status)
+    if campaign_id:
+        q = q.where(t.c.campaign_id == campaign_id)
+    q = q.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit).offset(offset)
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return [{k: _plain(v) for k, v in r.items()} for r in rows]
+
+
+def _plain(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, datetime) else v
 
 
 @router.get("/{approval_id}")
