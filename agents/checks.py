@@ -12,7 +12,9 @@ from typing import Literal
 
 from agents.schema import CampaignPlan, Finding, Goal
 from userops.dispatch.content_rules import check_content as channel_rules
-from userops.dispatch.models import MessageContent
+from userops.dispatch.models import MessageContent, SendWindow
+from userops.dispatch.policy import Policy
+from userops.dispatch.window import parse_bounds, window_problem
 from userops.privacy import find_contact_data
 
 Severity = Literal["info", "warn", "error", "block"]
@@ -118,25 +120,58 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
     return out
 
 
-def check_timing(goal: Goal, plan: CampaignPlan, today: date | None = None) -> list[Finding]:
-    """Send window the engine does not enforce, deadline passed or after the send time."""
-    out: list[Finding] = []
+def goal_window(goal: Goal) -> tuple[str, str] | None:
+    """The goal's local send window as ``(start, end)``, or None."""
     w = goal.constraints.send_window
-    if w is not None and (w.start, w.end) != ("09:00", "21:00"):
-        out.append(
-            finding(
-                "send_window",
-                "warn",
-                msg(
-                    goal,
-                    f"发送时段 {w.start}-{w.end} 需审批人确认：引擎只强制执行免打扰时段",
-                    f"window {w.start}-{w.end}: the engine enforces quiet hours only; "
-                    "the approver should confirm the send time",
-                ),
-                start=w.start,
-                end=w.end,
-            )
+    return (w.start, w.end) if w is not None else None
+
+
+def window_finding(goal: Goal, policy: Policy | None = None) -> Finding | None:
+    """The goal's send window: enforced by the engine (info) or unusable (block)."""
+    pair = goal_window(goal)
+    if pair is None:
+        return None
+    start, end = pair
+    try:
+        w = SendWindow.model_validate(pair)
+        bounds = parse_bounds(w.start, w.end)
+    except ValueError:
+        return finding(
+            "send_window",
+            "block",
+            msg(
+                goal,
+                f"发送时段 {start}-{end} 无效",
+                f"window {start}-{end} is not a valid time range",
+            ),
+            start=start,
+            end=end,
         )
+    problem = window_problem(policy or Policy.load(), bounds, True)
+    if problem:
+        return finding(
+            "send_window",
+            "block",
+            msg(goal, f"发送时段 {start}-{end} 全在免打扰时段内，无法发送", problem),
+            start=start,
+            end=end,
+        )
+    return finding(
+        "send_window",
+        "info",
+        msg(
+            goal,
+            f"发送时段 {start}-{end}（按每位用户的本地时间）由发送引擎强制执行",
+            f"window {start}-{end} (each user's local time) is enforced by the dispatch engine",
+        ),
+        start=start,
+        end=end,
+    )
+
+
+def check_timing(goal: Goal, plan: CampaignPlan, today: date | None = None) -> list[Finding]:
+    """Deadline passed or after the send time (the send window is :func:`window_finding`)."""
+    out: list[Finding] = []
     deadline = goal.constraints.deadline
     if deadline is None:
         return out

@@ -8,13 +8,22 @@ overrides a deterministic error, and a low relevance score asks for a revision.
 
 from __future__ import annotations
 
-from agents.checks import check_content, check_structure, check_timing, finding, msg
+from agents.checks import (
+    check_content,
+    check_structure,
+    check_timing,
+    finding,
+    goal_window,
+    msg,
+    window_finding,
+)
 from agents.judge import LLMJudge
 from agents.playbooks import CHANNEL_COST
 from agents.providers import chat_model
 from agents.schema import CampaignPlan, Finding, Goal, JudgeScores, Verdict
 from tools.context import ToolContext
 from tools.dispatch import PreflightResult, preflight_plan
+from userops.dispatch.policy import Policy
 
 
 class PlanEvaluator:
@@ -38,7 +47,16 @@ class PlanEvaluator:
             finding("forbidden_goal", "info", item) for item in goal.forbidden
         ] + check_structure(goal, plan)
         findings += check_content(goal, plan) + check_timing(goal, plan)
-        pre = preflight_plan(self.ctx, plan, campaign_id=f"eval-{plan.name}")
+        window = window_finding(goal, Policy.load(self.ctx.settings.policy_file))
+        if window is not None:
+            findings.append(window)
+        usable = window is not None and window.severity == "info"
+        pre = preflight_plan(
+            self.ctx,
+            plan,
+            campaign_id=f"eval-{plan.name}",
+            send_window=goal_window(goal) if usable else None,
+        )
         findings += self._dispatch_checks(goal, plan, pre)
         scores: JudgeScores | None = None
         failing = any(f.severity in ("error", "block") for f in findings)

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from agents import lexicon as lx
+from agents.goal_window import find_window
 from agents.schema import Constraints, KpiTarget, TimeWindow
 
 _NUM = r"(\d[\d,]*(?:\.\d+)?)\s*(万|千|k|thousand|million|m)?"
@@ -103,23 +104,12 @@ def _channels(scan: Scan, c: Constraints) -> None:
 
 
 def _window(scan: Scan) -> TimeWindow | None:
-    m = scan.find(
-        r"(\d{1,2})(?:[:：](\d{2}))?\s*(?:点|时)?\s*(?:到|至|-|–|~)\s*(\d{1,2})(?:[:：](\d{2}))?\s*(?:点|时)"
-        r"|between\s+(\d{1,2})(?::(\d{2}))?\s*(?:am|a\.m\.)?\s*and\s+(\d{1,2})(?::(\d{2}))?\s*(pm|p\.m\.)?"
-    )
-    if m:
-        g = m.groups()
-        sh, sm, eh, em = (g[0], g[1], g[2], g[3]) if g[0] else (g[4], g[5], g[6], g[7])
-        end_h = int(eh) + (12 if (g[8] and int(eh) < 12) else 0)
-        return TimeWindow(start=f"{int(sh):02d}:{sm or '00'}", end=f"{end_h:02d}:{em or '00'}")
-    if scan.find(r"工作时间|上班时间|business hours|office hours"):
-        return TimeWindow(start="09:00", end="18:00")
-    if scan.find(
-        r"(晚上|夜间|夜里|深夜)\s*(不要|别|勿|不)\s*(打扰|发)|白天发|免打扰"
-        r"|(no|don't|do not|not)\s+(\w+\s+){0,3}(at night|in the evening|overnight)|daytime only"
-    ):
-        return TimeWindow(start="09:00", end="21:00")
-    return None
+    found = find_window(scan.text)
+    if found is None:
+        return None
+    window, span = found
+    scan.spans.append(span)
+    return window
 
 
 def _deadline(scan: Scan, today: date) -> str | None:

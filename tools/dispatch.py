@@ -21,7 +21,7 @@ from tools.content import template_variants, templates
 from tools.context import ToolContext
 from tools.profiles import reach_of
 from tools.segments import audience_stats
-from userops.dispatch.models import DispatchStep, MessageContent, PreflightReport
+from userops.dispatch.models import DispatchStep, MessageContent, PreflightReport, SendWindow
 from userops.domain import CHANNELS, ContentType
 from userops.errors import BadInput
 
@@ -87,6 +87,7 @@ def build_dispatch_step(
     *,
     campaign_id: str,
     user_ids: list[int] | None = None,
+    send_window: tuple[str, str] | None = None,
 ) -> tuple[DispatchStep, int]:
     """Build the engine's dispatch step for ``step`` of ``plan``.
 
@@ -96,6 +97,7 @@ def build_dispatch_step(
         step: The step to build.
         campaign_id: Campaign id (also the holdout hash salt).
         user_ids: The segment's users when already computed.
+        send_window: The goal's local send window ``(start, end)``, enforced by the engine.
 
     Returns:
         The dispatch step and the number of users reachable on none of the step's channels.
@@ -144,6 +146,9 @@ def build_dispatch_step(
             budget=plan.budget,
             send_at_ts=_send_at(step.send_at),
             fallback=fallback,
+            send_window=SendWindow(start=send_window[0], end=send_window[1])
+            if send_window
+            else None,
             metadata={
                 **send_values(plan.language, plan.objective.value),
                 "objective": plan.objective.value,
@@ -156,7 +161,11 @@ def build_dispatch_step(
 
 
 def preflight_plan(
-    ctx: ToolContext, plan: CampaignPlan, *, campaign_id: str = "preview"
+    ctx: ToolContext,
+    plan: CampaignPlan,
+    *,
+    campaign_id: str = "preview",
+    send_window: tuple[str, str] | None = None,
 ) -> PreflightResult:
     """Dry-run the plan's main step through the dispatch engine (nothing is sent or written).
 
@@ -164,13 +173,16 @@ def preflight_plan(
         ctx: Injected services.
         plan: The plan to check.
         campaign_id: Campaign id used for the deterministic holdout.
+        send_window: The goal's local send window (deferrals counted as the engine would).
 
     Returns:
         The dispatch step, the engine's pre-flight report and audience counts.
     """
     step = plan.steps[0]
     ids = ctx.segment_ids(step.segment)
-    built, unreachable = build_dispatch_step(ctx, plan, step, campaign_id=campaign_id, user_ids=ids)
+    built, unreachable = build_dispatch_step(
+        ctx, plan, step, campaign_id=campaign_id, user_ids=ids, send_window=send_window
+    )
     report = ctx.preflight(built)
     return PreflightResult(step=built, report=report, audience=len(ids), unreachable=unreachable)
 

@@ -12,10 +12,10 @@ from langgraph.types import Command
 from agents.nodes.deps import DepsRef, LoopDeps
 from agents.nodes.records import set_campaign
 from agents.nodes.text import say
-from agents.schema import CampaignPlan
+from agents.schema import CampaignPlan, Goal
 from agents.state import LoopState
 from userops import approvals
-from userops.dispatch.models import DispatchStep, MessageContent
+from userops.dispatch.models import DispatchStep, MessageContent, SendWindow
 from userops.errors import ApprovalRequired
 
 BLAST_SUFFIX = "b"
@@ -87,10 +87,20 @@ def split_blast(step: DispatchStep, share: float) -> list[DispatchStep]:
 
 
 def make_steps(deps: LoopDeps, state: LoopState) -> list[DispatchStep]:
-    """Build the dispatch steps for the plan step being approved (blast arm on the main one)."""
+    """Build the dispatch steps for the plan step being approved (blast arm on the main one).
+
+    The goal's send window is set on every step here, below the planner, so the engine
+    enforces it whatever the plan (or an LLM) wrote.
+    """
     plan = CampaignPlan.model_validate(state["plan"])
     idx = int(state.get("step_index") or 0)
     step = deps.build_step(deps.engine, plan, plan.steps[idx], str(state["campaign_id"]))
+    goal = state.get("goal")
+    window = Goal.model_validate(goal).constraints.send_window if goal else None
+    if window is not None:  # the operator's window, from the goal: no plan can drop it
+        step = step.model_copy(
+            update={"send_window": SendWindow(start=window.start, end=window.end)}
+        )
     share = float(state.get("blast_share", deps.blast_share) or 0.0)
     return split_blast(step, share) if idx == 0 else [step]
 

@@ -137,17 +137,25 @@ def test_with_the_real_dispatch_preflight(sqlite_engine):
     assert "content_rule" not in v.preflight.suppressed and v.preflight.warnings == []
 
 
-def test_narrow_send_window_is_flagged_for_the_approver(ctx):
+def test_send_window_is_enforced_not_merely_flagged(ctx):
     goal = parse_goal("召回流失用户，只在10点到18点发送")
     assert (goal.constraints.send_window.start, goal.constraints.send_window.end) == (
         "10:00",
         "18:00",
     )
     v = PlanEvaluator(ctx).evaluate(goal, OfflinePlanner(ctx).plan(goal, [], None))
-    assert "send_window" in checks(v, "warn")
-    night = parse_goal("召回流失用户，晚上不要打扰")
-    v = PlanEvaluator(ctx).evaluate(night, OfflinePlanner(ctx).plan(night, [], None))
-    assert "send_window" not in checks(v, "warn")
+    assert "send_window" in checks(v, "info")
+    assert "send_window" not in checks(v, "warn") | checks(v, "block")
+
+
+def test_a_window_inside_quiet_hours_blocks_the_plan(ctx):
+    goal = parse_goal("Win back churned users, only between 10pm and 11pm")
+    assert (goal.constraints.send_window.start, goal.constraints.send_window.end) == (
+        "22:00",
+        "23:00",
+    )
+    v = PlanEvaluator(ctx).evaluate(goal, OfflinePlanner(ctx).plan(goal, [], None))
+    assert v.verdict == "block" and "send_window" in checks(v, "block")
 
 
 def test_no_holdout_request_is_refused(ctx):

@@ -293,3 +293,20 @@ def test_loop_proposes_follow_up_when_main_step_worked(engine: Engine) -> None:
     assert out["status"] == "completed" and out["kpi"] == kpi_main
     assert len(out["followup_results"]) == 1 and out["followup_results"][0]["step_id"] == "s2"
     assert [a["status"] for a in out["approvals"]] == ["approved", "approved"]
+
+
+def test_goal_window_is_set_on_every_dispatch_step_whatever_the_plan(engine: Engine) -> None:
+    from agents.goal_parser import parse_goal
+    from agents.nodes.delivery import make_steps
+
+    plan = TinyPlanner().plan(None, [], None)  # type: ignore[arg-type]
+    goal = parse_goal("Win back churned users, only between 10am and 6pm")
+    state = {"plan": plan.model_dump(), "goal": goal.model_dump(), "campaign_id": "c-w"}
+    steps = make_steps(make_deps(engine, blast_share=0.3), state)  # type: ignore[arg-type]
+    assert len(steps) == 2
+    assert {(s.send_window.start, s.send_window.end) for s in steps if s.send_window} == {
+        ("10:00", "18:00")
+    }
+    assert all(s.send_window is not None for s in steps)
+    state["goal"] = parse_goal("Win back churned users").model_dump()
+    assert all(s.send_window is None for s in make_steps(make_deps(engine), state))  # type: ignore[arg-type]

@@ -119,3 +119,23 @@ def test_plan_and_preflight_on_both_backends(any_engine):
     assert built.assignments
     verdict = PlanEvaluator(ctx).evaluate(goal, plan)
     assert verdict.verdict == "pass", [f for f in verdict.findings if f.severity != "info"]
+
+
+def test_goal_window_reaches_the_engine_and_preflight_defers(sqlite_engine):
+    from datetime import UTC, datetime
+
+    from tools.dispatch import preflight_plan
+
+    populate(sqlite_engine, 200)
+    at_19_cst = int(datetime(2026, 5, 28, 11, tzinfo=UTC).timestamp())
+    real = make_ctx(sqlite_engine, preflight_fn=None, now_ts=at_19_cst)
+    plan = OfflinePlanner(real).plan(parse_goal("召回流失用户"), [], None)
+    built, _ = build_dispatch_step(
+        real, plan, plan.steps[0], campaign_id="c1", send_window=("10:00", "18:00")
+    )
+    assert (built.send_window.start, built.send_window.end) == ("10:00", "18:00")
+    free = preflight_plan(real, plan).report
+    assert free.would_send > 0  # 19:00 is outside quiet hours
+    windowed = preflight_plan(real, plan, send_window=("10:00", "18:00")).report
+    assert windowed.would_send == 0
+    assert windowed.deferred == free.would_send + free.deferred
