@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from userops.accounts import AccountInfo, authenticate
 from userops.api.hub import Hub
@@ -55,6 +56,14 @@ class TokenCache:
         self.ttl_s = ttl_s
         self._seen: dict[str, tuple[float, AccountInfo]] = {}
         self._lock = threading.Lock()
+
+    def cached(self, token: str) -> AccountInfo | None:
+        """Return the account of ``token`` if it authenticated within ``ttl_s``."""
+        with self._lock:
+            hit = self._seen.get(token)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
+            return hit[1]
+        return None
 
     def get(self, token: str, engine: Engine) -> AccountInfo | None:
         """Return the account of ``token`` (cached when it authenticated recently), or None."""
@@ -129,7 +138,7 @@ def _token(authorization: str | None, x_api_key: str | None) -> str | None:
     return x_api_key or None
 
 
-def current_user(
+async def current_user(
     request: Request,
     services: ServicesDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -143,7 +152,9 @@ def current_user(
     if services.limiter.blocked(client):
         raise HTTPException(429, "too many failed authentications", {"Retry-After": "60"})
     token = _token(authorization, x_api_key)
-    user = services.tokens.get(token, services.engine) if token else None
+    user = services.tokens.cached(token) if token else None
+    if token and user is None:
+        user = await run_in_threadpool(services.tokens.get, token, services.engine)
     if user is None:
         services.limiter.fail(client)
         services.metrics.auth_failures.inc()
