@@ -117,3 +117,18 @@ def test_two_approvers_race_exactly_one_wins(api: Api) -> None:
             )
         ).scalar_one()
     assert n == 1
+
+
+def test_edit_with_a_valid_plan_is_recorded(api: Api) -> None:
+    aid = _gate(api)
+    card = api.client.get(f"/v1/approvals/{aid}", headers=api.auth("ana")).json()["card"]
+    plan = dict(card["plan"])
+    plan["name"] = "edited by ana"
+    r = api.client.post(
+        f"/v1/approvals/{aid}/decision",
+        json={"decision": "edit", "edited_plan": plan, "comment": "renamed"},
+        headers=api.auth("ana"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "edited" and r.json()["decision"]["type"] == "edit"
+    assert r.json()["decision"]["edited_action"]["args"]["plan"]["name"] == "edited by ana"
