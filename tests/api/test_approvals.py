@@ -22,6 +22,8 @@ def test_list_filters_and_card(api: Api) -> None:
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "status"]
     card = api.client.get(f"/v1/approvals/{aid}", headers=api.auth("ana")).json()["card"]
     assert card["plan"]["steps"] and "preflight" in card
+    r = api.client.get(f"/v1/approvals?offset={2**63}", headers=api.auth("ana"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "offset"]
     assert api.client.get("/v1/approvals/nope", headers=api.auth("ana")).status_code == 404
 
 

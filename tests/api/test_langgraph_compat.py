@@ -53,6 +53,7 @@ def test_sdk_runs_to_interrupt_and_resumes(
     assert state["interrupts"] and state["values"]["approval_id"]
     req = state["interrupts"][0]["value"]["action_requests"][0]
     assert req["name"] == "dispatch_campaign_step"
+    assert op.threads.get(thread["thread_id"])["status"] == "interrupted"
 
     # an operator may not decide; the approver resumes with a HITL decision
     with pytest.raises(httpx.HTTPStatusError) as err:

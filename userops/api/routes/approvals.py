@@ -69,7 +69,7 @@ def list_approvals(
     status: Status | None = None,
     campaign_id: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> list[dict[str, Any]]:
     """List approval requests, newest first, filtered by status and campaign."""
     t = cast(Table, Approval.__table__)

@@ -73,7 +73,7 @@ def campaign_messages(
     _user: AnyUser,
     engine: EngineDep,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> list[dict[str, Any]]:
     """Messages of the campaign (user id, channel, variant, state; never an address)."""
     _campaign(engine, campaign_id)

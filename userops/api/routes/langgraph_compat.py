@@ -95,6 +95,25 @@ def create_thread(_user: AnyUser, body: dict[str, Any] = Body(default={})) -> di
     }
 
 
+@router.get("/threads/{thread_id}")
+def get_thread(thread_id: str, _user: AnyUser, rt: RuntimeDep) -> dict[str, Any]:
+    """Read the thread (404 before its first run); ``interrupted`` while it waits."""
+    snap = rt.graph.get_state({"configurable": {"thread_id": thread_id}})
+    if not snap.values:
+        raise NotFound(f"no thread {thread_id!r}")
+    pending = _interrupts(snap)
+    return {
+        "thread_id": thread_id,
+        "created_at": snap.created_at,
+        "updated_at": snap.created_at,
+        "metadata": {},
+        "status": "interrupted" if pending else "idle",
+        "config": {},
+        "values": jsonable(dict(snap.values)),
+        "interrupts": {t.id: [i for i in pending] for t in snap.tasks or () if t.interrupts},
+    }
+
+
 def _interrupts(snap: Any) -> list[dict[str, Any]]:
     return [{"value": jsonable(i.value), "id": i.id} for i in (snap.interrupts or ())]
 
