@@ -176,7 +176,17 @@ class LLMPlanner:
         fb = pb.fallback_channel(channels)
         rule = ChannelRule(
             preferred=channels,
-            fallback=FallbackRule(channel=fb, variant_id=f"{personas[0]}-{fb}") if fb else None,
+            fallback=FallbackRule(
+                channel=fb,
+                variant_id=f"{personas[0]}-{fb}",
+                variant_by_persona={
+                    p: f"{p}-{fb}"
+                    for p in personas
+                    if any(v.variant_id == f"{p}-{fb}" for v in variants)
+                },
+            )
+            if fb
+            else None,
         )
         step = PlanStep(
             segment=segment,

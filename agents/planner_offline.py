@@ -68,7 +68,11 @@ class OfflinePlanner:
         fallback = pb.fallback_channel(channels)
         rule = ChannelRule(
             preferred=channels,
-            fallback=FallbackRule(channel=fallback, variant_id=f"{personas[0]}-{fallback}")
+            fallback=FallbackRule(
+                channel=fallback,
+                variant_id=f"{personas[0]}-{fallback}",
+                variant_by_persona={p: f"{p}-{fallback}" for p in personas},
+            )
             if fallback
             else None,
         )

@@ -62,7 +62,9 @@ def split_blast(step: DispatchStep, share: float) -> list[DispatchStep]:
     fallback = step.fallback
     if fallback is not None:
         fb_id = f"blast-{fallback.channel}"
-        fallback = fallback.model_copy(update={"variant_id": fb_id if fb_id in contents else None})
+        fallback = fallback.model_copy(  # one content for all: no per-persona fallback
+            update={"variant_id": fb_id if fb_id in contents else None, "variant_by_persona": {}}
+        )
     # The engine checks a step's budget against the whole campaign's commitments and the main
     # step is enqueued first: the main arm gets its share, the blast arm the remainder.
     budget_main = budget_blast = None

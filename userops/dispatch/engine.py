@@ -191,6 +191,10 @@ def enqueue(
                     "content": content_record(step, step.contents[fb_variant])
                     if fb_variant
                     else None,
+                    "by_persona": {
+                        p: {"variant": v, **content_record(step, step.contents[v])}
+                        for p, v in fb.variant_by_persona.items()
+                    },
                 },
                 entity_id=f"{step.campaign_id}|{step.step_id}"[:64],
             )

@@ -98,6 +98,10 @@ def validate(step: DispatchStep) -> None:
             problems.append(
                 Problem("no such content on the fallback channel", "fallback.variant_id", v)
             )
+        for persona, pv in fb.variant_by_persona.items():
+            if pv not in step.contents or step.contents[pv].channel != fb.channel:
+                field = f"fallback.variant_by_persona.{persona}"
+                problems.append(Problem("no such content on the fallback channel", field, pv))
     if problems:
         raise BadInput(problems)
 

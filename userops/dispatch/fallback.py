@@ -2,21 +2,26 @@
 
 A step enqueued with a :class:`~userops.dispatch.models.FallbackRule` stores its rule. Once
 ``after_seconds`` have passed since a message of that step was sent and the user has not
-responded to the campaign, a fallback row (step ``<step>-fb``, the rule's channel and
-variant) is enqueued — through the same policy as any other message, so consent, caps,
-quiet hours and budget apply again. Its idempotency key makes spawning it twice harmless.
+responded to the campaign, a fallback row (step ``<step>-fb``, the rule's channel) is
+enqueued with the variant the rule names for the persona of the user's original content
+(``variant_by_persona``), else the rule's single variant — through the same policy as any
+other message, so consent, caps, quiet hours and budget apply again. Its idempotency key
+makes spawning it twice harmless.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+import json
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
 
 from userops.dispatch.models import DispatchStep, MessageContent
-from userops.dispatch.outbox import STEP_ENTITY
+from userops.dispatch.outbox import CONTENT_ENTITY, STEP_ENTITY, get_record
 from userops.dispatch.policy import Policy
 
 _DUE = text(
-    "SELECT o.user_id FROM outbox o WHERE o.campaign_id = :c AND o.step_id = :s"
+    "SELECT o.user_id, o.content FROM outbox o WHERE o.campaign_id = :c AND o.step_id = :s"
     " AND o.state = 'sent' AND o.sent_ts <= :cut AND o.channel != :fch"
     " AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.campaign_id = :c AND f.step_id = :fs"
     " AND f.user_id = o.user_id)"
@@ -43,8 +48,6 @@ def spawn_fallbacks(engine: Engine, *, now_ts: int, policy: Policy | None = None
     for entity_id, detail in recs:
         campaign_id, step_id = entity_id.split("|", 1)
         if isinstance(detail, str):  # a text() query returns SQLite JSON as a string
-            import json
-
             detail = json.loads(detail)
         fb, variant, content = (
             detail.get("fallback") or {},
@@ -55,30 +58,60 @@ def spawn_fallbacks(engine: Engine, *, now_ts: int, policy: Policy | None = None
             continue
         fs = fallback_step_id(step_id)
         with engine.connect() as conn:
-            users = [
-                r[0]
-                for r in conn.execute(
-                    _DUE,
-                    {
-                        "c": campaign_id,
-                        "s": step_id,
-                        "fs": fs,
-                        "fch": fb["channel"],
-                        "cut": now_ts - int(fb["after_seconds"]),
-                        "now": now_ts,
-                    },
-                )
-            ]
-        if not users:
+            due = conn.execute(
+                _DUE,
+                {
+                    "c": campaign_id,
+                    "s": step_id,
+                    "fs": fs,
+                    "fch": fb["channel"],
+                    "cut": now_ts - int(fb["after_seconds"]),
+                    "now": now_ts,
+                },
+            ).all()
+            picks = _pick_variants(conn, due, variant, content, detail.get("by_persona") or {})
+        if not picks:
             continue
         step = DispatchStep(
             campaign_id=campaign_id,
             step_id=fs,
             marketing=bool(detail.get("marketing", True)),
-            contents={variant: MessageContent.model_validate(content["content"])},
-            assignments=[(u, fb["channel"], variant) for u in users],
+            contents={v: MessageContent.model_validate(c["content"]) for v, c in picks[1].items()},
+            assignments=[(u, fb["channel"], v) for u, v in picks[0]],
             metadata=dict(content.get("fill") or {}),
             send_window=detail.get("send_window"),
         )
         total += enqueue(engine, step, policy=policy, now_ts=now_ts).inserted
     return total
+
+
+def _persona_of(conn: Connection, stored: Any, cache: dict[str, str | None]) -> str | None:
+    """The persona of an outbox row's content (its record's ``content.persona``)."""
+    ref = (json.loads(stored) if isinstance(stored, str) else stored or {}).get("ref")
+    if not ref:
+        return None
+    if ref not in cache:
+        rec = get_record(conn, CONTENT_ENTITY, ref) or {}
+        cache[ref] = (rec.get("content") or {}).get("persona")
+    return cache[ref]
+
+
+def _pick_variants(
+    conn: Connection,
+    due: Any,
+    variant: str,
+    content: dict[str, Any],
+    by_persona: dict[str, dict[str, Any]],
+) -> tuple[list[tuple[int, str]], dict[str, dict[str, Any]]] | None:
+    """Each due user's fallback variant and the content records used; ``None`` if none due."""
+    if not due:
+        return None
+    cache: dict[str, str | None] = {}
+    contents: dict[str, dict[str, Any]] = {}
+    out: list[tuple[int, str]] = []
+    for uid, stored in due:
+        rec = by_persona.get(_persona_of(conn, stored, cache) or "") if by_persona else None
+        vid, rec = (str(rec["variant"]), rec) if rec else (variant, content)
+        contents[vid] = rec
+        out.append((int(uid), vid))
+    return out, contents

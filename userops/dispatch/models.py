@@ -72,6 +72,9 @@ class FallbackRule(BaseModel):
     """Channel to fall back to."""
     variant_id: str | None = None
     """Content to use on the fallback channel (must exist in ``contents``)."""
+    variant_by_persona: dict[str, str] = Field(default_factory=dict)
+    """Per persona, the content on the fallback channel: a fallback row takes the persona of
+    the user's original variant and uses its content here, else ``variant_id``."""
 
 
 class SendWindow(BaseModel):
