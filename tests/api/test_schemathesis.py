@@ -1,5 +1,6 @@
 """Property-based requests from /openapi.json (schemathesis): no answer is ever a 5xx."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from userops.api.app import create_app  # noqa: E402
 from userops.settings import Settings  # noqa: E402
 
 TOKEN: dict[str, str] = {}
+EXAMPLES = int(os.environ.get("USEROPS_TEST_SCHEMATHESIS_EXAMPLES", "6"))
 CODES: list[int] = []
 
 
@@ -43,7 +45,10 @@ def test_no_server_errors(api_schema: Any) -> None:
 
         @given(case=op.as_strategy())
         @settings(
-            max_examples=6, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:
             response = case.call(headers=headers)
