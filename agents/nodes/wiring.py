@@ -44,6 +44,19 @@ def _fixed_clock(ts: int) -> Callable[[], float]:
     return lambda: float(ts)
 
 
+def _next_due(engine: Engine, campaign_id: str, after: int) -> int | None:
+    """Earliest due time after ``after`` of the campaign's rows still waiting."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT min(not_before_ts) FROM outbox WHERE campaign_id = :c"
+                " AND state IN ('pending', 'deferred') AND not_before_ts > :t"
+            ),
+            {"c": campaign_id, "t": after},
+        ).scalar()
+    return int(row) if row is not None else None
+
+
 def sandbox_deliver(
     engine: Engine,
     steps: list[DispatchStep],
@@ -54,8 +67,9 @@ def sandbox_deliver(
     """Enqueue (idempotent), deliver through the sandbox, simulate responses.
 
     Fallback messages the worker spawns (``<step>-fb``) belong to the approved step and are
-    counted with it. Simulated time: the worker runs at ``now`` and again 12, 24 and 48 hours
-    later, so messages deferred by quiet hours or caps go out when the policy allows;
+    counted with it. Simulated time: the worker runs at ``now``, 12, 24 and 48 hours later
+    and at every due time of the campaign's deferred rows in between, so messages deferred
+    by quiet hours, the step's send window or caps go out when the policy allows;
     responses are then simulated up to the end of the measurement window.
     """
     from userops.dispatch.engine import enqueue
@@ -68,10 +82,15 @@ def sandbox_deliver(
     now = int(now_ts if now_ts is not None else time.time())
     for step in steps:
         enqueue(engine, step, policy=policy, now_ts=now)
-    for offset in (0, 12 * 3600, 24 * 3600, 48 * 3600):
-        Worker(engine, None, policy=policy, clock=_fixed_clock(now + offset)).run(
-            stop_when_idle=True
-        )
+    fixed = [now + h * 3600 for h in (0, 12, 24, 48)]
+    t = now
+    for _ in range(64):
+        Worker(engine, None, policy=policy, clock=_fixed_clock(t)).run(stop_when_idle=True)
+        due = _next_due(engine, steps[0].campaign_id, t)
+        later = [x for x in [*fixed, due] if x is not None and t < x <= fixed[-1]]
+        if not later:
+            break
+        t = min(later)
     simulate_responses(engine, until_ts=now + 8 * 86400)
     ids = [st.step_id for st in steps]
     return outbox_totals(engine, steps[0].campaign_id, ids + [f"{i}-fb" for i in ids])

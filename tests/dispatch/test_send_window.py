@@ -148,3 +148,20 @@ def test_the_allowed_time_is_always_inside_the_window_and_outside_quiet_hours(tz
 
 def test_utc_helper_sanity() -> None:
     assert datetime.fromtimestamp(utc(2026, 5, 28), UTC).day == 28
+
+
+def test_fallback_steps_inherit_the_window(sqlite_engine: Engine) -> None:
+    from userops.dispatch.models import FallbackRule
+    from userops.dispatch.worker import Worker
+
+    add_users(sqlite_engine, 2, consent=("sms", "app_push"))
+    fb = FallbackRule(after_seconds=6 * 3600, channel="sms", variant_id="v1")
+    s = windowed([1, 2], channel="app_push", fallback=fb)
+    t0 = utc(2026, 5, 28, 2)  # 10:00 CST: the push goes now
+    enqueue(sqlite_engine, s, policy=POLICY, now_ts=t0)
+    Worker(sqlite_engine, None, policy=POLICY, clock=lambda: t0).run()
+    at_19 = utc(2026, 5, 28, 11)  # 19:00 CST: fallback due (no response), window closed
+    Worker(sqlite_engine, None, policy=POLICY, clock=lambda: at_19).run()
+    fb_rows = [r for r in outbox_rows(sqlite_engine) if r[5] == "s1-fb"]
+    assert len(fb_rows) == 2
+    assert {r[2:5] for r in fb_rows} == {("deferred", "send_window", utc(2026, 5, 29, 2))}
