@@ -12,9 +12,7 @@ from typing import Literal
 
 from agents.schema import CampaignPlan, Finding, Goal
 from userops.dispatch.content_rules import check_content as channel_rules
-from userops.dispatch.models import MessageContent, SendWindow
-from userops.dispatch.policy import Policy
-from userops.dispatch.window import parse_bounds, window_problem
+from userops.dispatch.models import MessageContent
 from userops.privacy import find_contact_data
 
 Severity = Literal["info", "warn", "error", "block"]
@@ -118,55 +116,6 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                 )
             )
     return out
-
-
-def goal_window(goal: Goal) -> tuple[str, str] | None:
-    """The goal's local send window as ``(start, end)``, or None."""
-    w = goal.constraints.send_window
-    return (w.start, w.end) if w is not None else None
-
-
-def window_finding(goal: Goal, policy: Policy | None = None) -> Finding | None:
-    """The goal's send window: enforced by the engine (info) or unusable (block)."""
-    pair = goal_window(goal)
-    if pair is None:
-        return None
-    start, end = pair
-    try:
-        w = SendWindow.model_validate(pair)
-        bounds = parse_bounds(w.start, w.end)
-    except ValueError:
-        return finding(
-            "send_window",
-            "block",
-            msg(
-                goal,
-                f"发送时段 {start}-{end} 无效",
-                f"window {start}-{end} is not a valid time range",
-            ),
-            start=start,
-            end=end,
-        )
-    problem = window_problem(policy or Policy.load(), bounds, True)
-    if problem:
-        return finding(
-            "send_window",
-            "block",
-            msg(goal, f"发送时段 {start}-{end} 全在免打扰时段内，无法发送", problem),
-            start=start,
-            end=end,
-        )
-    return finding(
-        "send_window",
-        "info",
-        msg(
-            goal,
-            f"发送时段 {start}-{end}（按每位用户的本地时间）由发送引擎强制执行",
-            f"window {start}-{end} (each user's local time) is enforced by the dispatch engine",
-        ),
-        start=start,
-        end=end,
-    )
 
 
 def check_timing(goal: Goal, plan: CampaignPlan, today: date | None = None) -> list[Finding]:

@@ -13,10 +13,9 @@ from agents.checks import (
     check_structure,
     check_timing,
     finding,
-    goal_window,
     msg,
-    window_finding,
 )
+from agents.goal_window import goal_window, window_finding
 from agents.judge import LLMJudge
 from agents.playbooks import CHANNEL_COST
 from agents.providers import chat_model
