@@ -104,7 +104,8 @@ def test_small_store_traits(any_engine: Engine) -> None:
     assert s["price_sensitivity"] == pytest.approx(0.6 * 0.5 + 0.4 * (0.1 / 0.3), abs=1e-3)
     assert s["reachable_channels"] == ",sms,app_push,"  # email: consent but no address
     assert s["preferred_channel"] == "app_push"  # 2 opens + 1 click vs 1 open
-    assert s["content_affinity"] == "offer"  # click 1.0 beats page view 0.5
+    assert s["content_affinity"] == "offer"  # click (+ a discounted order) beats page view
+    assert t[4]["content_affinity"] is None  # no content event, no order: no evidence
     assert (s["contacts_7d"], s["last_contacted_ts"]) == (1, ts(2))
     assert s["satisfaction"] == pytest.approx(3.0)
     assert s["days_since_signup"] == 500
@@ -200,3 +201,19 @@ def test_default_as_of_is_the_newest_event_day_not_the_clock(any_engine: Engine)
     result = build_profiles(any_engine)
     assert result.as_of == newest_event_day(any_engine) == date(2024, 7, 3)  # order(1, -3, ...)
     assert traits_by_user(any_engine)[1]["days_since_last_order"] == 0
+
+
+def test_content_affinity_rule() -> None:
+    ct = rules.CONTENT_TYPES
+    scores = np.zeros((5, len(ct)))
+    scores[0, ct.index("social")] = rules.CONTENT_WEIGHTS["page_view"]
+    scores[1, ct.index("tutorial")] = rules.CONTENT_WEIGHTS["message_opened"]  # open, no click
+    has = np.array([True, True, False, False, False])
+    orders = np.array([0.0, 0.0, 4.0, 4.0, 0.0])
+    discounted = np.array([0.0, 0.0, 3.0, 0.0, 0.0])
+    got = rules.content_affinity(scores, has, orders, discounted)
+    assert got[0] == "social"
+    assert got[1] not in (None, "tutorial")  # the open without a click counts against tutorial
+    assert got[2] == "offer"  # mostly discounted orders
+    assert got[3] not in (None, "offer")  # only full-price orders
+    assert got[4] is None  # no evidence at all

@@ -121,7 +121,7 @@ def _fetch(engine: Engine, as_of_day: int, say: Progress) -> dict[str, Any]:
         got["totals"] = q.event_totals(conn, d, cut)
         say("channels, content, interests")
         got["channel"] = q.top_channel(conn, d, cut)
-        got["content"] = q.top_content(conn, d, cut)
+        got["content"] = q.content_scores(conn, d, cut, rules.CONTENT_WEIGHTS)
         got["interests"] = q.top_interests(conn, d, cut)
         say("reachability")
         got["consents"] = q.consents_granted(conn)
@@ -160,6 +160,17 @@ def _reachable(t: _Table, got: dict[str, Any]) -> np.ndarray[Any, Any]:
     names = ("phone", "email", "device_id", "wechat_openid", "wechat_unionid")
     has = {n: cols[i] > 0 for i, n in enumerate(names)}
     return rules.reachable_channels(consented, has, cols[5] > 0)
+
+
+def _affinity(t: _Table, rows: Any, orders: Any, discounted: Any) -> np.ndarray[Any, Any]:
+    scores = np.zeros((t.n, len(rules.CONTENT_TYPES)))
+    known = [r for r in rows if r[1] in rules.CONTENT_TYPES]
+    pos, ok = t.positions(np.array([r[0] for r in known], dtype=np.int64))
+    col = np.array([rules.CONTENT_TYPES.index(r[1]) for r in known], dtype=np.int64)
+    np.add.at(scores, (pos[ok], col[ok]), np.array([float(r[2]) for r in known])[ok])
+    has = np.zeros(t.n, dtype=bool)
+    has[pos[ok]] = True
+    return rules.content_affinity(scores, has, orders, discounted)
 
 
 def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[Any], Predictions]:
@@ -209,7 +220,7 @@ def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[A
         "reachable_channels": _reachable(t, got),
         "interests": t.labels(got["interests"], join=True),
         "price_sensitivity": rules.price_sensitivity(o_total, disc_n, disc_sum),
-        "content_affinity": t.labels(got["content"]),
+        "content_affinity": _affinity(t, got["content"], o_total, np.nan_to_num(disc_n)),
         "contacts_7d": np.nan_to_num(c7).astype(np.int64),
         "last_contacted_ts": [None if np.isnan(v) else int(v) for v in last_c],
         "satisfaction": [None if np.isnan(v) else round(float(v), 3) for v in satisfaction],

@@ -12,6 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import rankdata
 
+from userops.domain import ContentType
+
 FloatArray = NDArray[np.float64]
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 StrArray = NDArray[np.object_]
@@ -132,3 +134,29 @@ def reachable_channels(
         out[ok] = out[ok] + (ch + ",")
     out[out == ","] = ""
     return out
+
+
+CONTENT_TYPES = tuple(c.value for c in ContentType)
+CONTENT_WEIGHTS = {"page_view": 1.45, "message_opened": -0.29, "message_clicked": 1.84}
+"""Log-likelihood weight of one event for the persona of its ``content_type`` (docs/traits.md)."""
+OFFER_DISCOUNTED, OFFER_FULL_PRICE = 1.2, -0.5
+"""Log-likelihood weight for ``offer`` of one discounted / one full-price order."""
+
+
+def content_affinity(
+    scores: FloatArray, has_content: BoolArray, orders: FloatArray, discounted: FloatArray
+) -> StrArray:
+    """Return the most likely content persona per user, or ``None`` without any evidence.
+
+    ``scores`` (users × :data:`CONTENT_TYPES`) sums :data:`CONTENT_WEIGHTS` over the user's
+    content events. Orders add evidence for ``offer`` (discounted vs full price). The prior
+    is the share of each persona among users with content events (smoothed); users with
+    neither content events nor orders get ``None``.
+    """
+    off = CONTENT_TYPES.index("offer")
+    ev = scores.copy()
+    ev[:, off] += OFFER_DISCOUNTED * discounted + OFFER_FULL_PRICE * (orders - discounted)
+    seen = np.bincount(np.argmax(scores[has_content], axis=1), minlength=len(CONTENT_TYPES))
+    prior = np.log((seen + 1.0) / (seen.sum() + len(CONTENT_TYPES)))
+    best = np.array(CONTENT_TYPES, dtype=object)[np.argmax(ev + prior, axis=1)]
+    return np.where(has_content | (orders > 0), best, np.array(None))

@@ -165,14 +165,18 @@ def top_channel(conn: Connection, d: Dialect, cut: int) -> Sequence[Any]:
     return _rows(conn, _top(scored, 1), cut=cut)
 
 
-def top_content(conn: Connection, d: Dialect, cut: int) -> Sequence[Any]:
-    """(uid, content_type): clicks weigh 1, conversions 2, page views 0.5."""
-    scored = f"""SELECT e.user_id AS rid, {d.text("e.properties", "content_type")} AS key,
-            CASE e.type WHEN 'message_converted' THEN 2.0
-                        WHEN 'message_clicked' THEN 1.0 ELSE 0.5 END AS w
-        FROM events e {d.scan}
-        WHERE e.type IN ('message_clicked','message_converted','page_view') AND e.ts < :cut"""
-    return _rows(conn, _top(scored, 1), cut=cut)
+def content_scores(
+    conn: Connection, d: Dialect, cut: int, weights: dict[str, float]
+) -> Sequence[Any]:
+    """(uid, content_type, score): the sum of ``weights[event type]`` over content events."""
+    case = " ".join(f"WHEN '{t}' THEN {float(w)!r}" for t, w in weights.items())
+    types = ",".join(f"'{t}'" for t in weights)
+    inner = f"""SELECT rid, key, sum(w) AS w FROM (
+            SELECT e.user_id AS rid, {d.text("e.properties", "content_type")} AS key,
+                CASE e.type {case} ELSE 0 END AS w
+            FROM events e {d.scan} WHERE e.type IN ({types}) AND e.ts < :cut) s
+        WHERE key IS NOT NULL AND key <> '' GROUP BY rid, key"""
+    return _rows(conn, _per_canonical(inner, "a.key, sum(a.w)", ", a.key"), cut=cut)
 
 
 def top_interests(conn: Connection, d: Dialect, cut: int, k: int = 3) -> Sequence[Any]:
