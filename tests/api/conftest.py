@@ -67,3 +67,20 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def site(sqlite_engine: Engine, home: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real uvicorn server over a small population, with an operator and an approver token."""
+    seed_users(sqlite_engine, 30)
+    tokens = {
+        n: add_user(sqlite_engine, n, r)[1]
+        for n, r in {"olivia": "operator", "ana": "approver"}.items()
+    }
+    app = create_app(
+        Settings(home=home, embedding="hashing"),
+        engine=sqlite_engine,
+        loop_deps=make_deps(sqlite_engine),
+    )
+    with live_server(app) as url:
+        yield url, tokens

@@ -3,34 +3,8 @@
 import json
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
-from sqlalchemy import Engine
-
-from tests.agents.loop_doubles import make_deps, seed_users
-from tests.api.conftest import live_server
-from userops.accounts import add_user
-from userops.api.app import create_app
-from userops.settings import Settings
-
-
-@pytest.fixture
-def site(sqlite_engine: Engine, home: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    seed_users(sqlite_engine, 30)
-    tokens = {
-        n: add_user(sqlite_engine, n, r)[1]
-        for n, r in {"olivia": "operator", "ana": "approver"}.items()
-    }
-    app = create_app(
-        Settings(home=home, embedding="hashing"),
-        engine=sqlite_engine,
-        loop_deps=make_deps(sqlite_engine),
-    )
-    with live_server(app) as url:
-        yield url, tokens
 
 
 def _read(resp: httpx.Response, events: list, until: threading.Event) -> None:

@@ -1,34 +1,9 @@
 """Drive the loop with the official langgraph-sdk client against a real uvicorn server."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 from sqlalchemy import Engine, text
-
-from tests.agents.loop_doubles import make_deps, seed_users
-from tests.api.conftest import live_server
-from userops.accounts import add_user
-from userops.api.app import create_app
-from userops.settings import Settings
-
-
-@pytest.fixture
-def server(sqlite_engine: Engine, home: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    seed_users(sqlite_engine, 30)
-    tokens = {
-        n: add_user(sqlite_engine, n, r)[1]
-        for n, r in {"olivia": "operator", "ana": "approver"}.items()
-    }
-    app = create_app(
-        Settings(home=home, embedding="hashing"),
-        engine=sqlite_engine,
-        loop_deps=make_deps(sqlite_engine),
-    )
-    with live_server(app) as url:
-        yield url, tokens
 
 
 def _client(url: str, token: str):  # type: ignore[no-untyped-def]
@@ -36,9 +11,9 @@ def _client(url: str, token: str):  # type: ignore[no-untyped-def]
 
 
 def test_sdk_runs_to_interrupt_and_resumes(
-    server: tuple[str, dict[str, str]], sqlite_engine: Engine
+    site: tuple[str, dict[str, str]], sqlite_engine: Engine
 ) -> None:
-    url, tokens = server
+    url, tokens = site
     op = _client(url, tokens["olivia"])
     assistants = op.assistants.search(graph_id="userops")
     assert len(assistants) == 1
@@ -70,8 +45,8 @@ def test_sdk_runs_to_interrupt_and_resumes(
         assert conn.execute(text("SELECT decided_by FROM approvals")).scalar_one() == "ana"
 
 
-def test_sdk_stream_and_auth(server: tuple[str, dict[str, str]]) -> None:
-    url, tokens = server
+def test_sdk_stream_and_auth(site: tuple[str, dict[str, str]]) -> None:
+    url, tokens = site
     op = _client(url, tokens["olivia"])
     aid = op.assistants.search()[0]["assistant_id"]
     tid = op.threads.create()["thread_id"]
