@@ -9,9 +9,8 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from userops.cdp import validate as v
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, RowChecker, Ticker, chunks, lookup_ids
-from userops.errors import Problem
-from userops.store.models import AuditLog, Consent, User
+from userops.cdp.rows import Counts, Field, RowChecker, Ticker, chunks, resolve_users
+from userops.store.models import AuditLog, Consent
 
 FIELDS: dict[str, Field] = {
     "user_id": Field(v.text(128), required=True),
@@ -24,7 +23,6 @@ FIELDS: dict[str, Field] = {
 
 ACTOR = "import"
 _CONSENTS = cast(Table, Consent.__table__)
-_USERS = cast(Table, User.__table__)
 _AUDIT = cast(Table, AuditLog.__table__)
 
 
@@ -56,20 +54,7 @@ def parse(reader: Reader, ticker: Ticker, conn: Connection) -> Parsed:
         if prev is None or rec["ts"] >= prev["ts"]:
             out.latest[key] = rec
     ticker.flush()
-    out.user_ids = lookup_ids(
-        conn, _USERS.c.external_id, _USERS.c.id, sorted({e for _, e in lines})
-    )
-    for line, ext in lines:
-        if ext not in out.user_ids:
-            problems.append(
-                Problem(
-                    "unknown user (import users first)",
-                    field="user_id",
-                    value=ext,
-                    source=reader.name,
-                    line=line,
-                )
-            )
+    out.user_ids = resolve_users(conn, lines, reader.name, problems)
     return out
 
 

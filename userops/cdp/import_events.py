@@ -11,9 +11,8 @@ from sqlalchemy import Connection, Table, select
 
 from userops.cdp import validate as v
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, RowChecker, Ticker, bulk_insert, chunks, lookup_ids
-from userops.errors import Problem
-from userops.store.models import Event, User
+from userops.cdp.rows import Counts, Field, RowChecker, Ticker, bulk_insert, chunks, resolve_users
+from userops.store.models import Event
 
 FIELDS: dict[str, Field] = {
     "event_id": Field(v.text(128)),
@@ -30,7 +29,6 @@ FIELDS: dict[str, Field] = {
 """Importable event columns; ``user_id`` is the external id of an imported user record."""
 
 _EVENTS = cast(Table, Event.__table__)
-_USERS = cast(Table, User.__table__)
 _COLS = ("type", "ts", "channel", "amount", "quantity", "campaign_id", "text", "properties")
 
 
@@ -67,19 +65,8 @@ def parse(reader: Reader, ticker: Ticker, conn: Connection) -> Parsed:
         if rec is not None:
             out.events.append((line, rec.pop("user_id"), rec))
     ticker.flush()
-    exts = sorted({ext for _, ext, _ in out.events})
-    out.user_ids = lookup_ids(conn, _USERS.c.external_id, _USERS.c.id, exts)
-    for line, ext, _ in out.events:
-        if ext not in out.user_ids:
-            problems.append(
-                Problem(
-                    "unknown user (import users first)",
-                    field="user_id",
-                    value=ext,
-                    source=name,
-                    line=line,
-                )
-            )
+    refs = [(line, ext) for line, ext, _ in out.events]
+    out.user_ids = resolve_users(conn, refs, name, problems)
     return out
 
 

@@ -116,6 +116,31 @@ def lookup_ids(
     return found
 
 
+def resolve_users(
+    conn: Connection, refs: list[tuple[int, str]], source: str, problems: list[Problem]
+) -> dict[str, int]:
+    """Map the external user ids of ``refs`` (``(line, external_id)``) to store ids.
+
+    Every reference to a user the store does not know becomes a located problem.
+    """
+    from userops.store.models import User
+
+    users = User.__table__.c
+    found = lookup_ids(conn, users.external_id, users.id, sorted({ext for _, ext in refs}))
+    for line, ext in refs:
+        if ext not in found:
+            problems.append(
+                Problem(
+                    "unknown user (import users first)",
+                    field="user_id",
+                    value=ext,
+                    source=source,
+                    line=line,
+                )
+            )
+    return found
+
+
 def bulk_insert(
     conn: Connection,
     table: str,
