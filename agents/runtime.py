@@ -115,8 +115,14 @@ class LoopRuntime:
         *,
         actor: str,
         on_update: OnUpdate | None = None,
+        approval_id: str | None = None,
+        decision_id: str | None = None,
     ) -> RunResult:
         """Resume a thread waiting at the gate with one HITL decision.
+
+        ``approval_id``, when given, is the approval the caller decides: a thread waiting
+        on another one is a conflict. ``decision_id`` is the caller's idempotency id of the
+        decision (a fresh one by default).
 
         Raises:
             Conflict: the thread is running, not waiting, or the approval was already decided.
@@ -127,7 +133,12 @@ class LoopRuntime:
             current = self.get(thread_id)
             if current.interrupt is None:
                 raise Conflict(f"thread {thread_id} is not waiting for a decision")
-            approval_id = str(current.values.get("approval_id"))
+            waiting = str(current.values.get("approval_id"))
+            if approval_id is not None and waiting != approval_id:
+                raise Conflict(
+                    f"thread {thread_id} waits for approval {waiting}, not {approval_id}"
+                )
+            approval_id = waiting
             rec = approvals.get(self.engine, approval_id)
             if rec.status != "pending":
                 raise Conflict(
@@ -141,7 +152,11 @@ class LoopRuntime:
                 actor,
                 allow_self_approval=self.allow_self_approval,
             )
-            resume = {"decisions": [decision], "actor": actor, "decision_id": uuid.uuid4().hex}
+            resume = {
+                "decisions": [decision],
+                "actor": actor,
+                "decision_id": decision_id or uuid.uuid4().hex,
+            }
             self._run(thread_id, actor, Command(resume=resume), on_update)
             return self.get(thread_id)
 

@@ -7,7 +7,6 @@ import json
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
@@ -66,10 +65,6 @@ def progress_event(node: str, update: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _config(thread_id: str, actor: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread_id, "actor": actor}, "recursion_limit": 80}
-
-
 def _winner(engine: Any, approval_id: str, wait_s: float) -> approvals.ApprovalRecord:
     deadline = time.monotonic() + wait_s
     rec = approvals.get(engine, approval_id)
@@ -95,8 +90,6 @@ def decide(
     decider gets :class:`Conflict` carrying the winning decision (waiting up to ``wait_s``
     for a run in progress to record it).
     """
-    from agents.locks import thread_lock
-
     rec = approvals.get(rt.engine, approval_id)
     if client_decision_id and rec.client_decision_id == client_decision_id:
         return rec, True
@@ -120,16 +113,14 @@ def decide(
         )
         return out, False
     try:
-        with thread_lock(rec.thread_id, rt.lock_url):
-            resume_locked(
-                rt,
-                rec.thread_id,
-                approval_id,
-                decision,
-                actor,
-                client_decision_id or uuid.uuid4().hex,
-                on_update,
-            )
+        rt.resume(
+            rec.thread_id,
+            decision,
+            actor=actor,
+            on_update=on_update,
+            approval_id=approval_id,
+            decision_id=client_decision_id,
+        )
     except Conflict:
         won = _winner(rt.engine, approval_id, wait_s)
         if client_decision_id and won.client_decision_id == client_decision_id:
@@ -143,40 +134,6 @@ def _already(rec: approvals.ApprovalRecord) -> Conflict:
         f"approval {rec.id} was already {rec.status} by {rec.decided_by}",
         current=jsonable(rec.to_dict(with_card=False)),
     )
-
-
-def resume_locked(
-    rt: Any,
-    thread_id: str,
-    approval_id: str,
-    decision: dict[str, Any],
-    actor: str,
-    decision_id: str,
-    on_update: Update | None,
-) -> None:
-    """Check and resume ``thread_id`` at the gate; the caller holds the thread lock."""
-    from langgraph.types import Command
-
-    current = rt.get(thread_id)
-    if current.interrupt is None or current.values.get("approval_id") != approval_id:
-        raise _already(approvals.get(rt.engine, approval_id))
-    rec = approvals.get(rt.engine, approval_id)
-    if rec.status != "pending":
-        raise _already(rec)
-    approvals.check_actor(
-        rt.engine,
-        rec,
-        str(decision.get("type", "")),
-        actor,
-        allow_self_approval=rt.allow_self_approval,
-    )
-    payload: Any = Command(
-        resume={"decisions": [decision], "actor": actor, "decision_id": decision_id}
-    )
-    for chunk in rt.graph.stream(payload, _config(thread_id, actor), stream_mode="updates"):
-        for node, update in chunk.items():
-            if on_update is not None and node != "__interrupt__":
-                on_update(node, dict(update or {}))
 
 
 def sse(event: str, data: Any) -> str:
