@@ -4,23 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 from tests.cdp.import_support import IMPORT_DATA, USER_HEADER, write_csv
+from tests.cli.support import count_rows
 from userops.cli.main import app
-from userops.store.engine import open_store
 
 runner = CliRunner()
-
-
-def _count(table: str) -> int:
-    engine = open_store()
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
-    finally:
-        engine.dispose()
 
 
 def test_import_users_summary_then_json_reimport(home: Path) -> None:
@@ -42,7 +32,7 @@ def test_bad_rows_exit_1_on_stderr_and_write_nothing(home: Path) -> None:
     assert lines[1] == f"{path}:4 phone='12345': not a valid phone number"
     assert len(lines) == 6
     assert res.stdout == ""
-    assert _count("users") == 0
+    assert count_rows("users") == 0
 
 
 def test_sixty_bad_rows_cli(home: Path, tmp_path: Path) -> None:
@@ -99,7 +89,7 @@ def test_events_and_consents_commands_with_mapping(home: Path, tmp_path: Path) -
     )
     res = runner.invoke(app, ["import", "consents", str(co)])
     assert res.exit_code == 0, res.output
-    assert _count("events") == 2 and _count("consents") == 1
+    assert count_rows("events") == 2 and count_rows("consents") == 1
     bad = runner.invoke(app, ["import", "users", str(IMPORT_DATA / "users.csv"), "--map", "oops"])
     assert bad.exit_code == 2 and "SOURCE=TARGET" in bad.stderr
 
@@ -122,4 +112,4 @@ def test_progress_bar_path(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     res = runner.invoke(app, ["import", "users", str(IMPORT_DATA / "users.csv")])
     assert res.exit_code == 0, res.output
     assert "5 inserted" in res.stdout
-    assert _count("users") == 5
+    assert count_rows("users") == 5

@@ -3,22 +3,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import text
 from typer.testing import CliRunner
 
+from tests.cli.support import count_rows
 from userops.cli.main import app
-from userops.store.engine import open_store
 
 runner = CliRunner()
-
-
-def _count(table: str) -> int:
-    engine = open_store()
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
-    finally:
-        engine.dispose()
 
 
 def test_seed_json_then_refuse_then_replace(home: Path) -> None:
@@ -28,19 +18,19 @@ def test_seed_json_then_refuse_then_replace(home: Path) -> None:
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["users"] == 300 and data["language"] == "en" and data["seed"] == 4
-    assert data["records"] == _count("users") and data["events"] == _count("events")
+    assert data["records"] == count_rows("users") and data["events"] == count_rows("events")
     assert sum(data["events_by_type"].values()) == data["events"]
     assert data["as_of"].startswith("2026-11-01")
 
     again = runner.invoke(app, ["seed", "--users", "100", "--json"])
     assert again.exit_code == 1
     assert "--replace" in again.stderr and again.stdout == ""
-    assert _count("users") == data["records"]
+    assert count_rows("users") == data["records"]
 
     res = runner.invoke(app, ["seed", "--users", "100", "--replace", "--as-of", "2025-06-30"])
     assert res.exit_code == 0, res.output
     assert "users" in res.stdout and "order" in res.stdout and "2025-06-30" in res.stdout
-    assert 100 < _count("users") < 130
+    assert 100 < count_rows("users") < 130
 
 
 def test_bad_options_exit_1_and_write_nothing(home: Path) -> None:
@@ -50,7 +40,7 @@ def test_bad_options_exit_1_and_write_nothing(home: Path) -> None:
     res = runner.invoke(app, ["seed", "--users", "10", "--as-of", "yesterday"])
     assert res.exit_code == 1
     assert "--as-of='yesterday'" in res.stderr
-    assert _count("users") == 0
+    assert count_rows("users") == 0
 
 
 def test_help_documents_replace_and_determinism() -> None:
