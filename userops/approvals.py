@@ -48,6 +48,11 @@ class ApprovalRecord:
             d.pop("card")
         return d
 
+    def json_dict(self) -> dict[str, Any]:
+        """Return the record without its card, times as ISO strings (a 409's ``current``)."""
+        d = self.to_dict(with_card=False)
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in d.items()}
+
 
 def audit(
     conn: Connection,
@@ -233,7 +238,7 @@ def decide(
                     f"approval {approval_id} was already "
                     f"{current.status if current else '?'} by "
                     f"{current.decided_by if current else '?'}",
-                    current=current.to_dict(with_card=False) if current else None,
+                    current=current.json_dict() if current else None,
                 )
             audit(
                 conn,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import Engine, insert, text
 
@@ -44,6 +46,8 @@ def test_decision_recorded_exactly_once(any_engine: Engine) -> None:
             client_decision_id="d2",
         )
     assert exc.value.current["status"] == "approved" and exc.value.current["decided_by"] == "ana"
+    # the loser's 409 carries the winner as JSON (datetimes once made the API answer 500)
+    assert json.loads(json.dumps(exc.value.current))["decided_at"] == rec.decided_at.isoformat()
     with any_engine.connect() as conn:
         actions = list(conn.execute(text("SELECT action FROM audit ORDER BY id")).scalars())
     assert actions == ["proposal", "decision.approved"]
