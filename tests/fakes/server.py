@@ -6,7 +6,10 @@ here, so a test can count deliveries per key. Faults are switched per request:
 
 * ``faults.next`` — modes for the next requests in arrival order;
 * ``faults.by_key`` — modes for the requests carrying one key (consumed one per request);
-* ``faults.always`` — a mode every request for that key gets.
+* ``faults.always`` — a mode every request for that key gets;
+* ``faults.down`` — a mode every request gets while it is set (a provider down for a while).
+
+``stop()`` then ``start()`` serves again on the same port (connection refused in between).
 
 Modes: ``ok``, ``5xx``, ``slow`` (sleeps past the client's timeout, then drops the request
 without delivering, as a gateway that timed out upstream), ``429`` (rate limited, with
@@ -36,6 +39,7 @@ class Faults:
     next: deque[str] = field(default_factory=deque)
     by_key: dict[str, deque[str]] = field(default_factory=dict)
     always: dict[str, str] = field(default_factory=dict)
+    down: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, key: str, *modes: str) -> None:
@@ -46,6 +50,8 @@ class Faults:
     def take(self, key: str | None = None) -> str:
         """The mode of one request (``ok`` when nothing is queued)."""
         with self.lock:
+            if self.down is not None:
+                return self.down
             if key is not None and key in self.always:
                 return self.always[key]
             queued = self.by_key.get(key or "")
@@ -110,7 +116,7 @@ class FakeServer:
         """Serve on a free loopback port; return once it accepts connections."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self.port))  # 0 the first time, then the same port again
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1

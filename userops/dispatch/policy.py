@@ -89,6 +89,14 @@ class RetryPolicy(BaseModel):
     """Largest backoff."""
     in_process_tries: int = Field(default=3, ge=1)
     """Tries inside one worker pass before the row is re-queued with a backoff."""
+    deadline_hours: float = Field(default=24.0, gt=0)
+    """A message not handed over this long after it was queued is dead-lettered (expired)."""
+    breaker_failures: int = Field(default=2, ge=1)
+    """Failed hand-overs in a row (nothing accepted) that open a channel's circuit breaker."""
+    breaker_cooldown_seconds: float = Field(default=30.0, gt=0)
+    """How long an open breaker holds a channel before one probe (doubles per failed probe)."""
+    breaker_max_cooldown_seconds: float = Field(default=600.0, gt=0)
+    """Longest cool-down of an open breaker."""
 
 
 class Policy(BaseModel):

@@ -6,7 +6,8 @@ bucket; hand the rest to the adapter. A *transactional* adapter (the sandbox) re
 deliveries in the same transaction that marks the rows ``sent``; any other adapter gets the
 idempotency key as the provider's dedupe id, transient failures are retried with tenacity
 (exponential backoff with jitter, honouring ``retry_after``), then re-queued with a backoff,
-then dead-lettered after ``retry.max_attempts``; permanent failures are ``failed``.
+then dead-lettered after ``retry.max_attempts``; permanent failures are ``failed``. A provider
+that is down is held off by a per-channel circuit breaker (:mod:`userops.dispatch.breaker`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from userops.dispatch.adapters.base import ChannelAdapter, OutgoingMessage
+from userops.dispatch.breaker import CircuitBreaker, expire
 from userops.dispatch.gate import gate
 from userops.dispatch.outbox import Claimed, claim, mark_sent, transition
 from userops.dispatch.policy import Policy
@@ -63,6 +65,7 @@ class Worker:
             c: TokenBucket(a.capabilities.rate_per_second, a.capabilities.burst)
             for c, a in self.adapters.items()
         }
+        self.breakers = {c: CircuitBreaker.from_policy(self.policy.retry) for c in self.adapters}
         self.stats: Counter[str] = Counter()
 
     def run(
@@ -141,7 +144,8 @@ class Worker:
             by_channel.setdefault(item[0].channel, []).append(item)
         moves = outcome.moves
         for channel, items in by_channel.items():
-            moves += await self._send_channel(channel, items, now)
+            failed = await self._send_channel(channel, items, now)
+            moves += expire(self.engine, failed, self.policy.retry) if failed else failed
         self._count_moves(moves)
         if moves:
             with self.engine.begin() as conn:
@@ -155,9 +159,15 @@ class Worker:
     ) -> list[dict[str, Any]]:
         adapter = self.adapters[channel]
         step = max(1, adapter.capabilities.max_batch)
+        breaker = self.breakers[channel]
         moves: list[dict[str, Any]] = []
-        for i in range(0, len(items), step):
-            part = items[i : i + step]
+        i = 0
+        while i < len(items):
+            n = breaker.admit(now, step)  # 0 while the provider is held off, 1 to probe
+            if n == 0:
+                moves += breaker.hold([r for r, _ in items[i:]], now)
+                break
+            part, i = items[i : i + n], i + n
             await self.buckets[channel].acquire(len(part))
             if getattr(adapter, "transactional", False):
                 self._record_in_tx(adapter, part, now)
@@ -165,6 +175,9 @@ class Worker:
             results, tries, wait = await send_with_retry(adapter, [m for _, m in part], self.policy)
             if wait:
                 self.buckets[channel].penalize(wait)
+            accepted = any(r.ok for r in results.values())
+            errors = [r.error for r in results.values() if not r.ok and r.transient]
+            breaker.record(accepted or not errors, now, (errors or [""])[0] or "")
             ok: dict[int, str] = {}
             for row, msg in part:
                 res = results.get(msg.idempotency_key)
@@ -219,7 +232,8 @@ class Worker:
                 "tries": tries,
             }
         retry = self.policy.retry
-        if row.attempts + tries >= retry.max_attempts:
+        outage = self.breakers[row.channel].is_open  # the provider's fault: the deadline rules
+        if row.attempts + tries >= retry.max_attempts and not outage:
             return {"id": row.id, "state": "dead", "nbt": now, "reason": error[:64], "tries": tries}
         backoff = min(retry.max_seconds, retry.initial_seconds * 2 ** (row.attempts + tries))
         return {
