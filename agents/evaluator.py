@@ -8,6 +8,8 @@ overrides a deterministic error, and a low relevance score asks for a revision.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from agents.checks import (
     check_content,
     check_structure,
@@ -45,7 +47,10 @@ class PlanEvaluator:
         findings = [
             finding("forbidden_goal", "info", item) for item in goal.forbidden
         ] + check_structure(goal, plan)
-        findings += check_content(goal, plan) + check_timing(goal, plan)
+        today = (
+            None if self.ctx.now_ts is None else datetime.fromtimestamp(self.ctx.now_ts, UTC).date()
+        )
+        findings += check_content(goal, plan) + check_timing(goal, plan, today)
         window = window_finding(goal, Policy.load(self.ctx.settings.policy_file))
         if window is not None:
             findings.append(window)

@@ -90,7 +90,7 @@ class OfflinePlanner:
             kpi = KpiTarget(metric=book.kpi)
         revision = previous.revision + 1 if previous else 0
         return CampaignPlan(
-            name=_name(objective, goal.language),
+            name=_name(objective, goal.language, self.ctx.now_ts),
             objective=objective,
             language=goal.language,
             steps=[step],
@@ -177,8 +177,9 @@ def _has(feedback: list[Finding], check: str) -> bool:
     return any(f.check == check and f.severity in ("error", "block") for f in feedback)
 
 
-def _name(objective: Objective, language: str) -> str:
-    day = datetime.now(UTC).strftime("%Y-%m-%d")
+def _name(objective: Objective, language: str, now_ts: int | None = None) -> str:
+    when = datetime.now(UTC) if now_ts is None else datetime.fromtimestamp(now_ts, UTC)
+    day = when.strftime("%Y-%m-%d")
     labels = {
         "zh": {
             "win_back": "召回",

@@ -187,8 +187,12 @@ def open_runtime(
     engine: Engine | None = None,
     deps: Any = None,
     blast_share: float = 0.0,
+    now_ts: int | None = None,
 ) -> Iterator[LoopRuntime]:
-    """Open the store, the checkpointer and the graph; yield a runtime."""
+    """Open the store, the checkpointer and the graph; yield a runtime.
+
+    ``now_ts`` fixes the default dependencies' clock (a reproducible run); None: real time.
+    """
     from agents.checkpoint import checkpoint_url, open_checkpointer
     from agents.graph import make_graph
     from agents.nodes.deps import DepsRef
@@ -200,7 +204,9 @@ def open_runtime(
 
         engine = open_store(s.resolved_database_url())
     eng = engine
-    ref = DepsRef(deps, factory=lambda: default_deps(eng, settings=s, blast_share=blast_share))
+    ref = DepsRef(
+        deps, factory=lambda: default_deps(eng, settings=s, blast_share=blast_share, now_ts=now_ts)
+    )
     url = checkpoint_url(s)
     with open_checkpointer(url) as saver:
         graph = make_graph(ref, checkpointer=saver)

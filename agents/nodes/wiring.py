@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -115,9 +116,17 @@ def _evaluator(ctx: Any) -> Any:
 
 
 def default_deps(
-    engine: Engine | None = None, *, settings: Settings | None = None, blast_share: float = 0.0
+    engine: Engine | None = None,
+    *,
+    settings: Settings | None = None,
+    blast_share: float = 0.0,
+    now_ts: int | None = None,
 ) -> LoopDeps:
-    """Wire the default loop: offline planner (LLM planner when a model is configured)."""
+    """Wire the default loop: offline planner (LLM planner when a model is configured).
+
+    ``now_ts`` fixes the loop's clock (goal dates, plan name, pre-flight, dispatch and the
+    simulated responses) so that a run is reproducible; None: the real clock.
+    """
     from agents.goal_parser import clarifying_question, parse_goal
     from tools.context import ToolContext
     from tools.dispatch import build_dispatch_step
@@ -127,7 +136,7 @@ def default_deps(
     s = settings or get_settings()
     eng = engine or open_store()
     memory = _memory(eng, s)
-    ctx = ToolContext(engine=eng, settings=s, memory=memory)
+    ctx = ToolContext(engine=eng, settings=s, memory=memory, now_ts=now_ts)
     if s.llm_configured:
         from agents.planner_llm import LLMPlanner
 
@@ -138,6 +147,7 @@ def default_deps(
         planner = OfflinePlanner(ctx)
     policy = Policy.load(s.policy_file)
     evaluator = _evaluator(ctx)
+    today = None if now_ts is None else datetime.fromtimestamp(now_ts, UTC).date()
 
     def build_step(e: Engine, plan: Any, step: Any, campaign_id: str) -> DispatchStep:
         return build_dispatch_step(ctx, plan, step, campaign_id=campaign_id)[0]
@@ -146,11 +156,11 @@ def default_deps(
         engine=eng,
         planner=planner,
         evaluator=evaluator,
-        parse_goal=lambda t, lang: parse_goal(t, lang),
+        parse_goal=lambda t, lang: parse_goal(t, lang, today=today),
         clarify=clarifying_question,
         build_step=build_step,
         preflight=lambda e, st: ctx.preflight(st),
-        deliver=lambda e, st: sandbox_deliver(e, st, settings=s),
+        deliver=lambda e, st: sandbox_deliver(e, st, settings=s, now_ts=now_ts),
         allow_self_approval=bool(getattr(policy, "allow_self_approval", False)),
         auto_approve_tiers=frozenset(getattr(policy, "auto_approve_tiers", ()) or ()),
         blast_share=blast_share,
