@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request
+from anyio import CapacityLimiter
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -102,6 +103,23 @@ class Services:
         return self.settings.policy_file or self.settings.home / "policy.yaml"
 
 
+_READS: dict[int, CapacityLimiter] = {}
+
+
+def reads_limiter(engine: Engine) -> CapacityLimiter:
+    """Return the limiter of hot store reads on ``engine``: no more at once than its pool holds.
+
+    The threadpool runs up to 40 calls at once; past the pool size each would open (and close)
+    an overflow connection, which for SQLite re-runs the pragmas and starts a cold page cache.
+    Queuing on the pool size keeps every read on a warm pooled connection.
+    """
+    key = id(engine)
+    if key not in _READS:
+        size = getattr(engine.pool, "size", lambda: 5)()
+        _READS[key] = CapacityLimiter(max(1, int(size)))
+    return _READS[key]
+
+
 async def get_services(request: Request) -> Services:
     """Return the app's :class:`Services`."""
     services: Services = request.app.state.services
@@ -111,8 +129,9 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_engine(services: ServicesDep) -> Engine:
-    """Return the store engine."""
+async def get_engine(request: Request) -> Engine:
+    """Return the store engine (one dependency, no sub-dependencies: it runs per request)."""
+    services: Services = request.app.state.services
     return services.engine
 
 
@@ -138,20 +157,19 @@ def _token(authorization: str | None, x_api_key: str | None) -> str | None:
     return x_api_key or None
 
 
-async def current_user(
-    request: Request,
-    services: ServicesDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> AccountInfo:
+async def current_user(request: Request) -> AccountInfo:
     """Authenticate ``Authorization: Bearer TOKEN`` (or ``x-api-key``); 401 otherwise.
 
-    Too many failures from one client within a minute answer 429 before any check.
+    Too many failures from one client within a minute answer 429 before any check. The
+    headers are read here rather than declared as parameters: one dependency per request
+    instead of four keeps the per-request overhead down (the approvals list is hot).
     """
+    services: Services = request.app.state.services
     client = request.client.host if request.client else "?"
     if services.limiter.blocked(client):
         raise HTTPException(429, "too many failed authentications", {"Retry-After": "60"})
-    token = _token(authorization, x_api_key)
+    headers = request.headers
+    token = _token(headers.get("authorization"), headers.get("x-api-key"))
     user = services.tokens.cached(token) if token else None
     if token and user is None:
         user = await run_in_threadpool(services.tokens.get, token, services.engine)
@@ -168,7 +186,8 @@ CurrentUser = Annotated[AccountInfo, Depends(current_user)]
 def require_role(*roles: str) -> Any:
     """Return a dependency that lets only ``roles`` through (403), before any lookup."""
 
-    async def check(user: CurrentUser) -> AccountInfo:
+    async def check(request: Request) -> AccountInfo:
+        user = await current_user(request)
         if user.role not in roles:
             raise HTTPException(
                 403, f"role {user.role} may not do this; needs {' or '.join(roles)}"

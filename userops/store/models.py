@@ -266,6 +266,7 @@ class Approval(Base):
     """An approval request for one plan revision and its (single) decision."""
 
     __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_inbox", "status", "created_at", "id"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
     thread_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -280,6 +281,18 @@ class Approval(Base):
     client_decision_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ThreadEvent(Base):
+    """One progress or state event of an agent thread, for SSE followers in any API process."""
+
+    __tablename__ = "thread_events"
+    __table_args__ = (Index("ix_thread_events_thread", "thread_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thread_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AuditLog(Base):

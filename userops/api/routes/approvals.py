@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from fastapi import APIRouter, Query
+import orjson
+from anyio import to_thread
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, bindparam, select
 
 from userops import approvals
-from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep, ServicesDep
+from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep, ServicesDep, reads_limiter
 from userops.api.loop import decide, jsonable, progress_event, thread_view
 from userops.errors import BadInput
 from userops.store.models import Approval
@@ -62,30 +64,78 @@ def hitl_decision(body: DecisionIn) -> dict[str, Any]:
     return out
 
 
-@router.get("")
-def list_approvals(
+class ApprovalSummary(BaseModel):
+    """One approval request in the inbox list (the card is read one at a time)."""
+
+    id: str
+    campaign_id: str
+    thread_id: str | None
+    revision: int
+    status: str
+    risk_tier: str
+    requested_by: str | None
+    decided_by: str | None
+    decision: dict[str, Any] | None
+    comment: str | None
+    client_decision_id: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+_T = cast(Table, Approval.__table__)
+_COLUMNS = [_T.c[name] for name in ApprovalSummary.model_fields]
+_KEYS = tuple(ApprovalSummary.model_fields)
+
+
+def _statement(by_status: bool, by_campaign: bool) -> Select[Any]:
+    q = select(*_COLUMNS)
+    if by_status:
+        q = q.where(_T.c.status == bindparam("status"))
+    if by_campaign:
+        q = q.where(_T.c.campaign_id == bindparam("campaign_id"))
+    q = q.order_by(_T.c.created_at.desc(), _T.c.id.desc())
+    return q.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+_JSON: dict[str, Any] = {"media_type": "application/json"}
+_STATEMENTS = {(s, c): _statement(s, c) for s in (False, True) for c in (False, True)}
+"""Built once: a fresh ``select`` per request cost as much as running it."""
+
+
+def _page(
+    engine: Any, status: str | None, campaign_id: str | None, limit: int, offset: int
+) -> bytes:
+    q = _STATEMENTS[bool(status), bool(campaign_id)]
+    params = {"status": status, "campaign_id": campaign_id, "limit": limit, "offset": offset}
+    with engine.connect() as conn:
+        rows = conn.execute(q, params).all()
+    return orjson.dumps([dict(zip(_KEYS, r, strict=True)) for r in rows])
+
+
+@router.get("", response_model=list[ApprovalSummary])
+async def list_approvals(
     _user: AnyUser,
     engine: EngineDep,
     status: Status | None = None,
     campaign_id: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
-) -> list[dict[str, Any]]:
-    """List approval requests, newest first, filtered by status and campaign."""
-    t = cast(Table, Approval.__table__)
-    q = select(*(c for c in t.c if c.name != "card"))
-    if status:
-        q = q.where(t.c.status == status)
-    if campaign_id:
-        q = q.where(t.c.campaign_id == campaign_id)
-    q = q.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit).offset(offset)
-    with engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
-    return [{k: _plain(v) for k, v in r.items()} for r in rows]
+) -> Response:
+    """List approval requests, newest first, filtered by status and campaign.
 
-
-def _plain(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, datetime) else v
+    The hot read of the inbox: one prebuilt query for the listed columns, the rows written
+    straight to JSON bytes (no per-row model validation). On SQLite the read runs on the
+    event loop: a WAL reader never waits for a writer and an indexed page of 50 rows takes
+    about 0.3 ms, less than the hop to a worker thread (0.6 ms CPU measured under load);
+    on PostgreSQL (a network round trip) it goes to the threadpool, at most a pool's worth
+    at once.
+    """
+    if engine.dialect.name == "sqlite":
+        return Response(_page(engine, status, campaign_id, limit, offset), **_JSON)
+    body = await to_thread.run_sync(
+        _page, engine, status, campaign_id, limit, offset, limiter=reads_limiter(engine)
+    )
+    return Response(body, **_JSON)
 
 
 @router.get("/{approval_id}")
