@@ -92,10 +92,15 @@ class Services:
     engine: Engine
     metrics: Metrics
     limiter: FailureLimiter = field(default_factory=FailureLimiter)
-    hub: Hub = field(default_factory=Hub)
+    hub: Hub = field(init=False)
+    """Thread events through the store to SSE watchers (built on ``engine``)."""
     tokens: TokenCache = field(default_factory=TokenCache)
     runtime: Any = None
     """The :class:`agents.runtime.LoopRuntime`, opened by the app's lifespan."""
+
+    def __post_init__(self) -> None:
+        """Build the event hub on the store."""
+        self.hub = Hub(self.engine)
 
     @property
     def policy_path(self) -> Path:

@@ -136,9 +136,10 @@ def _already(rec: approvals.ApprovalRecord) -> Conflict:
     )
 
 
-def sse(event: str, data: Any) -> str:
-    """Encode one server-sent event."""
-    return f"event: {event}\ndata: {json.dumps(jsonable(data), ensure_ascii=False)}\n\n"
+def sse(event: str, data: Any, event_id: int | None = None) -> str:
+    """Encode one server-sent event (with ``id:`` when it has one to resume from)."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(jsonable(data), ensure_ascii=False)}\n\n"
 
 
 def stream_run(

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -116,26 +116,36 @@ async def follow_thread(
     services: ServicesDep,
     thread_id: str = ThreadId,
     heartbeat: float = Query(default=15.0, ge=0.5, le=60.0),
+    last_event_id: int | None = Header(default=None, ge=0, le=2**62),
 ) -> StreamingResponse:
     """Follow a thread over SSE: its ``state``, then ``progress`` and ``state`` as runs go.
 
-    A ``ping`` comes every ``heartbeat`` seconds; runs started through this process are seen.
+    Runs executed by any API process on the same store are seen (events go through the
+    store). Each recorded event carries an ``id:``; a client that reconnects with
+    ``Last-Event-ID`` gets the events after it instead of the current state. A ``ping``
+    comes every ``heartbeat`` seconds.
     """
-    first = thread_view(await run_in_threadpool(rt.get, thread_id))
+    hub = services.hub
+    first = None
+    after = last_event_id
+    if after is None:
+        after = await run_in_threadpool(hub.last_id, thread_id)
+        first = thread_view(await run_in_threadpool(rt.get, thread_id))
     metrics = services.metrics
 
     async def events() -> AsyncIterator[str]:
         metrics.streams.inc()
         try:
-            with services.hub.subscribe(thread_id) as q:
-                yield sse("state", first)
+            async with hub.subscribe(thread_id, after) as q:
+                if first is not None:
+                    yield sse("state", first)
                 while True:
                     try:
-                        event, data = await asyncio.wait_for(q.get(), heartbeat)
+                        event_id, event, data = await asyncio.wait_for(q.get(), heartbeat)
                     except TimeoutError:
                         yield sse("ping", {"t": time.time()})
                         continue
-                    yield sse(event, data)
+                    yield sse(event, data, event_id)
         finally:
             metrics.streams.dec()
 
