@@ -15,7 +15,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.agents.loop_doubles import make_deps, seed_users
 from userops.accounts import add_user
@@ -84,3 +84,16 @@ def site(sqlite_engine: Engine, home: Path) -> Iterator[tuple[str, dict[str, str
     )
     with live_server(app) as url:
         yield url, tokens
+
+
+@pytest.fixture
+def pg_api(pg_engine: Engine, pg_url: str, home: Path) -> Iterator[Api]:
+    """The same app on PostgreSQL: store, checkpoints and thread locks all on the database."""
+    seed_users(pg_engine, 30)
+    with pg_engine.begin() as conn:  # seed_users writes explicit ids: move the sequence past
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), 30)"))
+    tokens = {name: add_user(pg_engine, name, role)[1] for name, role in USERS.items()}
+    settings = Settings(home=home, embedding="hashing", database_url=pg_url)
+    app = create_app(settings, engine=pg_engine, loop_deps=make_deps(pg_engine))
+    with TestClient(app) as client:
+        yield Api(client, pg_engine, tokens)
