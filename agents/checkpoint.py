@@ -44,6 +44,29 @@ def sqlite_path(url: str) -> str:
     return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
 
 
+SETUP_LOCK = (0x75736572, 1)
+"""Advisory-lock key (two-int form: apart from the per-thread bigint keys) of the setup."""
+
+
+def _setup_once(saver: Any, url: str) -> None:
+    """Run the saver's migrations under an advisory lock.
+
+    Several API workers starting on a fresh database would otherwise race on
+    ``checkpoint_migrations`` and all but one fail with a unique violation. The waiters poll
+    with ``pg_try_advisory_lock`` between statements: a waiter blocked inside
+    ``pg_advisory_lock`` holds a snapshot that the setup's ``CREATE INDEX CONCURRENTLY``
+    would wait for, a deadlock PostgreSQL cannot see.
+    """
+    import time
+
+    import psycopg
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as lock:
+        while not lock.execute("SELECT pg_try_advisory_lock(%s, %s)", SETUP_LOCK).fetchone()[0]:  # type: ignore[index]
+            time.sleep(0.05)
+        saver.setup()
+
+
 @contextmanager
 def open_checkpointer(url: str | None = None) -> Iterator[BaseCheckpointSaver[str]]:
     """Open (and set up) the checkpointer at ``url`` (default :func:`checkpoint_url`)."""
@@ -52,7 +75,7 @@ def open_checkpointer(url: str | None = None) -> Iterator[BaseCheckpointSaver[st
         from langgraph.checkpoint.postgres import PostgresSaver
 
         with PostgresSaver.from_conn_string(libpq_url(url)) as saver:
-            saver.setup()
+            _setup_once(saver, url)
             yield saver
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
