@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine
 
 from userops.cdp import import_consents, import_events, import_users
 from userops.cdp.readers import Reader, detect_format
-from userops.cdp.rows import Counts, Field, Progress, Ticker
+from userops.cdp.rows import Counts, Field, Progress, Ticker, paused_gc
 from userops.errors import BadInput, Problem
 
 Kind = Literal["users", "events", "consents"]
@@ -134,14 +134,8 @@ def _check_args(path: Path, fields: dict[str, Field], mapping: dict[str, str]) -
 def _run(conn: Connection, kind: str, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
     """Parse and validate everything, raise if anything is bad, then write."""
     if kind == "users":
-        users = import_users.parse(reader, ticker)
-        _raise_if_bad(reader)
-        counts = import_users.write(conn, users)
-        from userops.cdp.identity import resolve_in
-
-        scope = counts.user_ids if len(counts.user_ids) <= SCOPED_RESOLVE_MAX else None
-        counts.merges = resolve_in(conn, user_ids=scope, actor="import")
-        return counts, users.rows
+        with paused_gc():
+            return _run_users(conn, reader, ticker)
     if kind == "events":
         events = import_events.parse(reader, ticker, conn)
         _raise_if_bad(reader)
@@ -149,6 +143,17 @@ def _run(conn: Connection, kind: str, reader: Reader, ticker: Ticker) -> tuple[C
     consents = import_consents.parse(reader, ticker, conn)
     _raise_if_bad(reader)
     return import_consents.write(conn, consents, reader.name), consents.rows
+
+
+def _run_users(conn: Connection, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
+    from userops.cdp.identity import resolve_in
+
+    users = import_users.parse(reader, ticker)
+    _raise_if_bad(reader)
+    counts = import_users.write(conn, users)
+    scope = counts.user_ids if len(counts.user_ids) <= SCOPED_RESOLVE_MAX else None
+    counts.merges = resolve_in(conn, user_ids=scope, actor="import")
+    return counts, users.rows
 
 
 def _raise_if_bad(reader: Reader) -> None:

@@ -1,0 +1,200 @@
+"""Set-based write of validated user records: one bulk load into a temporary table, then SQL.
+
+The records go into ``tmp_import_users`` (SQLite: one ``executemany``; PostgreSQL: ``COPY``)
+and the upserts run as a few ``INSERT ... SELECT`` / ``UPDATE ... FROM`` statements, so the
+per-row work happens inside the database. New users get ids in file order; identities are
+inserted sorted by ``(kind, value, user_id)`` in code-point order on both databases.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, text
+from sqlalchemy.schema import CreateIndex, DropIndex
+
+from userops.cdp.rows import Counts, bulk_insert, chunks
+from userops.domain import IdentityKind
+from userops.store.models import Identity
+
+TMP = "tmp_import_users"
+TMP_IDS = "tmp_import_ids"
+COLS = (
+    "external_id",
+    "name",
+    "phone",
+    "email",
+    "wechat_openid",
+    "wechat_unionid",
+    "device_id",
+    "timezone",
+    "language",
+    "region",
+    "source",
+    "created_ts",
+)
+"""Columns of a parsed record, in order (``external_id`` is the file's ``user_id``)."""
+KINDS = tuple(k.value for k in IdentityKind)
+DEFAULTS = {"timezone": "'Asia/Shanghai'", "language": "'zh'", "source": "'import'"}
+REBUILD_MIN = 50_000
+"""From this many records on (and more than ``identities`` holds), its non-unique indexes are
+dropped for the insert and built after it, in the same transaction (a sort instead of one
+random B-tree insert per row and index)."""
+_ID_INDEXES = sorted(
+    (ix for ix in cast(Table, Identity.__table__).indexes if not ix.unique),
+    key=lambda ix: str(ix.name),
+)
+_DIFF = " OR ".join(f"(t.{c} IS NOT NULL AND (u.{c} IS NULL OR u.{c} <> t.{c}))" for c in COLS[1:])
+"""A stored user differs from its record (empty cells never count)."""
+
+
+def write(conn: Connection, records: list[tuple[Any, ...]]) -> Counts:
+    """Upsert ``records`` and their identities inside the caller's transaction."""
+    pg = conn.dialect.name == "postgresql"
+    had_users = conn.execute(text("SELECT 1 FROM users LIMIT 1")).first() is not None
+    max_before = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM users")).scalar_one())
+    now = int(time.time())
+    changed: set[int] = set()
+    staged = had_users or pg
+    if staged:
+        _load(conn, records, pg)
+        if had_users:
+            match = f"SELECT u.id FROM users u WHERE u.external_id = {TMP}.external_id"
+            conn.execute(text(f"UPDATE {TMP} SET user_id = ({match})"))
+            changed = _update(conn)
+        inserted = _insert_staged(conn, now)
+    else:  # SQLite, no users yet: straight in (this transaction is the only writer)
+        inserted = _insert_direct(conn, records, now)
+    new = f"u.id > {max_before}"
+    if pg:  # other sessions may have committed users since: keep only ours
+        new += f" AND u.external_id IN (SELECT external_id FROM {TMP} WHERE user_id IS NULL)"
+    stored = conn.execute(text("SELECT count(*) FROM identities")).scalar_one()
+    rebuild = len(records) >= REBUILD_MIN and stored < len(records)
+    touched, n_ident = _identities(conn, new, pg, had_users, rebuild)
+    counts = Counts(inserted=inserted, updated=len(changed | touched))
+    counts.unchanged = len(records) - counts.inserted - counts.updated
+    counts.extra["identities_added"] = n_ident
+    ids = f"SELECT u.id FROM users u WHERE {new}"
+    if had_users:
+        ids += f" UNION ALL SELECT user_id FROM {TMP} WHERE user_id IS NOT NULL"
+    counts.user_ids = sorted(int(i) for (i,) in conn.execute(text(ids)))
+    if staged:
+        conn.execute(text(f"DROP TABLE {TMP}"))
+    return counts
+
+
+def _values(source: str, now: int) -> str:
+    """The SELECT list (or VALUES row) of a new user: ``source`` per column, defaults applied."""
+    vals = [
+        f"coalesce({source.format(c)}, {DEFAULTS[c]})" if c in DEFAULTS else source.format(c)
+        for c in COLS
+    ]
+    vals[-1] = f"coalesce({source.format('created_ts')}, {now})"
+    return ", ".join(vals)
+
+
+def _insert_direct(conn: Connection, records: list[tuple[Any, ...]], now: int) -> int:
+    """Insert all records straight into an empty ``users`` table (SQLite)."""
+    sql = f"INSERT INTO users ({', '.join(COLS)}, do_not_contact) VALUES ({_values('?', now)}, 0)"
+    for part in chunks(records, 20_000):
+        conn.exec_driver_sql(sql, list(part))
+    return len(records)
+
+
+def _load(conn: Connection, records: list[tuple[Any, ...]], pg: bool) -> None:
+    """Create the temporary table and fill it with ``records`` in file order."""
+    conn.execute(text(f"DROP TABLE IF EXISTS {TMP}"))
+    conn.execute(text(f"DROP TABLE IF EXISTS {TMP_IDS}"))
+    pos = "pos BIGSERIAL PRIMARY KEY" if pg else "pos INTEGER PRIMARY KEY"
+    cols = ", ".join(f"{c} {'BIGINT' if c == 'created_ts' else 'TEXT'}" for c in COLS)
+    conn.execute(text(f"CREATE TEMPORARY TABLE {TMP} ({pos}, {cols}, user_id BIGINT)"))
+    if not pg:
+        bulk_insert(conn, TMP, COLS, records)
+        return
+    cur = conn.connection.cursor()
+    try:
+        with cur.copy(f"COPY {TMP} ({', '.join(COLS)}) FROM STDIN") as copy:
+            for rec in records:
+                copy.write_row(rec)
+    finally:
+        cur.close()
+
+
+def _update(conn: Connection) -> set[int]:
+    """Apply the non-empty values that differ from stored users; return those users."""
+    found = conn.execute(
+        text(f"SELECT t.user_id FROM {TMP} t JOIN users u ON u.id = t.user_id WHERE {_DIFF}")
+    )
+    changed = {int(i) for (i,) in found}
+    if changed:
+        sets = ", ".join(f"{c} = coalesce(t.{c}, users.{c})" for c in COLS[1:])
+        diff = _DIFF.replace("u.", "users.")
+        conn.execute(
+            text(f"UPDATE users SET {sets} FROM {TMP} t WHERE users.id = t.user_id AND ({diff})")
+        )
+    return changed
+
+
+def _insert_staged(conn: Connection, now: int) -> int:
+    """Insert the staged records of unknown external ids, in file order; return how many."""
+    res = conn.execute(
+        text(
+            f"INSERT INTO users ({', '.join(COLS)}, do_not_contact) SELECT {_values('{}', now)},"
+            f" :no FROM {TMP} WHERE user_id IS NULL ORDER BY pos"
+        ),
+        {"no": False},
+    )
+    return int(res.rowcount)
+
+
+def _identities(
+    conn: Connection, new: str, pg: bool, had_users: bool, rebuild: bool
+) -> tuple[set[int], int]:
+    """Insert identities not yet stored; return the existing users touched and the count."""
+    parts = [
+        f"SELECT '{k}' AS kind, u.{k} AS value, u.id AS user_id, u.source AS source"
+        f" FROM users u WHERE {new} AND u.{k} IS NOT NULL"
+        for k in KINDS
+    ]
+    touched: set[int] = set()
+    if had_users:
+        old = " UNION ALL ".join(
+            f"SELECT '{k}' AS kind, {k} AS value, user_id, coalesce(source, 'import') AS source"
+            f" FROM {TMP} WHERE user_id IS NOT NULL AND {k} IS NOT NULL"
+            for k in KINDS
+        )
+        conn.execute(
+            text(
+                f"CREATE TEMPORARY TABLE {TMP_IDS} AS SELECT * FROM ({old}) x WHERE NOT EXISTS"
+                " (SELECT 1 FROM identities i"
+                " WHERE i.kind = x.kind AND i.value = x.value AND i.user_id = x.user_id)"
+            )
+        )
+        touched = {int(u) for (u,) in conn.execute(text(f"SELECT DISTINCT user_id FROM {TMP_IDS}"))}
+        parts.append(f"SELECT kind, value, user_id, source FROM {TMP_IDS}")
+    order = 'kind COLLATE "C", value COLLATE "C", user_id' if pg else "kind, value, user_id"
+    insert = text(
+        "INSERT INTO identities (kind, value, user_id, source) SELECT kind, value, user_id,"
+        f" source FROM ({' UNION ALL '.join(parts)}) x ORDER BY {order}"
+    )
+    with _indexes_built_after(conn, rebuild):
+        res = conn.execute(insert)
+    if had_users:
+        conn.execute(text(f"DROP TABLE {TMP_IDS}"))
+    return touched, int(res.rowcount)
+
+
+@contextmanager
+def _indexes_built_after(conn: Connection, rebuild: bool) -> Iterator[None]:
+    """Drop the non-unique indexes of ``identities`` for the body, then build them again."""
+    if not rebuild:
+        yield
+        return
+    for ix in _ID_INDEXES:
+        conn.execute(DropIndex(ix))
+    yield
+    for ix in _ID_INDEXES:
+        conn.execute(CreateIndex(ix))
