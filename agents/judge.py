@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
+from pydantic import ValidationError
 
 from agents.goal_parser import describe_goal
-from agents.providers import structured
+from agents.providers import invoke_model, structured
 from agents.schema import CampaignPlan, Goal, JudgeScores
 from prompts.loader import render_prompt
+from userops.errors import ModelUnavailable
 
 
 def plan_digest(plan: CampaignPlan) -> str:
@@ -28,17 +31,33 @@ def plan_digest(plan: CampaignPlan) -> str:
 
 
 class LLMJudge:
-    """Scores plans with a chat model; one call per evaluation."""
+    """Scores plans with a chat model; one call per evaluation (two if the first is unreadable)."""
 
     def __init__(self, model: BaseChatModel) -> None:
         self.model = model
         self.calls = 0
 
     def score(self, goal: Goal, plan: CampaignPlan) -> JudgeScores:
-        """Return the judge's scores for ``plan`` against ``goal``."""
+        """Return the judge's scores for ``plan`` against ``goal``.
+
+        Raises:
+            ModelUnavailable: no answer after the SDK's retries, or two unreadable answers.
+        """
         prompt = render_prompt(
             "judge", goal.language, goal=describe_goal(goal), plan=plan_digest(plan)
         )
-        self.calls += 1
-        out: Any = structured(self.model, JudgeScores).invoke([HumanMessage(prompt)])
-        return out if isinstance(out, JudgeScores) else JudgeScores.model_validate(out)
+        runnable = structured(self.model, JudgeScores)
+        convo: list[BaseMessage] = [HumanMessage(prompt)]
+        error = ""
+        for _attempt in range(2):
+            self.calls += 1
+            out: Any = invoke_model(runnable, convo, what="judge request")
+            try:
+                return out if isinstance(out, JudgeScores) else JudgeScores.model_validate(out)
+            except (ValidationError, OutputParserException) as exc:
+                error = " ".join(str(exc).split())[:160]
+                convo.append(HumanMessage(f"error: the scores could not be read: {error}"))
+        raise ModelUnavailable(
+            f"the judge gave no readable scores twice ({error}); the plan was not shown to"
+            " an approver: run the thread again"
+        )

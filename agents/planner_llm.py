@@ -24,7 +24,7 @@ from agents import playbooks as pb
 from agents.goal_parser import describe_goal
 from agents.plan_draft import PlanDraft, bounded_segment
 from agents.planner_offline import cap_segment, personas_of
-from agents.providers import chat_model, structured
+from agents.providers import chat_model, invoke_model, structured
 from agents.schema import CampaignPlan, ChannelRule, Finding, Goal, PlanStep
 from prompts.loader import render_prompt
 from tools.content_llm import generate_variants
@@ -99,17 +99,19 @@ class LLMPlanner:
         bound = self.model.bind_tools(tools)
         used = 0
         for _ in range(self.max_steps):
-            ai = bound.invoke(messages)
+            ai = invoke_model(bound, messages, what="planner's tool loop")
             self.llm_calls += 1
             assert isinstance(ai, AIMessage)
             messages.append(ai)
             used += _tokens(ai, messages)
-            if not ai.tool_calls:
+            if not ai.tool_calls and not ai.invalid_tool_calls:
                 return
             for call in ai.tool_calls:
                 messages.append(
                     ToolMessage(content=_run_tool(by_name, call), tool_call_id=call["id"] or "")
                 )
+            for bad in ai.invalid_tool_calls:  # malformed or truncated JSON: the model retries
+                messages.append(ToolMessage(content=_bad_call(bad), tool_call_id=bad["id"] or ""))
             if used > self.max_tokens:
                 return
 
@@ -126,7 +128,7 @@ class LLMPlanner:
         for _attempt in range(2):
             self.llm_calls += 1
             try:
-                raw: Any = runnable.invoke(convo)
+                raw: Any = invoke_model(runnable, convo, what="plan request")
                 draft = raw if isinstance(raw, PlanDraft) else PlanDraft.model_validate(raw)
             except (ValidationError, OutputParserException) as exc:
                 convo.append(HumanMessage(f"error: the plan could not be read: {exc}"))
@@ -228,6 +230,14 @@ def _run_tool(by_name: dict[str, Any], call: Any) -> str:
         return str(tool.invoke(call["args"]))
     except (ValueError, BadInput) as exc:
         return f"error: {exc}"
+
+
+def _bad_call(call: Any) -> str:
+    args = str(call.get("args") or "")[:200]
+    return (
+        f"error: the arguments of {call.get('name')!r} are not valid JSON ({args!r});"
+        " call the tool again with one complete JSON object"
+    )
 
 
 def _tokens(ai: AIMessage, messages: list[BaseMessage]) -> int:

@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 
+from agents.providers import invoke_model
 from prompts.loader import render_prompt
 from tools.content import Copy, render, template_copy
 from userops.dispatch.content_rules import PLACEHOLDERS
@@ -90,7 +91,7 @@ def generate_variants(
                 lessons=lessons or "-",
             )
             try:
-                raw: Any = runnable.invoke([HumanMessage(prompt)])
+                raw: Any = invoke_model(runnable, [HumanMessage(prompt)], what="content request")
                 draft = raw if isinstance(raw, ContentDraft) else ContentDraft.model_validate(raw)
                 copy = Copy(**{k: clean(v) for k, v in draft.model_dump().items()})
             except (ValidationError, OutputParserException):

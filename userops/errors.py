@@ -1,6 +1,7 @@
 """Errors by audience: one root, one class per kind of reader.
 
 * :class:`ModelRetry` — the model should try again (its arguments were wrong).
+* :class:`ModelUnavailable` — the chat model gave no answer within its retry budget.
 * :class:`ApprovalRequired` — a person must decide before this goes further.
 * :class:`PolicyRefused` — the policy forbids it; nobody upstream can override.
 * :class:`BadInput` — an operator's or a file's input is invalid; names the place.
@@ -21,6 +22,13 @@ class UseropsError(Exception):
 
 class ModelRetry(UseropsError):
     """The model's output or tool arguments were invalid; tell it why and let it retry."""
+
+
+class ModelUnavailable(UseropsError):
+    """The chat model did not answer within the SDK's retries (429, 5xx, timeout, bad body).
+
+    Nothing was planned or sent from the failed request; the thread can be run again later.
+    """
 
 
 class ApprovalRequired(UseropsError):

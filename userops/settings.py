@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     """API key for the chat endpoint."""
 
+    llm_timeout_s: float = 60.0
+    """Timeout of one chat request (the openai SDK retries it, see agents/providers.py)."""
+
     policy_file: Path | None = None
     """Policy config (YAML); default: the built-in defaults documented in docs/policy.md."""
 
