@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint bench fmt clean migration browser-deps
+.PHONY: install demo test lint bench chaos fmt clean migration browser-deps
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ fmt: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# PostgreSQL at 127.0.0.1:5432 (USEROPS_TEST_PG_URL): 2 API + 3 dispatch workers, SIGKILLs,
+# a 200,000-recipient campaign; figures in bench/out/chaos.json (CHAOS_ARGS="--recipients N").
+chaos: install
+	$(BIN)/python -m scripts.chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .userops .mypy_cache .ruff_cache .pytest_cache
