@@ -1,8 +1,11 @@
 """HTTP API: approvals-list requests/s and 200 concurrent SSE streams held open.
 
-A real ``uvicorn`` process (one worker) on a fresh SQLite store with 300 pending approvals.
-Env: ``BENCH_API_LIST_S`` (list load duration, default 10), ``BENCH_API_CONCURRENCY`` (16),
-``BENCH_SSE_STREAMS`` (200), ``BENCH_SSE_HOLD_S`` (60).
+A real ``userops serve --no-access-log`` on a fresh SQLite store with 300 pending approvals,
+once per ``--workers`` value. The list load comes from :mod:`bench.http_load` (keep-alive,
+light); its CPU and the server's (all worker processes) are reported with the 1-minute load
+average, since the load generator shares the machine with the server.
+Env: ``BENCH_API_WORKERS`` (``1,2``), ``BENCH_API_LIST_S`` (list load duration, default 10),
+``BENCH_API_CONCURRENCY`` (16), ``BENCH_SSE_STREAMS`` (200), ``BENCH_SSE_HOLD_S`` (60).
 """
 
 from __future__ import annotations
@@ -19,12 +22,7 @@ from typing import Any
 
 import httpx
 
-
-def _p(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, int(q * len(s)))]
+from bench.http_load import get_load, pct
 
 
 def _setup(home: Path) -> str:
@@ -60,62 +58,27 @@ def _setup(home: Path) -> str:
     return token
 
 
-def _serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "USEROPS_HOME": str(home), "USEROPS_EMBEDDING": "hashing"}
     env.pop("USEROPS_DATABASE_URL", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "userops.api.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
+    cmd = [sys.executable, "-m", "userops.cli.main", "serve", "--port", str(port)]
+    cmd += ["--workers", str(workers), "--no-access-log"]
     proc = subprocess.Popen(cmd, env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
             if httpx.get(f"{url}/health").status_code == 200:
-                return proc, url
+                return proc, url, port
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("server did not start")
 
 
-async def _list_load(
-    url: str, headers: dict[str, str], seconds: float, conc: int
-) -> dict[str, Any]:
-    lat: list[float] = []
-    errors = 0
-    stop = time.perf_counter() + seconds
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
-
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < stop:
-                t0 = time.perf_counter()
-                r = await client.get("/v1/approvals", params={"status": "pending", "limit": 50})
-                lat.append(time.perf_counter() - t0)
-                errors += r.status_code != 200
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(conc)))
-        wall = time.perf_counter() - t0
-    return {
-        "approvals_list_rps": round(len(lat) / wall, 1),
-        "approvals_list_p50_ms": round(1000 * _p(lat, 0.5), 2),
-        "approvals_list_p95_ms": round(1000 * _p(lat, 0.95), 2),
-        "approvals_list_errors": errors,
-    }
+LIST = "/v1/approvals?status=pending&limit=50"
 
 
 async def _one_stream(client: httpx.AsyncClient, i: int, hold: float, out: dict[str, Any]) -> None:
@@ -138,7 +101,8 @@ async def _one_stream(client: httpx.AsyncClient, i: int, hold: float, out: dict[
                 return
 
 
-async def _sse(url: str, headers: dict[str, str], n: int, hold: float) -> dict[str, Any]:
+async def _sse(url: str, port: int, pid: int, token: str, n: int, hold: float) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
     out: dict[str, Any] = {"first": [], "gaps": [], "held": 0}
     limits = httpx.Limits(max_connections=n + 20, max_keepalive_connections=n + 20)
     async with httpx.AsyncClient(
@@ -146,7 +110,7 @@ async def _sse(url: str, headers: dict[str, str], n: int, hold: float) -> dict[s
     ) as client:
         streams = [asyncio.create_task(_one_stream(client, i, hold, out)) for i in range(n)]
         await asyncio.sleep(min(5.0, hold / 2))
-        during = await _list_load(url, headers, min(5.0, hold / 4), 4)
+        during = await get_load(port, LIST, token, min(5.0, hold / 4), 4, pid)
         results = await asyncio.gather(*streams, return_exceptions=True)
     late = [g - 1.0 for g in out["gaps"]]
     return {
@@ -154,40 +118,47 @@ async def _sse(url: str, headers: dict[str, str], n: int, hold: float) -> dict[s
         "sse_hold_s": hold,
         "sse_streams_held": out["held"],
         "sse_stream_errors": sum(isinstance(r, Exception) for r in results),
-        "sse_first_event_p95_ms": round(1000 * _p(out["first"], 0.95), 1),
-        "sse_heartbeat_delay_p95_ms": round(1000 * _p(late, 0.95), 1),
-        "approvals_list_p95_ms_during_sse": during["approvals_list_p95_ms"],
-        "approvals_list_rps_during_sse": during["approvals_list_rps"],
+        "sse_first_event_p95_ms": round(1000 * pct(out["first"], 0.95), 1),
+        "sse_heartbeat_delay_p95_ms": round(1000 * pct(late, 0.95), 1),
+        "approvals_list_p95_ms_during_sse": during["p95_ms"],
+        "approvals_list_rps_during_sse": during["rps"],
     }
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 def run(workdir: Path) -> dict[str, Any]:
-    """Measure the approvals list under load and many SSE streams against one server."""
+    """Measure the approvals list per worker count, then many SSE streams on one worker."""
     home = workdir / "home"
     token = _setup(home)
-    headers = {"Authorization": f"Bearer {token}"}
-    proc, url = _serve(home)
+    seconds = float(os.environ.get("BENCH_API_LIST_S", 10))
+    conc = int(os.environ.get("BENCH_API_CONCURRENCY", 16))
+    metrics: dict[str, Any] = {"approvals_list_goal_rps": 500, "list_concurrency": conc}
+    for workers in [int(w) for w in os.environ.get("BENCH_API_WORKERS", "1,2").split(",")]:
+        proc, _, port = _serve(home, workers)
+        try:
+            warm = 1.0 + 2.0 * (workers - 1)  # every worker up and warm
+            asyncio.run(get_load(port, LIST, token, warm, conc, proc.pid))
+            got = asyncio.run(get_load(port, LIST, token, seconds, conc, proc.pid))
+        finally:
+            _stop(proc)
+        metrics.update({f"list_w{workers}_{k}": v for k, v in got.items()})
+    if "list_w1_rps" in metrics:
+        metrics["approvals_list_rps"] = metrics["list_w1_rps"]
+        metrics["approvals_list_p95_ms"] = metrics["list_w1_p95_ms"]
+    proc, url, port = _serve(home, 1)
     try:
-        metrics = asyncio.run(
-            _list_load(
-                url,
-                headers,
-                float(os.environ.get("BENCH_API_LIST_S", 10)),
-                int(os.environ.get("BENCH_API_CONCURRENCY", 16)),
-            )
-        )
-        metrics.update(
-            asyncio.run(
-                _sse(
-                    url,
-                    headers,
-                    int(os.environ.get("BENCH_SSE_STREAMS", 200)),
-                    float(os.environ.get("BENCH_SSE_HOLD_S", 60)),
-                )
-            )
-        )
+        n = int(os.environ.get("BENCH_SSE_STREAMS", 200))
+        hold = float(os.environ.get("BENCH_SSE_HOLD_S", 60))
+        metrics.update(asyncio.run(_sse(url, port, proc.pid, token, n, hold)))
     finally:
-        proc.terminate()
-        proc.wait(10)
-    metrics["approvals_list_goal_rps"] = 500
+        _stop(proc)
+    metrics["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     return metrics

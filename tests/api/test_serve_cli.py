@@ -20,6 +20,9 @@ def test_serve_passes_options_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> Non
     target, kw = calls[0]
     assert target == "userops.api.app:create_app" and kw["factory"] is True
     assert (kw["host"], kw["port"], kw["workers"]) == ("0.0.0.0", 8123, 2)
+    assert kw["access_log"] is True
+    runner.invoke(app, ["serve", "--no-access-log"])
+    assert calls[1][1]["access_log"] is False
 
 
 def test_serve_refuses_a_bad_port() -> None:

@@ -12,6 +12,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
+    access_log: bool = typer.Option(True, help="Log every request (off for benchmarks)."),
 ) -> None:
     """Serve the API (OpenAPI at /openapi.json, /health, /metrics) under uvicorn."""
     import uvicorn
@@ -23,4 +24,5 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
     )
