@@ -5,6 +5,8 @@ import pytest
 from langgraph_sdk import get_sync_client
 from sqlalchemy import Engine, text
 
+from userops import thread_events
+
 
 def _client(url: str, token: str):  # type: ignore[no-untyped-def]
     return get_sync_client(url=url, api_key=None, headers={"Authorization": f"Bearer {token}"})
@@ -43,6 +45,13 @@ def test_sdk_runs_to_interrupt_and_resumes(
     assert "__interrupt__" not in done and done["status"] == "completed"
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("SELECT decided_by FROM approvals")).scalar_one() == "ana"
+    # SDK runs reach /v1 followers too: both runs recorded their progress and end state.
+    states = [
+        e.data["status"]
+        for e in thread_events.since(sqlite_engine, {thread["thread_id"]: 0})
+        if e.event == "state"
+    ]
+    assert states == ["awaiting_approval", "completed"]
 
 
 def test_sdk_stream_and_auth(site: tuple[str, dict[str, str]]) -> None:

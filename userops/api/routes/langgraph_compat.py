@@ -16,8 +16,17 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from userops.accounts import AccountInfo
-from userops.api.deps import AnyUser, RuntimeDep
-from userops.api.loop import Update, decide, jsonable, sse, stream_run
+from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
+from userops.api.hub import Hub
+from userops.api.loop import (
+    Update,
+    decide,
+    jsonable,
+    progress_event,
+    sse,
+    stream_run,
+    thread_view,
+)
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
 
 router = APIRouter(tags=["langgraph"])
@@ -166,7 +175,22 @@ def _goal_text(data: dict[str, Any] | None) -> str:
     raise BadInput.one("give input.messages (a user message) or input.goal", field="input")
 
 
-def _run(rt: Any, user: AccountInfo, thread_id: str, body: RunIn, on_update: Update | None) -> Any:
+def _run(
+    rt: Any, hub: Hub, user: AccountInfo, thread_id: str, body: RunIn, on_update: Update | None
+) -> Any:
+    """Run (or resume) the thread; its progress and end go to followers through ``hub``."""
+
+    def both(node: str, update: dict[str, Any]) -> None:
+        hub.publish(thread_id, "progress", progress_event(node, update))
+        if on_update is not None:
+            on_update(node, update)
+
+    res = _execute(rt, user, thread_id, body, both)
+    hub.publish(thread_id, "state", thread_view(res))
+    return res
+
+
+def _execute(rt: Any, user: AccountInfo, thread_id: str, body: RunIn, on_update: Update) -> Any:
     _check_assistant(body.assistant_id)
     if body.command and "resume" in body.command:
         resume = body.command["resume"]
@@ -193,13 +217,17 @@ def _final(res: Any) -> dict[str, Any]:
 
 
 @router.post("/threads/{thread_id}/runs/wait")
-def run_wait(thread_id: str, body: RunIn, user: AnyUser, rt: RuntimeDep) -> dict[str, Any]:
+def run_wait(
+    thread_id: str, body: RunIn, user: AnyUser, rt: RuntimeDep, services: ServicesDep
+) -> dict[str, Any]:
     """Run to the interrupt or the end; return the values (with ``__interrupt__``)."""
-    return _final(_run(rt, user, thread_id, body, None))
+    return _final(_run(rt, services.hub, user, thread_id, body, None))
 
 
 @router.post("/threads/{thread_id}/runs/stream", response_class=StreamingResponse)
-def run_stream(thread_id: str, body: RunIn, user: AnyUser, rt: RuntimeDep) -> StreamingResponse:
+def run_stream(
+    thread_id: str, body: RunIn, user: AnyUser, rt: RuntimeDep, services: ServicesDep
+) -> StreamingResponse:
     """Run and stream ``metadata``, ``updates`` per node, then the final ``values``."""
     modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
     modes = modes or ["values"]
@@ -213,7 +241,7 @@ def run_stream(thread_id: str, body: RunIn, user: AnyUser, rt: RuntimeDep) -> St
             return ("values", _final(res))
         return ("updates", {"__interrupt__": _final(res).get("__interrupt__", [])})
 
-    events = stream_run(lambda cb: _run(rt, user, thread_id, body, cb), done, shape)
+    events = stream_run(lambda cb: _run(rt, services.hub, user, thread_id, body, cb), done, shape)
 
     def with_metadata() -> Any:
         yield sse("metadata", {"run_id": run_id, "attempt": 1})
