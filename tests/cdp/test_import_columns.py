@@ -1,0 +1,196 @@
+"""The column-wise CSV path of `import users` agrees with the row path, value for value."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from userops.cdp import import_users
+from userops.cdp.import_users import FIELDS, Parsed
+from userops.cdp.readers import LinesUnknown, Reader, _lines
+from userops.cdp.rows import Ticker
+from userops.cdp.user_columns import FAST, check_column
+
+EDGE: dict[str, list[str]] = {
+    "user_id": ["u1", " u2 ", "", " ", "用户-3", "x" * 128, "x" * 129, "a\nb", "\ufeffu4"],
+    "name": ["Ann", "", "  ", " 张伟 ", "n" * 200, "n" * 201, "line1\r\nline2", "é\u0301"],
+    "phone": [
+        "13812345678",
+        "+8613812345678",
+        "138 1234 5678",
+        "0086 13812345678",
+        "+1 650 253 0000",
+        "12345",
+        "",
+        " ",
+        " 13812345678 ",
+        "１３８１２３４５６７８",
+        "13٠١٢٣٤٥٦٧٨",
+        "+86 138-1234-5678",
+        "010-12345678",
+        "abc",
+        "1381234567\n8",
+        "+8612345678901",
+        "+86138123456789",
+    ],
+    "email": [
+        "a@example.com",
+        " A@Example.COM ",
+        "x@y.test",
+        "bad",
+        "",
+        " ",
+        "ü@example.com",
+        "用户@例子.公司",
+        "a" * 65 + "@example.com",
+        "a" * 64 + "@example.com",
+        "a@localhost",
+        "user@contest",
+        "a..b@example.com",
+        "İ@example.com",
+    ],
+    "wechat_openid": ["o1", "", " o2", "o" * 129, "\t"],
+    "device_id": ["dev-1", "", "d" * 128],
+    "timezone": ["Asia/Shanghai", " Asia/Shanghai", "UTC", "Mars/Olympus", "", "asia/shanghai"],
+    "language": ["zh", "en", "zh-CN", "en_US", "fr", "ZH", " en ", ""],
+    "region": ["SH", "", "r" * 64, "r" * 65, " 北京 "],
+    "source": ["app", "APP", " web ", "pigeon", ""],
+    "created_at": [
+        "2024-01-01",
+        "2024-01-01T08:00:00+08:00",
+        "1704067200",
+        "1704067200000",
+        "yesterday",
+        "-5",
+        "",
+        "9999-12-31",
+        "6000-01-01",
+        "1e5",
+        "2100-01-01",
+        " 2024-02-01 ",
+        "2024-02-30",
+    ],
+}
+COLUMNS = list(EDGE)
+
+
+def _cell(field: str) -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(EDGE[field]), st.text(max_size=12))
+
+
+def _by_row(field: str, raw: str) -> tuple[bool, Any]:
+    """What the row path makes of one cell: (ok, value); empty cells are (True, None)."""
+    spec = FIELDS[field]
+    if raw == "":
+        return (not spec.required), None
+    try:
+        return True, spec.check(raw)
+    except ValueError:
+        return False, None
+
+
+@pytest.mark.parametrize("field", COLUMNS)
+def test_edge_values_get_the_row_validators_verdict(field: str) -> None:
+    col = EDGE[field]
+    vals, bad = check_column(col, FAST[field], FIELDS[field])
+    for i, raw in enumerate(col):
+        ok, value = _by_row(field, raw)
+        assert (i not in bad) == ok, (field, raw)
+        assert vals[i] == value, (field, raw)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(COLUMNS).flatmap(lambda f: st.tuples(st.just(f), st.lists(_cell(f)))))
+def test_generated_columns_agree_with_the_row_validators(case: tuple[str, list[str]]) -> None:
+    field, col = case
+    vals, bad = check_column(col, FAST[field], FIELDS[field])
+    assert [(i not in bad, vals[i]) for i in range(len(col))] == [
+        _by_row(field, raw) for raw in col
+    ]
+
+
+def _write(path: Path, rows: list[list[str]], *, bom: bool, crlf: bool, blank: bool) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n" if crlf else "\n")
+    w.writerow(COLUMNS)
+    for i, row in enumerate(rows):
+        if blank and i % 3 == 1:
+            buf.write("\r\n" if crlf else "\n")
+        w.writerow(row)
+    path.write_text(("\ufeff" if bom else "") + buf.getvalue(), encoding="utf-8")
+
+
+def _parse(path: Path, *, columns: bool) -> tuple[Parsed, list[str]]:
+    reader = Reader(path, "csv", {}, tuple(FIELDS), ("user_id",))
+    ticker = Ticker(None)
+    with import_users.paused_gc():
+        parsed = (
+            import_users._parse_columns(reader, ticker)
+            if columns
+            else import_users._parse_rows(reader, ticker)
+        )
+    reader.problems.sort(key=lambda p: p.line or 0)
+    return parsed, [str(p) for p in reader.problems]
+
+
+ROW = st.tuples(*(_cell(f) for f in COLUMNS)).map(list)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(
+        st.one_of(ROW, ROW.map(lambda r: r[:3]), st.sampled_from([["u1"] + [""] * 10])),
+        max_size=12,
+    ),
+    bom=st.booleans(),
+    crlf=st.booleans(),
+    blank=st.booleans(),
+)
+def test_a_generated_file_parses_the_same_both_ways(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: list[list[str]],
+    bom: bool,
+    crlf: bool,
+    blank: bool,
+) -> None:
+    """Same records, same problems (text and line numbers) on the column and row paths.
+
+    Tiny batches put quoted line breaks, blank lines and bad widths on batch boundaries.
+    """
+    monkeypatch.setattr(import_users, "BATCH", 3)
+    path = tmp_path / "gen.csv"
+    _write(path, rows, bom=bom, crlf=crlf, blank=blank)
+    by_cols, problems_cols = _parse(path, columns=True)
+    by_rows, problems_rows = _parse(path, columns=False)
+    assert problems_cols == problems_rows
+    assert by_cols == by_rows
+
+
+def test_quoted_line_breaks_keep_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "multi.csv"
+    path.write_text(
+        'user_id,name,phone\r\nu1,"two\r\nlines",13800000001\r\nu2,"a\rb\nc",nope\r\n'
+        "u3,plain,13800000003\r\n",
+        encoding="utf-8",
+    )
+    parsed, problems = _parse(path, columns=True)
+    assert [r[0] for r in parsed.records] == ["u1", "u3"]
+    assert problems == [f"{path}:4 phone='nope': not a phone number"]
+    assert _parse(path, columns=False)[1] == problems
+
+
+def test_line_numbers_that_do_not_add_up_are_refused() -> None:
+    assert _lines([["a"], ["b\nc"], []], 2, 6) == [2, 3, 5]
+    with pytest.raises(LinesUnknown):
+        _lines([["a"], ["b"]], 2, 5)
