@@ -88,7 +88,9 @@ class ChannelRule(BaseModel):
     """How the channel is chosen per user."""
 
     preferred: list[str]
-    """Channels in order of preference; each user gets the first one reachable for them."""
+    """Channels allowed, in order of preference: each user gets their own preferred channel
+    (``preferred_channel``) when it is one of these and reachable, else the first one
+    reachable for them."""
     fallback: FallbackRule | None = None
     """No response within the window → this channel."""
 

@@ -1,9 +1,11 @@
 """Dispatch pre-flight: turn a plan step into a :class:`DispatchStep` and ask the engine.
 
-Per user, deterministically: holdout by a hash of (campaign, user); channel = the first of the
-step's preferred channels the user is reachable on (users reachable on none are left out and
-counted); variant by persona (``content_affinity``, else the step's first persona) and
-channel, with the A/B arm chosen by hash when the step has several variants for that pair.
+Per user, deterministically: holdout by a hash of (campaign, user); channel = the user's own
+``preferred_channel`` (the reachable channel with the best smoothed open rate in their message
+history) when it is one of the step's channels and reachable, else the first of the step's
+channels the user is reachable on (users reachable on none are left out and counted);
+variant by persona (``content_affinity``, else the step's first persona) and channel, with
+the A/B arm chosen by hash when the step has several variants for that pair.
 The engine's pre-flight then applies consent, caps, quiet hours and budget, writing nothing.
 """
 
@@ -115,12 +117,15 @@ def build_dispatch_step(
     in_holdout = _UserHash(campaign_id, step.step_id, "holdout")
     ab_slot = _UserHash(campaign_id, step.step_id, "ab")
     preferred = [(c, f",{c},") for c in step.channel_rule.preferred]
+    allowed = set(step.channel_rule.preferred)
     for uid in ids:
         if in_holdout(uid) < step.holdout_share:
             holdout.append(uid)
             continue
         r = reach.get(uid)
-        channel = next((c for c, needle in preferred if r and needle in r.raw), None)
+        channel = r.channel if r and r.channel in allowed and r.reaches(r.channel) else None
+        if channel is None:
+            channel = next((c for c, needle in preferred if r and needle in r.raw), None)
         if channel is None:
             unreachable += 1
             continue

@@ -27,12 +27,42 @@ def test_assignment_rules(ctx, plan):
     assert len(built.assignments) + len(built.holdout) + unreachable == len(ids)
     for uid, channel, variant in built.assignments:
         r = reach[uid]
-        assert channel == next(c for c in step.channel_rule.preferred if c in r.reachable)
+        first = next(c for c in step.channel_rule.preferred if c in r.reachable)
+        own = r.channel in step.channel_rule.preferred and r.reaches(str(r.channel))
+        assert channel == (r.channel if own else first)
         v = built.contents[variant]
         assert v.channel == channel
         assert v.persona == (r.persona if r.persona in step.personas else step.personas[0])
     for uid in built.holdout:
         assert unit_hash("c1", "s1", uid, "holdout") < step.holdout_share
+
+
+def test_users_get_their_own_preferred_channel_when_allowed_and_reachable(ctx, plan):
+    from sqlalchemy import text
+
+    step = plan.steps[0]
+    allowed = step.channel_rule.preferred
+    reach = reach_of(ctx, ctx.segment_ids(step.segment))
+    # Give every user with two or more allowed reachable channels the LAST of them as their
+    # preferred channel, and every other user a channel the step does not allow.
+    wanted: dict[int, str] = {}
+    with ctx.engine.begin() as conn:
+        for uid, r in reach.items():
+            ok = [c for c in allowed if r.reaches(c)]
+            pick = ok[-1] if len(ok) >= 2 else "voice_call"
+            if len(ok) >= 2:
+                wanted[uid] = pick
+            conn.execute(
+                text("UPDATE traits SET preferred_channel = :c WHERE user_id = :u"),
+                {"c": pick, "u": uid},
+            )
+    assert wanted and "voice_call" not in allowed
+    built, _ = build_dispatch_step(ctx, plan, step, campaign_id="c1")
+    got = {uid: channel for uid, channel, _v in built.assignments}
+    assert any(uid in wanted for uid in got)
+    for uid, channel in got.items():
+        first = next(c for c in allowed if reach[uid].reaches(c))
+        assert channel == wanted.get(uid, first)  # not allowed: the step's order decides
 
 
 def test_holdout_is_deterministic_and_salted(ctx, plan):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, insert, text
 
+from userops.cdp import traits_channel as tc
 from userops.cdp import traits_rules as rules
 from userops.cdp import traits_sql as q
 from userops.cdp.predict import Predictions, predict, summarize_order_days
@@ -120,7 +121,7 @@ def _fetch(engine: Engine, as_of_day: int, say: Progress) -> dict[str, Any]:
         say("events")
         got["totals"] = q.event_totals(conn, d, cut)
         say("channels, content, interests")
-        got["channel"] = q.top_channel(conn, d, cut)
+        got["channel"] = q.channel_responses(conn, d, cut)
         got["content"] = q.content_scores(conn, d, cut, rules.CONTENT_WEIGHTS)
         got["interests"] = q.top_interests(conn, d, cut)
         say("reachability")
@@ -129,7 +130,9 @@ def _fetch(engine: Engine, as_of_day: int, say: Progress) -> dict[str, Any]:
     return got
 
 
-def _preferred(t: _Table, got: dict[str, Any], app: Any, mini: Any) -> np.ndarray[Any, Any]:
+def _preferred(
+    t: _Table, got: dict[str, Any], app: Any, mini: Any, reachable: Any
+) -> np.ndarray[Any, Any]:
     source_channel = {
         "app": "app_push",
         "miniprogram": "miniprogram",
@@ -139,7 +142,8 @@ def _preferred(t: _Table, got: dict[str, Any], app: Any, mini: Any) -> np.ndarra
         "store": "sms",
         "call_center": "voice_call",
     }
-    pref = t.labels(got["channel"])
+    delivered, opened = tc.response_matrix(got["channel"], t)
+    pref = tc.preferred_by_history(delivered, opened, tc.reachable_matrix(reachable))
     by_open = np.where(app >= mini, "app_push", "miniprogram")
     by_open = np.where((app > 0) | (mini > 0), by_open.astype(object), np.array(None))
     by_source = np.array([source_channel.get(u[4] or "") for u in got["users"]], dtype=object)
@@ -197,6 +201,7 @@ def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[A
     with np.errstate(divide="ignore", invalid="ignore"):
         aov = np.where(o_total > 0, total / o_total, 0.0)
         satisfaction = np.where(r_n > 0, r_sum / r_n, np.nan)
+    reachable = _reachable(t, got)
     cols: dict[str, Any] = {
         "user_id": t.ids,
         "as_of_ts": np.full(t.n, as_of_ts),
@@ -216,8 +221,8 @@ def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[A
         "ltv_12m": np.round(pred.ltv_12m, 2),
         "ltv_tier": rules.ltv_tier(pred.ltv_12m, buyer),
         "churn_risk": np.round(churn, 6),
-        "preferred_channel": _preferred(t, got, np.nan_to_num(app), np.nan_to_num(mini)),
-        "reachable_channels": _reachable(t, got),
+        "preferred_channel": _preferred(t, got, np.nan_to_num(app), np.nan_to_num(mini), reachable),
+        "reachable_channels": reachable,
         "interests": t.labels(got["interests"], join=True),
         "price_sensitivity": rules.price_sensitivity(o_total, disc_n, disc_sum),
         "content_affinity": _affinity(t, got["content"], o_total, np.nan_to_num(disc_n)),

@@ -158,11 +158,16 @@ def _top(scored: str, k: int) -> str:
         WHERE rn <= {k} ORDER BY uid, rn"""
 
 
-def top_channel(conn: Connection, d: Dialect, cut: int) -> Sequence[Any]:
-    """(uid, channel) with the most opens, clicks, conversions and replies."""
-    scored = f"""SELECT e.user_id AS rid, e.channel AS key, 1 AS w FROM events e {d.scan}
-        WHERE e.type IN {ENGAGED} AND e.ts < :cut"""
-    return _rows(conn, _top(scored, 1), cut=cut)
+def channel_responses(conn: Connection, d: Dialect, cut: int) -> Sequence[Any]:
+    """(uid, channel, deliveries, opens): the message history per channel."""
+    inner = f"""SELECT e.user_id AS rid, e.channel AS key,
+            sum(CASE WHEN e.type = 'message_delivered' THEN 1 ELSE 0 END) AS dl,
+            sum(CASE WHEN e.type = 'message_opened' THEN 1 ELSE 0 END) AS op
+        FROM events e {d.scan}
+        WHERE e.type IN ('message_delivered', 'message_opened') AND e.ts < :cut
+            AND e.channel IS NOT NULL
+        GROUP BY e.user_id, e.channel"""
+    return _rows(conn, _per_canonical(inner, "a.key, sum(a.dl), sum(a.op)", ", a.key"), cut=cut)
 
 
 def content_scores(

@@ -72,8 +72,11 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
         )
     blast = report.get("baseline_blast")
     if blast and blast.get("uplift") is not None:
+        ci = blast.get("ci") or [None, None]
+        band = f" (95% CI {ci[0]:+.2%} .. {ci[1]:+.2%})" if None not in ci else ""
         console.print(
-            f"one-size-fits-all blast (same audience, same holdout): uplift {blast['uplift']:+.2%}",
+            "one-size-fits-all blast (same audience, same holdout): "
+            f"uplift {blast['uplift']:+.2%}{band}",
             markup=False,
         )
     for metric, arms in (report.get("kpi_by_metric") or {}).items():
