@@ -105,7 +105,7 @@ def claim(
 ) -> list[Claimed]:
     """Atomically lease up to ``limit`` due rows (expired leases first) to ``owner``."""
     lock = " FOR UPDATE SKIP LOCKED" if is_pg(conn) else ""
-    chan = " AND " + in_list(conn, "channel") if channels else ""
+    chan = " AND " + in_list(conn, "channel", "text") if channels else ""
     out: list[Claimed] = []
     for where in (_EXPIRED, _DUE):
         if len(out) >= limit:

@@ -17,14 +17,19 @@ from sqlalchemy import Connection, Engine
 
 from userops.dispatch.adapters.base import Capabilities, OutgoingMessage, SendResult
 from userops.dispatch.simulate import simulate_responses
-from userops.dispatch.sql import fetch, in_list, list_param, many
+from userops.dispatch.sql import fetch, in_list, insert_rows, list_param
 from userops.domain import CHANNELS
 
 __all__ = ["SandboxAdapter", "sandbox_adapters", "simulate_responses"]
 
-_INSERT = (
-    "INSERT INTO deliveries (idempotency_key, channel, user_id, campaign_id,"
-    " provider_message_id, ts, payload) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_COLUMNS = (
+    "idempotency_key",
+    "channel",
+    "user_id",
+    "campaign_id",
+    "provider_message_id",
+    "ts",
+    "payload",
 )
 _PAYLOAD_FIELDS = ("subject", "title", "body", "url", "template_id", "template_fields")
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
@@ -65,13 +70,16 @@ class SandboxAdapter:
     ) -> list[SendResult]:
         """Deliver ``messages`` on ``conn`` (keys delivered before are not delivered again)."""
         keys = [m.idempotency_key for m in messages]
-        stmt = "SELECT idempotency_key FROM deliveries WHERE " + in_list(conn, "idempotency_key")
+        stmt = "SELECT idempotency_key FROM deliveries WHERE " + in_list(
+            conn, "idempotency_key", "text"
+        )
         seen: set[str] = set()
         for i in range(0, len(keys), 5000):
             seen.update(r[0] for r in fetch(conn, stmt, [list_param(conn, keys[i : i + 5000])]))
-        many(
+        insert_rows(
             conn,
-            _INSERT,
+            "deliveries",
+            _COLUMNS,
             [
                 (m.idempotency_key, m.channel, m.user_id, m.campaign_id, None, now, _payload(m))
                 for m in messages

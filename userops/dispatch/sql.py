@@ -26,10 +26,17 @@ def _sql(conn: Connection, statement: str) -> str:
     return statement.replace("?", "%s") if is_pg(conn) else statement
 
 
-def in_list(conn: Connection, column: str) -> str:
-    """SQL testing ``column`` against one list parameter (see :func:`list_param`)."""
+def in_list(conn: Connection, column: str, sqltype: str = "int") -> str:
+    """SQL testing ``column`` against one list parameter (see :func:`list_param`).
+
+    On PostgreSQL the array is cast to the column's type (``int`` or ``text``): only then is
+    ``= ANY`` a hashable operator that PostgreSQL hashes when it filters rows. Without the cast
+    (``int4 = int8``), a plan built on stale statistics (a freshly filled outbox) tested every
+    scanned row against the whole batch array: 0.9 s per 5,000-row batch at 20k rows sent,
+    growing with every batch.
+    """
     if is_pg(conn):
-        return f"{column} = ANY(?)"
+        return f"{column} = ANY(?::{sqltype}[])"
     return f"{column} IN (SELECT value FROM json_each(?))"
 
 
@@ -61,6 +68,25 @@ def many(conn: Connection, statement: str, rows: Sequence[Sequence[Any]]) -> Non
     cur = _cursor(conn)
     try:
         cur.executemany(_sql(conn, statement), rows)
+    finally:
+        cur.close()
+
+
+def insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert ``rows`` into ``table``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+    if not rows:
+        return
+    if not is_pg(conn):
+        marks = ", ".join("?" for _ in columns)
+        many(conn, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        return
+    cur = _cursor(conn)
+    try:
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
     finally:
         cur.close()
 
