@@ -33,15 +33,15 @@ def _port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
+def _wait(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     for _ in range(600):
-        assert proc.poll() is None, f"server on {url} exited with {proc.returncode}"
+        assert proc.poll() is None, f"server on {url} exited: {log.read_text()[-2000:]}"
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.1)
-    raise AssertionError(f"server on {url} did not start")
+    raise AssertionError(f"server on {url} did not start: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture
@@ -50,21 +50,27 @@ def two_servers(sqlite_engine: Engine, home: Path) -> Iterator[tuple[str, str, d
     tokens = {n: add_user(sqlite_engine, n, r)[1] for n, r in (("olivia", "operator"),)}
     env = {**os.environ, "USEROPS_HOME": str(home), "USEROPS_EMBEDDING": "hashing"}
     env.pop("USEROPS_DATABASE_URL", None)
-    procs, urls = [], []
-    for _ in range(2):
+    procs, urls, logs = [], [], []
+    for i in range(2):
         port = _port()
         cmd = [sys.executable, "-m", "userops.cli.main", "serve", "--port", str(port)]
-        procs.append(subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL))
+        logs.append(home / f"serve{i}.log")
+        with logs[-1].open("wb") as log:
+            procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=log))
         urls.append(f"http://127.0.0.1:{port}")
     try:
-        for url, proc in zip(urls, procs, strict=True):
-            _wait(url, proc)
+        for url, proc, log_path in zip(urls, procs, logs, strict=True):
+            _wait(url, proc, log_path)
         yield urls[0], urls[1], tokens
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait(20)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:  # graceful shutdown stuck: not what is tested
+                proc.kill()
+                proc.wait(10)
 
 
 def _read(

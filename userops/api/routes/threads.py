@@ -109,6 +109,11 @@ def stream_message(
     return StreamingResponse(events, media_type="text/event-stream")
 
 
+def _snapshot(hub: Any, rt: Any, thread_id: str) -> tuple[int, dict[str, Any]]:
+    after = hub.last_id(thread_id)
+    return after, thread_view(rt.get(thread_id))
+
+
 @router.get("/{thread_id}/events", response_class=StreamingResponse)
 async def follow_thread(
     _user: AnyUser,
@@ -126,11 +131,11 @@ async def follow_thread(
     comes every ``heartbeat`` seconds.
     """
     hub = services.hub
-    first = None
-    after = last_event_id
-    if after is None:
-        after = await run_in_threadpool(hub.last_id, thread_id)
-        first = thread_view(await run_in_threadpool(rt.get, thread_id))
+    first: dict[str, Any] | None = None
+    if last_event_id is None:  # cursor before state: an event in between comes twice, not never
+        after, first = await run_in_threadpool(_snapshot, hub, rt, thread_id)
+    else:
+        after = last_event_id
     metrics = services.metrics
 
     async def events() -> AsyncIterator[str]:
