@@ -5,6 +5,11 @@ import threading
 import time
 
 import httpx
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from tests.api.conftest import Api
+from userops import thread_events
 
 
 def _read(resp: httpx.Response, events: list, until: threading.Event) -> None:
@@ -55,3 +60,16 @@ def test_watcher_sees_progress_heartbeat_and_decision(site: tuple[str, dict[str,
     assert statuses[1:] == ["awaiting_approval", "completed"]
     nodes = [d["node"] for k, d in events if k == "progress"]
     assert "plan" in nodes and "dispatch" in nodes
+
+
+def test_a_run_goes_on_when_its_events_cannot_be_recorded(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> int:
+        raise OperationalError("INSERT INTO thread_events", {}, Exception("disk full"))
+
+    monkeypatch.setattr(thread_events, "record", broken)
+    r = api.client.post("/v1/threads", json={"goal": "win back"}, headers=api.auth("olivia"))
+    assert r.status_code == 201 and r.json()["status"] == "awaiting_approval"
+    monkeypatch.undo()
+    assert thread_events.since(api.engine, {r.json()["thread_id"]: 0}) == []

@@ -43,8 +43,16 @@ class Hub:
         self._poller: asyncio.Task[None] | None = None
 
     def publish(self, thread_id: str, event: str, data: Any) -> int:
-        """Record one event of ``thread_id`` (called from the thread that runs it)."""
-        return thread_events.record(self.engine, thread_id, event, jsonable(data))
+        """Record one event of ``thread_id`` (called from the thread that runs it).
+
+        Returns the event's id, or 0 when it could not be recorded: followers then miss
+        it, but the run itself goes on (a progress note is not worth failing a run for).
+        """
+        try:
+            return thread_events.record(self.engine, thread_id, event, jsonable(data))
+        except Exception:
+            log.exception("could not record %s event of thread %s", event, thread_id)
+            return 0
 
     def last_id(self, thread_id: str) -> int:
         """Return the id of the newest recorded event of ``thread_id``."""
