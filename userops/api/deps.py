@@ -98,31 +98,28 @@ class Services:
     runtime: Any = None
     """The :class:`agents.runtime.LoopRuntime`, opened by the app's lifespan."""
 
+    _reads: CapacityLimiter | None = field(default=None, init=False, repr=False)
+
     def __post_init__(self) -> None:
         """Build the event hub on the store."""
         self.hub = Hub(self.engine)
+
+    def reads_limiter(self) -> CapacityLimiter:
+        """Return the limiter of hot store reads: no more at once than the pool holds.
+
+        The threadpool runs up to 40 calls at once; past the pool size each would open (and
+        close) an overflow connection. Queuing on the pool size keeps every read on a warm
+        pooled connection. Made on first use, inside the app's event loop.
+        """
+        if self._reads is None:
+            size = getattr(self.engine.pool, "size", lambda: 5)()
+            self._reads = CapacityLimiter(max(1, int(size)))
+        return self._reads
 
     @property
     def policy_path(self) -> Path:
         """Where the admin-edited policy lives (the configured file or ``{home}/policy.yaml``)."""
         return self.settings.policy_file or self.settings.home / "policy.yaml"
-
-
-_READS: dict[int, CapacityLimiter] = {}
-
-
-def reads_limiter(engine: Engine) -> CapacityLimiter:
-    """Return the limiter of hot store reads on ``engine``: no more at once than its pool holds.
-
-    The threadpool runs up to 40 calls at once; past the pool size each would open (and close)
-    an overflow connection, which for SQLite re-runs the pragmas and starts a cold page cache.
-    Queuing on the pool size keeps every read on a warm pooled connection.
-    """
-    key = id(engine)
-    if key not in _READS:
-        size = getattr(engine.pool, "size", lambda: 5)()
-        _READS[key] = CapacityLimiter(max(1, int(size)))
-    return _READS[key]
 
 
 async def get_services(request: Request) -> Services:

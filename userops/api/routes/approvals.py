@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, Table, bindparam, select
 
 from userops import approvals
-from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep, ServicesDep, reads_limiter
+from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep, ServicesDep
 from userops.api.loop import decide, jsonable, progress_event, thread_view
 from userops.errors import BadInput
 from userops.store.models import Approval
@@ -115,7 +115,7 @@ def _page(
 @router.get("", response_model=list[ApprovalSummary])
 async def list_approvals(
     _user: AnyUser,
-    engine: EngineDep,
+    services: ServicesDep,
     status: Status | None = None,
     campaign_id: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=50, ge=1, le=500),
@@ -130,10 +130,12 @@ async def list_approvals(
     on PostgreSQL (a network round trip) it goes to the threadpool, at most a pool's worth
     at once.
     """
+    engine = services.engine
     if engine.dialect.name == "sqlite":
         return Response(_page(engine, status, campaign_id, limit, offset), **_JSON)
+    limiter = services.reads_limiter()
     body = await to_thread.run_sync(
-        _page, engine, status, campaign_id, limit, offset, limiter=reads_limiter(engine)
+        _page, engine, status, campaign_id, limit, offset, limiter=limiter
     )
     return Response(body, **_JSON)
 
