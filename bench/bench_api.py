@@ -3,7 +3,9 @@
 A real ``userops serve --no-access-log`` on a fresh SQLite store with 300 pending approvals,
 once per ``--workers`` value. The list load comes from :mod:`bench.http_load` (keep-alive,
 light); its CPU and the server's (all worker processes) are reported with the 1-minute load
-average, since the load generator shares the machine with the server.
+average, since the load generator shares the machine with the server. While the SSE streams
+are held, this process records progress events on the followed threads (as a run on another
+worker would) and the streams report how long each took to arrive (the store poller's delay).
 Env: ``BENCH_API_WORKERS`` (``1,2``), ``BENCH_API_LIST_S`` (list load duration, default 10),
 ``BENCH_API_CONCURRENCY`` (16), ``BENCH_SSE_STREAMS`` (200), ``BENCH_SSE_HOLD_S`` (60).
 """
@@ -11,6 +13,7 @@ Env: ``BENCH_API_WORKERS`` (``1,2``), ``BENCH_API_LIST_S`` (list load duration, 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -79,17 +82,23 @@ def _serve(home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, int]
 
 
 LIST = "/v1/approvals?status=pending&limit=50"
+THREADS = 20
+"""Threads the SSE streams follow (streams share them)."""
 
 
 async def _one_stream(client: httpx.AsyncClient, i: int, hold: float, out: dict[str, Any]) -> None:
     t0 = time.perf_counter()
     last = None
+    kind = ""
     async with client.stream(
-        "GET", f"/v1/threads/bench-{i % 20}/events", params={"heartbeat": 1.0}
+        "GET", f"/v1/threads/bench-{i % THREADS}/events", params={"heartbeat": 1.0}
     ) as r:
         async for line in r.aiter_lines():
+            if line.startswith("data: ") and kind == "progress":
+                out["delays"].append(time.time() - json.loads(line[6:])["t"])
             if not line.startswith("event: "):
                 continue
+            kind = line[7:]
             now = time.perf_counter()
             if last is None:
                 out["first"].append(now - t0)
@@ -101,17 +110,42 @@ async def _one_stream(client: httpx.AsyncClient, i: int, hold: float, out: dict[
                 return
 
 
-async def _sse(url: str, port: int, pid: int, token: str, n: int, hold: float) -> dict[str, Any]:
+def _writer(home: Path, stop: float, every: float) -> int:
+    """Record a progress event per followed thread every ``every`` s, as a run elsewhere would."""
+    from userops import thread_events
+    from userops.store.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{home / 'userops.db'}")
+    n = 0
+    try:
+        while time.perf_counter() < stop:
+            for j in range(THREADS):
+                data = {"node": "bench", "t": time.time()}
+                thread_events.record(engine, f"bench-{j}", "progress", data)
+                n += 1
+            time.sleep(every)
+    finally:
+        engine.dispose()
+    return n
+
+
+async def _sse(
+    home: Path, url: str, port: int, pid: int, token: str, n: int, hold: float
+) -> dict[str, Any]:
+    """Hold ``n`` streams on a 1-worker server while this process records thread events."""
     headers = {"Authorization": f"Bearer {token}"}
-    out: dict[str, Any] = {"first": [], "gaps": [], "held": 0}
+    out: dict[str, Any] = {"first": [], "gaps": [], "held": 0, "delays": []}
     limits = httpx.Limits(max_connections=n + 20, max_keepalive_connections=n + 20)
     async with httpx.AsyncClient(
         base_url=url, headers=headers, timeout=hold + 30, limits=limits
     ) as client:
         streams = [asyncio.create_task(_one_stream(client, i, hold, out)) for i in range(n)]
         await asyncio.sleep(min(5.0, hold / 2))
+        stop = time.perf_counter() + hold / 2
+        written = asyncio.get_running_loop().run_in_executor(None, _writer, home, stop, 2.5)
         during = await get_load(port, LIST, token, min(5.0, hold / 4), 4, pid)
         results = await asyncio.gather(*streams, return_exceptions=True)
+        recorded = await written
     late = [g - 1.0 for g in out["gaps"]]
     return {
         "sse_streams": n,
@@ -120,6 +154,11 @@ async def _sse(url: str, port: int, pid: int, token: str, n: int, hold: float) -
         "sse_stream_errors": sum(isinstance(r, Exception) for r in results),
         "sse_first_event_p95_ms": round(1000 * pct(out["first"], 0.95), 1),
         "sse_heartbeat_delay_p95_ms": round(1000 * pct(late, 0.95), 1),
+        "sse_events_recorded_by_other_process": recorded,
+        "sse_events_delivered": len(out["delays"]),
+        "sse_events_expected": recorded // THREADS * n,
+        "sse_cross_process_delay_p50_ms": round(1000 * pct(out["delays"], 0.5), 1),
+        "sse_cross_process_delay_p95_ms": round(1000 * pct(out["delays"], 0.95), 1),
         "approvals_list_p95_ms_during_sse": during["p95_ms"],
         "approvals_list_rps_during_sse": during["rps"],
     }
@@ -157,7 +196,7 @@ def run(workdir: Path) -> dict[str, Any]:
     try:
         n = int(os.environ.get("BENCH_SSE_STREAMS", 200))
         hold = float(os.environ.get("BENCH_SSE_HOLD_S", 60))
-        metrics.update(asyncio.run(_sse(url, port, proc.pid, token, n, hold)))
+        metrics.update(asyncio.run(_sse(home, url, port, proc.pid, token, n, hold)))
     finally:
         _stop(proc)
     metrics["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
