@@ -60,6 +60,9 @@ def load_scenario(path: Path) -> Scenario:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
+        position = getattr(exc, "position", None)  # a ReaderError (bad character) has no mark
+        if line is None and isinstance(position, int):
+            line = text.count("\n", 0, position) + 1
         raise BadInput.one(f"invalid YAML: {exc}", source=src, line=line) from None
     if not isinstance(raw, dict) or node is None:
         raise BadInput.one("must be a mapping of scenario fields", source=src, line=1)

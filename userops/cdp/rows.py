@@ -89,14 +89,18 @@ class RowChecker:
                     Problem(str(exc), field=name, value=raw, source=self.source, line=line)
                 )
                 ok = False
+                continue
+            if out[name] == "" and name in self.required:  # blank once trimmed: still missing
+                self._missing(name, line, raw)
+                ok = False
         for name in missing:
             self._missing(name, line)
         return out if ok else None
 
-    def _missing(self, name: str, line: int) -> None:
+    def _missing(self, name: str, line: int, raw: Any = "") -> None:
         self.problems.append(
             Problem(
-                "required value is missing", field=name, value="", source=self.source, line=line
+                "required value is missing", field=name, value=raw, source=self.source, line=line
             )
         )
 

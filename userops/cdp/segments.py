@@ -48,7 +48,12 @@ __all__ = [
 def _json_path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not part.isidentifier():  # "" or odd characters: quoted, so the key stays visible
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
+        else:
+            out += f".{part}" if out else part
     return out
 
 

@@ -103,8 +103,8 @@ def check_column(col: Sequence[str], fast: Fast, spec: Field) -> tuple[list[Any]
     vals = fast(col)
     bad: list[int] = []
     if UNDECIDED not in vals:
-        if spec.required and None in vals:
-            bad.extend(i for i, x in enumerate(vals) if x is None)
+        if spec.required:
+            bad.extend(i for i, x in enumerate(vals) if x is None or x == "")
         return vals, bad
     for i in [i for i, x in enumerate(vals) if x is UNDECIDED]:
         raw = col[i]
@@ -115,8 +115,8 @@ def check_column(col: Sequence[str], fast: Fast, spec: Field) -> tuple[list[Any]
             vals[i] = spec.check(raw)
         except ValueError:
             bad.append(i)
-    if spec.required and None in vals:
-        bad.extend(i for i, x in enumerate(vals) if x is None)
+    if spec.required:  # a blank value (spaces only) is missing too
+        bad.extend(i for i, x in enumerate(vals) if x is None or x == "")
     return vals, bad
 
 
