@@ -1,7 +1,8 @@
 """Benchmark: `import users` of a generated CSV into a fresh SQLite store (rows/s).
 
 Wall-clock rows/s depend on what else runs on the machine; ``rows_per_cpu_s`` (process CPU
-time, SQLite runs in-process) is the steadier figure on a shared box.
+time, SQLite runs in-process) is the steadier figure on a shared box, and the 1-minute load
+average before and after the run says how shared it was.
 
 ``BENCH_IMPORT_ROWS`` sets the size (default 300,000). About 5% of the records share a
 phone or an openid with an earlier record, so identity resolution has work to do.
@@ -73,6 +74,7 @@ def run(workdir: Path) -> dict[str, Any]:
     generate(path, rows)
     engine = make_engine(f"sqlite:///{workdir / 'store.db'}")
     upgrade(engine)
+    load_before = os.getloadavg()[0]
     c0, t0 = time.process_time(), time.perf_counter()
     first = import_file(engine, "users", path)
     c1, t1 = time.process_time(), time.perf_counter()
@@ -99,4 +101,6 @@ def run(workdir: Path) -> dict[str, Any]:
         "identities": identities,
         "reimport_unchanged": second.unchanged,
         "file_mb": round(path.stat().st_size / 1e6, 1),
+        "load_avg_1m_before": round(load_before, 2),
+        "load_avg_1m_after": round(os.getloadavg()[0], 2),
     }
