@@ -41,6 +41,7 @@ _LABELS = {
         "没有理解",
         "不会执行",
         "未确定",
+        "我的假设",
     ),
     "en": (
         "Objective",
@@ -55,6 +56,7 @@ _LABELS = {
         "Not understood",
         "Will not do",
         "unknown",
+        "What I assumed",
     ),
 }
 
@@ -113,10 +115,15 @@ def describe_audience(goal: Goal) -> list[str]:
     return out
 
 
+def objective_name(objective: str, lang: str) -> str:
+    """Return the operator-facing name of ``objective`` in ``lang`` (the value when unknown)."""
+    return _OBJECTIVES.get(lang, _OBJECTIVES["en"]).get(objective, objective)
+
+
 def explain_goal(goal: Goal) -> str:
     """Return one line per understood part of ``goal`` in its language."""
     lang = goal.language
-    (obj, aud, bud, cap, only, never, win, dl, kpi, nu, fb, unknown) = _LABELS[lang]
+    (obj, aud, bud, cap, only, never, win, dl, kpi, nu, fb, unknown, assumed) = _LABELS[lang]
     c = goal.constraints
     name = _OBJECTIVES[lang].get(goal.objective.value, "") if goal.objective else unknown
     lines = [f"{obj}: {name}"]
@@ -137,6 +144,8 @@ def explain_goal(goal: Goal) -> str:
         lines.append(f"{dl}: {c.deadline}")
     target = f" +{goal.kpi.target_uplift * 100:g}pp" if goal.kpi.target_uplift else ""
     lines.append(f"{kpi}: {goal.kpi.metric}{target}")
+    if goal.assumed:
+        lines.append(f"{assumed}: " + "; ".join(goal.assumed))
     if goal.not_understood:
         lines.append(f"{nu}: " + "; ".join(goal.not_understood))
     if goal.forbidden:

@@ -80,6 +80,8 @@ class Goal(BaseModel):
     """KPI and target."""
     not_understood: list[str] = Field(default_factory=list)
     """Parts of the goal the planner did not understand (said back to the operator)."""
+    assumed: list[str] = Field(default_factory=list)
+    """What the planner assumed rather than read in the words (said back to the operator)."""
     forbidden: list[str] = Field(default_factory=list)
     """Requests the system will not carry out (e.g. ignore consent), with the reason."""
 

@@ -8,6 +8,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
+from agents.goal_text import objective_name
 from agents.nodes.deps import DepsRef
 from agents.nodes.records import campaign_id_for, ensure_campaign, set_campaign
 from agents.nodes.text import say
@@ -32,6 +33,33 @@ def _lang(state: LoopState) -> str:
     return str((state.get("goal") or {}).get("language") or "zh")
 
 
+FOLLOWS_ON = ("completed", "blocked")
+"""Statuses after which a new message in the thread is a follow-up of the previous goal."""
+
+
+def inherit_objective(goal: Goal, state: LoopState) -> Goal:
+    """Give a follow-up with no objective word the objective of the thread's previous goal.
+
+    A follow-up is a new message in a thread whose previous campaign was planned to the end
+    (status in :data:`FOLLOWS_ON`), not an answer to a clarifying question. The inherited
+    objective is listed in ``goal.assumed`` so the operator sees it said back.
+    """
+    prev = state.get("goal") or {}
+    objective = prev.get("objective")
+    if goal.objective is not None or not objective or state.get("status") not in FOLLOWS_ON:
+        return goal
+    if goal.forbidden:
+        return goal
+    inherited = Goal.model_validate({**goal.model_dump(mode="json"), "objective": objective})
+    name = objective_name(str(objective), goal.language)
+    note = (
+        f"目标沿用本会话上一次的活动：{name}"
+        if goal.language == "zh"
+        else f"objective carried over from this thread's previous campaign: {name}"
+    )
+    return inherited.model_copy(update={"assumed": [*goal.assumed, note]})
+
+
 def make_intake(ref: DepsRef) -> Node:
     """Build the intake node: read the newest human message, parse the goal, open a campaign."""
 
@@ -44,6 +72,7 @@ def make_intake(ref: DepsRef) -> Node:
         if state.get("status") == "needs_clarification" and state.get("goal_text"):
             text = f"{state['goal_text']}\n{text}"
         goal = deps.parse_goal(text, None)
+        goal = inherit_objective(goal, state)
         thread_id = str((config.get("configurable") or {}).get("thread_id", "local"))
         campaign_id = campaign_id_for(thread_id, len(humans))
         actor = _actor(config)
@@ -71,6 +100,8 @@ def make_intake(ref: DepsRef) -> Node:
             requested_by=actor,
         )
         msgs = []
+        if goal.assumed:
+            msgs.append(say("assumed", goal.language, items="; ".join(goal.assumed)))
         if goal.not_understood:
             items = "; ".join(goal.not_understood)
             msgs.append(say("not_understood", goal.language, items=items))

@@ -11,6 +11,10 @@ LINES: dict[str, dict[str, str]] = {
         "zh": "这个目标包含无法执行的要求：{items}",
         "en": "This goal asks for something userops will not do: {items}",
     },
+    "assumed": {
+        "zh": "我的假设：{items}",
+        "en": "What I assumed: {items}",
+    },
     "not_understood": {
         "zh": "以下内容没有理解，已忽略：{items}",
         "en": "I did not understand these parts and ignored them: {items}",
