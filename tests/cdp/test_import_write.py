@@ -71,12 +71,20 @@ def _check(result: dict[str, Any]) -> None:
     assert result["indexes"] == ["ix_identities_kind_value", "ix_identities_user_id"]
 
 
-@pytest.mark.parametrize("rebuild_min", [1, 10**9])
+@pytest.mark.parametrize(("rebuild_min", "per_insert"), [(1, 3), (10**9, 64)])
 def test_sqlite_paths_upsert_and_reimport(
-    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rebuild_min: int
+    sqlite_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rebuild_min: int,
+    per_insert: int,
 ) -> None:
-    """Direct insert into an empty store, staged upsert, with and without index rebuild."""
+    """Direct insert into an empty store, staged upsert, with and without index rebuild.
+
+    Three rows per ``INSERT`` puts records on both sides of a multi-row statement.
+    """
     monkeypatch.setattr(users_sql, "REBUILD_MIN", rebuild_min)
+    monkeypatch.setattr(users_sql, "ROWS_PER_INSERT", per_insert)
     _check(_run(sqlite_engine, tmp_path))
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from userops.cdp.rows import Counts, bulk_insert, chunks
+from userops.cdp.rows import Counts
 from userops.domain import IdentityKind
 from userops.store.models import Identity
 
@@ -41,6 +42,8 @@ COLS = (
 KINDS = tuple(sorted(k.value for k in IdentityKind))
 """Identity kinds in code-point order: new identity rows are numbered by (kind, user id)."""
 DEFAULTS = {"timezone": "'Asia/Shanghai'", "language": "'zh'", "source": "'import'"}
+ROWS_PER_INSERT = 64
+"""Rows per SQLite ``INSERT ... VALUES`` (64 x 13 parameters stay under the old 999 limit)."""
 REBUILD_MIN = 50_000
 """From this many records on (and more than ``identities`` holds), its non-unique indexes are
 dropped for the insert and built after it, in the same transaction (a sort instead of one
@@ -105,10 +108,27 @@ def _values(source: str, now: int) -> str:
 
 def _insert_direct(conn: Connection, records: list[tuple[Any, ...]], now: int) -> int:
     """Insert all records straight into an empty ``users`` table (SQLite)."""
-    sql = f"INSERT INTO users ({', '.join(COLS)}, do_not_contact) VALUES ({_values('?', now)}, 0)"
-    for part in chunks(records, 20_000):
-        conn.exec_driver_sql(sql, list(part))
+    head = f"INSERT INTO users ({', '.join(COLS)}, do_not_contact) VALUES "
+    _insert_sqlite(conn, head, f"({_values('?', now)}, 0)", records)
     return len(records)
+
+
+def _insert_sqlite(conn: Connection, head: str, row: str, records: list[tuple[Any, ...]]) -> None:
+    """Run ``head`` + ``row`` for every record, ``ROWS_PER_INSERT`` rows per statement.
+
+    Multi-row ``VALUES`` (in record order) cost a quarter less than one ``executemany``.
+    """
+    k = ROWS_PER_INSERT
+    full = len(records) - len(records) % k
+    cur = conn.connection.cursor()
+    try:
+        many = head + ", ".join([row] * k)
+        for i in range(0, full, k):
+            cur.execute(many, list(chain.from_iterable(records[i : i + k])))
+        if full < len(records):
+            cur.executemany(head + row, records[full:])
+    finally:
+        cur.close()
 
 
 def _load(conn: Connection, records: list[tuple[Any, ...]], pg: bool) -> None:
@@ -119,7 +139,8 @@ def _load(conn: Connection, records: list[tuple[Any, ...]], pg: bool) -> None:
     cols = ", ".join(f"{c} {'BIGINT' if c == 'created_ts' else 'TEXT'}" for c in COLS)
     conn.execute(text(f"CREATE TEMPORARY TABLE {TMP} ({pos}, {cols}, user_id BIGINT)"))
     if not pg:
-        bulk_insert(conn, TMP, COLS, records)
+        head = f"INSERT INTO {TMP} ({', '.join(COLS)}) VALUES "
+        _insert_sqlite(conn, head, f"({', '.join('?' * len(COLS))})", records)
         return
     cur = conn.connection.cursor()
     try:
