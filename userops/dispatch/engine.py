@@ -29,10 +29,35 @@ from userops.dispatch.models import DispatchStep, PreflightReport
 from userops.dispatch.outbox import CONTENT_ENTITY, STEP_ENTITY, put_record, record_id
 from userops.dispatch.policy import Policy
 from userops.dispatch.render import placeholders
-from userops.dispatch.sql import many, relaxed_gc
+from userops.dispatch.sql import insert_ignore, is_pg, many, relaxed_gc
 from userops.dispatch.window import step_bounds
 from userops.store.models import AuditLog, Campaign
 
+_OUTBOX_COLS = (
+    "idempotency_key",
+    "campaign_id",
+    "step_id",
+    "user_id",
+    "channel",
+    "variant",
+    "content",
+    "marketing",
+    "state",
+    "reason",
+    "not_before_ts",
+    "cost",
+    "created_ts",
+)
+_MEMBER_COLS = (
+    "campaign_id",
+    "step_id",
+    "user_id",
+    "arm",
+    "variant",
+    "persona",
+    "channel",
+    "assigned_ts",
+)
 _INSERT_OUTBOX = (
     "INSERT INTO outbox (idempotency_key, campaign_id, step_id, user_id, channel, variant,"
     " content, marketing, state, reason, not_before_ts, cost, created_ts, attempts)"
@@ -237,13 +262,14 @@ def _write_chunks(engine: Engine, prep: Prepared, chunk: int) -> tuple[int, Tall
 
 
 def _write_rows(conn: Connection, prep: Prepared, rows: list[Row]) -> None:
-    many(conn, _INSERT_OUTBOX, rows)
     personas = {v: c.persona for v, c in prep.step.contents.items()}
-    many(
-        conn,
-        _INSERT_MEMBER,
-        [(r[1], r[2], r[3], "treatment", r[5], personas.get(r[5]), r[4], r[12]) for r in rows],
-    )
+    members = [(r[1], r[2], r[3], "treatment", r[5], personas.get(r[5]), r[4], r[12]) for r in rows]
+    if is_pg(conn):  # COPY + one INSERT … SELECT: same rows, same ON CONFLICT DO NOTHING
+        insert_ignore(conn, "outbox", _OUTBOX_COLS, rows, {"attempts": "0"})
+        insert_ignore(conn, "campaign_members", _MEMBER_COLS, members)
+        return
+    many(conn, _INSERT_OUTBOX, rows)
+    many(conn, _INSERT_MEMBER, members)
 
 
 def _write_holdout(conn: Connection, step: DispatchStep, prep: Prepared) -> None:

@@ -91,6 +91,42 @@ def insert_rows(
         cur.close()
 
 
+def insert_ignore(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    constants: dict[str, str] | None = None,
+) -> None:
+    """PostgreSQL: insert ``rows`` skipping conflicts, by COPY and one INSERT … SELECT.
+
+    The rows go by ``COPY`` into a session temp table, then ``INSERT … SELECT … ON CONFLICT
+    DO NOTHING`` (``constants``: more columns and their SQL values). Pipelined
+    ``executemany`` of the same insert ran at about 12k rows/s here.
+    """
+    if not rows:
+        return
+    stage = f"_stage_{table}"
+    cols = ", ".join(columns)
+    extra = constants or {}
+    cur = _cursor(conn)
+    try:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {cols} FROM {table} WITH NO DATA"
+        )
+        cur.execute(f"TRUNCATE {stage}")
+        with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
+        names = cols + "".join(f", {k}" for k in extra)
+        values = cols + "".join(f", {v}" for v in extra.values())
+        cur.execute(
+            f"INSERT INTO {table} ({names}) SELECT {values} FROM {stage} ON CONFLICT DO NOTHING"
+        )
+    finally:
+        cur.close()
+
+
 _GC_LOCK = threading.Lock()
 _GC_STATE: dict[str, Any] = {"depth": 0, "old": None}
 
