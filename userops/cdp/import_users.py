@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -96,8 +97,7 @@ def _parse_rows(reader: Reader, ticker: Ticker) -> Parsed:
 
 def _drop_duplicates(parsed: Parsed, lines: list[int], reader: Reader) -> None:
     """Keep the first record of each external id; the later ones become problems."""
-    exts = [r[0] for r in parsed.records]
-    if len(set(exts)) == len(exts):
+    if len(set(map(itemgetter(0), parsed.records))) == len(parsed.records):
         return
     first: dict[str, int] = {}
     kept: list[tuple[Any, ...]] = []
@@ -119,6 +119,9 @@ def _drop_duplicates(parsed: Parsed, lines: list[int], reader: Reader) -> None:
     parsed.records = kept
 
 
-def write(conn: Connection, parsed: Parsed) -> Counts:
-    """Upsert the parsed records and their identities inside the caller's transaction."""
-    return users_sql.write(conn, parsed.records)
+def write(conn: Connection, parsed: Parsed, *, with_ids: bool = True) -> Counts:
+    """Upsert the parsed records and their identities inside the caller's transaction.
+
+    ``with_ids=False`` skips listing the records' user ids (``Counts.user_ids``).
+    """
+    return users_sql.write(conn, parsed.records, with_ids=with_ids)

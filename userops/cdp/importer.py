@@ -150,8 +150,9 @@ def _run_users(conn: Connection, reader: Reader, ticker: Ticker) -> tuple[Counts
 
     users = import_users.parse(reader, ticker)
     _raise_if_bad(reader)
-    counts = import_users.write(conn, users)
-    scope = counts.user_ids if len(counts.user_ids) <= SCOPED_RESOLVE_MAX else None
+    scoped = len(users.records) <= SCOPED_RESOLVE_MAX
+    counts = import_users.write(conn, users, with_ids=scoped)
+    scope = counts.user_ids if scoped else None
     counts.merges = resolve_in(conn, user_ids=scope, actor="import")
     return counts, users.rows
 

@@ -56,8 +56,11 @@ _DIFF = " OR ".join(f"(t.{c} IS NOT NULL AND (u.{c} IS NULL OR u.{c} <> t.{c}))"
 """A stored user differs from its record (empty cells never count)."""
 
 
-def write(conn: Connection, records: list[tuple[Any, ...]]) -> Counts:
-    """Upsert ``records`` and their identities inside the caller's transaction."""
+def write(conn: Connection, records: list[tuple[Any, ...]], *, with_ids: bool = True) -> Counts:
+    """Upsert ``records`` and their identities inside the caller's transaction.
+
+    ``with_ids=False`` leaves ``Counts.user_ids`` empty (the caller resolves the whole store).
+    """
     pg = conn.dialect.name == "postgresql"
     had_users = conn.execute(text("SELECT 1 FROM users LIMIT 1")).first() is not None
     max_before = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM users")).scalar_one())
@@ -82,15 +85,16 @@ def write(conn: Connection, records: list[tuple[Any, ...]]) -> Counts:
     counts = Counts(inserted=inserted, updated=len(changed | touched))
     counts.unchanged = len(records) - counts.inserted - counts.updated
     counts.extra["identities_added"] = n_ident
-    ids = f"SELECT u.id FROM users u WHERE {new}"
-    if had_users:
-        ids += f" UNION ALL SELECT user_id FROM {TMP} WHERE user_id IS NOT NULL"
-    cur = conn.connection.cursor()  # the driver's own rows: 300k ids without Row objects
-    try:
-        cur.execute(ids)
-        counts.user_ids = sorted(map(itemgetter(0), cur.fetchall()))
-    finally:
-        cur.close()
+    if with_ids:
+        ids = f"SELECT u.id FROM users u WHERE {new}"
+        if had_users:
+            ids += f" UNION ALL SELECT user_id FROM {TMP} WHERE user_id IS NOT NULL"
+        cur = conn.connection.cursor()  # the driver's own rows: 300k ids without Row objects
+        try:
+            cur.execute(ids)
+            counts.user_ids = sorted(map(itemgetter(0), cur.fetchall()))
+        finally:
+            cur.close()
     if staged:
         conn.execute(text(f"DROP TABLE {TMP}"))
     return counts
