@@ -131,8 +131,8 @@ class CampaignPlan(BaseModel):
     """Language of the content."""
     steps: list[PlanStep]
     """Campaign steps (the first is the main send; later ones are follow-ups)."""
-    budget: float | None = None
-    """Spend cap passed to the dispatch engine."""
+    budget: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    """Spend cap passed to the dispatch engine (finite: a NaN cap would never be reached)."""
     kpi: KpiTarget = Field(default_factory=KpiTarget)
     """What is measured."""
     rationale: str = ""

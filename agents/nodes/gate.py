@@ -112,7 +112,12 @@ def _decision_id(approval_id: str, actor: str, decision: dict[str, Any]) -> str:
 
 
 def _edited_plan(decision: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
-    args = (decision.get("edited_action") or {}).get("args") or {}
+    action = decision.get("edited_action") or {}
+    if not isinstance(action, dict):
+        raise BadInput.one("must be an object with 'args'", field="edited_action", value=action)
+    args = action.get("args") or {}
+    if not isinstance(args, dict):
+        raise BadInput.one("must be an object (the plan)", field="edited_action.args", value=args)
     raw = args.get("plan", args)
     try:
         return CampaignPlan.model_validate(raw).model_dump(mode="json")

@@ -41,3 +41,24 @@ JSON: st.SearchStrategy[Any] = st.recursive(
 def near(values: list[Any]) -> st.SearchStrategy[Any]:
     """Mostly one of ``values`` (7 in 8), sometimes anything."""
     return st.integers(0, 7).flatmap(lambda i: JSON if i == 0 else st.sampled_from(values))
+
+
+def mutate(data: st.DataObject, node: Any, depth: int = 0) -> Any:
+    """``node`` with one mutation somewhere: a key deleted, added or replaced by any JSON."""
+    if isinstance(node, dict) and node:
+        key = data.draw(st.sampled_from(sorted(node, key=str)))
+        how = data.draw(st.sampled_from(["delete", "replace", "unknown", "descend"]))
+        out = dict(node)
+        if how == "delete":
+            del out[key]
+        elif how == "replace" or depth > 4:
+            out[key] = data.draw(JSON)
+        elif how == "unknown":
+            out[data.draw(st.text(min_size=1, max_size=8))] = data.draw(JSON)
+        else:
+            out[key] = mutate(data, node[key], depth + 1)
+        return out
+    if isinstance(node, list) and node:
+        i = data.draw(st.integers(0, len(node) - 1))
+        return [*node[:i], mutate(data, node[i], depth + 1), *node[i + 1 :]]
+    return data.draw(JSON)

@@ -17,32 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evals.loader import load_scenario
-from tests.fuzz.strategies import FUZZ, JSON
+from tests.fuzz.strategies import FUZZ, mutate
 from userops.errors import BadInput
 
 FILES = sorted((Path(__file__).parents[2] / "evals" / "scenarios").glob("*.yaml"))
 ORIGINALS = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in FILES}
-
-
-def _mutate(data: st.DataObject, node: Any, depth: int = 0) -> Any:
-    """One structural mutation somewhere under ``node``."""
-    if isinstance(node, dict) and node:
-        key = data.draw(st.sampled_from(sorted(node, key=str)))
-        how = data.draw(st.sampled_from(["delete", "replace", "unknown", "descend"]))
-        out = dict(node)
-        if how == "delete":
-            del out[key]
-        elif how == "replace" or depth > 4:
-            out[key] = data.draw(JSON)
-        elif how == "unknown":
-            out[data.draw(st.text(min_size=1, max_size=8))] = data.draw(JSON)
-        else:
-            out[key] = _mutate(data, node[key], depth + 1)
-        return out
-    if isinstance(node, list) and node:
-        i = data.draw(st.integers(0, len(node) - 1))
-        return [*node[:i], _mutate(data, node[i], depth + 1), *node[i + 1 :]]
-    return data.draw(JSON)
 
 
 @FUZZ
@@ -50,7 +29,7 @@ def _mutate(data: st.DataObject, node: Any, depth: int = 0) -> Any:
 def test_mutated_scenario_loads_or_names_file_and_field(
     tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, name: str, garble: bool
 ) -> None:
-    doc = _mutate(data, ORIGINALS[name])
+    doc = mutate(data, ORIGINALS[name])
     text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
     if garble:  # cut the text somewhere and/or insert random characters
         at = data.draw(st.integers(0, len(text)))
