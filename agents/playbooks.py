@@ -55,7 +55,8 @@ PLAYBOOKS: dict[Objective, Playbook] = {
         Playbook(
             Objective.WIN_BACK,
             {"all": [{"field": "lifecycle_stage", "op": "in", "value": ["churn_risk", "churned"]}]},
-            ("app_push", "sms", "email", "wechat_template"),
+            # The free WeChat channels last: reached lapsed users prefer them often enough.
+            ("app_push", "sms", "email", "wechat_template", "miniprogram", "wecom"),
         ),
         Playbook(
             Objective.ONBOARDING,
