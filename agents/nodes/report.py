@@ -77,6 +77,15 @@ def policy_violations(engine: Engine, campaign_id: str | None) -> int:
     return bad
 
 
+ADJUSTED_KEYS = ("uplift", "ci", "se", "raw_se", "covariate", "variance_reduction")
+"""What the report shows of a covariate-adjusted estimate (see :mod:`userops.measure_adjusted`)."""
+
+
+def adjusted_view(adj: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return the report's view of an adjusted estimate (``None`` when there is none)."""
+    return {k: adj.get(k) for k in ADJUSTED_KEYS} if adj else None
+
+
 def build_report(
     engine: Engine, thread_id: str, values: dict[str, Any], *, status: str, llm_calls: int
 ) -> dict[str, Any]:
@@ -103,10 +112,18 @@ def build_report(
         "deferred": dispatch.get("deferred", 0),
         "suppressed": dispatch.get("suppressed", {}),
         "cost": dispatch.get("cost", 0.0),
-        "kpi": {k: kpi.get(k) for k in ("metric", "treatment", "holdout", "uplift", "ci")}
+        "kpi": {
+            **{k: kpi.get(k) for k in ("metric", "treatment", "holdout", "uplift", "ci")},
+            "adjusted": adjusted_view(kpi.get("adjusted")),
+        }
         if kpi
         else None,
-        "baseline_blast": {k: base.get(k) for k in ("uplift", "treatment", "ci")} if base else None,
+        "baseline_blast": {
+            **{k: base.get(k) for k in ("uplift", "treatment", "ci")},
+            "adjusted": adjusted_view(base.get("adjusted")),
+        }
+        if base
+        else None,
         "kpi_by_metric": {
             m: {
                 arm: (

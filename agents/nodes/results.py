@@ -16,6 +16,7 @@ from agents.nodes.records import set_campaign
 from agents.nodes.text import line, say
 from agents.state import LoopState
 from userops.measure import SUCCESS_EVENTS, measure_campaign, write_back
+from userops.measure_adjusted import measure_adjusted
 from userops.store.models import Lesson
 
 
@@ -46,9 +47,19 @@ def make_measure(ref: DepsRef) -> Any:
             by_metric[m] = {"personalized": r["kpi"], "blast": r["baseline"]}
             if m == metric:
                 res = r
+        adj = measure_adjusted(
+            deps.engine,
+            campaign_id,
+            step_id=step_id,
+            metric=metric,
+            window_s=deps.measure_window_s,
+            baseline_step=baseline_step,
+        )
+        baseline = {**res["baseline"], "adjusted": adj["baseline"]} if res["baseline"] else None
         tags = write_back(deps.engine, campaign_id)
         kpi = {
             **res["kpi"],
+            "adjusted": adj["kpi"],
             "arms": res["arms"],
             "by_metric": by_metric,
             "response_tags": tags,
@@ -59,12 +70,16 @@ def make_measure(ref: DepsRef) -> Any:
         msgs = [say("measured", lang, lo=lo, hi=hi, **res["kpi"])]
         if res["baseline"] is not None:
             msgs.append(say("baseline", lang, uplift=res["baseline"]["uplift"]))
+        if adj["kpi"]["ci"] is not None:
+            a = adj["kpi"]
+            vr = a["variance_reduction"]
+            msgs.append(
+                say("adjusted", lang, uplift=a["uplift"], lo=a["ci"][0], hi=a["ci"][1], vr=vr)
+            )
         if idx > 0:
             done = [*(state.get("followup_results") or []), kpi]
             return Command(update={"followup_results": done, "messages": msgs}, goto="review")
-        return Command(
-            update={"kpi": kpi, "baseline": res["baseline"], "messages": msgs}, goto="review"
-        )
+        return Command(update={"kpi": kpi, "baseline": baseline, "messages": msgs}, goto="review")
 
     return measure
 

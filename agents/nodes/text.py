@@ -66,6 +66,12 @@ LINES: dict[str, dict[str, str]] = {
         "zh": "统一内容群发组提升 {uplift:+.2%}（同一对照组）。",
         "en": "One-size-fits-all blast arm uplift {uplift:+.2%} (same holdout).",
     },
+    "adjusted": {
+        "zh": "协变量调整后（用户分配前一年的下单和点击）：提升 {uplift:+.2%}"
+        "（95% CI {lo:+.2%} ~ {hi:+.2%}，方差减少 {vr:.1%}）。",
+        "en": "Covariate-adjusted (each member's orders and clicks in the year before): uplift "
+        "{uplift:+.2%} (95% CI {lo:+.2%} to {hi:+.2%}; variance reduced {vr:.1%}).",
+    },
     "followup": {
         "zh": "提议后续步骤 {step}，需再次审批。",
         "en": "Proposing follow-up step {step}; it needs approval again.",

@@ -63,6 +63,10 @@ def test_demo_gate_then_cli_approve_then_yes(home: Path) -> None:
     assert kpi["metric"] == "conversion_rate"  # orders: the holdout's count, unlike clicks
     assert kpi["ci"][0] <= kpi["uplift"] <= kpi["ci"][1]
     assert blast["ci"][0] <= blast["uplift"] <= blast["ci"][1]
+    for arm in (kpi, blast):  # covariate-adjusted beside the raw estimate, same raw difference
+        adj = arm["adjusted"]
+        assert adj["ci"][0] <= adj["uplift"] <= adj["ci"][1] and "orders_pre" in adj["covariate"]
+        assert adj["variance_reduction"] < 1 and adj["raw_se"] > 0
     conv = rep["kpi_by_metric"]["conversion_rate"]
     assert conv["personalized"]["uplift"] == kpi["uplift"]
     assert conv["blast"]["uplift"] == blast["uplift"]

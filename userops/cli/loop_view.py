@@ -79,6 +79,7 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
             f"uplift {blast['uplift']:+.2%}{band}",
             markup=False,
         )
+    _adjusted(console, kpi, blast)
     for metric, arms in (report.get("kpi_by_metric") or {}).items():
         cells = [
             f"{arm} {v['uplift']:+.2%} [{v['ci'][0]:+.2%}, {v['ci'][1]:+.2%}]"
@@ -91,3 +92,22 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
         f"{report.get('llm_calls')}",
         markup=False,
     )
+
+
+def _adjusted(console: Console, kpi: dict[str, Any] | None, blast: dict[str, Any] | None) -> None:
+    """Print the covariate-adjusted uplift of both arms beside the raw one."""
+    rows = [
+        (name, (arm or {}).get("adjusted"))
+        for name, arm in (("personalized", kpi), ("blast", blast))
+    ]
+    shown = [(n, a) for n, a in rows if a and a.get("ci")]
+    if not shown:
+        return
+    console.print(f"covariate-adjusted (CUPED on {shown[0][1]['covariate']}):", markup=False)
+    for name, a in shown:
+        lo, hi = a["ci"]
+        console.print(
+            f"  {name} uplift {a['uplift']:+.2%} (95% CI {lo:+.2%} .. {hi:+.2%}), "
+            f"variance reduced {a['variance_reduction']:.1%}",
+            markup=False,
+        )
