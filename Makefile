@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint bench chaos fmt clean migration browser-deps
+.PHONY: install demo test lint bench chaos faults fmt clean migration browser-deps
 
 install: $(STAMP)
 
@@ -45,6 +45,12 @@ bench: install
 # a 200,000-recipient campaign; figures in bench/out/chaos.json (CHAOS_ARGS="--recipients N").
 chaos: install
 	$(BIN)/python -m scripts.chaos $(CHAOS_ARGS)
+
+# Model and provider faults injected N times each (local fakes, SQLite): the fault table,
+# printed and written to bench/out/faults.json (FAULTS_ARGS="--n 5 --messages 50").
+faults: install
+	@mkdir -p bench/out
+	$(BIN)/python -m tests.faults.table --out bench/out/faults.json $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) .userops .mypy_cache .ruff_cache .pytest_cache
