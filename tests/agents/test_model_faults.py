@@ -150,3 +150,22 @@ def test_unreadable_judge_twice_fails_cleanly(
     res: Any = runtime.start(GOAL, thread_id="t-judge")
     assert res.status == "awaiting_approval"
     assert counts(sqlite_engine) == (2, 0)
+
+
+def test_the_sdk_waits_for_retry_after(fake: FakeOpenAIChat) -> None:
+    import time
+
+    from langchain_core.messages import HumanMessage
+
+    from agents.plan_draft import PlanDraft
+    from agents.providers import chat_model, invoke_model, structured
+
+    fake.retry_after = 1
+    fake.faults.next.append("429")
+    s = Settings(llm_model="m", llm_base_url=f"{fake.url}/v1", llm_api_key="k")
+    model = chat_model(s, timeout=5)
+    assert model is not None
+    t0 = time.monotonic()
+    draft = invoke_model(structured(model, PlanDraft), [HumanMessage("plan")], what="plan")
+    assert isinstance(draft, PlanDraft) and len(fake.requests) == 2
+    assert time.monotonic() - t0 >= 1.0  # the server's Retry-After, not the SDK's 0.5 s default
