@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -42,9 +42,32 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = (0x75736572, 2)
+"""PostgreSQL advisory-lock key (two-int form) held while migrating."""
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema of ``engine`` up to ``revision`` (idempotent)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema of ``engine`` up to ``revision`` (idempotent).
+
+    On PostgreSQL under an advisory lock: ``userops serve --workers N`` starts N processes
+    that all migrate at once, and without it all but one failed (``DuplicateTable``).
+    """
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    import time
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        lock = text("SELECT pg_try_advisory_lock(:a, :b)")
+        while not conn.execute(lock, {"a": MIGRATION_LOCK[0], "b": MIGRATION_LOCK[1]}).scalar():
+            time.sleep(0.05)  # polled: a waiter inside pg_advisory_lock would hold a snapshot
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            conn.execute(
+                text("SELECT pg_advisory_unlock(:a, :b)"),
+                {"a": MIGRATION_LOCK[0], "b": MIGRATION_LOCK[1]},
+            )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
