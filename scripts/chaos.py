@@ -75,17 +75,16 @@ def _chaos(
         stop.wait(rng.uniform(cfg.kill_min_s, cfg.kill_max_s))
         if stop.is_set() and not queue:
             return
-        total = cfg.api_workers + cfg.dispatch_workers
-        pick = rng.randrange(total)
-        kind = "api" if pick < cfg.api_workers else "dispatch"
-        cluster.kill_one(kind, pick)
-        if queue:
+        if queue:  # decisions in flight when the kill lands: some requests are dropped
             aid = queue.pop(0)
             names = rng.sample(S.APPROVERS, 3)
             kinds = [rng.choice(["approve", "reject"]) for _ in names]
             t = threading.Thread(target=dec.contest, args=(aid, names, kinds), daemon=True)
             t.start()
             contests.append(t)
+            time.sleep(rng.uniform(0.0, 0.04))
+        pick = rng.randrange(cfg.api_workers + cfg.dispatch_workers)
+        cluster.kill_one("api" if pick < cfg.api_workers else "dispatch", pick)
 
 
 def _drain(engine: Any, cluster: Cluster, n: int, cfg: Config, t0: float) -> list[list[Any]]:

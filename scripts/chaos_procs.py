@@ -44,6 +44,8 @@ class Cluster:
         self.workers: list[subprocess.Popen[bytes]] = []
         self.kills: Counter[str] = Counter()
         self.spawned = 0
+        for old in logs.glob("*.log"):  # one run's logs only
+            old.unlink()
 
     def _popen(self, args: list[str], log: str) -> subprocess.Popen[bytes]:
         out = (self.logs / log).open("ab")
