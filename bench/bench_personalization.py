@@ -9,7 +9,9 @@ conversion uplift over the blast's, both arms' mean uplift with the mean of thei
 the noise-free expected message-caused orders per treated member of each arm (from the
 hidden propensities, read here to judge the product, never by the planner), and how well the
 profile traits recover the hidden truth (content_affinity accuracy where labelled, the
-preferred channel's P(open) against the best reachable channel's).
+preferred channel's P(open) against the best reachable channel's). The covariate-adjusted
+(CUPED) estimates of both arms are reported beside the raw ones (``adjusted_*``), with their
+mean standard errors and variance reduction.
 """
 
 from __future__ import annotations
@@ -98,6 +100,31 @@ def _mean(xs: list[float]) -> float:
     return round(statistics.fmean(xs), 5)
 
 
+def _adjusted_summary(reps: list[dict[str, Any]]) -> dict[str, Any]:
+    """Wins, mean uplift, mean CI and variance reduction of the covariate-adjusted estimates."""
+    pers = [r["kpi"]["adjusted"] for r in reps]
+    blast = [r["baseline_blast"]["adjusted"] for r in reps]
+    out: dict[str, Any] = {
+        "adjusted_covariate": pers[0]["covariate"],
+        "adjusted_personalized_wins": sum(
+            p["uplift"] > b["uplift"] for p, b in zip(pers, blast, strict=True)
+        ),
+        "adjusted_mean_diff": _mean(
+            [p["uplift"] - b["uplift"] for p, b in zip(pers, blast, strict=True)]
+        ),
+    }
+    for name, arm in (("personalized", pers), ("blast", blast)):
+        out[f"adjusted_mean_uplift_{name}"] = _mean([a["uplift"] for a in arm])
+        out[f"adjusted_mean_ci_{name}"] = [
+            _mean([a["ci"][0] for a in arm]),
+            _mean([a["ci"][1] for a in arm]),
+        ]
+        out[f"adjusted_mean_se_{name}"] = _mean([a["se"] for a in arm])
+        out[f"raw_mean_se_{name}"] = _mean([a["raw_se"] for a in arm])
+        out[f"adjusted_variance_reduction_{name}"] = _mean([a["variance_reduction"] for a in arm])
+    return out
+
+
 def run(workdir: Path) -> dict[str, Any]:
     """Seed populations, run the demo goal N times on each, compare the two arms."""
     from userops.cli.demo import DEMO_NOW, DEMO_USERS, GOALS, demo_clock
@@ -142,6 +169,7 @@ def run(workdir: Path) -> dict[str, Any]:
         "mean_diff": _mean([p["uplift"] - b["uplift"] for p, b in zip(pers, blast, strict=True)]),
         "uplifts_personalized": [p["uplift"] for p in pers],
         "uplifts_blast": [b["uplift"] for b in blast],
+        **_adjusted_summary(reps),
         "expected_personalized": _mean([r["expected"][0] for r in reps]),
         "expected_blast": _mean([r["expected"][1] for r in reps]),
         "policy_violations": sum(int(r["policy_violations"]) for r in reps),
