@@ -195,3 +195,20 @@ def test_line_numbers_that_do_not_add_up_are_refused() -> None:
     assert _lines([["a"], ["b\nc"], []], 2, 6) == [2, 3, 5]
     with pytest.raises(LinesUnknown):
         _lines([["a"], ["b"]], 2, 5)
+
+
+def test_a_file_whose_lines_do_not_add_up_is_read_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from userops.cdp import readers
+
+    def unsure(*_: object) -> list[int]:
+        raise LinesUnknown("test")
+
+    path = tmp_path / "multi.csv"
+    path.write_text('user_id,name,phone\nu1,"a\nb",1\nu2,ok,13800000002\n', encoding="utf-8")
+    monkeypatch.setattr(readers, "_lines", unsure)
+    reader = Reader(path, "csv", {}, tuple(FIELDS), ("user_id",))
+    parsed = import_users.parse(reader, Ticker(None))
+    assert [r[0] for r in parsed.records] == ["u2"]
+    assert [str(p) for p in reader.problems] == [f"{path}:2 phone='1': not a phone number"]
