@@ -41,14 +41,15 @@ def inherit_objective(goal: Goal, state: LoopState) -> Goal:
     """Give a follow-up with no objective word the objective of the thread's previous goal.
 
     A follow-up is a new message in a thread whose previous campaign was planned to the end
-    (status in :data:`FOLLOWS_ON`), not an answer to a clarifying question. The inherited
+    (status in :data:`FOLLOWS_ON`), not an answer to a clarifying question, that says
+    something about the campaign (audience, constraint or KPI). The inherited
     objective is listed in ``goal.assumed`` so the operator sees it said back.
     """
     prev = state.get("goal") or {}
     objective = prev.get("objective")
     if goal.objective is not None or not objective or state.get("status") not in FOLLOWS_ON:
         return goal
-    if goal.forbidden:
+    if goal.forbidden or not _says_something(goal):
         return goal
     inherited = Goal.model_validate({**goal.model_dump(mode="json"), "objective": objective})
     name = objective_name(str(objective), goal.language)
@@ -58,6 +59,14 @@ def inherit_objective(goal: Goal, state: LoopState) -> Goal:
         else f"objective carried over from this thread's previous campaign: {name}"
     )
     return inherited.model_copy(update={"assumed": [*goal.assumed, note]})
+
+
+def _says_something(goal: Goal) -> bool:
+    """Whether the words set any audience, constraint or KPI (``hello`` does not: ask)."""
+    a, c = goal.audience, goal.constraints
+    return bool(
+        a.all_ or a.any_ or a.none or a.search or c.model_dump(exclude_defaults=True)
+    ) or bool(goal.kpi.target_uplift or goal.kpi.metric != "conversion_rate")
 
 
 def make_intake(ref: DepsRef) -> Node:

@@ -80,6 +80,14 @@ def test_inherit_objective_rules(
         assert "我的假设" in explain_goal(got)
 
 
+@pytest.mark.parametrize("words", ["hello", "再来一次", "thanks!"])
+def test_follow_up_that_says_nothing_about_a_campaign_still_asks(words: str) -> None:
+    got = inherit_objective(
+        parse_goal(words), {"status": "completed", "goal": {"objective": "win_back"}}
+    )  # type: ignore[arg-type]
+    assert got.objective is None and not got.assumed
+
+
 def test_explicit_objective_is_kept() -> None:
     goal = parse_goal("邀请高价值用户参加线下活动")
     got = inherit_objective(goal, {"status": "completed", "goal": {"objective": "win_back"}})  # type: ignore[arg-type]
