@@ -1,4 +1,4 @@
-"""Map userops errors to HTTP answers: 422 naming the field, 409 with the current value."""
+"""Map userops errors to HTTP answers: 422 naming the field, 409 with the current value, 503."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from userops.errors import BadInput, Conflict, NotFound, PolicyRefused, UsageError
+from userops.errors import (
+    BadInput,
+    Conflict,
+    ModelUnavailable,
+    NotFound,
+    PolicyRefused,
+    UsageError,
+)
+
+MODEL_RETRY_AFTER_S = 30
+"""``Retry-After`` sent when the chat model is unavailable (the SDK's own retries are spent)."""
 
 
 def _problems(exc: BadInput) -> list[dict[str, Any]]:
@@ -47,6 +57,14 @@ async def _usage(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=400)
 
 
+async def _model_down(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": str(exc), "retryable": True},
+        status_code=503,
+        headers={"Retry-After": str(MODEL_RETRY_AFTER_S)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the userops error handlers on ``app``."""
     app.add_exception_handler(BadInput, _bad_input)
@@ -54,3 +72,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(PolicyRefused, _refused)
     app.add_exception_handler(UsageError, _usage)
+    app.add_exception_handler(ModelUnavailable, _model_down)
