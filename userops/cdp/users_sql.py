@@ -64,6 +64,8 @@ def write(conn: Connection, records: list[tuple[Any, ...]], *, with_ids: bool = 
     ``with_ids=False`` leaves ``Counts.user_ids`` empty (the caller resolves the whole store).
     """
     pg = conn.dialect.name == "postgresql"
+    if not pg:  # take SQLite's write lock now: no other writer can add users after max(id)
+        conn.exec_driver_sql("UPDATE users SET id = id WHERE 0")
     had_users = conn.execute(text("SELECT 1 FROM users LIMIT 1")).first() is not None
     max_before = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM users")).scalar_one())
     now = int(time.time())
