@@ -272,7 +272,7 @@ def test_a_failure_midway_leaves_the_store_as_it_was(
     names = {
         r[0] for r in _rows(sqlite_engine, "SELECT name FROM sqlite_master WHERE type='index'")
     }
-    assert {"ix_events_user_ts", "ix_events_type_ts", "ix_identities_kind_value"} <= names
+    assert {"ix_events_user_ts", "ix_events_type_ts", "ix_identities_user_id"} <= names
 
 
 def test_bad_arguments_write_nothing(sqlite_engine: Engine) -> None:

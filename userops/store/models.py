@@ -70,10 +70,7 @@ class Identity(Base):
     """An identifier (phone, email, openid, unionid, device id) seen on a user record."""
 
     __tablename__ = "identities"
-    __table_args__ = (
-        UniqueConstraint("kind", "value", "user_id"),
-        Index("ix_identities_kind_value", "kind", "value"),
-    )
+    __table_args__ = (UniqueConstraint("kind", "value", "user_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
