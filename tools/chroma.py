@@ -8,21 +8,10 @@ from userops.settings import Settings
 
 
 def chroma_client(settings: Settings) -> Any:
-    """Return a Chroma client: HTTP when ``chroma_url`` is set, else a local directory."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    """Return the platform's Chroma client (``userops.cdp.search.chroma_client``)."""
+    from userops.cdp.search import chroma_client as platform_client
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        from urllib.parse import urlparse
-
-        url = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(
-            host=url.hostname or "localhost", port=url.port or 8000, settings=chroma_settings
-        )
-    path = settings.home / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    return platform_client(settings)
 
 
 def embedding_function(settings: Settings) -> Any:
