@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,12 +16,31 @@ from userops.api.errors import install_error_handlers
 from userops.api.metrics import Metrics, install_metrics
 from userops.settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
+
+
+def start_recovery(rt: Any) -> threading.Thread:
+    """Run the recovery sweep over ``rt`` in a background thread (logged, never raises)."""
+    from agents.recovery import recover
+
+    def run() -> None:
+        try:
+            for r in recover(rt):
+                log.warning("start-up recovery: %s", r.to_dict())
+        except Exception:
+            log.exception("start-up recovery sweep failed")
+
+    t = threading.Thread(target=run, name="userops-recovery", daemon=True)
+    t.start()
+    return t
+
 
 def create_app(
     settings: Settings | None = None,
     *,
     engine: Engine | None = None,
     loop_deps: Any = None,
+    recover: bool = True,
 ) -> FastAPI:
     """Build the app.
 
@@ -28,6 +49,9 @@ def create_app(
         engine: The store (default: opened from ``settings``).
         loop_deps: Agent-loop dependencies (``agents.nodes.deps.LoopDeps``); default: the
             configured planner, evaluator and dispatch.
+        recover: At start-up, resume approved threads a killed process left unfinished
+            (:mod:`agents.recovery`, in a background thread; each worker may run it, the
+            per-thread lock keeps one run per thread).
     """
     from userops import __version__
     from userops.api.routes import (
@@ -55,9 +79,12 @@ def create_app(
 
         with open_runtime(settings=s, engine=services.engine, deps=loop_deps) as rt:
             services.runtime = rt
+            sweep = start_recovery(rt) if recover else None
             try:
                 yield
             finally:
+                if sweep is not None:
+                    sweep.join()  # the sweep uses the runtime: let it finish first
                 services.runtime = None
 
     app = FastAPI(

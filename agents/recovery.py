@@ -1,0 +1,109 @@
+"""Finish approved runs that a killed process left half done (the recovery sweep).
+
+An approval is recorded before the thread goes on to dispatch; if the API or CLI process
+dies after that (SIGKILL, OOM, a deploy), the checkpoint still names a next node (usually
+``dispatch``, whose outbox chunks may be partly written) and nothing would resume it. The
+sweep finds threads of approved approvals whose campaign is not completed, whose checkpoint
+has a next node and no pending interrupt, and runs each on from its checkpoint under the
+per-thread lock (:mod:`agents.locks`): a thread whose lock is held is running elsewhere and
+is skipped. Re-running the dispatch node is idempotent: the engine skips idempotency keys
+already in the outbox, so every recipient ends up there exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+
+from agents.locks import thread_lock
+from agents.runtime import LoopRuntime
+from userops.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+ACTOR = "recovery"
+
+_CANDIDATES = text(
+    "SELECT a.thread_id, a.id FROM approvals a JOIN campaigns c ON c.id = a.campaign_id"
+    " WHERE a.status = 'approved' AND a.thread_id IS NOT NULL"
+    " AND (c.status IS NULL OR c.status <> 'completed')"
+    " ORDER BY a.decided_at, a.id"
+)
+
+
+@dataclass
+class Recovery:
+    """What the sweep did with one thread."""
+
+    thread_id: str
+    approval_id: str
+    outcome: str
+    """``resumed``, ``skipped`` (lock held: running elsewhere) or ``failed``."""
+    pending: list[str] = field(default_factory=list)
+    """The checkpoint's next nodes before the sweep touched the thread."""
+    status: str | None = None
+    """The thread's status after the resumed run."""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return asdict(self)
+
+
+def candidates(rt: LoopRuntime) -> list[tuple[str, str]]:
+    """Return ``(thread_id, approval_id)`` of approved threads whose campaign is open."""
+    latest: dict[str, str] = {}
+    with rt.engine.connect() as conn:
+        for thread_id, approval_id in conn.execute(_CANDIDATES):
+            latest[str(thread_id)] = str(approval_id)
+    return list(latest.items())
+
+
+def _stalled(rt: LoopRuntime, thread_id: str) -> list[str]:
+    """Return the checkpoint's next nodes if the run stopped short of the gate or the end."""
+    snap = rt.graph.get_state({"configurable": {"thread_id": thread_id}})
+    if snap.interrupts or not snap.next:
+        return []
+    return [str(n) for n in snap.next]
+
+
+def _resume(rt: LoopRuntime, thread_id: str, approval_id: str) -> Recovery | None:
+    if not _stalled(rt, thread_id):
+        return None
+    try:
+        with thread_lock(thread_id, rt.lock_url):
+            pending = _stalled(rt, thread_id)  # again, under the lock
+            if not pending:
+                return None
+            cfg: Any = {
+                "configurable": {"thread_id": thread_id, "actor": ACTOR},
+                "recursion_limit": 80,
+            }
+            for _chunk in rt.graph.stream(None, cfg, stream_mode="updates"):
+                pass
+            status = rt.get(thread_id).status
+    except Conflict:
+        return Recovery(thread_id, approval_id, "skipped", error="lock held: running elsewhere")
+    log.info("recovered thread %s (%s): %s -> %s", thread_id, approval_id, pending, status)
+    return Recovery(thread_id, approval_id, "resumed", pending, status)
+
+
+def recover(rt: LoopRuntime) -> list[Recovery]:
+    """Resume every approved, unfinished thread once; return what was done with each.
+
+    A thread that fails again is reported as ``failed`` (and logged) and the sweep goes on
+    with the others; its checkpoint stays where it was, so a later sweep tries it again.
+    """
+    out: list[Recovery] = []
+    for thread_id, approval_id in candidates(rt):
+        try:
+            rec = _resume(rt, thread_id, approval_id)
+        except Exception as exc:  # one broken thread must not stop the others
+            log.exception("recovery of thread %s failed", thread_id)
+            rec = Recovery(thread_id, approval_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        if rec is not None:
+            out.append(rec)
+    return out
