@@ -9,6 +9,7 @@ and the ranked lists are fused by reciprocal rank fusion. Chroma runs embedded i
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -55,7 +56,14 @@ def chroma_client(settings: Settings) -> Any:
         )
     path = settings.home / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=cs)
+    # Several API workers may open a fresh directory at once: Chroma's own schema set-up
+    # is not safe across processes ("table collections already exists"), so it is serialised.
+    with open(path / ".open.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=cs)
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _default_filter(engine: Engine, spec: SegmentSpec) -> list[int]:
