@@ -28,6 +28,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` (SQLite gets WAL and a busy timeout)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgresql+psycopg://"):
+        # No server-side prepared statements: a generic plan gets id arrays as parameters,
+        # which PostgreSQL cannot hash, so "= ANY(%s)" compared every scanned row with the
+        # whole batch. Enqueueing 200k recipients took 72 s with them, 12 s without.
+        kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
