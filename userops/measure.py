@@ -77,15 +77,15 @@ def compare(treatment: ArmStats, holdout: ArmStats, metric: str) -> dict[str, An
     }
 
 
-def arm_stats(
-    engine: Engine, campaign_id: str, *, metric: str = "conversion_rate", window_s: int = 7 * 86400
-) -> dict[tuple[str, str], ArmStats]:
-    """Return the stats of every ``(step_id, arm)`` of ``campaign_id`` for a rate metric."""
+def outcome_ctes(campaign_id: str, *, metric: str, window_s: int) -> tuple[str, dict[str, Any]]:
+    """Return the ``WITH recs, hits`` clauses of a rate metric and their parameters.
+
+    ``recs`` is every record of every member (merged identities followed) with its assignment
+    time; ``hits`` the ``(step_id, uid)`` whose records had a success event in the window.
+    """
     types = SUCCESS_EVENTS.get(metric, SUCCESS_EVENTS["conversion_rate"])
     names = ", ".join(f":t{i}" for i in range(len(types)))
-    sql = text(
-        f"""
-        WITH recs AS (
+    ctes = f"""WITH recs AS (
           SELECT cm.step_id, cm.user_id AS uid, cm.assigned_ts AS t0, cm.user_id AS rid
           FROM campaign_members cm WHERE cm.campaign_id = :c
           UNION ALL
@@ -97,7 +97,20 @@ def arm_stats(
           SELECT DISTINCT r.step_id, r.uid FROM recs r
           JOIN events e ON e.user_id = r.rid AND e.ts >= r.t0 AND e.ts < r.t0 + :w
           WHERE e.type IN ({names}) AND (e.type = 'order' OR e.campaign_id = :c)
-        )
+        )"""
+    params: dict[str, Any] = {"c": campaign_id, "w": window_s}
+    params.update({f"t{i}": t for i, t in enumerate(types)})
+    return ctes, params
+
+
+def arm_stats(
+    engine: Engine, campaign_id: str, *, metric: str = "conversion_rate", window_s: int = 7 * 86400
+) -> dict[tuple[str, str], ArmStats]:
+    """Return the stats of every ``(step_id, arm)`` of ``campaign_id`` for a rate metric."""
+    ctes, params = outcome_ctes(campaign_id, metric=metric, window_s=window_s)
+    sql = text(
+        f"""
+        {ctes}
         SELECT cm.step_id, cm.arm, count(*) AS n, count(h.uid) AS s
         FROM campaign_members cm
         LEFT JOIN hits h ON h.step_id = cm.step_id AND h.uid = cm.user_id
@@ -105,8 +118,6 @@ def arm_stats(
         GROUP BY cm.step_id, cm.arm
         """
     )
-    params: dict[str, Any] = {"c": campaign_id, "w": window_s}
-    params.update({f"t{i}": t for i, t in enumerate(types)})
     with engine.connect() as conn:
         rows = conn.execute(sql, params).all()
     return {(r.step_id, r.arm): ArmStats(r.step_id, r.arm, int(r.n), int(r.s or 0)) for r in rows}

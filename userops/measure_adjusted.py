@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine, text
 
-from userops.measure import SUCCESS_EVENTS, Z95
+from userops.measure import Z95, outcome_ctes
 
 COVARIATES = ("orders_pre", "clicks_pre")
 """Names of the pre-period covariates, in column order."""
@@ -104,23 +104,11 @@ def member_outcomes(
     window, merged identities followed); ``X`` holds :data:`COVARIATES` counted in
     ``[assigned_ts − lookback_s, assigned_ts)`` over the member's merged records.
     """
-    types = SUCCESS_EVENTS.get(metric, SUCCESS_EVENTS["conversion_rate"])
-    names = ", ".join(f":t{i}" for i in range(len(types)))
+    ctes, params = outcome_ctes(campaign_id, metric=metric, window_s=window_s)
+    params["lb"] = lookback_s
     sql = text(
         f"""
-        WITH recs AS (
-          SELECT cm.step_id, cm.user_id AS uid, cm.assigned_ts AS t0, cm.user_id AS rid
-          FROM campaign_members cm WHERE cm.campaign_id = :c
-          UNION ALL
-          SELECT cm.step_id, cm.user_id, cm.assigned_ts, u.id
-          FROM campaign_members cm JOIN users u ON u.merged_into = cm.user_id
-          WHERE cm.campaign_id = :c
-        ),
-        hits AS (
-          SELECT DISTINCT r.step_id, r.uid FROM recs r
-          JOIN events e ON e.user_id = r.rid AND e.ts >= r.t0 AND e.ts < r.t0 + :w
-          WHERE e.type IN ({names}) AND (e.type = 'order' OR e.campaign_id = :c)
-        ),
+        {ctes},
         pre AS (
           SELECT r.step_id, r.uid,
                  sum(CASE WHEN e.type = 'order' THEN 1 ELSE 0 END) AS orders,
@@ -138,8 +126,6 @@ def member_outcomes(
         WHERE cm.campaign_id = :c
         """
     )
-    params: dict[str, Any] = {"c": campaign_id, "w": window_s, "lb": lookback_s}
-    params.update({f"t{i}": t for i, t in enumerate(types)})
     rows: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
     with engine.connect() as conn:
         for r in conn.execute(sql, params):
