@@ -26,6 +26,17 @@ from userops.dispatch.worker import Worker
 from userops.store.engine import make_engine, upgrade
 
 NOW = 1779933600  # 10:00 in Shanghai: inside allowed hours
+BODY = "【优选】{name}，新教程已上线，点击查看，回T退订"
+
+
+def sms_step(campaign: str, n: int) -> DispatchStep:
+    """One SMS tutorial step to users ``1..n``."""
+    content = MessageContent(variant_id="v1", channel="sms", content_type="tutorial", body=BODY)
+    return DispatchStep(
+        campaign_id=campaign,
+        contents={"v1": content},
+        assignments=[(i, "sms", "v1") for i in range(1, n + 1)],
+    )
 
 
 def _setup(path: Path, n: int) -> None:
@@ -51,18 +62,18 @@ def _setup(path: Path, n: int) -> None:
     con.close()
 
 
-def _worker_main(db: str) -> None:
-    engine = make_engine(f"sqlite:///{db}")
+def _worker_main(url: str) -> None:
+    engine = make_engine(url)
     Worker(engine, None, policy=Policy.load(), clock=lambda: NOW, fallbacks=False).run()
     engine.dispose()
 
 
-def _work(db: Path, workers: int) -> tuple[float, float]:
-    """Run ``workers`` worker processes to completion; return (wall s, CPU s of all)."""
+def run_workers(url: str, workers: int) -> tuple[float, float]:
+    """Run ``workers`` worker processes on ``url`` to completion; return (wall s, CPU s of all)."""
     ctx = multiprocessing.get_context("fork")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    procs = [ctx.Process(target=_worker_main, args=(str(db),)) for _ in range(workers)]
+    procs = [ctx.Process(target=_worker_main, args=(url,)) for _ in range(workers)]
     for p in procs:
         p.start()
     for p in procs:
@@ -91,18 +102,8 @@ def run(workdir: Path) -> dict[str, Any]:
     rss_setup = _rss_mb()
     engine = make_engine(f"sqlite:///{db}")
     policy = Policy.load()
-    content = MessageContent(
-        variant_id="v1",
-        channel="sms",
-        content_type="tutorial",
-        body="【优选】{name}，新教程已上线，点击查看，回T退订",
-    )
     t0 = time.perf_counter()
-    step = DispatchStep(
-        campaign_id="bench",
-        contents={"v1": content},
-        assignments=[(i, "sms", "v1") for i in range(1, n + 1)],
-    )
+    step = sms_step("bench", n)
     build_s = time.perf_counter() - t0
     t0, c0 = time.perf_counter(), time.process_time()
     res = enqueue(engine, step, policy=policy, now_ts=NOW)
@@ -110,7 +111,7 @@ def run(workdir: Path) -> dict[str, Any]:
     del step
     engine.dispose()
     workers = int(os.environ.get("BENCH_DISPATCH_WORKERS", "2"))
-    work_s, work_cpu = _work(db, workers)
+    work_s, work_cpu = run_workers(f"sqlite:///{db}", workers)
     engine = make_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         from sqlalchemy import text

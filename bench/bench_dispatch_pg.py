@@ -12,62 +12,22 @@ times can be trusted; ``BENCH_DISPATCH_PG_WORKERS`` picks the counts (default ``
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import resource
 import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
 
+from bench.bench_dispatch import NOW, run_workers, sms_step
 from userops.dispatch.engine import enqueue
-from userops.dispatch.models import DispatchStep, MessageContent
 from userops.dispatch.policy import Policy
-from userops.dispatch.worker import Worker
-from userops.store.engine import make_engine
-
-NOW = 1779933600  # 10:00 in Shanghai: inside allowed hours
-BODY = "【优选】{name}，新教程已上线，点击查看，回T退订"
-
-
-def _worker_main(url: str) -> None:
-    engine = make_engine(url)
-    Worker(engine, None, policy=Policy.load(), clock=lambda: NOW, fallbacks=False).run()
-    engine.dispose()
 
 
 def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE outbox, deliveries, campaign_members"))
         conn.execute(text("DELETE FROM audit WHERE actor = 'dispatch'"))
-
-
-def _step(campaign: str, n: int) -> DispatchStep:
-    content = MessageContent(variant_id="v1", channel="sms", content_type="tutorial", body=BODY)
-    return DispatchStep(
-        campaign_id=campaign,
-        contents={"v1": content},
-        assignments=[(i, "sms", "v1") for i in range(1, n + 1)],
-    )
-
-
-def _drain(url: str, workers: int) -> tuple[float, float]:
-    """Run ``workers`` processes to completion; return (wall s, CPU s of the workers)."""
-    ctx = multiprocessing.get_context("fork")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    procs = [ctx.Process(target=_worker_main, args=(url,)) for _ in range(workers)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
-        if p.exitcode != 0:
-            raise RuntimeError(f"worker exited with {p.exitcode}")
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
 
 
 def _counts(engine: Engine) -> tuple[int, int, int]:
@@ -103,10 +63,10 @@ def run(workdir: Path) -> dict[str, Any]:
         for w in counts:
             _reset(engine)
             t0, c0 = time.perf_counter(), time.process_time()
-            res = enqueue(engine, _step(f"bench-w{w}", n), policy=policy, now_ts=NOW)
+            res = enqueue(engine, sms_step(f"bench-w{w}", n), policy=policy, now_ts=NOW)
             enqueue_s, enqueue_cpu = time.perf_counter() - t0, time.process_time() - c0
             engine.dispose()
-            wall, cpu = _drain(url, w)
+            wall, cpu = run_workers(url, w)
             delivered, dup, sent = _counts(engine)
             out |= {
                 f"w{w}_enqueued": res.pending,
