@@ -10,6 +10,7 @@ import csv
 import json
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -60,16 +61,24 @@ class Reader:
             return self._csv_rows()
         return self._jsonl_rows()
 
-    def _csv_rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+    @contextmanager
+    def _csv_open(self) -> Iterator[tuple[Any, list[str]] | None]:
+        """Open the CSV and read its header: ``(reader, columns)``, or None with problems."""
         with self.path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
             if header is None:
                 self.problems.append(Problem("file is empty (no header)", source=self.name))
+                yield None
                 return
             cols = self._header(header)
-            if self.problems:
+            yield None if self.problems else (reader, cols)
+
+    def _csv_rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        with self._csv_open() as opened:
+            if opened is None:
                 return
+            reader, cols = opened
             width = len(cols)
             start = reader.line_num + 1
             for rec in reader:
@@ -95,15 +104,10 @@ class Reader:
         Raises:
             LinesUnknown: a batch's line numbers did not add up (callers use :meth:`rows`).
         """
-        with self.path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                self.problems.append(Problem("file is empty (no header)", source=self.name))
+        with self._csv_open() as opened:
+            if opened is None:
                 return
-            cols = self._header(header)
-            if self.problems:
-                return
+            reader, cols = opened
             start = reader.line_num + 1
             while recs := list(islice(reader, size)):
                 end = reader.line_num + 1
