@@ -97,3 +97,45 @@ def pg_api(pg_engine: Engine, pg_url: str, home: Path) -> Iterator[Api]:
     app = create_app(settings, engine=pg_engine, loop_deps=make_deps(pg_engine))
     with TestClient(app) as client:
         yield Api(client, pg_engine, tokens)
+
+
+def gate(api: Api, thread_id: str = "t1") -> str:
+    """Start a win-back thread as the operator; return the approval it stops at."""
+    r = api.client.post(
+        "/v1/threads", json={"goal": "win back", "thread_id": thread_id}, headers=api.auth("olivia")
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "awaiting_approval"
+    return str(r.json()["approval_id"])
+
+
+def decision_race(api: Api, aid: str) -> None:
+    """Two approvers decide ``aid`` at once: one 200, one 409 naming the winner, one audit row."""
+    url = f"/v1/approvals/{aid}/decision"
+    barrier = threading.Barrier(2)
+    results: dict[str, httpx.Response] = {}
+
+    def go(name: str, decision: dict[str, str]) -> None:
+        barrier.wait()
+        results[name] = api.client.post(url, json=decision, headers=api.auth(name))
+
+    ts = [
+        threading.Thread(target=go, args=("ana", {"decision": "approve"})),
+        threading.Thread(target=go, args=("bob", {"decision": "reject", "comment": "no"})),
+    ]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert sorted(r.status_code for r in results.values()) == [200, 409]
+    winner = next(n for n, r in results.items() if r.status_code == 200)
+    loser = next(r for r in results.values() if r.status_code == 409)
+    assert loser.json()["current"]["decided_by"] == winner
+    with api.engine.connect() as conn:
+        n = conn.execute(
+            text(
+                "SELECT count(*) FROM audit WHERE action LIKE 'decision.%' "
+                "AND action != 'decision.refused'"
+            )
+        ).scalar_one()
+    assert n == 1

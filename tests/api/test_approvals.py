@@ -1,20 +1,10 @@
-import threading
-
 from sqlalchemy import text
 
-from tests.api.conftest import Api
-
-
-def _gate(api: Api, tid: str = "t1") -> str:
-    r = api.client.post(
-        "/v1/threads", json={"goal": "win back", "thread_id": tid}, headers=api.auth("olivia")
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["approval_id"])
+from tests.api.conftest import Api, decision_race, gate
 
 
 def test_list_filters_and_card(api: Api) -> None:
-    aid = _gate(api)
+    aid = gate(api)
     rows = api.client.get("/v1/approvals?status=pending", headers=api.auth("olivia")).json()
     assert [r["id"] for r in rows] == [aid] and "card" not in rows[0]
     assert api.client.get("/v1/approvals?status=approved", headers=api.auth("ana")).json() == []
@@ -39,7 +29,7 @@ def test_operator_cannot_decide_before_any_lookup(api: Api) -> None:
 
 
 def test_validation_names_the_field(api: Api) -> None:
-    aid = _gate(api)
+    aid = gate(api)
     url = f"/v1/approvals/{aid}/decision"
     r = api.client.post(url, json={"decision": "reject"}, headers=api.auth("ana"))
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "comment"
@@ -54,7 +44,7 @@ def test_validation_names_the_field(api: Api) -> None:
 
 
 def test_approve_resumes_and_is_idempotent_per_client_id(api: Api) -> None:
-    aid = _gate(api)
+    aid = gate(api)
     url = f"/v1/approvals/{aid}/decision"
     body = {"decision": "approve", "comment": "ok", "client_decision_id": "c-1"}
     r = api.client.post(url, json=body, headers=api.auth("ana"))
@@ -89,40 +79,11 @@ def test_requester_cannot_approve_own_campaign(api: Api) -> None:
 
 
 def test_two_approvers_race_exactly_one_wins(api: Api) -> None:
-    aid = _gate(api)
-    url = f"/v1/approvals/{aid}/decision"
-    barrier = threading.Barrier(2)
-    results: dict[str, object] = {}
-
-    def go(name: str, decision: dict) -> None:
-        barrier.wait()
-        results[name] = api.client.post(url, json=decision, headers=api.auth(name))
-
-    ts = [
-        threading.Thread(target=go, args=("ana", {"decision": "approve"})),
-        threading.Thread(target=go, args=("bob", {"decision": "reject", "comment": "no"})),
-    ]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    codes = sorted(r.status_code for r in results.values())  # type: ignore[attr-defined]
-    assert codes == [200, 409]
-    winner = next(n for n, r in results.items() if r.status_code == 200)  # type: ignore[attr-defined]
-    loser = next(r for r in results.values() if r.status_code == 409)  # type: ignore[attr-defined]
-    assert loser.json()["current"]["decided_by"] == winner  # type: ignore[attr-defined]
-    with api.engine.connect() as conn:
-        n = conn.execute(
-            text(
-                "SELECT count(*) FROM audit WHERE action LIKE 'decision.%' "
-                "AND action != 'decision.refused'"
-            )
-        ).scalar_one()
-    assert n == 1
+    decision_race(api, gate(api))
 
 
 def test_edit_with_a_valid_plan_is_recorded(api: Api) -> None:
-    aid = _gate(api)
+    aid = gate(api)
     card = api.client.get(f"/v1/approvals/{aid}", headers=api.auth("ana")).json()["card"]
     plan = dict(card["plan"])
     plan["name"] = "edited by ana"
