@@ -7,12 +7,14 @@ import hashlib
 import hmac
 import json
 import uuid
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from tests.fakes.server import FakeServer
+from userops.dispatch.adapters.aliyun_sms import AliyunSmsAdapter
 
 REQUIRED = ("PhoneNumbers", "SignName", "TemplateCode", "AccessKeyId", "Timestamp")
 
@@ -38,6 +40,18 @@ class FakeAliyunSms(FakeServer):
         self.sent: dict[str, list[str]] = {}
         """OutIds accepted per phone number (what QuerySendDetails lists)."""
         super().__init__()
+
+    def adapter(self, **kw: Any) -> AliyunSmsAdapter:
+        """An Aliyun SMS adapter on this fake (0.5 s timeout unless ``timeout`` is given)."""
+        kw.setdefault("timeout", 0.5)
+        return AliyunSmsAdapter(
+            access_key_id=self.key_id,
+            access_key_secret=self.secret,
+            sign_name="优选",
+            template_code="SMS_1",
+            endpoint=self.url,
+            **kw,
+        )
 
     def query(self, p: dict[str, str], rid: str) -> JSONResponse:
         """``QuerySendDetails``: the records of one number (``SendDate`` not filtered here)."""

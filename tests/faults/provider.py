@@ -14,24 +14,11 @@ from tests.dispatch.adapters.test_provider_down import DOWN_503, DOWN_REFUSED, P
 from tests.dispatch.factory import add_users, sms, step
 from tests.fakes.aliyun import FakeAliyunSms
 from userops.dispatch.adapters._http import dedupe_id
-from userops.dispatch.adapters.aliyun_sms import AliyunSmsAdapter
 from userops.dispatch.engine import enqueue
 from userops.dispatch.outbox import idempotency_key
 from userops.dispatch.worker import Worker
 
 KINDS = {"5xx": "5xx", "timeout": "slow", "429": "429"}
-
-
-def _adapter(fake: FakeAliyunSms, max_batch: int = 100) -> AliyunSmsAdapter:
-    return AliyunSmsAdapter(
-        access_key_id=fake.key_id,
-        access_key_secret=fake.secret,
-        sign_name="优选",
-        template_code="SMS_1",
-        endpoint=fake.url,
-        timeout=0.5,
-        max_batch=max_batch,
-    )
 
 
 def _engine(d: Path, name: str) -> Engine:
@@ -75,7 +62,7 @@ def _one_kind(d: Path, mode: str, n: int) -> dict[str, Any]:
         )
         for u in users:  # every message meets the fault once
             fake.faults.add(dedupe_id(idempotency_key("c1", "s1", u, "sms")), mode)
-        drain(engine, {"sms": _adapter(fake)})
+        drain(engine, {"sms": fake.adapter()})
         return {"injected": fake.modes[mode], **_settle(engine, fake, "s1", users)}
     finally:
         fake.stop()
@@ -92,7 +79,7 @@ def _partial_batch(d: Path, n: int) -> dict[str, Any]:
         )
         for u in users[::2]:  # half of each batch fails, the other half is accepted
             fake.faults.add(dedupe_id(idempotency_key("c1", "s1", u, "sms")), "5xx")
-        drain(engine, {"sms": _adapter(fake, max_batch=10)}, batch_size=10)
+        drain(engine, {"sms": fake.adapter(max_batch=10)}, batch_size=10)
         return {"injected": fake.modes["5xx"], **_settle(engine, fake, "s1", users)}
     finally:
         fake.stop()
@@ -112,7 +99,7 @@ def _down(d: Path, n: int) -> dict[str, Any]:
         )
         enqueue(engine, step(new, step_id="s1", contents=content), policy=POLICY, now_ts=DAY_TS)
         clock = [DAY_TS]
-        worker = Worker(engine, {"sms": _adapter(fake)}, policy=POLICY, clock=lambda: clock[0])
+        worker = Worker(engine, {"sms": fake.adapter()}, policy=POLICY, clock=lambda: clock[0])
         fake.faults.down = "5xx"
         while clock[0] - DAY_TS < 1200:
             if clock[0] - DAY_TS == DOWN_503:

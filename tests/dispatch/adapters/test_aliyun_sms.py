@@ -38,18 +38,6 @@ def fake() -> Iterator[FakeAliyunSms]:
     server.stop()
 
 
-def adapter(fake: FakeAliyunSms, **kw: object) -> AliyunSmsAdapter:
-    return AliyunSmsAdapter(
-        access_key_id=fake.key_id,
-        access_key_secret=fake.secret,
-        sign_name="优选",
-        template_code="SMS_1",
-        endpoint=fake.url,
-        timeout=0.5,
-        **kw,  # type: ignore[arg-type]
-    )
-
-
 def msg(i: int, **content: object) -> OutgoingMessage:
     return OutgoingMessage(
         f"c1|s1|{i}|sms",
@@ -67,7 +55,7 @@ def test_signature_matches_aliyun_documented_example() -> None:
 
 
 def test_sends_signed_requests_with_template_and_out_id(fake: FakeAliyunSms) -> None:
-    a = adapter(fake)
+    a = fake.adapter()
     messages = [msg(1), msg(2, template_id="SMS_9", template_fields={"code": "42"})]
     results = asyncio.run(_send(a, messages))
     assert [r.ok for r in results] == [True, True]
@@ -103,7 +91,7 @@ def test_faults_map_to_transient_or_permanent(fake: FakeAliyunSms) -> None:
     fake.faults.add(keys[1], "slow")
     fake.faults.add(keys[2], "429")
     fake.faults.add(keys[3], "permanent")
-    results = asyncio.run(_send(adapter(fake), ms))
+    results = asyncio.run(_send(fake.adapter(), ms))
     r5, slow, limited, bad, ok = results
     assert r5.transient and "ServiceUnavailable" in (r5.error or "")
     assert slow.transient and "timeout" in (slow.error or "")
@@ -116,7 +104,7 @@ def test_faults_map_to_transient_or_permanent(fake: FakeAliyunSms) -> None:
 def test_message_without_phone_fails_without_a_request(fake: FakeAliyunSms) -> None:
     m = msg(1)
     m.address = {}
-    [r] = asyncio.run(_send(adapter(fake), [m]))
+    [r] = asyncio.run(_send(fake.adapter(), [m]))
     assert not r.ok and not r.transient and r.error == "no phone address"
     assert fake.requests == []
 
@@ -129,7 +117,7 @@ async def _send(a: AliyunSmsAdapter, messages: list[OutgoingMessage]) -> list:  
 
 
 def test_timeout_after_acceptance_is_checked_not_resent(fake: FakeAliyunSms) -> None:
-    a = adapter(fake)
+    a = fake.adapter()
     m = msg(1)
     fake.faults.add(dedupe_id(m.idempotency_key), "accept_slow")
 
@@ -148,7 +136,7 @@ def test_timeout_after_acceptance_is_checked_not_resent(fake: FakeAliyunSms) -> 
 
 
 def test_in_doubt_message_not_found_is_sent_and_failed_query_is_not(fake: FakeAliyunSms) -> None:
-    a = adapter(fake)
+    a = fake.adapter()
     m1, m2 = msg(1), msg(2)
     fake.faults.add(dedupe_id(m1.idempotency_key), "slow")  # dropped: never accepted
     fake.faults.add(dedupe_id(m2.idempotency_key), "accept_slow")

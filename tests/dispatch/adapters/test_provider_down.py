@@ -80,14 +80,7 @@ def test_provider_down_for_minutes(any_engine: Engine, fake: FakeAliyunSms) -> N
     enqueue(any_engine, step(new, step_id="s1", contents=content), policy=POLICY, now_ts=DAY_TS)
     clock = [DAY_TS]
     adapter = Counting(
-        AliyunSmsAdapter(
-            access_key_id=fake.key_id,
-            access_key_secret=fake.secret,
-            sign_name="优选",
-            template_code="SMS_1",
-            endpoint=fake.url,
-            timeout=0.5,
-        ),
+        fake.adapter(),
         clock,
     )
     worker = Worker(any_engine, {"sms": adapter}, policy=POLICY, clock=lambda: clock[0])

@@ -12,7 +12,6 @@ from tests.dispatch.adapters.pipeline import drain, enqueue_step, rows
 from tests.dispatch.factory import sms
 from tests.fakes.aliyun import FakeAliyunSms
 from userops.dispatch.adapters._http import dedupe_id
-from userops.dispatch.adapters.aliyun_sms import AliyunSmsAdapter
 from userops.dispatch.outbox import idempotency_key
 
 
@@ -32,14 +31,7 @@ def test_faults_through_the_worker(any_engine: Engine, fake: FakeAliyunSms) -> N
     fake.faults.always[out[5]] = "permanent"  # invalid number
     fake.faults.always[out[6]] = "5xx"  # provider never recovers for this one
     fake.faults.add(out[7], "accept_slow")  # accepted, answer too late: in doubt
-    adapter = AliyunSmsAdapter(
-        access_key_id=fake.key_id,
-        access_key_secret=fake.secret,
-        sign_name="优选",
-        template_code="SMS_1",
-        endpoint=fake.url,
-        timeout=0.5,
-    )
+    adapter = fake.adapter()
     stats = drain(any_engine, {"sms": adapter})
 
     state = rows(any_engine)
@@ -73,14 +65,7 @@ def test_two_workers_one_provider_each_key_once(any_engine: Engine, fake: FakeAl
     sent: list[int] = []
 
     def work() -> None:
-        adapter = AliyunSmsAdapter(
-            access_key_id=fake.key_id,
-            access_key_secret=fake.secret,
-            sign_name="优选",
-            template_code="SMS_1",
-            endpoint=fake.url,
-            max_batch=10,
-        )
+        adapter = fake.adapter(max_batch=10, timeout=10.0)
         sent.append(drain(any_engine, {"sms": adapter}, batch_size=10)["sent"])
 
     threads = [threading.Thread(target=work) for _ in range(2)]
