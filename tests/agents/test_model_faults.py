@@ -40,14 +40,7 @@ def fake() -> Iterator[FakeOpenAIChat]:
 @pytest.fixture
 def runtime(sqlite_engine: Engine, home: Path, fake: FakeOpenAIChat) -> Iterator[LoopRuntime]:
     populate(sqlite_engine, 60)
-    s = Settings(
-        home=home,
-        embedding="hashing",
-        llm_model="m",
-        llm_base_url=f"{fake.url}/v1",
-        llm_api_key="k",
-        llm_timeout_s=0.5,
-    )
+    s = fake.settings(home)
     with open_runtime(settings=s, engine=sqlite_engine) as rt:
         yield rt
 

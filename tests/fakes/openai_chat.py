@@ -17,12 +17,14 @@ plan request, a ``ContentDraft`` per content request, ``JudgeScores`` to the jud
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from tests.fakes.server import FakeServer
+from userops.settings import Settings
 
 DRAFTS: dict[str, dict[str, Any]] = {
     "PlanDraft": {"name": "召回", "segment": {"all": []}, "channels": ["email"], "rationale": "r"},
@@ -54,6 +56,17 @@ class FakeOpenAIChat(FakeServer):
 
     retry_after = 1
     slow_seconds = 2.0
+
+    def settings(self, home: Path) -> Settings:
+        """Settings whose chat model is this fake (0.5 s per request, hashing embeddings)."""
+        return Settings(
+            home=home,
+            embedding="hashing",
+            llm_model="m",
+            llm_base_url=f"{self.url}/v1",
+            llm_api_key="k",
+            llm_timeout_s=0.5,
+        )
 
     def answer(self, body: dict[str, Any], mode: str) -> tuple[dict[str, Any], str]:
         """The assistant message (and finish reason) for one request in ``mode``."""

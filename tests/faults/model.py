@@ -12,7 +12,6 @@ from sqlalchemy import Engine, text
 from tests.doubles import populate
 from tests.fakes.openai_chat import FakeOpenAIChat
 from userops.errors import ModelUnavailable
-from userops.settings import Settings
 
 GOAL = "召回最近60天没下单的高价值用户，只发邮件"
 KINDS = {
@@ -77,14 +76,7 @@ def run(n: int) -> list[dict[str, Any]]:
         fake = FakeOpenAIChat()
         fake.retry_after, fake.slow_seconds = 0, 1.5
         fake.start()
-        s = Settings(
-            home=home,
-            embedding="hashing",
-            llm_model="m",
-            llm_base_url=f"{fake.url}/v1",
-            llm_api_key="k",
-            llm_timeout_s=0.5,
-        )
+        s = fake.settings(home)
         try:
             with open_runtime(settings=s, engine=engine) as rt:
                 for name, mode in KINDS.items():
