@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Index
 from sqlalchemy.schema import CreateIndex, DropIndex
 
+from userops.store.bulk import copy_rows
 from userops.store.models import Event, Identity
 
 DEFERRED_TABLES = (Event.__table__, Identity.__table__)
@@ -59,9 +60,7 @@ class PostgresWriter:
 
     def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
         """Copy ``rows`` into ``table``."""
-        with self.cur.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        copy_rows(self.cur, table, columns, rows)
 
 
 def _deferred_indexes() -> list[Index]:

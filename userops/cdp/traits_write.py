@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from userops.store.bulk import copy_rows
+
 TRAIT_COLUMNS: tuple[str, ...] = (
     "user_id",
     "as_of_ts",
@@ -62,9 +64,7 @@ def write_traits(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
             text("CREATE TEMP TABLE traits_load (LIKE traits INCLUDING DEFAULTS) ON COMMIT DROP")
         )
         cur: Any = raw.cursor()
-        with cur.copy(f"COPY traits_load ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        copy_rows(cur, "traits_load", TRAIT_COLUMNS, rows)
         conn.execute(text(_upsert_sql(f"SELECT {cols} FROM traits_load")))
         conn.execute(text("DROP TABLE traits_load"))
     else:

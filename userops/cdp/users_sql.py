@@ -22,6 +22,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 
 from userops.cdp.rows import Counts
 from userops.domain import IdentityKind
+from userops.store.bulk import copy_rows
 from userops.store.models import Identity
 
 TMP = "tmp_import_users"
@@ -152,9 +153,7 @@ def _load(conn: Connection, records: list[tuple[Any, ...]], pg: bool) -> None:
         return
     cur = conn.connection.cursor()
     try:
-        with cur.copy(f"COPY {TMP} ({', '.join(COLS)}) FROM STDIN") as copy:
-            for rec in records:
-                copy.write_row(rec)
+        copy_rows(cur, TMP, COLS, records)
     finally:
         cur.close()
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from userops.store.bulk import copy_rows
+
 
 def is_pg(conn: Connection) -> bool:
     """Whether ``conn`` is PostgreSQL."""
@@ -84,9 +86,7 @@ def insert_rows(
         return
     cur = _cursor(conn)
     try:
-        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
-            for row in rows:
-                cp.write_row(row)
+        copy_rows(cur, table, columns, rows)
     finally:
         cur.close()
 
@@ -115,9 +115,7 @@ def insert_ignore(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {cols} FROM {table} WITH NO DATA"
         )
         cur.execute(f"TRUNCATE {stage}")
-        with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as cp:
-            for row in rows:
-                cp.write_row(row)
+        copy_rows(cur, stage, columns, rows)
         names = cols + "".join(f", {k}" for k in extra)
         values = cols + "".join(f", {v}" for v in extra.values())
         cur.execute(
