@@ -141,10 +141,7 @@ class LoopRuntime:
             approval_id = waiting
             rec = approvals.get(self.engine, approval_id)
             if rec.status != "pending":
-                raise Conflict(
-                    f"approval {approval_id} was already {rec.status} by {rec.decided_by}",
-                    current=rec.to_dict(with_card=False),
-                )
+                raise rec.already_decided()
             approvals.check_actor(
                 self.engine,
                 rec,
@@ -171,10 +168,7 @@ class LoopRuntime:
         """Decide approval ``approval_id`` and resume its thread."""
         rec = approvals.get(self.engine, approval_id)
         if rec.status != "pending":
-            raise Conflict(
-                f"approval {approval_id} was already {rec.status} by {rec.decided_by}",
-                current=rec.to_dict(with_card=False),
-            )
+            raise rec.already_decided()
         if not rec.thread_id:
             raise Conflict(f"approval {approval_id} has no thread to resume")
         return self.resume(rec.thread_id, decision, actor=actor, on_update=on_update)

@@ -53,6 +53,13 @@ class ApprovalRecord:
         d = self.to_dict(with_card=False)
         return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in d.items()}
 
+    def already_decided(self) -> Conflict:
+        """The :class:`Conflict` for deciding this record again (``current`` is JSON-ready)."""
+        return Conflict(
+            f"approval {self.id} was already {self.status} by {self.decided_by}",
+            current=self.json_dict(),
+        )
+
 
 def audit(
     conn: Connection,
@@ -234,12 +241,9 @@ def decide(
             )
             if res.rowcount != 1:
                 current = _row(conn, approval_id)
-                raise Conflict(
-                    f"approval {approval_id} was already "
-                    f"{current.status if current else '?'} by "
-                    f"{current.decided_by if current else '?'}",
-                    current=current.json_dict() if current else None,
-                )
+                if current is not None:
+                    raise current.already_decided()
+                raise Conflict(f"approval {approval_id} was already ? by ?")
             audit(
                 conn,
                 actor,

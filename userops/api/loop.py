@@ -94,7 +94,7 @@ def decide(
     if client_decision_id and rec.client_decision_id == client_decision_id:
         return rec, True
     if rec.status != "pending":
-        raise _already(rec)
+        raise rec.already_decided()
     if not rec.thread_id:
         approvals.check_actor(
             rt.engine,
@@ -125,15 +125,8 @@ def decide(
         won = _winner(rt.engine, approval_id, wait_s)
         if client_decision_id and won.client_decision_id == client_decision_id:
             return won, True
-        raise _already(won) from None
+        raise won.already_decided() from None
     return approvals.get(rt.engine, approval_id), False
-
-
-def _already(rec: approvals.ApprovalRecord) -> Conflict:
-    return Conflict(
-        f"approval {rec.id} was already {rec.status} by {rec.decided_by}",
-        current=jsonable(rec.to_dict(with_card=False)),
-    )
 
 
 def sse(event: str, data: Any, event_id: int | None = None) -> str:
