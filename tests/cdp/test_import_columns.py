@@ -1,21 +1,23 @@
-"""The column-wise CSV path of `import users` agrees with the row path, value for value."""
+"""The column-wise CSV paths of `import users` agree with the row path, value for value."""
 
 from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from userops.cdp import import_users
+from userops.cdp import csv_arrow, import_users
 from userops.cdp.import_users import FIELDS, Parsed
 from userops.cdp.readers import LinesUnknown, Reader, _lines
 from userops.cdp.rows import Ticker
-from userops.cdp.user_columns import FAST, check_column
+from userops.cdp.user_columns import check_column
 
 EDGE: dict[str, list[str]] = {
     "user_id": ["u1", " u2 ", "", " ", "用户-3", "x" * 128, "x" * 129, "a\nb", "\ufeffu4"],
@@ -99,21 +101,27 @@ def _by_row(field: str, raw: str) -> tuple[bool, Any]:
 @pytest.mark.parametrize("field", COLUMNS)
 def test_edge_values_get_the_row_validators_verdict(field: str) -> None:
     col = EDGE[field]
-    vals, bad = check_column(col, FAST[field], FIELDS[field])
+    vals, bad = _columns(field, col)
     for i, raw in enumerate(col):
         ok, value = _by_row(field, raw)
-        assert (i not in bad) == ok, (field, raw)
-        assert vals[i] == value, (field, raw)
+        assert (not bad[i]) == ok, (field, raw)
+        assert vals[i] == (value if ok else None), (field, raw)
+
+
+def _columns(field: str, col: list[str]) -> tuple[list[Any], list[bool]]:
+    """What the Arrow column path makes of a column: values (None where bad) and bad flags."""
+    vals, bad = check_column(pa.array(col, pa.string()), field, FIELDS[field])
+    values = vals.to_pylist()
+    return [None if b else x for x, b in zip(values, bad, strict=True)], bad.tolist()
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(COLUMNS).flatmap(lambda f: st.tuples(st.just(f), st.lists(_cell(f)))))
 def test_generated_columns_agree_with_the_row_validators(case: tuple[str, list[str]]) -> None:
     field, col = case
-    vals, bad = check_column(col, FAST[field], FIELDS[field])
-    assert [(i not in bad, vals[i]) for i in range(len(col))] == [
-        _by_row(field, raw) for raw in col
-    ]
+    vals, bad = _columns(field, col)
+    expected = [(ok, value if ok else None) for ok, value in map(partial(_by_row, field), col)]
+    assert [(not bad[i], vals[i]) for i in range(len(col))] == expected
 
 
 def _write(path: Path, rows: list[list[str]], *, bom: bool, crlf: bool, blank: bool) -> None:
@@ -127,15 +135,21 @@ def _write(path: Path, rows: list[list[str]], *, bom: bool, crlf: bool, blank: b
     path.write_text(("\ufeff" if bom else "") + buf.getvalue(), encoding="utf-8")
 
 
-def _parse(path: Path, *, columns: bool) -> tuple[Parsed, list[str]]:
+def _parse(path: Path, how: str = "auto") -> tuple[Parsed, list[str]]:
+    """Parse ``path`` the way ``how`` says.
+
+    ``arrow`` (pyarrow; may raise LinesUnknown), ``csv`` (the csv module, column-wise),
+    ``rows`` (row by row) or ``auto`` (``parse``).
+    """
     reader = Reader(path, "csv", {}, tuple(FIELDS), ("user_id",))
     ticker = Ticker(None)
     with import_users.paused_gc():
-        parsed = (
-            import_users._parse_columns(reader, ticker)
-            if columns
-            else import_users._parse_rows(reader, ticker)
-        )
+        if how == "auto":
+            parsed = import_users.parse(reader, ticker)
+        elif how == "rows":
+            parsed = import_users._parse_rows(reader, ticker)
+        else:
+            parsed = import_users._parse_columns(reader, ticker, arrow=how == "arrow")
     reader.problems.sort(key=lambda p: p.line or 0)
     return parsed, [str(p) for p in reader.problems]
 
@@ -168,14 +182,20 @@ def test_a_generated_file_parses_the_same_both_ways(
     """Same records, same problems (text and line numbers) on the column and row paths.
 
     Tiny batches put quoted line breaks, blank lines and bad widths on batch boundaries.
+    The Arrow reader either gives the row path's result or refuses (LinesUnknown).
     """
     monkeypatch.setattr(import_users, "BATCH", 3)
+    monkeypatch.setattr(csv_arrow, "BLOCK", 256)
     path = tmp_path / "gen.csv"
     _write(path, rows, bom=bom, crlf=crlf, blank=blank)
-    by_cols, problems_cols = _parse(path, columns=True)
-    by_rows, problems_rows = _parse(path, columns=False)
-    assert problems_cols == problems_rows
-    assert by_cols == by_rows
+    expected = _parse(path, "rows")
+    assert _parse(path, "csv") == expected
+    assert _parse(path, "auto") == expected
+    try:
+        by_arrow = _parse(path, "arrow")
+    except LinesUnknown:
+        return
+    assert by_arrow == expected
 
 
 def test_quoted_line_breaks_keep_line_numbers(tmp_path: Path) -> None:
@@ -185,10 +205,12 @@ def test_quoted_line_breaks_keep_line_numbers(tmp_path: Path) -> None:
         "u3,plain,13800000003\r\n",
         encoding="utf-8",
     )
-    parsed, problems = _parse(path, columns=True)
+    parsed, problems = _parse(path)
     assert [r[0] for r in parsed.records] == ["u1", "u3"]
     assert problems == [f"{path}:4 phone='nope': not a phone number"]
-    assert _parse(path, columns=False)[1] == problems
+    assert _parse(path, "rows")[1] == problems
+    with pytest.raises(LinesUnknown):
+        _parse(path, "arrow")
 
 
 def test_line_numbers_that_do_not_add_up_are_refused() -> None:

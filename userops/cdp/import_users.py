@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from userops.cdp import users_sql
 from userops.cdp import validate as v
+from userops.cdp.csv_arrow import ColumnBatch, column_batches
 from userops.cdp.readers import LinesUnknown, Reader
 from userops.cdp.rows import Counts, Field, RowChecker, Ticker, paused_gc
 from userops.cdp.user_columns import check_batch
@@ -35,46 +38,64 @@ DEFAULT_COLUMNS = (
     "user_id, name, phone, email, wechat_openid, device_id, timezone, language, region, created_at"
 )
 BATCH = 10_000
-"""CSV records validated together (and the progress step)."""
+"""CSV records validated together when the ``csv`` module reads the file."""
+SCHEMA = pa.schema([(c, pa.int64() if c == "created_ts" else pa.string()) for c in users_sql.COLS])
+"""Columns of the parsed table: ``FIELDS`` in order, ``user_id`` as ``external_id``."""
 
 
 @dataclass
 class Parsed:
     """Validated user records of one file, in file order, one per external id.
 
-    Each record is a tuple of the values of ``FIELDS`` in that order (``created_at`` as
-    epoch seconds); ``None`` where the file has no value.
+    One column per ``FIELDS`` entry in that order (``created_at`` as epoch seconds);
+    null where the file has no value.
     """
 
-    records: list[tuple[Any, ...]] = field(default_factory=list)
+    table: pa.Table = field(default_factory=SCHEMA.empty_table)
     rows: int = 0
+
+    @property
+    def records(self) -> list[tuple[Any, ...]]:
+        """The records as tuples (for tests and small files)."""
+        return list(zip(*(c.to_pylist() for c in self.table.columns), strict=True))
 
 
 def parse(reader: Reader, ticker: Ticker) -> Parsed:
     """Validate every row of ``reader``; problems go to ``reader.problems``.
 
-    CSV files are read in batches and validated column by column; JSONL row by row.
+    CSV files are read by pyarrow and validated column by column; where pyarrow cannot show
+    line numbers the ``csv`` module reads them (still column by column); JSONL row by row.
     """
     with paused_gc():
         if reader.fmt == "csv":
-            try:
-                return _parse_columns(reader, ticker)
-            except LinesUnknown:
-                reader.problems.clear()
+            for arrow in (True, False):
+                try:
+                    return _parse_columns(reader, ticker, arrow=arrow)
+                except LinesUnknown:
+                    reader.problems.clear()
+                    ticker.pending = 0
         return _parse_rows(reader, ticker)
 
 
-def _parse_columns(reader: Reader, ticker: Ticker) -> Parsed:
+def _parse_columns(reader: Reader, ticker: Ticker, *, arrow: bool) -> Parsed:
     out = Parsed()
     lines: list[int] = []
+    parts: list[pa.RecordBatch] = []
     check = RowChecker(FIELDS, reader.name, reader.problems)
-    for cols, batch in reader.csv_batches(BATCH):
-        out.rows += len(batch.records)
-        rows, where = check_batch(FIELDS, cols, batch, check)
-        out.records += rows
+    if arrow:
+        batches = column_batches(reader)
+    else:
+        batches = (
+            (cols, ColumnBatch.from_batch(b, len(cols))) for cols, b in reader.csv_batches(BATCH)
+        )
+    for cols, batch in batches:
+        out.rows += len(batch)
+        columns, where = check_batch(FIELDS, cols, batch, check)
+        parts.append(pa.RecordBatch.from_arrays(columns, schema=SCHEMA))
         lines += where
-        ticker.advance(len(batch.records))
+        ticker.advance(len(batch))
     ticker.flush()
+    out.table = pa.Table.from_batches(parts, schema=SCHEMA)
     _drop_duplicates(out, lines, reader)
     return out
 
@@ -82,27 +103,33 @@ def _parse_columns(reader: Reader, ticker: Ticker) -> Parsed:
 def _parse_rows(reader: Reader, ticker: Ticker) -> Parsed:
     out = Parsed()
     lines: list[int] = []
+    records: list[tuple[Any, ...]] = []
     check = RowChecker(FIELDS, reader.name, reader.problems)
     for line, row in reader.rows():
         out.rows += 1
         ticker.tick()
         rec = check(row, line)
         if rec is not None:
-            out.records.append(tuple(map(rec.get, FIELDS)))
+            records.append(tuple(map(rec.get, FIELDS)))
             lines.append(line)
     ticker.flush()
+    columns = zip(*records, strict=True) if records else ([] for _ in SCHEMA)
+    out.table = pa.Table.from_arrays(
+        [pa.array(c, f.type) for c, f in zip(columns, SCHEMA, strict=True)], schema=SCHEMA
+    )
     _drop_duplicates(out, lines, reader)
     return out
 
 
 def _drop_duplicates(parsed: Parsed, lines: list[int], reader: Reader) -> None:
     """Keep the first record of each external id; the later ones become problems."""
-    if len(set(map(itemgetter(0), parsed.records))) == len(parsed.records):
+    ids = parsed.table.column(0)
+    if len(pc.unique(ids)) == len(ids):
         return
     first: dict[str, int] = {}
-    kept: list[tuple[Any, ...]] = []
-    for row, line in zip(parsed.records, lines, strict=True):
-        ext = row[0]
+    kept: list[bool] = []
+    for ext, line in zip(ids.to_pylist(), lines, strict=True):
+        kept.append(ext not in first)
         if ext in first:
             reader.problems.append(
                 Problem(
@@ -115,13 +142,19 @@ def _drop_duplicates(parsed: Parsed, lines: list[int], reader: Reader) -> None:
             )
             continue
         first[ext] = line
-        kept.append(row)
-    parsed.records = kept
+    parsed.table = parsed.table.filter(pa.array(kept))
+
+
+def staged(conn: Connection, parsed: Parsed) -> AbstractContextManager[None]:
+    """Stage the parsed records on ``conn`` around the write's transaction (see ``write``)."""
+    return users_sql.staged(conn, parsed.table)
 
 
 def write(conn: Connection, parsed: Parsed, *, with_ids: bool = True) -> Counts:
     """Upsert the parsed records and their identities inside the caller's transaction.
 
+    The transaction must run inside ``staged(conn, parsed)``.
+
     ``with_ids=False`` skips listing the records' user ids (``Counts.user_ids``).
     """
-    return users_sql.write(conn, parsed.records, with_ids=with_ids)
+    return users_sql.write(conn, parsed.table, with_ids=with_ids)

@@ -99,8 +99,11 @@ def import_file(
     required = tuple(k for k, f in fields.items() if f.required)
     reader = Reader(path, fmt, mapping or {}, tuple(fields), required)
     ticker = Ticker(progress)
-    with engine.begin() as conn:
-        counts, rows = _run(conn, kind, reader, ticker)
+    if kind == "users":
+        counts, rows = _run_users(engine, reader, ticker)
+    else:
+        with engine.begin() as conn:
+            counts, rows = _run(conn, kind, reader, ticker)
     return ImportResult(
         kind=kind,
         path=str(path),
@@ -133,9 +136,6 @@ def _check_args(path: Path, fields: dict[str, Field], mapping: dict[str, str]) -
 
 def _run(conn: Connection, kind: str, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
     """Parse and validate everything, raise if anything is bad, then write."""
-    if kind == "users":
-        with paused_gc():
-            return _run_users(conn, reader, ticker)
     if kind == "events":
         events = import_events.parse(reader, ticker, conn)
         _raise_if_bad(reader)
@@ -145,15 +145,19 @@ def _run(conn: Connection, kind: str, reader: Reader, ticker: Ticker) -> tuple[C
     return import_consents.write(conn, consents, reader.name), consents.rows
 
 
-def _run_users(conn: Connection, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
+def _run_users(engine: Engine, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
+    """Parse and validate the whole file, then stage it and write it in one transaction."""
     from userops.cdp.identity import resolve_in
 
-    users = import_users.parse(reader, ticker)
-    _raise_if_bad(reader)
-    scoped = len(users.records) <= SCOPED_RESOLVE_MAX
-    counts = import_users.write(conn, users, with_ids=scoped)
-    scope = counts.user_ids if scoped else None
-    counts.merges = resolve_in(conn, user_ids=scope, actor="import")
+    with paused_gc():
+        users = import_users.parse(reader, ticker)
+        _raise_if_bad(reader)
+        scoped = users.table.num_rows <= SCOPED_RESOLVE_MAX
+        with engine.connect() as conn, import_users.staged(conn, users):
+            with conn.begin():
+                counts = import_users.write(conn, users, with_ids=scoped)
+                scope = counts.user_ids if scoped else None
+                counts.merges = resolve_in(conn, user_ids=scope, actor="import")
     return counts, users.rows
 
 

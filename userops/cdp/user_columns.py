@@ -1,84 +1,105 @@
-"""Column-wise validation of user CSV batches: whole columns at once, exact fallback per value.
+"""Column-wise validation of user CSV batches in Arrow: whole columns at once, exact fallback.
 
-Every column first goes through a bulk fast path that only accepts values its field validator
-(:mod:`userops.cdp.validate`) accepts, normalized the same way; every value the fast path
-cannot decide goes to that validator itself. So the accepted rows and their values are the
-same as on the row path. Rows with a bad value are then checked again by
-:class:`~userops.cdp.rows.RowChecker`, which words and orders their problems as always.
+Every column first goes through a bulk fast path (pyarrow compute kernels) that only decides
+values its field validator (:mod:`userops.cdp.validate`) would accept, normalized the same
+way; every value the fast path leaves undecided goes to that validator itself. So the accepted
+rows and their values are the same as on the row path. Rows with a bad value are then checked
+again by :class:`~userops.cdp.rows.RowChecker`, which words and orders their problems as
+always.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from itertools import repeat
+import sys
+from collections.abc import Callable
+from functools import reduce
 from typing import Any
 
-from userops.cdp import validate as v
-from userops.cdp.readers import Batch
-from userops.cdp.rows import Field, RowChecker
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-Fast = Callable[[Sequence[str]], list[Any]]
-"""Maps a raw column to normalized values, ``None`` for empty cells, ``UNDECIDED`` otherwise."""
-UNDECIDED: Any = object()
-"""A value the fast path leaves to the field's validator."""
-_CN_PLAIN = re.compile(r"1[3-9]\d{9}")
-_CN_E164 = re.compile(r"\+861[3-9]\d{9}")
+from userops.cdp import validate as v
+from userops.cdp.csv_arrow import ColumnBatch
+from userops.cdp.rows import Field, RowChecker
+from userops.cdp.user_iso import iso_seconds
+
+Fast = Callable[[pa.Array], tuple[pa.Array, pa.Array]]
+"""Maps a raw string column to ``(values, undecided)``: normalized values (any where
+undecided or empty) and a boolean mask of the values left to the field's validator."""
+_SPACE = "[" + "".join(f"\\x{{{c:x}}}" for c in range(sys.maxunicode + 1) if chr(c).isspace()) + "]"
+_EDGE_SPACE = f"^{_SPACE}|{_SPACE}$"
+"""A value ``str.strip()`` would change (Python's whitespace, not only ASCII)."""
+_ATOM = r"[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+_EMAIL = rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[a-zA-Z]{{2,63}}$"
+"""``validate.EMAIL_FAST`` before lower-casing, on ASCII only (RE2 classes are ASCII here)."""
 _SHORT_EMAIL = 64
 """Addresses up to this length meet both length limits of :func:`validate.email`."""
 
 
 def text_fast(max_len: int) -> Fast:
-    """Fast path of :func:`validate.text`: strip, and leave over-long values undecided."""
+    """Fast path of :func:`validate.text`: values with nothing to strip, not over-long."""
 
-    def fast(col: Sequence[str]) -> list[Any]:
-        stripped = list(map(str.strip, col))
-        if max(map(len, stripped), default=0) > max_len:
-            stripped = [s if len(s) <= max_len else UNDECIDED for s in stripped]
-        if "" in col:
-            return [s if r else None for r, s in zip(col, stripped, strict=True)]
-        return stripped
+    def fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
+        edge = pc.match_substring_regex(col, _EDGE_SPACE)
+        return col, pc.or_(edge, pc.greater(pc.utf8_length(col), max_len))
 
     return fast
 
 
-def phone_fast(col: Sequence[str]) -> list[Any]:
+def phone_fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Fast path of :func:`validate.phone`: bare and ``+86`` Chinese mobile numbers."""
-    plain, e164 = _CN_PLAIN.fullmatch, _CN_E164.fullmatch
-    return ["+86" + r if plain(r) else r if e164(r) else None if not r else UNDECIDED for r in col]
+    plain = pc.match_substring_regex(col, "^1[3-9][0-9]{9}$")
+    e164 = pc.match_substring_regex(col, r"^\+861[3-9][0-9]{9}$")
+    values = pc.if_else(plain, pc.binary_join_element_wise("+86", col, ""), col)
+    return values, pc.invert(pc.or_(plain, e164))
 
 
-def email_fast(col: Sequence[str]) -> list[Any]:
-    """Fast path of :func:`validate.email`: its own precompiled check, on short addresses."""
-    low = list(map(str.lower, map(str.strip, col)))
-    special = v.SPECIAL_USE_DOMAINS
-    match = v.EMAIL_FAST.fullmatch
-    return [
-        s
-        if len(s) <= _SHORT_EMAIL and match(s) and not s.endswith(special)
-        else None
-        if not r
-        else UNDECIDED
-        for r, s in zip(col, low, strict=True)
-    ]
+def email_fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Fast path of :func:`validate.email`: short plain ASCII addresses, lower-cased."""
+    low = pc.ascii_lower(col)
+    ok = pc.and_(
+        pc.match_substring_regex(col, _EMAIL), pc.less_equal(pc.utf8_length(col), _SHORT_EMAIL)
+    )
+    special = reduce(pc.or_, [pc.ends_with(low, d) for d in v.SPECIAL_USE_DOMAINS])
+    return low, pc.invert(pc.and_(ok, pc.invert(special)))
 
 
-def by_value(check: v.Validator) -> Fast:
+def by_value(check: v.Validator, kind: pa.DataType) -> Fast:
     """Run ``check`` once per distinct value (for columns with few distinct values)."""
 
-    def fast(col: Sequence[str]) -> list[Any]:
-        table: dict[str, Any] = {}
-        for raw in set(col):
-            if not raw:
-                table[raw] = None
-                continue
+    def fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
+        distinct = pc.unique(col)
+        values: list[Any] = []
+        undecided: list[bool] = []
+        for raw in distinct.to_pylist():
             try:
-                table[raw] = check(raw)
+                values.append(check(raw) if raw else None)
+                undecided.append(False)
             except ValueError:
-                table[raw] = UNDECIDED
-        return list(map(table.__getitem__, col))
+                values.append(None)
+                undecided.append(True)
+        where = pc.index_in(col, value_set=distinct)
+        return pa.array(values, kind).take(where), pa.array(undecided, pa.bool_()).take(where)
 
     return fast
+
+
+def timestamp_fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Fast path of :func:`validate.timestamp`, once per distinct value.
+
+    Plain ISO-8601 values are converted in bulk, other values one by one.
+    """
+    distinct = pc.unique(col)
+    seconds, decided = iso_seconds(distinct)
+    rest = pc.invert(decided)
+    if bool(pc.any(rest).as_py()):
+        values, undecided = by_value(v.timestamp, pa.int64())(pc.filter(distinct, rest))
+        seconds = pc.replace_with_mask(seconds, rest, values)
+        rest = pc.replace_with_mask(rest, rest, undecided)
+    where = pc.index_in(col, value_set=distinct)
+    return seconds.take(where), rest.take(where)
 
 
 FAST: dict[str, Fast] = {
@@ -89,66 +110,68 @@ FAST: dict[str, Fast] = {
     "wechat_openid": text_fast(128),
     "wechat_unionid": text_fast(128),
     "device_id": text_fast(128),
-    "timezone": by_value(v.timezone),
-    "language": by_value(v.language),
+    "timezone": by_value(v.timezone, pa.string()),
+    "language": by_value(v.language, pa.string()),
     "region": text_fast(64),
-    "source": by_value(v.source),
-    "created_at": by_value(v.timestamp),
+    "source": by_value(v.source, pa.string()),
+    "created_at": timestamp_fast,
 }
 """Bulk fast path of every user column (keys as in ``import_users.FIELDS``)."""
+TYPES = {"created_at": pa.int64()}
+"""Arrow type of each normalized column (default: string)."""
 
 
-def check_column(col: Sequence[str], fast: Fast, spec: Field) -> tuple[list[Any], list[int]]:
-    """Return the normalized column (``None`` where empty or bad) and the bad positions."""
-    vals = fast(col)
-    bad: list[int] = []
-    if UNDECIDED not in vals:
-        if spec.required:
-            bad.extend(i for i, x in enumerate(vals) if x is None or x == "")
-        return vals, bad
-    for i in [i for i, x in enumerate(vals) if x is UNDECIDED]:
-        raw = col[i]
-        vals[i] = None
-        if raw == "":
-            continue
-        try:
-            vals[i] = spec.check(raw)
-        except ValueError:
-            bad.append(i)
+def check_column(col: pa.Array, name: str, spec: Field) -> tuple[pa.Array, np.ndarray[Any, Any]]:
+    """Return the normalized column (null where empty or bad) and a mask of bad positions."""
+    kind = TYPES.get(name, pa.string())
+    empty = pc.equal(col, "")
+    values, undecided = FAST[name](col)
+    undecided = pc.and_(undecided, pc.invert(empty))
+    values = pc.if_else(pc.or_(empty, undecided), pa.scalar(None, kind), values)
+    bad = np.zeros(len(col), dtype=bool)
+    if bool(pc.any(undecided).as_py()):
+        where = np.flatnonzero(undecided.to_numpy(zero_copy_only=False))
+        checked: list[Any] = []
+        for i, raw in zip(where, col.take(pa.array(where)).to_pylist(), strict=True):
+            try:
+                checked.append(spec.check(raw))
+            except ValueError:
+                checked.append(None)
+                bad[i] = True
+        values = pc.replace_with_mask(values, undecided, pa.array(checked, kind))
     if spec.required:  # a blank value (spaces only) is missing too
-        bad.extend(i for i, x in enumerate(vals) if x is None or x == "")
-    return vals, bad
+        missing = pc.or_kleene(pc.is_null(values), pc.equal(values, ""))
+        bad |= missing.to_numpy(zero_copy_only=False)
+    return values, bad
 
 
 def check_batch(
-    fields: dict[str, Field], cols: list[str], batch: Batch, checker: RowChecker
-) -> tuple[list[tuple[Any, ...]], list[int]]:
+    fields: dict[str, Field], cols: list[str], batch: ColumnBatch, checker: RowChecker
+) -> tuple[list[pa.Array], list[int] | range]:
     """Validate a batch column by column.
 
     Returns:
-        One tuple per good row (values in ``fields`` order, ``None`` for empty or absent
-        columns) and the rows' start lines. Bad rows are left out; their problems were
-        recorded by ``checker`` exactly as the row path records them.
+        One column per field (``fields`` order, nulls for empty or absent columns) holding
+        the good rows, and those rows' start lines. Bad rows are left out; their problems
+        were recorded by ``checker`` exactly as the row path records them.
     """
-    recs = batch.records
-    if not recs:
-        return [], []
+    n = len(batch)
     where = {c: i for i, c in enumerate(cols)}  # a repeated column: the last one counts
-    columns = list(zip(*recs, strict=True))
-    out: list[Any] = []
-    bad: set[int] = set()
+    out: list[pa.Array] = []
+    bad = np.zeros(n, dtype=bool)
     for name, spec in fields.items():
         if name not in where:
-            out.append(repeat(None))
+            out.append(pa.nulls(n, TYPES.get(name, pa.string())))
             continue
-        vals, bad_here = check_column(columns[where[name]], FAST[name], spec)
-        out.append(vals)
-        bad.update(bad_here)
-    rows = list(zip(*out, strict=False))  # absent columns are endless Nones
-    lines = batch.lines
-    if not bad:
-        return rows, list(lines)
-    for i in sorted(bad):
-        checker(dict(zip(cols, recs[i], strict=True)), lines[i])
-    keep = [i for i in range(len(rows)) if i not in bad]
-    return [rows[i] for i in keep], [lines[i] for i in keep]
+        values, bad_here = check_column(batch.columns[where[name]], name, spec)
+        out.append(values)
+        bad |= bad_here
+    if not bad.any():
+        return out, batch.lines
+    positions = np.flatnonzero(bad).tolist()
+    lines = list(batch.lines)
+    for pos, row in zip(positions, batch.rows(cols, positions), strict=True):
+        checker(row, lines[pos])
+    keep = pa.array(~bad)
+    good = [ln for ln, b in zip(lines, bad, strict=True) if not b]
+    return [pc.filter(c, keep) for c in out], good

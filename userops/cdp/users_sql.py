@@ -1,9 +1,9 @@
 """Set-based write of validated user records: one bulk load, then a few SQL statements.
 
-The records go into ``tmp_import_users`` (SQLite: multi-row ``INSERT ... VALUES``;
-PostgreSQL: ``COPY``) and the upserts run as ``INSERT ... SELECT`` / ``UPDATE ... FROM``
-statements, so the per-row work happens inside the database. Into a SQLite store without
-users the records go straight into ``users`` (the transaction is the only writer). New users
+The records (an Arrow table) are staged as ``tmp_import_users``: on SQLite a scratch database
+written by ADBC and ATTACHed (:func:`staged`, before the transaction); on PostgreSQL a
+temporary table filled by ``COPY``. The upserts then run as ``INSERT ... SELECT`` /
+``UPDATE ... FROM`` statements, so the per-row work happens inside the database. New users
 get ids in file order; new identities are numbered in ``(kind, user_id)`` order (kinds in
 code-point order) on both databases.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from itertools import chain
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from operator import itemgetter
-from typing import Any, cast
+from typing import cast
 
+import pyarrow as pa
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.schema import CreateIndex, DropIndex
 
@@ -24,6 +24,7 @@ from userops.cdp.rows import Counts
 from userops.domain import IdentityKind
 from userops.store.bulk import copy_rows
 from userops.store.models import Identity
+from userops.store.sqlite_stage import attached
 
 TMP = "tmp_import_users"
 TMP_IDS = "tmp_import_ids"
@@ -45,24 +46,40 @@ COLS = (
 KINDS = tuple(sorted(k.value for k in IdentityKind))
 """Identity kinds in code-point order: new identity rows are numbered by (kind, user id)."""
 DEFAULTS = {"timezone": "'Asia/Shanghai'", "language": "'zh'", "source": "'import'"}
-ROWS_PER_INSERT = 64
-"""Rows per SQLite ``INSERT ... VALUES`` (64 x 13 parameters stay under the old 999 limit)."""
 REBUILD_MIN = 50_000
-"""From this many records on (and more than ``identities`` holds), its non-unique indexes are
-dropped for the insert and built after it, in the same transaction (a sort instead of one
-random B-tree insert per row and index)."""
-_ID_INDEXES = sorted(
-    (ix for ix in cast(Table, Identity.__table__).indexes if not ix.unique),
-    key=lambda ix: str(ix.name),
-)
+"""From this many records on (and more than ``identities`` holds), its indexes are dropped
+for the insert and built after it, in the same transaction (a sort instead of one random
+B-tree insert per row and index). The rows inserted are unique by construction (new users,
+or identities checked against the index before it is dropped); building the unique index
+checks it again."""
+_ID_INDEXES = sorted(cast(Table, Identity.__table__).indexes, key=lambda ix: str(ix.name))
 _DIFF = " OR ".join(f"(t.{c} IS NOT NULL AND (u.{c} IS NULL OR u.{c} <> t.{c}))" for c in COLS[1:])
 """A stored user differs from its record (empty cells never count)."""
 
 
-def write(conn: Connection, records: list[tuple[Any, ...]], *, with_ids: bool = True) -> Counts:
-    """Upsert ``records`` and their identities inside the caller's transaction.
+def _create(pg: bool) -> str:
+    pos = "pos BIGSERIAL PRIMARY KEY" if pg else "pos INTEGER PRIMARY KEY"
+    cols = ", ".join(f"{c} {'BIGINT' if c == 'created_ts' else 'TEXT'}" for c in COLS)
+    temp = "TEMPORARY " if pg else ""
+    return f"CREATE {temp}TABLE {TMP} ({pos}, {cols}, user_id BIGINT)"
 
-    ``with_ids=False`` leaves ``Counts.user_ids`` empty (the caller resolves the whole store).
+
+def staged(conn: Connection, table: pa.Table) -> AbstractContextManager[None]:
+    """Stage ``table`` for :func:`write` on ``conn``, outside (and around) its transaction.
+
+    SQLite needs this (the scratch database is ATTACHed before the transaction and DETACHed
+    after it); on PostgreSQL it does nothing (:func:`write` copies into a temporary table).
+    """
+    if conn.dialect.name == "postgresql":
+        return nullcontext()
+    return attached(conn, _create(False), table.select(list(COLS)))
+
+
+def write(conn: Connection, table: pa.Table, *, with_ids: bool = True) -> Counts:
+    """Upsert the records of ``table`` and their identities inside the caller's transaction.
+
+    On SQLite the table must be :func:`staged` on ``conn``. ``with_ids=False`` leaves
+    ``Counts.user_ids`` empty (the caller resolves the whole store).
     """
     pg = conn.dialect.name == "postgresql"
     if not pg:  # take SQLite's write lock now: no other writer can add users after max(id)
@@ -71,24 +88,21 @@ def write(conn: Connection, records: list[tuple[Any, ...]], *, with_ids: bool = 
     max_before = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM users")).scalar_one())
     now = int(time.time())
     changed: set[int] = set()
-    staged = had_users or pg
-    if staged:
-        _load(conn, records, pg)
-        if had_users:
-            match = f"SELECT u.id FROM users u WHERE u.external_id = {TMP}.external_id"
-            conn.execute(text(f"UPDATE {TMP} SET user_id = ({match})"))
-            changed = _update(conn)
-        inserted = _insert_staged(conn, now)
-    else:  # SQLite, no users yet: straight in (this transaction is the only writer)
-        inserted = _insert_direct(conn, records, now)
+    if pg:
+        _load(conn, table)
+    if had_users:
+        match = f"SELECT u.id FROM users u WHERE u.external_id = {TMP}.external_id"
+        conn.execute(text(f"UPDATE {TMP} SET user_id = ({match})"))
+        changed = _update(conn)
+    inserted = _insert_staged(conn, now)
     new = f"u.id > {max_before}"
     if pg:  # other sessions may have committed users since: keep only ours
         new += f" AND u.external_id IN (SELECT external_id FROM {TMP} WHERE user_id IS NULL)"
     stored = conn.execute(text("SELECT count(*) FROM identities")).scalar_one()
-    rebuild = len(records) >= REBUILD_MIN and stored < len(records)
+    rebuild = table.num_rows >= REBUILD_MIN and stored < table.num_rows
     touched, n_ident = _identities(conn, new, pg, had_users, rebuild)
     counts = Counts(inserted=inserted, updated=len(changed | touched))
-    counts.unchanged = len(records) - counts.inserted - counts.updated
+    counts.unchanged = table.num_rows - counts.inserted - counts.updated
     counts.extra["identities_added"] = n_ident
     if with_ids:
         ids = f"SELECT u.id FROM users u WHERE {new}"
@@ -100,7 +114,7 @@ def write(conn: Connection, records: list[tuple[Any, ...]], *, with_ids: bool = 
             counts.user_ids = sorted(map(itemgetter(0), cur.fetchall()))
         finally:
             cur.close()
-    if staged:
+    if pg:
         conn.execute(text(f"DROP TABLE {TMP}"))
     return counts
 
@@ -115,45 +129,15 @@ def _values(source: str, now: int) -> str:
     return ", ".join(vals)
 
 
-def _insert_direct(conn: Connection, records: list[tuple[Any, ...]], now: int) -> int:
-    """Insert all records straight into an empty ``users`` table (SQLite)."""
-    head = f"INSERT INTO users ({', '.join(COLS)}, do_not_contact) VALUES "
-    _insert_sqlite(conn, head, f"({_values('?', now)}, 0)", records)
-    return len(records)
-
-
-def _insert_sqlite(conn: Connection, head: str, row: str, records: list[tuple[Any, ...]]) -> None:
-    """Run ``head`` + ``row`` for every record, ``ROWS_PER_INSERT`` rows per statement.
-
-    Multi-row ``VALUES`` (in record order) cost a quarter less than one ``executemany``.
-    """
-    k = ROWS_PER_INSERT
-    full = len(records) - len(records) % k
-    cur = conn.connection.cursor()
-    try:
-        many = head + ", ".join([row] * k)
-        for i in range(0, full, k):
-            cur.execute(many, list(chain.from_iterable(records[i : i + k])))
-        if full < len(records):
-            cur.executemany(head + row, records[full:])
-    finally:
-        cur.close()
-
-
-def _load(conn: Connection, records: list[tuple[Any, ...]], pg: bool) -> None:
-    """Create the temporary table and fill it with ``records`` in file order."""
+def _load(conn: Connection, table: pa.Table) -> None:
+    """Create the temporary table and fill it with the records in file order (PostgreSQL)."""
     conn.execute(text(f"DROP TABLE IF EXISTS {TMP}"))
     conn.execute(text(f"DROP TABLE IF EXISTS {TMP_IDS}"))
-    pos = "pos BIGSERIAL PRIMARY KEY" if pg else "pos INTEGER PRIMARY KEY"
-    cols = ", ".join(f"{c} {'BIGINT' if c == 'created_ts' else 'TEXT'}" for c in COLS)
-    conn.execute(text(f"CREATE TEMPORARY TABLE {TMP} ({pos}, {cols}, user_id BIGINT)"))
-    if not pg:
-        head = f"INSERT INTO {TMP} ({', '.join(COLS)}) VALUES "
-        _insert_sqlite(conn, head, f"({', '.join('?' * len(COLS))})", records)
-        return
+    conn.execute(text(_create(True)))
+    rows = zip(*(table.column(c).to_pylist() for c in COLS), strict=True)
     cur = conn.connection.cursor()
     try:
-        copy_rows(cur, TMP, COLS, records)
+        copy_rows(cur, TMP, COLS, rows)
     finally:
         cur.close()
 
@@ -229,7 +213,7 @@ def _identities(
 
 @contextmanager
 def _indexes_built_after(conn: Connection, rebuild: bool) -> Iterator[None]:
-    """Drop the non-unique indexes of ``identities`` for the body, then build them again."""
+    """Drop the indexes of ``identities`` for the body, then build them again."""
     if not rebuild:
         yield
         return

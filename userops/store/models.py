@@ -70,7 +70,9 @@ class Identity(Base):
     """An identifier (phone, email, openid, unionid, device id) seen on a user record."""
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("kind", "value", "user_id"),)
+    __table_args__ = (
+        Index("ux_identities_kind_value_user", "kind", "value", "user_id", unique=True),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
