@@ -185,7 +185,7 @@ def test_a_generated_file_parses_the_same_both_ways(
     The Arrow reader either gives the row path's result or refuses (LinesUnknown).
     """
     monkeypatch.setattr(import_users, "BATCH", 3)
-    monkeypatch.setattr(csv_arrow, "BLOCK", 256)
+    monkeypatch.setattr(csv_arrow, "ROWS", 3)
     path = tmp_path / "gen.csv"
     _write(path, rows, bom=bom, crlf=crlf, blank=blank)
     expected = _parse(path, "rows")

@@ -87,8 +87,8 @@ def test_update_changes_only_given_fields(sqlite_engine: Engine, tmp_path: Path)
 def test_progress_is_reported(
     sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Progress comes every 10,000 rows read (pyarrow reads 64 KiB blocks here: 3,000 rows)."""
-    monkeypatch.setattr(csv_arrow, "BLOCK", 64 << 10)
+    """Progress comes every 10,000 rows validated (in batches of 3,000 rows here)."""
+    monkeypatch.setattr(csv_arrow, "ROWS", 3_000)
     rows = [f"u{i},,139{i:08d},,,,,,," for i in range(25_000)]
     path = write_csv(tmp_path / "big.csv", USER_HEADER, rows)
     seen: list[int] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from userops.cdp.readers import LinesUnknown, Reader
 from userops.cdp.rows import Counts, Field, RowChecker, Ticker, paused_gc
 from userops.cdp.user_columns import check_batch
 from userops.errors import Problem
+from userops.store.sqlite_stage import Scratch
 
 FIELDS: dict[str, Field] = {
     "user_id": Field(v.text(128), required=True),
@@ -60,8 +60,10 @@ class Parsed:
         return list(zip(*(c.to_pylist() for c in self.table.columns), strict=True))
 
 
-def parse(reader: Reader, ticker: Ticker) -> Parsed:
+def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed:
     """Validate every row of ``reader``; problems go to ``reader.problems``.
+
+    The good records also go to ``sink`` as they are validated (when given).
 
     CSV files are read by pyarrow and validated column by column; where pyarrow cannot show
     line numbers the ``csv`` module reads them (still column by column); JSONL row by row.
@@ -70,14 +72,21 @@ def parse(reader: Reader, ticker: Ticker) -> Parsed:
         if reader.fmt == "csv":
             for arrow in (True, False):
                 try:
-                    return _parse_columns(reader, ticker, arrow=arrow)
+                    return _parse_columns(reader, ticker, sink, arrow=arrow)
                 except LinesUnknown:
                     reader.problems.clear()
                     ticker.pending = 0
-        return _parse_rows(reader, ticker)
+                    if sink is not None:
+                        sink.reset()
+        parsed = _parse_rows(reader, ticker)
+        if sink is not None:
+            sink.add(parsed.table)
+        return parsed
 
 
-def _parse_columns(reader: Reader, ticker: Ticker, *, arrow: bool) -> Parsed:
+def _parse_columns(
+    reader: Reader, ticker: Ticker, sink: Scratch | None = None, *, arrow: bool
+) -> Parsed:
     out = Parsed()
     lines: list[int] = []
     parts: list[pa.RecordBatch] = []
@@ -92,6 +101,8 @@ def _parse_columns(reader: Reader, ticker: Ticker, *, arrow: bool) -> Parsed:
         out.rows += len(batch)
         columns, where = check_batch(FIELDS, cols, batch, check)
         parts.append(pa.RecordBatch.from_arrays(columns, schema=SCHEMA))
+        if sink is not None:
+            sink.add(parts[-1])
         lines += where
         ticker.advance(len(batch))
     ticker.flush()
@@ -123,7 +134,7 @@ def _parse_rows(reader: Reader, ticker: Ticker) -> Parsed:
 
 def _drop_duplicates(parsed: Parsed, lines: list[int], reader: Reader) -> None:
     """Keep the first record of each external id; the later ones become problems."""
-    ids = parsed.table.column(0)
+    ids = parsed.table.column(0).combine_chunks()
     if len(pc.unique(ids)) == len(ids):
         return
     first: dict[str, int] = {}
@@ -145,15 +156,10 @@ def _drop_duplicates(parsed: Parsed, lines: list[int], reader: Reader) -> None:
     parsed.table = parsed.table.filter(pa.array(kept))
 
 
-def staged(conn: Connection, parsed: Parsed) -> AbstractContextManager[None]:
-    """Stage the parsed records on ``conn`` around the write's transaction (see ``write``)."""
-    return users_sql.staged(conn, parsed.table)
-
-
 def write(conn: Connection, parsed: Parsed, *, with_ids: bool = True) -> Counts:
     """Upsert the parsed records and their identities inside the caller's transaction.
 
-    The transaction must run inside ``staged(conn, parsed)``.
+    On SQLite ``conn`` must have the scratch the records were parsed into attached.
 
     ``with_ids=False`` skips listing the records' user ids (``Counts.user_ids``).
     """

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine
 
-from userops.cdp import import_consents, import_events, import_users
+from userops.cdp import import_consents, import_events, import_users, users_sql
 from userops.cdp.readers import Reader, detect_format
 from userops.cdp.rows import Counts, Field, Progress, Ticker, paused_gc
 from userops.errors import BadInput, Problem
@@ -146,14 +146,14 @@ def _run(conn: Connection, kind: str, reader: Reader, ticker: Ticker) -> tuple[C
 
 
 def _run_users(engine: Engine, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
-    """Parse and validate the whole file, then stage it and write it in one transaction."""
+    """Parse and validate the whole file (staging it meanwhile), then write it in one go."""
     from userops.cdp.identity import resolve_in
 
-    with paused_gc():
-        users = import_users.parse(reader, ticker)
+    with paused_gc(), users_sql.scratch(engine) as scratch:
+        users = import_users.parse(reader, ticker, scratch)
         _raise_if_bad(reader)
         scoped = users.table.num_rows <= SCOPED_RESOLVE_MAX
-        with engine.connect() as conn, import_users.staged(conn, users):
+        with engine.connect() as conn, scratch.attached(conn):
             with conn.begin():
                 counts = import_users.write(conn, users, with_ids=scoped)
                 scope = counts.user_ids if scoped else None

@@ -1,30 +1,30 @@
 """Set-based write of validated user records: one bulk load, then a few SQL statements.
 
 The records (an Arrow table) are staged as ``tmp_import_users``: on SQLite a scratch database
-written by ADBC and ATTACHed (:func:`staged`, before the transaction); on PostgreSQL a
-temporary table filled by ``COPY``. The upserts then run as ``INSERT ... SELECT`` /
-``UPDATE ... FROM`` statements, so the per-row work happens inside the database. New users
-get ids in file order; new identities are numbered in ``(kind, user_id)`` order (kinds in
-code-point order) on both databases.
+written by ADBC while the file is parsed and ATTACHed around the transaction
+(:func:`scratch`); on PostgreSQL a temporary table filled by ``COPY``. The upserts then run
+as ``INSERT ... SELECT`` / ``UPDATE ... FROM`` statements, so the per-row work happens inside
+the database. New users get ids in file order; new identities are numbered in
+``(kind, user_id)`` order (kinds in code-point order) on both databases.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import cast
 
 import pyarrow as pa
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Engine, Table, text
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from userops.cdp.rows import Counts
 from userops.domain import IdentityKind
 from userops.store.bulk import copy_rows
 from userops.store.models import Identity
-from userops.store.sqlite_stage import attached
+from userops.store.sqlite_stage import Scratch
 
 TMP = "tmp_import_users"
 TMP_IDS = "tmp_import_ids"
@@ -64,22 +64,21 @@ def _create(pg: bool) -> str:
     return f"CREATE {temp}TABLE {TMP} ({pos}, {cols}, user_id BIGINT)"
 
 
-def staged(conn: Connection, table: pa.Table) -> AbstractContextManager[None]:
-    """Stage ``table`` for :func:`write` on ``conn``, outside (and around) its transaction.
+def scratch(engine: Engine) -> Scratch:
+    """The staging area of :func:`write` for ``engine``'s store.
 
-    SQLite needs this (the scratch database is ATTACHed before the transaction and DETACHed
-    after it); on PostgreSQL it does nothing (:func:`write` copies into a temporary table).
+    On SQLite a scratch database that the parser fills batch by batch and that is ATTACHed
+    around the write's transaction (``Scratch.attached``); on PostgreSQL an inert one
+    (:func:`write` copies the records into a temporary table).
     """
-    if conn.dialect.name == "postgresql":
-        return nullcontext()
-    return attached(conn, _create(False), table.select(list(COLS)))
+    return Scratch(engine, _create(False), enabled=engine.dialect.name != "postgresql")
 
 
 def write(conn: Connection, table: pa.Table, *, with_ids: bool = True) -> Counts:
     """Upsert the records of ``table`` and their identities inside the caller's transaction.
 
-    On SQLite the table must be :func:`staged` on ``conn``. ``with_ids=False`` leaves
-    ``Counts.user_ids`` empty (the caller resolves the whole store).
+    On SQLite the records must be in the :func:`scratch` ATTACHed to ``conn``.
+    ``with_ids=False`` leaves ``Counts.user_ids`` empty (the caller resolves the whole store).
     """
     pg = conn.dialect.name == "postgresql"
     if not pg:  # take SQLite's write lock now: no other writer can add users after max(id)
