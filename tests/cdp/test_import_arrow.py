@@ -113,16 +113,11 @@ def test_files_pyarrow_cannot_number_are_refused(tmp_path: Path, body: str) -> N
         list(column_batches(_reader(path)))
 
 
-def test_line_count_sees_a_crlf_split_between_reads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(csv_arrow, "_READ", 4)
-    path = tmp_path / "x.csv"
-    path.write_bytes(b'a,b\r\n1,2\r\n3,"4"\r\n')  # the 2nd CRLF straddles bytes 8..9
-    assert count_lines(path) == (3, True)
-    path.write_bytes(b"a,b\r\n1,2\r3,4")
+def test_line_count_needs_crlf_or_lf() -> None:
+    assert count_lines(b'a,b\r\n1,2\r\n3,"4"\r\n') == (3, True)
+    assert count_lines(b"a,b\n1,2\n3,4") == (3, False)
     with pytest.raises(LinesUnknown):
-        count_lines(path)
+        count_lines(b"a,b\r\n1,2\r3,4")
 
 
 def _stage_files(engine: Engine) -> list[Path]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -26,7 +25,6 @@ BLOCK = 1 << 20
 """Bytes pyarrow parses per task (about 10,000 user records)."""
 ROWS = 50_000
 """Records validated together (and the progress step)."""
-_READ = 1 << 24
 
 
 @dataclass
@@ -70,7 +68,8 @@ def column_batches(reader: Reader) -> Iterator[tuple[list[str], ColumnBatch]]:
         head, cols = opened
         if head.line_num != 1:
             raise LinesUnknown("the header spans lines")
-    lines, quoted = count_lines(reader.path)
+    data = reader.path.read_bytes()
+    lines, quoted = count_lines(data)
     names = [f"c{i}" for i in range(len(cols))]
     read = pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK)
     convert = pcsv.ConvertOptions(
@@ -79,7 +78,7 @@ def column_batches(reader: Reader) -> Iterator[tuple[list[str], ColumnBatch]]:
         quoted_strings_can_be_null=False,
     )
     try:  # all of it at once: pyarrow parses the blocks on all cores
-        table = pcsv.read_csv(reader.path, read_options=read, convert_options=convert)
+        table = pcsv.read_csv(pa.BufferReader(data), read_options=read, convert_options=convert)
     except pa.ArrowInvalid as exc:  # a record of another width, bad UTF-8, an open quote...
         raise LinesUnknown(str(exc)) from None
     if table.num_rows + 1 != lines:
@@ -97,25 +96,14 @@ def _breaks(col: pa.Array) -> bool:
     return bool(pc.any(found).as_py())
 
 
-def count_lines(path: Path) -> tuple[int, bool]:
-    """Physical lines of ``path`` and whether it holds a quote.
+def count_lines(data: bytes) -> tuple[int, bool]:
+    """Physical lines of ``data`` and whether it holds a quote.
 
     A last line without a line break counts; without a quote no field can hold a line break.
 
     Raises:
-        LinesUnknown: the file has a CR that is not part of a CRLF.
+        LinesUnknown: the data has a CR that is not part of a CRLF.
     """
-    lines = cr = crlf = 0
-    quoted = False
-    last = b""
-    with path.open("rb") as fh:
-        while chunk := fh.read(_READ):
-            lines += chunk.count(b"\n")
-            quoted = quoted or b'"' in chunk
-            if b"\r" in chunk or last == b"\r":
-                cr += chunk.count(b"\r")
-                crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
-            last = chunk[-1:]
-    if cr != crlf:
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         raise LinesUnknown("a CR without LF")
-    return lines + (last not in (b"", b"\n")), quoted
+    return data.count(b"\n") + (data[-1:] not in (b"", b"\n")), b'"' in data

@@ -87,17 +87,22 @@ def by_value(check: v.Validator, kind: pa.DataType) -> Fast:
 
 
 def timestamp_fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Fast path of :func:`validate.timestamp`, once per distinct value.
+    """Fast path of :func:`validate.timestamp`.
 
-    Plain ISO-8601 values are converted in bulk, other values one by one.
+    Plain ISO-8601 values are converted in bulk, other values one by one; once per distinct
+    value where values repeat (dates, batch exports), else value by value.
     """
     distinct = pc.unique(col)
-    seconds, decided = iso_seconds(distinct)
+    repeats = 2 * len(distinct) <= len(col)
+    values = distinct if repeats else col
+    seconds, decided = iso_seconds(values)
     rest = pc.invert(decided)
     if bool(pc.any(rest).as_py()):
-        values, undecided = by_value(v.timestamp, pa.int64())(pc.filter(distinct, rest))
-        seconds = pc.replace_with_mask(seconds, rest, values)
+        others, undecided = by_value(v.timestamp, pa.int64())(pc.filter(values, rest))
+        seconds = pc.replace_with_mask(seconds, rest, others)
         rest = pc.replace_with_mask(rest, rest, undecided)
+    if not repeats:
+        return seconds, rest
     where = pc.index_in(col, value_set=distinct)
     return seconds.take(where), rest.take(where)
 
