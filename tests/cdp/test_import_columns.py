@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from userops.cdp import csv_arrow, import_users
+from userops.cdp.columns import check_column
 from userops.cdp.import_users import FIELDS, Parsed
 from userops.cdp.readers import LinesUnknown, Reader, _lines
 from userops.cdp.rows import Ticker
-from userops.cdp.user_columns import check_column
+from userops.cdp.user_columns import COLUMNS as BULK
 
 EDGE: dict[str, list[str]] = {
     "user_id": ["u1", " u2 ", "", " ", "用户-3", "x" * 128, "x" * 129, "a\nb", "\ufeffu4"],
@@ -110,7 +111,7 @@ def test_edge_values_get_the_row_validators_verdict(field: str) -> None:
 
 def _columns(field: str, col: list[str]) -> tuple[list[Any], list[bool]]:
     """What the Arrow column path makes of a column: values (None where bad) and bad flags."""
-    vals, bad = check_column(pa.array(col, pa.string()), field, FIELDS[field])
+    vals, bad = check_column(pa.array(col, pa.string()), BULK[field], FIELDS[field])
     values = vals.to_pylist()
     return [None if b else x for x, b in zip(values, bad, strict=True)], bad.tolist()
 

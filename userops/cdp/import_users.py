@@ -11,10 +11,11 @@ from sqlalchemy import Connection
 
 from userops.cdp import users_sql
 from userops.cdp import validate as v
+from userops.cdp.columns import check_batch
 from userops.cdp.csv_arrow import ColumnBatch, column_batches
 from userops.cdp.readers import LinesUnknown, Reader
 from userops.cdp.rows import Counts, Field, RowChecker, Ticker, paused_gc
-from userops.cdp.user_columns import check_batch
+from userops.cdp.user_columns import COLUMNS
 from userops.errors import Problem
 from userops.store.sqlite_stage import Scratch
 
@@ -99,7 +100,7 @@ def _parse_columns(
         )
     for cols, batch in batches:
         out.rows += len(batch)
-        columns, where = check_batch(FIELDS, cols, batch, check)
+        columns, where = check_batch(FIELDS, COLUMNS, cols, batch, check)
         parts.append(pa.RecordBatch.from_arrays(columns, schema=SCHEMA))
         if sink is not None:
             sink.add(parts[-1])
