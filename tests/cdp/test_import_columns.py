@@ -13,11 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from userops.cdp import csv_arrow, import_users
+from userops.cdp import csv_arrow, import_users, table_parse
 from userops.cdp.columns import check_column
-from userops.cdp.import_users import FIELDS, Parsed
+from userops.cdp.import_users import FIELDS
 from userops.cdp.readers import LinesUnknown, Reader, _lines
 from userops.cdp.rows import Ticker
+from userops.cdp.table_parse import Parsed
 from userops.cdp.user_columns import COLUMNS as BULK
 
 EDGE: dict[str, list[str]] = {
@@ -148,9 +149,11 @@ def _parse(path: Path, how: str = "auto") -> tuple[Parsed, list[str]]:
         if how == "auto":
             parsed = import_users.parse(reader, ticker)
         elif how == "rows":
-            parsed = import_users._parse_rows(reader, ticker)
+            parsed = table_parse.parse_rows(reader, ticker, import_users.SPEC)
         else:
-            parsed = import_users._parse_columns(reader, ticker, arrow=how == "arrow")
+            arrow = how == "arrow"
+            parsed = table_parse.parse_columns(reader, ticker, import_users.SPEC, arrow=arrow)
+        import_users._drop_duplicates(parsed, reader)
     reader.problems.sort(key=lambda p: p.line or 0)
     return parsed, [str(p) for p in reader.problems]
 
@@ -185,7 +188,7 @@ def test_a_generated_file_parses_the_same_both_ways(
     Tiny batches put quoted line breaks, blank lines and bad widths on batch boundaries.
     The Arrow reader either gives the row path's result or refuses (LinesUnknown).
     """
-    monkeypatch.setattr(import_users, "BATCH", 3)
+    monkeypatch.setattr(table_parse, "BATCH", 3)
     monkeypatch.setattr(csv_arrow, "ROWS", 3)
     path = tmp_path / "gen.csv"
     _write(path, rows, bom=bom, crlf=crlf, blank=blank)

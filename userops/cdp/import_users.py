@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
 
-from userops.cdp import users_sql
+from userops.cdp import table_parse, users_sql
 from userops.cdp import validate as v
-from userops.cdp.columns import check_batch
-from userops.cdp.csv_arrow import ColumnBatch, column_batches
-from userops.cdp.readers import LinesUnknown, Reader
-from userops.cdp.rows import Counts, Field, RowChecker, Ticker, paused_gc
+from userops.cdp.readers import Reader
+from userops.cdp.rows import Counts, Field, Ticker, paused_gc
+from userops.cdp.table_parse import Parsed, Spec
 from userops.cdp.user_columns import COLUMNS
 from userops.errors import Problem
 from userops.store.sqlite_stage import Scratch
@@ -38,109 +34,31 @@ FIELDS: dict[str, Field] = {
 DEFAULT_COLUMNS = (
     "user_id, name, phone, email, wechat_openid, device_id, timezone, language, region, created_at"
 )
-BATCH = 10_000
-"""CSV records validated together when the ``csv`` module reads the file."""
 SCHEMA = pa.schema([(c, pa.int64() if c == "created_ts" else pa.string()) for c in users_sql.COLS])
 """Columns of the parsed table: ``FIELDS`` in order, ``user_id`` as ``external_id``."""
-
-
-@dataclass
-class Parsed:
-    """Validated user records of one file, in file order, one per external id.
-
-    One column per ``FIELDS`` entry in that order (``created_at`` as epoch seconds);
-    null where the file has no value.
-    """
-
-    table: pa.Table = field(default_factory=SCHEMA.empty_table)
-    rows: int = 0
-
-    @property
-    def records(self) -> list[tuple[Any, ...]]:
-        """The records as tuples (for tests and small files)."""
-        return list(zip(*(c.to_pylist() for c in self.table.columns), strict=True))
+SPEC = Spec(FIELDS, COLUMNS, SCHEMA)
 
 
 def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed:
     """Validate every row of ``reader``; problems go to ``reader.problems``.
 
-    The good records also go to ``sink`` as they are validated (when given).
-
-    CSV files are read by pyarrow and validated column by column; where pyarrow cannot show
-    line numbers the ``csv`` module reads them (still column by column); JSONL row by row.
+    The good records also go to ``sink`` as they are validated (when given). Returns one
+    record per external id (later duplicates are problems).
     """
     with paused_gc():
-        if reader.fmt == "csv":
-            for arrow in (True, False):
-                try:
-                    return _parse_columns(reader, ticker, sink, arrow=arrow)
-                except LinesUnknown:
-                    reader.problems.clear()
-                    ticker.pending = 0
-                    if sink is not None:
-                        sink.reset()
-        parsed = _parse_rows(reader, ticker)
-        if sink is not None:
-            sink.add(parsed.table)
-        return parsed
+        parsed = table_parse.parse(reader, ticker, SPEC, sink)
+        _drop_duplicates(parsed, reader)
+    return parsed
 
 
-def _parse_columns(
-    reader: Reader, ticker: Ticker, sink: Scratch | None = None, *, arrow: bool
-) -> Parsed:
-    out = Parsed()
-    lines: list[int] = []
-    parts: list[pa.RecordBatch] = []
-    check = RowChecker(FIELDS, reader.name, reader.problems)
-    if arrow:
-        batches = column_batches(reader)
-    else:
-        batches = (
-            (cols, ColumnBatch.from_batch(b, len(cols))) for cols, b in reader.csv_batches(BATCH)
-        )
-    for cols, batch in batches:
-        out.rows += len(batch)
-        columns, where = check_batch(FIELDS, COLUMNS, cols, batch, check)
-        parts.append(pa.RecordBatch.from_arrays(columns, schema=SCHEMA))
-        if sink is not None:
-            sink.add(parts[-1])
-        lines += where
-        ticker.advance(len(batch))
-    ticker.flush()
-    out.table = pa.Table.from_batches(parts, schema=SCHEMA)
-    _drop_duplicates(out, lines, reader)
-    return out
-
-
-def _parse_rows(reader: Reader, ticker: Ticker) -> Parsed:
-    out = Parsed()
-    lines: list[int] = []
-    records: list[tuple[Any, ...]] = []
-    check = RowChecker(FIELDS, reader.name, reader.problems)
-    for line, row in reader.rows():
-        out.rows += 1
-        ticker.tick()
-        rec = check(row, line)
-        if rec is not None:
-            records.append(tuple(map(rec.get, FIELDS)))
-            lines.append(line)
-    ticker.flush()
-    columns = zip(*records, strict=True) if records else ([] for _ in SCHEMA)
-    out.table = pa.Table.from_arrays(
-        [pa.array(c, f.type) for c, f in zip(columns, SCHEMA, strict=True)], schema=SCHEMA
-    )
-    _drop_duplicates(out, lines, reader)
-    return out
-
-
-def _drop_duplicates(parsed: Parsed, lines: list[int], reader: Reader) -> None:
+def _drop_duplicates(parsed: Parsed, reader: Reader) -> None:
     """Keep the first record of each external id; the later ones become problems."""
     ids = parsed.table.column(0).combine_chunks()
     if len(pc.unique(ids)) == len(ids):
         return
     first: dict[str, int] = {}
     kept: list[bool] = []
-    for ext, line in zip(ids.to_pylist(), lines, strict=True):
+    for ext, line in zip(ids.to_pylist(), parsed.lines, strict=True):
         kept.append(ext not in first)
         if ext in first:
             reader.problems.append(
@@ -155,6 +73,7 @@ def _drop_duplicates(parsed: Parsed, lines: list[int], reader: Reader) -> None:
             continue
         first[ext] = line
     parsed.table = parsed.table.filter(pa.array(kept))
+    parsed.lines = [ln for ln, k in zip(parsed.lines, kept, strict=True) if k]
 
 
 def write(conn: Connection, parsed: Parsed, *, with_ids: bool = True) -> Counts:
