@@ -87,6 +87,20 @@ def by_value(check: v.Validator, kind: pa.DataType) -> Fast:
     return fast
 
 
+def amount_fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Fast path of :func:`validate.amount`: plain decimals (the cast rounds as ``float``)."""
+    plain = pc.match_substring_regex(col, r"^-?[0-9]{1,15}(?:\.[0-9]{1,15})?$")
+    values = pc.cast(pc.if_else(plain, col, "0"), pa.float64())
+    return values, pc.invert(plain)
+
+
+def quantity_fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Fast path of :func:`validate.quantity`: plain non-negative integers."""
+    plain = pc.match_substring_regex(col, "^[0-9]{1,18}$")
+    values = pc.cast(pc.if_else(plain, col, "0"), pa.int64())
+    return values, pc.invert(plain)
+
+
 def timestamp_fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Fast path of :func:`validate.timestamp`.
 

@@ -1,18 +1,29 @@
-"""Import of events: validate every row, map user ids, insert-or-ignore by a row hash."""
+"""Import of events: validate every row, map user ids, insert-or-ignore by a dedupe key."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
-from typing import Any, cast
 
-from sqlalchemy import Connection, Table, select
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection
 
+from userops.cdp import events_sql, table_parse
 from userops.cdp import validate as v
+from userops.cdp.columns import (
+    Column,
+    amount_fast,
+    by_value,
+    quantity_fast,
+    text_fast,
+    timestamp_fast,
+)
+from userops.cdp.event_keys import VALUES, column_keys
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, RowChecker, Ticker, bulk_insert, chunks, resolve_users
-from userops.store.models import Event
+from userops.cdp.rows import Counts, Field, Ticker
+from userops.cdp.table_parse import Parsed, Spec
+from userops.errors import Problem
+from userops.store.sqlite_stage import Scratch
 
 FIELDS: dict[str, Field] = {
     "event_id": Field(v.text(128)),
@@ -28,68 +39,68 @@ FIELDS: dict[str, Field] = {
 }
 """Importable event columns; ``user_id`` is the external id of an imported user record."""
 
-_EVENTS = cast(Table, Event.__table__)
-_COLS = ("type", "ts", "channel", "amount", "quantity", "campaign_id", "text", "properties")
+
+def _props_text(raw: str) -> str:
+    return json.dumps(v.properties(raw), ensure_ascii=False)
 
 
-@dataclass
-class Parsed:
-    """Validated events of one file with the line each came from."""
-
-    rows: int = 0
-    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
-    """``(line, external user id, normalized row)``."""
-    user_ids: dict[str, int] = field(default_factory=dict)
-
-
-def dedupe_key(ext: str, rec: dict[str, Any]) -> str:
-    """Stable hash of a normalized event (or of its ``event_id`` when the file has one)."""
-    if rec.get("event_id"):
-        basis = "id\x1f" + str(rec["event_id"])
-    else:
-        values = [ext, *(rec.get(c) for c in _COLS)]
-        basis = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha1(basis.encode()).hexdigest()
+COLUMNS: dict[str, Column] = {
+    "event_id": Column(text_fast(128)),
+    "user_id": Column(text_fast(128)),
+    "type": Column(by_value(v.event_type, pa.string())),
+    "ts": Column(timestamp_fast, pa.int64()),
+    "channel": Column(by_value(v.channel, pa.string())),
+    "amount": Column(amount_fast, pa.float64()),
+    "quantity": Column(quantity_fast, pa.int64()),
+    "campaign_id": Column(text_fast(64)),
+    "text": Column(text_fast(20000)),
+    "properties": Column(by_value(_props_text, pa.string())),
+}
+"""Bulk checks of the event columns; properties become the JSON text that is stored."""
 
 
-def parse(reader: Reader, ticker: Ticker, conn: Connection) -> Parsed:
-    """Validate every row and resolve user ids; problems go to ``reader.problems``."""
-    out = Parsed()
-    problems = reader.problems
-    name = reader.name
-    check = RowChecker(FIELDS, reader.name, problems)
-    for line, row in reader.rows():
-        out.rows += 1
-        ticker.tick()
-        rec = check(row, line)
-        if rec is not None:
-            out.events.append((line, rec.pop("user_id"), rec))
-    ticker.flush()
-    refs = [(line, ext) for line, ext, _ in out.events]
-    out.user_ids = resolve_users(conn, refs, name, problems)
-    return out
+def _with_keys(columns: list[pa.Array]) -> list[pa.Array]:
+    event_id, ext, *values = columns
+    return [*columns, column_keys(event_id, ext, dict(zip(VALUES, values, strict=True)))]
+
+
+SCHEMA = pa.schema(
+    [(c, COLUMNS[f].kind) for c, f in zip(events_sql.COLS, FIELDS, strict=False)]
+    + [("dedupe_key", pa.string())]
+)
+"""Columns of the parsed table: ``FIELDS`` in order (``user_id`` as ``user_ext``), then the
+dedupe key."""
+SPEC = Spec(
+    FIELDS,
+    COLUMNS,
+    SCHEMA,
+    finish=_with_keys,
+    to_arrow={"properties": lambda d: json.dumps(d, ensure_ascii=False)},
+)
+
+
+def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed:
+    """Validate every row; problems go to ``reader.problems``, good events to ``sink``."""
+    return table_parse.parse(reader, ticker, SPEC, sink)
+
+
+def resolve(conn: Connection, parsed: Parsed, reader: Reader) -> None:
+    """Map the events' users (staged on ``conn``); unknown users become located problems."""
+    for pos, ext in events_sql.unknown_users(conn, parsed.table):
+        reader.problems.append(
+            Problem(
+                "unknown user (import users first)",
+                field="user_id",
+                value=ext,
+                source=reader.name,
+                line=parsed.lines[pos],
+            )
+        )
 
 
 def write(conn: Connection, parsed: Parsed) -> Counts:
     """Insert events whose dedupe key is not stored yet (inside the caller's transaction)."""
-    rows: dict[str, tuple[Any, ...]] = {}
-    for _line, ext, rec in parsed.events:
-        key = dedupe_key(ext, rec)
-        if key in rows:
-            continue
-        props = rec.get("properties")
-        rows[key] = (
-            parsed.user_ids[ext],
-            *(rec.get(c) for c in _COLS[:-1]),
-            None if props is None else json.dumps(props, ensure_ascii=False),
-            key,
-        )
-    stored: set[str] = set()
-    keys = list(rows)
-    col = _EVENTS.c.dedupe_key
-    for part in chunks(keys):
-        stored.update(k for (k,) in conn.execute(select(col).where(col.in_(part))))
-    new = [rows[k] for k in keys if k not in stored]
-    cols = ("user_id", *_COLS, "dedupe_key")
-    bulk_insert(conn, "events", cols, new, ignore_conflict_on="dedupe_key")
-    return Counts(inserted=len(new), unchanged=len(parsed.events) - len(new))
+    rows = parsed.table.num_rows
+    distinct = len(pc.unique(parsed.table.column("dedupe_key"))) == rows
+    inserted = events_sql.insert_new(conn, rows, distinct=distinct)
+    return Counts(inserted=inserted, unchanged=parsed.table.num_rows - inserted)

@@ -13,10 +13,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine
 
-from userops.cdp import import_consents, import_events, import_users, users_sql
+from userops.cdp import events_sql, import_consents, import_events, import_users, users_sql
 from userops.cdp.readers import Reader, detect_format
 from userops.cdp.rows import Counts, Field, Progress, Ticker, paused_gc
 from userops.errors import BadInput, Problem
+from userops.store.sqlite_stage import foreign_keys_off
 
 Kind = Literal["users", "events", "consents"]
 KINDS: dict[str, dict[str, Field]] = {
@@ -101,6 +102,8 @@ def import_file(
     ticker = Ticker(progress)
     if kind == "users":
         counts, rows = _run_users(engine, reader, ticker)
+    elif kind == "events":
+        counts, rows = _run_events(engine, reader, ticker)
     else:
         with engine.begin() as conn:
             counts, rows = _run(conn, kind, reader, ticker)
@@ -136,10 +139,6 @@ def _check_args(path: Path, fields: dict[str, Field], mapping: dict[str, str]) -
 
 def _run(conn: Connection, kind: str, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
     """Parse and validate everything, raise if anything is bad, then write."""
-    if kind == "events":
-        events = import_events.parse(reader, ticker, conn)
-        _raise_if_bad(reader)
-        return import_events.write(conn, events), events.rows
     consents = import_consents.parse(reader, ticker, conn)
     _raise_if_bad(reader)
     return import_consents.write(conn, consents, reader.name), consents.rows
@@ -153,12 +152,23 @@ def _run_users(engine: Engine, reader: Reader, ticker: Ticker) -> tuple[Counts, 
         users = import_users.parse(reader, ticker, scratch)
         _raise_if_bad(reader)
         scoped = users.table.num_rows <= SCOPED_RESOLVE_MAX
-        with engine.connect() as conn, scratch.attached(conn):
-            with conn.begin():
+        with engine.connect() as conn, scratch.attached(conn), foreign_keys_off(conn):
+            with conn.begin():  # identities point to users of this transaction: they exist
                 counts = import_users.write(conn, users, with_ids=scoped)
                 scope = counts.user_ids if scoped else None
                 counts.merges = resolve_in(conn, user_ids=scope, actor="import")
     return counts, users.rows
+
+
+def _run_events(engine: Engine, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
+    """Parse and validate the whole file (staging it meanwhile), then map users and write."""
+    with paused_gc(), events_sql.scratch(engine) as scratch:
+        events = import_events.parse(reader, ticker, scratch)
+        with engine.connect() as conn, scratch.attached(conn), foreign_keys_off(conn):
+            with conn.begin():  # user ids come from the join below: they exist
+                import_events.resolve(conn, events, reader)
+                _raise_if_bad(reader)
+                return import_events.write(conn, events), events.rows
 
 
 def _raise_if_bad(reader: Reader) -> None:

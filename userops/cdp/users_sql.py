@@ -11,18 +11,15 @@ the database. New users get ids in file order; new identities are numbered in
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from operator import itemgetter
 from typing import cast
 
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table, text
-from sqlalchemy.schema import CreateIndex, DropIndex
 
 from userops.cdp.rows import Counts
 from userops.domain import IdentityKind
-from userops.store.bulk import copy_rows
+from userops.store.bulk import copy_rows, fewer_rows, indexes_rebuilt
 from userops.store.models import Identity
 from userops.store.sqlite_stage import Scratch
 
@@ -52,7 +49,7 @@ for the insert and built after it, in the same transaction (a sort instead of on
 B-tree insert per row and index). The rows inserted are unique by construction (new users,
 or identities checked against the index before it is dropped); building the unique index
 checks it again."""
-_ID_INDEXES = sorted(cast(Table, Identity.__table__).indexes, key=lambda ix: str(ix.name))
+_IDENTITIES = cast(Table, Identity.__table__)
 _DIFF = " OR ".join(f"(t.{c} IS NOT NULL AND (u.{c} IS NULL OR u.{c} <> t.{c}))" for c in COLS[1:])
 """A stored user differs from its record (empty cells never count)."""
 
@@ -97,8 +94,7 @@ def write(conn: Connection, table: pa.Table, *, with_ids: bool = True) -> Counts
     new = f"u.id > {max_before}"
     if pg:  # other sessions may have committed users since: keep only ours
         new += f" AND u.external_id IN (SELECT external_id FROM {TMP} WHERE user_id IS NULL)"
-    stored = conn.execute(text("SELECT count(*) FROM identities")).scalar_one()
-    rebuild = table.num_rows >= REBUILD_MIN and stored < table.num_rows
+    rebuild = table.num_rows >= REBUILD_MIN and fewer_rows(conn, "identities", table.num_rows)
     touched, n_ident = _identities(conn, new, pg, had_users, rebuild)
     counts = Counts(inserted=inserted, updated=len(changed | touched))
     counts.unchanged = table.num_rows - counts.inserted - counts.updated
@@ -203,29 +199,8 @@ def _identities(
         "INSERT INTO identities (kind, value, user_id, source) SELECT kind, value, user_id,"
         f" source FROM ({' UNION ALL '.join(parts)}) x{order}"
     )
-    with _indexes_built_after(conn, rebuild):
+    with indexes_rebuilt(conn, _IDENTITIES, rebuild):
         res = conn.execute(insert)
     if had_users:
         conn.execute(text(f"DROP TABLE {TMP_IDS}"))
     return touched, int(res.rowcount)
-
-
-@contextmanager
-def _indexes_built_after(conn: Connection, rebuild: bool) -> Iterator[None]:
-    """Drop the indexes of ``identities`` for the body, then build them again."""
-    if not rebuild:
-        yield
-        return
-    for ix in _ID_INDEXES:
-        conn.execute(DropIndex(ix))
-    yield
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:  # let the sorter of CREATE INDEX use a helper thread (as the seed does)
-        threads = conn.exec_driver_sql("PRAGMA threads").scalar()
-        conn.exec_driver_sql("PRAGMA threads=2")
-    try:
-        for ix in _ID_INDEXES:
-            conn.execute(CreateIndex(ix))
-    finally:
-        if sqlite:
-            conn.exec_driver_sql(f"PRAGMA threads={int(threads or 0)}")

@@ -115,6 +115,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_user_ts", "user_id", "ts"),
         Index("ix_events_type_ts", "type", "ts"),
+        Index("ux_events_dedupe_key", "dedupe_key", unique=True),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -127,7 +128,7 @@ class Event(Base):
     properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     text: Mapped[str | None] = mapped_column(Text)
     """Free text (feedback, survey answers, tickets). Untrusted: never an instruction."""
-    dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
     """Stable hash of the imported row, so re-importing the same file changes nothing."""
 
 

@@ -150,6 +150,33 @@ class Scratch:
             self._db = None
 
 
+@contextmanager
+def foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """Turn SQLite's foreign-key checks off on ``conn`` for the block (outside a transaction).
+
+    For bulk loads whose references are valid by construction (ids just read by a join in the
+    same transaction, which holds the write lock): the check is a B-tree lookup per row and
+    reference. Does nothing on other databases.
+
+    Raises:
+        UsageError: ``conn`` is inside a transaction (the pragma is a no-op there).
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw: Any = conn.connection.dbapi_connection
+    if raw.in_transaction or conn.in_transaction():
+        raise UsageError("foreign_keys_off() needs a connection outside a transaction")
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if raw.in_transaction:  # never hand the pool a connection without its checks
+            conn.invalidate()
+        else:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
 def _folder(engine: Engine) -> Path | None:
     """The store's folder (same disk as the store), or the temp folder for in-memory ones."""
     db = engine.url.database
