@@ -1,4 +1,4 @@
-"""Benchmark: `import users` of a generated CSV into a fresh SQLite store (rows/s).
+"""Benchmark: `import users|events|consents` of generated CSVs into a fresh SQLite store.
 
 Wall-clock rows/s depend on what else runs on the machine; ``rows_per_cpu_s`` (process CPU
 time, SQLite runs in-process) is the steadier figure on a shared box, and the 1-minute load
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from userops.cdp.identity import resolve_identities
 from userops.cdp.importer import import_file
@@ -67,8 +67,56 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             )
 
 
+EVENT_TYPES = ("order", "visit", "message_opened", "app_open")
+CHANNELS = ("sms", "email", "wechat_template", "app_push")
+
+
+def generate_events(path: Path, rows: int, users: int, seed: int = 11) -> None:
+    """Write an events CSV (orders with amounts, visits, opens) for the generated users."""
+    rnd = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(("user_id", "type", "ts", "channel", "amount", "quantity"))
+        for i in range(rows):
+            kind = EVENT_TYPES[rnd.randrange(4)]
+            order = kind == "order"
+            w.writerow(
+                (
+                    f"u{rnd.randrange(users)}",
+                    kind,
+                    1_704_067_200 + i * 7,
+                    CHANNELS[rnd.randrange(4)],
+                    f"{rnd.randrange(100, 50_000) / 100:.2f}" if order else "",
+                    rnd.randrange(1, 4) if order else "",
+                )
+            )
+
+
+def generate_consents(path: Path, users: int) -> None:
+    """Write a consents CSV: one row per user, channels in turn, some withdrawn."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(("user_id", "channel", "status", "source", "ts"))
+        for i in range(users):
+            status = "withdrawn" if i % 7 == 0 else "granted"
+            w.writerow((f"u{i}", CHANNELS[i % 4], status, "app", 1_704_067_200 + i))
+
+
+def _timed(engine: Engine, kind: str, path: Path, rows: int) -> dict[str, Any]:
+    c0, t0 = time.process_time(), time.perf_counter()
+    res = import_file(engine, kind, path)
+    c1, t1 = time.process_time(), time.perf_counter()
+    assert res.inserted == rows, res
+    return {
+        f"{kind}_s": round(t1 - t0, 2),
+        f"{kind}_rows_per_s": round(rows / (t1 - t0)),
+        f"{kind}_cpu_s": round(c1 - c0, 2),
+    }
+
+
 def run(workdir: Path) -> dict[str, Any]:
-    """Generate the file, import it twice (fresh, then a no-op re-import) and time both."""
+    """Generate the files, import users twice (fresh, then a no-op re-import), then events
+    and consents, and time each."""
     rows = int(os.environ.get("BENCH_IMPORT_ROWS", "300000"))
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -87,8 +135,12 @@ def run(workdir: Path) -> dict[str, Any]:
     t4 = time.perf_counter()
     with engine.connect() as conn:
         identities = conn.execute(text("SELECT count(*) FROM identities")).scalar_one()
+    generate_events(workdir / "events.csv", rows, rows)
+    generate_consents(workdir / "consents.csv", rows)
+    others = _timed(engine, "events", workdir / "events.csv", rows)
+    others |= _timed(engine, "consents", workdir / "consents.csv", rows)
     engine.dispose()
-    return {
+    return others | {
         "rows": rows,
         "import_s": round(t1 - t0, 2),
         "rows_per_s": round(rows / (t1 - t0)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import cast
 
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table, text
 
 from userops.cdp.event_keys import VALUES
@@ -42,18 +43,10 @@ def scratch(engine: Engine) -> Scratch:
     return Scratch(engine, _create(False), enabled=engine.dialect.name != "postgresql")
 
 
-def unknown_users(conn: Connection, table: object) -> list[tuple[int, str]]:
-    """Map external user ids to records; return ``(position, external id)`` of unknown ones.
-
-    ``table`` (the parsed events) is copied into the staging table first on PostgreSQL.
-    Positions count from 0 in file order.
-    """
+def stage(conn: Connection, table: pa.Table) -> None:
+    """Copy the parsed events into the staging table (PostgreSQL; SQLite has the scratch)."""
     if conn.dialect.name == "postgresql":
         copy_table(conn, TMP, _create(True), table)
-    match = f"SELECT u.id FROM users u WHERE u.external_id = {TMP}.user_ext"
-    conn.execute(text(f"UPDATE {TMP} SET user_id = ({match})"))
-    rows = conn.execute(text(f"SELECT pos, user_ext FROM {TMP} WHERE user_id IS NULL ORDER BY pos"))
-    return [(int(pos) - 1, str(ext)) for pos, ext in rows]
 
 
 def insert_new(conn: Connection, rows: int, *, distinct: bool) -> int:

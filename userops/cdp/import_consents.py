@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, cast
+import pyarrow as pa
+from sqlalchemy import Connection
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
-
+from userops.cdp import consents_sql, table_parse
 from userops.cdp import validate as v
+from userops.cdp.columns import Column, by_value, text_fast, timestamp_fast
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, RowChecker, Ticker, chunks, resolve_users
-from userops.store.models import AuditLog, Consent
+from userops.cdp.rows import Counts, Field, Ticker, map_users
+from userops.cdp.table_parse import Parsed, Spec
+from userops.store.sqlite_stage import Scratch
 
 FIELDS: dict[str, Field] = {
     "user_id": Field(v.text(128), required=True),
@@ -20,88 +21,33 @@ FIELDS: dict[str, Field] = {
     "ts": Field(v.timestamp, required=True),
 }
 """Importable consent columns; ``user_id`` is the external id of an imported user record."""
-
-ACTOR = "import"
-_CONSENTS = cast(Table, Consent.__table__)
-_AUDIT = cast(Table, AuditLog.__table__)
-
-
-@dataclass
-class Parsed:
-    """The newest consent per (external user id, channel) in one file."""
-
-    rows: int = 0
-    latest: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    user_ids: dict[str, int] = field(default_factory=dict)
+COLUMNS: dict[str, Column] = {
+    "user_id": Column(text_fast(128)),
+    "channel": Column(by_value(v.channel, pa.string())),
+    "status": Column(by_value(v.consent_status, pa.string())),
+    "source": Column(text_fast(64)),
+    "ts": Column(timestamp_fast, pa.int64()),
+}
+"""Bulk checks of the consent columns."""
+SCHEMA = pa.schema([(c, COLUMNS[f].kind) for c, f in zip(consents_sql.COLS, FIELDS, strict=True)])
+"""Columns of the parsed table: ``FIELDS`` in order, ``user_id`` as ``user_ext``."""
+SPEC = Spec(FIELDS, COLUMNS, SCHEMA)
 
 
-def parse(reader: Reader, ticker: Ticker, conn: Connection) -> Parsed:
-    """Validate every row and resolve user ids; problems go to ``reader.problems``."""
-    out = Parsed()
-    problems = reader.problems
-    lines: list[tuple[int, str]] = []
-    check = RowChecker(FIELDS, reader.name, problems)
-    for line, row in reader.rows():
-        out.rows += 1
-        ticker.tick()
-        rec = check(row, line)
-        if rec is None:
-            continue
-        ext = rec.pop("user_id")
-        lines.append((line, ext))
-        key = (ext, rec["channel"])
-        prev = out.latest.get(key)
-        if prev is None or rec["ts"] >= prev["ts"]:
-            out.latest[key] = rec
-    ticker.flush()
-    out.user_ids = resolve_users(conn, lines, reader.name, problems)
-    return out
+def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed:
+    """Validate every row; problems go to ``reader.problems``, good consents to ``sink``."""
+    return table_parse.parse(reader, ticker, SPEC, sink)
+
+
+def resolve(conn: Connection, parsed: Parsed, reader: Reader) -> None:
+    """Map the consents' users (staged on ``conn``); unknown users become located problems."""
+    consents_sql.stage(conn, parsed.table)
+    reader.problems += map_users(conn, consents_sql.TMP, parsed.lines, reader.name)
 
 
 def write(conn: Connection, parsed: Parsed, source: str) -> Counts:
     """Apply consents newer than the stored ones and audit each change."""
-    wanted = {(parsed.user_ids[ext], ch): rec for (ext, ch), rec in parsed.latest.items()}
-    stored: dict[tuple[int, str], dict[str, Any]] = {}
-    uids = sorted({u for u, _ in wanted})
-    cols = (
-        _CONSENTS.c.id,
-        _CONSENTS.c.user_id,
-        _CONSENTS.c.channel,
-        _CONSENTS.c.status,
-        _CONSENTS.c.source,
-        _CONSENTS.c.ts,
-    )
-    for part in chunks(uids):
-        for row in conn.execute(select(*cols).where(_CONSENTS.c.user_id.in_(part))).mappings():
-            stored[(row["user_id"], row["channel"])] = dict(row)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    audits: list[dict[str, Any]] = []
-    for (uid, ch), rec in sorted(wanted.items()):
-        cur = stored.get((uid, ch))
-        new = {"status": rec["status"], "source": rec.get("source"), "ts": rec["ts"]}
-        if cur is None:
-            inserts.append({"user_id": uid, "channel": ch, **new})
-        elif rec["ts"] > cur["ts"]:
-            updates.append({"_id": cur["id"], **new})
-        else:
-            continue
-        old = None if cur is None else {k: cur[k] for k in ("status", "source", "ts")}
-        audits.append(
-            {
-                "actor": ACTOR,
-                "action": "consent.set",
-                "entity_type": "consent",
-                "entity_id": f"{uid}:{ch}",
-                "detail": {"user_id": uid, "channel": ch, "old": old, "new": new, "file": source},
-            }
-        )
-    for batch in chunks(inserts):
-        conn.execute(insert(_CONSENTS), list(batch))
-    if updates:
-        conn.execute(update(_CONSENTS).where(_CONSENTS.c.id == bindparam("_id")), updates)
-    for batch in chunks(audits):
-        conn.execute(insert(_AUDIT), list(batch))
-    counts = Counts(inserted=len(inserts), updated=len(updates))
-    counts.unchanged = parsed.rows - counts.inserted - counts.updated
+    inserted, updated = consents_sql.apply(conn, source)
+    counts = Counts(inserted=inserted, updated=updated)
+    counts.unchanged = parsed.rows - inserted - updated
     return counts

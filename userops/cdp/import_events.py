@@ -20,9 +20,8 @@ from userops.cdp.columns import (
 )
 from userops.cdp.event_keys import VALUES, column_keys
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, Ticker
+from userops.cdp.rows import Counts, Field, Ticker, map_users
 from userops.cdp.table_parse import Parsed, Spec
-from userops.errors import Problem
 from userops.store.sqlite_stage import Scratch
 
 FIELDS: dict[str, Field] = {
@@ -86,16 +85,8 @@ def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed
 
 def resolve(conn: Connection, parsed: Parsed, reader: Reader) -> None:
     """Map the events' users (staged on ``conn``); unknown users become located problems."""
-    for pos, ext in events_sql.unknown_users(conn, parsed.table):
-        reader.problems.append(
-            Problem(
-                "unknown user (import users first)",
-                field="user_id",
-                value=ext,
-                source=reader.name,
-                line=parsed.lines[pos],
-            )
-        )
+    events_sql.stage(conn, parsed.table)
+    reader.problems += map_users(conn, events_sql.TMP, parsed.lines, reader.name)
 
 
 def write(conn: Connection, parsed: Parsed) -> Counts:

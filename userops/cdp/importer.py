@@ -11,9 +11,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
-from userops.cdp import events_sql, import_consents, import_events, import_users, users_sql
+from userops.cdp import (
+    consents_sql,
+    events_sql,
+    import_consents,
+    import_events,
+    import_users,
+    users_sql,
+)
 from userops.cdp.readers import Reader, detect_format
 from userops.cdp.rows import Counts, Field, Progress, Ticker, paused_gc
 from userops.errors import BadInput, Problem
@@ -102,11 +109,8 @@ def import_file(
     ticker = Ticker(progress)
     if kind == "users":
         counts, rows = _run_users(engine, reader, ticker)
-    elif kind == "events":
-        counts, rows = _run_events(engine, reader, ticker)
     else:
-        with engine.begin() as conn:
-            counts, rows = _run(conn, kind, reader, ticker)
+        counts, rows = _run_staged(engine, kind, reader, ticker)
     return ImportResult(
         kind=kind,
         path=str(path),
@@ -137,13 +141,6 @@ def _check_args(path: Path, fields: dict[str, Field], mapping: dict[str, str]) -
         raise BadInput(problems)
 
 
-def _run(conn: Connection, kind: str, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
-    """Parse and validate everything, raise if anything is bad, then write."""
-    consents = import_consents.parse(reader, ticker, conn)
-    _raise_if_bad(reader)
-    return import_consents.write(conn, consents, reader.name), consents.rows
-
-
 def _run_users(engine: Engine, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
     """Parse and validate the whole file (staging it meanwhile), then write it in one go."""
     from userops.cdp.identity import resolve_in
@@ -160,15 +157,22 @@ def _run_users(engine: Engine, reader: Reader, ticker: Ticker) -> tuple[Counts, 
     return counts, users.rows
 
 
-def _run_events(engine: Engine, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
-    """Parse and validate the whole file (staging it meanwhile), then map users and write."""
-    with paused_gc(), events_sql.scratch(engine) as scratch:
-        events = import_events.parse(reader, ticker, scratch)
+def _run_staged(engine: Engine, kind: str, reader: Reader, ticker: Ticker) -> tuple[Counts, int]:
+    """Events and consents: parse and validate the whole file, then map users and write.
+
+    The file is staged while it is parsed; the users are mapped and the records written in
+    one transaction.
+    """
+    mod, sql = (import_events, events_sql) if kind == "events" else (import_consents, consents_sql)
+    with paused_gc(), sql.scratch(engine) as scratch:
+        parsed = mod.parse(reader, ticker, scratch)
         with engine.connect() as conn, scratch.attached(conn), foreign_keys_off(conn):
-            with conn.begin():  # user ids come from the join below: they exist
-                import_events.resolve(conn, events, reader)
+            with conn.begin():  # user ids come from the join in resolve: they exist
+                mod.resolve(conn, parsed, reader)
                 _raise_if_bad(reader)
-                return import_events.write(conn, events), events.rows
+                if kind == "events":
+                    return import_events.write(conn, parsed), parsed.rows
+                return import_consents.write(conn, parsed, reader.name), parsed.rows
 
 
 def _raise_if_bad(reader: Reader) -> None:

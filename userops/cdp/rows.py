@@ -1,4 +1,4 @@
-"""Shared machinery of the importers: row checking against a field table, chunked look-ups."""
+"""Shared machinery of the importers: row checking against a field table, user mapping."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import Connection, text
 
 from userops.cdp.validate import Validator
 from userops.errors import Problem
@@ -127,61 +127,28 @@ def chunks(seq: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield seq[i : i + size]
 
 
-def lookup_ids(
-    conn: Connection, key: ColumnElement[Any], id_col: ColumnElement[Any], values: list[Any]
-) -> dict[Any, int]:
-    """Map each of ``values`` found in column ``key`` to ``id_col`` (chunked IN queries)."""
-    found: dict[Any, int] = {}
-    for part in chunks(values):
-        for k, i in conn.execute(select(key, id_col).where(key.in_(part))):
-            found[k] = i
-    return found
+def map_users(conn: Connection, staged: str, lines: list[int], source: str) -> list[Problem]:
+    """Map the external user ids of staged records to store ids, in SQL.
 
-
-def resolve_users(
-    conn: Connection, refs: list[tuple[int, str]], source: str, problems: list[Problem]
-) -> dict[str, int]:
-    """Map the external user ids of ``refs`` (``(line, external_id)``) to store ids.
-
-    Every reference to a user the store does not know becomes a located problem.
+    ``staged`` is a staging table with ``pos`` (1-based file order of the records),
+    ``user_ext`` and an empty ``user_id`` column. Every record of a user the store does not
+    know becomes a located problem (``lines`` gives each record's line).
     """
-    from userops.store.models import User
-
-    users = User.__table__.c
-    found = lookup_ids(conn, users.external_id, users.id, sorted({ext for _, ext in refs}))
-    for line, ext in refs:
-        if ext not in found:
-            problems.append(
-                Problem(
-                    "unknown user (import users first)",
-                    field="user_id",
-                    value=ext,
-                    source=source,
-                    line=line,
-                )
-            )
-    return found
-
-
-def bulk_insert(
-    conn: Connection,
-    table: str,
-    cols: tuple[str, ...],
-    rows: Sequence[tuple[Any, ...]],
-    *,
-    ignore_conflict_on: str | None = None,
-) -> None:
-    """Insert plain-typed tuples with the driver's executemany (no per-row SQLAlchemy work).
-
-    With ``ignore_conflict_on`` (a unique column), conflicting rows are skipped
-    (``ON CONFLICT (col) DO NOTHING``, the same in SQLite and PostgreSQL).
-    """
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
-    if ignore_conflict_on:
-        sql += f" ON CONFLICT ({ignore_conflict_on}) DO NOTHING"
-    for part in chunks(rows, 20_000):
-        conn.exec_driver_sql(sql, list(part))
+    match = f"SELECT u.id FROM users u WHERE u.external_id = {staged}.user_ext"
+    conn.execute(text(f"UPDATE {staged} SET user_id = ({match})"))
+    unknown = conn.execute(
+        text(f"SELECT pos, user_ext FROM {staged} WHERE user_id IS NULL ORDER BY pos")
+    )
+    return [
+        Problem(
+            "unknown user (import users first)",
+            field="user_id",
+            value=ext,
+            source=source,
+            line=lines[int(pos) - 1],
+        )
+        for pos, ext in unknown
+    ]
 
 
 class Ticker:
