@@ -11,35 +11,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pyarrow as pa
-from sqlalchemy import Connection, DateTime, Engine, TextClause, bindparam, text
+from sqlalchemy import Connection, DateTime, TextClause, bindparam, text
 
-from userops.store.bulk import copy_table
-from userops.store.sqlite_stage import Scratch
+from userops.store.staging import StagingTable
 
 TMP = "tmp_import_consents"
 CHANGES = "tmp_import_consent_changes"
 COLS = ("user_ext", "channel", "status", "source", "ts")
 """Columns of the parsed consents table, in order."""
 ACTOR = "import"
-
-
-def _create(pg: bool) -> str:
-    pos = "pos BIGSERIAL PRIMARY KEY" if pg else "pos INTEGER PRIMARY KEY"
-    cols = ", ".join(f"{c} {'BIGINT' if c == 'ts' else 'TEXT'}" for c in COLS)
-    temp = "TEMPORARY " if pg else ""
-    return f"CREATE {temp}TABLE {TMP} ({pos}, {cols}, user_id BIGINT)"
-
-
-def scratch(engine: Engine) -> Scratch:
-    """The staging area for ``engine``'s store (inert on PostgreSQL, see the module doc)."""
-    return Scratch(engine, _create(False), enabled=engine.dialect.name != "postgresql")
-
-
-def stage(conn: Connection, table: pa.Table) -> None:
-    """Copy the parsed consents into the staging table (PostgreSQL; SQLite has the scratch)."""
-    if conn.dialect.name == "postgresql":
-        copy_table(conn, TMP, _create(True), table)
+STAGE = StagingTable(TMP, {c: "BIGINT" if c == "ts" else "TEXT" for c in COLS})
 
 
 def apply(conn: Connection, file: str) -> tuple[int, int]:
@@ -73,8 +54,7 @@ def apply(conn: Connection, file: str) -> tuple[int, int]:
     ).rowcount
     conn.execute(_audit(pg, order), {"file": file})
     conn.execute(text(f"DROP TABLE {CHANGES}"))
-    if pg:
-        conn.execute(text(f"DROP TABLE {TMP}"))
+    STAGE.drop(conn)
     return int(inserted), int(updated)
 
 

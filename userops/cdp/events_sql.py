@@ -1,7 +1,7 @@
 """Set-based write of validated events: staged, user ids joined in SQL, insert-or-ignore.
 
 The events (an Arrow table) are staged as ``tmp_import_events``: on SQLite a scratch database
-filled while the file is parsed and ATTACHed around the transaction (:func:`scratch`); on
+filled while the file is parsed and ATTACHed around the transaction (:data:`STAGE`); on
 PostgreSQL a temporary table filled by ``COPY``. External user ids are mapped with one
 ``UPDATE``, and new events go in with one ``INSERT ... SELECT ... ON CONFLICT (dedupe_key)
 DO NOTHING`` in file order (the first of equal events wins).
@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import cast
 
-import pyarrow as pa
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Connection, Table, text
 
 from userops.cdp.event_keys import VALUES
-from userops.store.bulk import copy_table, fewer_rows, indexes_rebuilt
+from userops.store.bulk import fewer_rows, indexes_rebuilt
 from userops.store.models import Event
-from userops.store.sqlite_stage import Scratch
+from userops.store.staging import StagingTable
 
 TMP = "tmp_import_events"
 TMP_NEW = "tmp_import_new_events"
@@ -27,26 +26,9 @@ _EVENTS = cast(Table, Event.__table__)
 COLS = ("event_id", "user_ext", *VALUES, "dedupe_key")
 """Columns of the parsed events table, in order."""
 _TYPES = {"ts": "BIGINT", "amount": "DOUBLE PRECISION", "quantity": "BIGINT"}
+STAGE = StagingTable(TMP, {c: _TYPES.get(c, "TEXT") for c in COLS})
 _STORED = (*VALUES, "dedupe_key")
 """Columns copied into ``events`` (besides ``user_id``)."""
-
-
-def _create(pg: bool) -> str:
-    pos = "pos BIGSERIAL PRIMARY KEY" if pg else "pos INTEGER PRIMARY KEY"
-    cols = ", ".join(f"{c} {_TYPES.get(c, 'TEXT')}" for c in COLS)
-    temp = "TEMPORARY " if pg else ""
-    return f"CREATE {temp}TABLE {TMP} ({pos}, {cols}, user_id BIGINT)"
-
-
-def scratch(engine: Engine) -> Scratch:
-    """The staging area for ``engine``'s store (inert on PostgreSQL, see the module doc)."""
-    return Scratch(engine, _create(False), enabled=engine.dialect.name != "postgresql")
-
-
-def stage(conn: Connection, table: pa.Table) -> None:
-    """Copy the parsed events into the staging table (PostgreSQL; SQLite has the scratch)."""
-    if conn.dialect.name == "postgresql":
-        copy_table(conn, TMP, _create(True), table)
 
 
 def insert_new(conn: Connection, rows: int, *, distinct: bool) -> int:
@@ -81,6 +63,5 @@ def insert_new(conn: Connection, rows: int, *, distinct: bool) -> int:
     else:
         sql = f"{insert} WHERE true ORDER BY pos ON CONFLICT (dedupe_key) DO NOTHING"
         res = conn.execute(text(sql))
-    if pg:
-        conn.execute(text(f"DROP TABLE {TMP}"))
+    STAGE.drop(conn)
     return int(res.rowcount)

@@ -41,7 +41,7 @@ def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed
 
 def resolve(conn: Connection, parsed: Parsed, reader: Reader) -> None:
     """Map the consents' users (staged on ``conn``); unknown users become located problems."""
-    consents_sql.stage(conn, parsed.table)
+    consents_sql.STAGE.fill(conn, parsed.table)
     reader.problems += map_users(conn, consents_sql.TMP, parsed.lines, reader.name)
 
 

@@ -85,7 +85,7 @@ def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed
 
 def resolve(conn: Connection, parsed: Parsed, reader: Reader) -> None:
     """Map the events' users (staged on ``conn``); unknown users become located problems."""
-    events_sql.stage(conn, parsed.table)
+    events_sql.STAGE.fill(conn, parsed.table)
     reader.problems += map_users(conn, events_sql.TMP, parsed.lines, reader.name)
 
 

@@ -145,7 +145,7 @@ def _run_users(engine: Engine, reader: Reader, ticker: Ticker) -> tuple[Counts, 
     """Parse and validate the whole file (staging it meanwhile), then write it in one go."""
     from userops.cdp.identity import resolve_in
 
-    with paused_gc(), users_sql.scratch(engine) as scratch:
+    with paused_gc(), users_sql.STAGE.scratch(engine) as scratch:
         users = import_users.parse(reader, ticker, scratch)
         _raise_if_bad(reader)
         scoped = users.table.num_rows <= SCOPED_RESOLVE_MAX
@@ -164,7 +164,7 @@ def _run_staged(engine: Engine, kind: str, reader: Reader, ticker: Ticker) -> tu
     one transaction.
     """
     mod, sql = (import_events, events_sql) if kind == "events" else (import_consents, consents_sql)
-    with paused_gc(), sql.scratch(engine) as scratch:
+    with paused_gc(), sql.STAGE.scratch(engine) as scratch:
         parsed = mod.parse(reader, ticker, scratch)
         with engine.connect() as conn, scratch.attached(conn), foreign_keys_off(conn):
             with conn.begin():  # user ids come from the join in resolve: they exist

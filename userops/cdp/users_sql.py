@@ -2,7 +2,7 @@
 
 The records (an Arrow table) are staged as ``tmp_import_users``: on SQLite a scratch database
 written by ADBC while the file is parsed and ATTACHed around the transaction
-(:func:`scratch`); on PostgreSQL a temporary table filled by ``COPY``. The upserts then run
+(:data:`STAGE`); on PostgreSQL a temporary table filled by ``COPY``. The upserts then run
 as ``INSERT ... SELECT`` / ``UPDATE ... FROM`` statements, so the per-row work happens inside
 the database. New users get ids in file order; new identities are numbered in
 ``(kind, user_id)`` order (kinds in code-point order) on both databases.
@@ -15,13 +15,13 @@ from operator import itemgetter
 from typing import cast
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Connection, Table, text
 
 from userops.cdp.rows import Counts
 from userops.domain import IdentityKind
-from userops.store.bulk import copy_rows, fewer_rows, indexes_rebuilt
+from userops.store.bulk import fewer_rows, indexes_rebuilt
 from userops.store.models import Identity
-from userops.store.sqlite_stage import Scratch
+from userops.store.staging import StagingTable
 
 TMP = "tmp_import_users"
 TMP_IDS = "tmp_import_ids"
@@ -50,31 +50,16 @@ B-tree insert per row and index). The rows inserted are unique by construction (
 or identities checked against the index before it is dropped); building the unique index
 checks it again."""
 _IDENTITIES = cast(Table, Identity.__table__)
+STAGE = StagingTable(TMP, {c: "BIGINT" if c == "created_ts" else "TEXT" for c in COLS})
+"""Where the records wait for :func:`write` (its ``scratch`` is filled while parsing)."""
 _DIFF = " OR ".join(f"(t.{c} IS NOT NULL AND (u.{c} IS NULL OR u.{c} <> t.{c}))" for c in COLS[1:])
 """A stored user differs from its record (empty cells never count)."""
-
-
-def _create(pg: bool) -> str:
-    pos = "pos BIGSERIAL PRIMARY KEY" if pg else "pos INTEGER PRIMARY KEY"
-    cols = ", ".join(f"{c} {'BIGINT' if c == 'created_ts' else 'TEXT'}" for c in COLS)
-    temp = "TEMPORARY " if pg else ""
-    return f"CREATE {temp}TABLE {TMP} ({pos}, {cols}, user_id BIGINT)"
-
-
-def scratch(engine: Engine) -> Scratch:
-    """The staging area of :func:`write` for ``engine``'s store.
-
-    On SQLite a scratch database that the parser fills batch by batch and that is ATTACHed
-    around the write's transaction (``Scratch.attached``); on PostgreSQL an inert one
-    (:func:`write` copies the records into a temporary table).
-    """
-    return Scratch(engine, _create(False), enabled=engine.dialect.name != "postgresql")
 
 
 def write(conn: Connection, table: pa.Table, *, with_ids: bool = True) -> Counts:
     """Upsert the records of ``table`` and their identities inside the caller's transaction.
 
-    On SQLite the records must be in the :func:`scratch` ATTACHed to ``conn``.
+    On SQLite the records must be in ``STAGE.scratch`` ATTACHed to ``conn``.
     ``with_ids=False`` leaves ``Counts.user_ids`` empty (the caller resolves the whole store).
     """
     pg = conn.dialect.name == "postgresql"
@@ -84,8 +69,7 @@ def write(conn: Connection, table: pa.Table, *, with_ids: bool = True) -> Counts
     max_before = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM users")).scalar_one())
     now = int(time.time())
     changed: set[int] = set()
-    if pg:
-        _load(conn, table)
+    STAGE.fill(conn, table)
     if had_users:
         match = f"SELECT u.id FROM users u WHERE u.external_id = {TMP}.external_id"
         conn.execute(text(f"UPDATE {TMP} SET user_id = ({match})"))
@@ -109,8 +93,7 @@ def write(conn: Connection, table: pa.Table, *, with_ids: bool = True) -> Counts
             counts.user_ids = sorted(map(itemgetter(0), cur.fetchall()))
         finally:
             cur.close()
-    if pg:
-        conn.execute(text(f"DROP TABLE {TMP}"))
+    STAGE.drop(conn)
     return counts
 
 
@@ -122,19 +105,6 @@ def _values(source: str, now: int) -> str:
     ]
     vals[-1] = f"coalesce({source.format('created_ts')}, {now})"
     return ", ".join(vals)
-
-
-def _load(conn: Connection, table: pa.Table) -> None:
-    """Create the temporary table and fill it with the records in file order (PostgreSQL)."""
-    conn.execute(text(f"DROP TABLE IF EXISTS {TMP}"))
-    conn.execute(text(f"DROP TABLE IF EXISTS {TMP_IDS}"))
-    conn.execute(text(_create(True)))
-    rows = zip(*(table.column(c).to_pylist() for c in COLS), strict=True)
-    cur = conn.connection.cursor()
-    try:
-        copy_rows(cur, TMP, COLS, rows)
-    finally:
-        cur.close()
 
 
 def _update(conn: Connection) -> set[int]:
