@@ -41,6 +41,7 @@ class StagingTable:
         """Copy ``table`` in on PostgreSQL (on SQLite the scratch already holds it)."""
         if conn.dialect.name == "postgresql":
             copy_table(conn, self.name, self.create(True), table.select(list(self.columns)))
+            conn.exec_driver_sql(f"ANALYZE {self.name}")  # temp tables get no autovacuum stats
 
     def drop(self, conn: Connection) -> None:
         """Drop the PostgreSQL table at the end of the write (the scratch goes by itself)."""
