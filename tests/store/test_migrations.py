@@ -33,8 +33,26 @@ def test_schema_on_both_backends(any_engine: Engine) -> None:
     assert TABLES <= set(inspect(any_engine).get_table_names())
 
 
-def test_identities_unique_index_migration_keeps_rows_both_ways(pg_or_sqlite_url: str) -> None:
-    """0003 -> 0004 turns the unique constraint into a named index; down and up keep rows."""
+IDENTITIES = [(7, 1, "phone", "+8613800000000", "app"), (9, 1, "email", "a@b.cn", None)]
+EVENTS = [
+    (3, 1, "order", 100, "sms", 9.5, 2, None, None, "note", "k1"),
+    (5, 1, "visit", 200, None, None, None, "c1", None, None, "k2"),
+]
+
+
+EVENT_COLS = "id, user_id, type, ts, channel, amount, quantity, campaign_id, properties, text"
+
+
+def _rows(engine: Engine, table: str) -> list[tuple[object, ...]]:
+    cols = "*" if table == "identities" else f"{EVENT_COLS}, dedupe_key"
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(f"SELECT {cols} FROM {table} ORDER BY id"))]
+
+
+def test_unique_constraints_become_named_indexes_and_back_keeping_rows(
+    pg_or_sqlite_url: str,
+) -> None:
+    """0003 -> 0005 turns two unique constraints into named indexes; down and up keep rows."""
     engine = make_engine(pg_or_sqlite_url)
     try:
         upgrade(engine, "0003")
@@ -45,33 +63,40 @@ def test_identities_unique_index_migration_keeps_rows_both_ways(pg_or_sqlite_url
                     " do_not_contact) VALUES (1, 'a', 'UTC', 'en', 0, false)"
                 )
             )
-            conn.execute(
-                text(
-                    "INSERT INTO identities (id, user_id, kind, value, source) VALUES"
-                    " (7, 1, 'phone', '+8613800000000', 'app'), (9, 1, 'email', 'a@b.cn', NULL)"
+            for row in IDENTITIES:
+                conn.execute(
+                    text("INSERT INTO identities VALUES (:i, :u, :k, :v, :s)"),
+                    dict(zip("iukvs", row, strict=True)),
                 )
-            )
-        for step in ("head", "0003", "head"):
-            if step == "0003":
+            for row in EVENTS:
+                conn.execute(
+                    text(
+                        "INSERT INTO events (id, user_id, type, ts, channel, amount, quantity,"
+                        " campaign_id, properties, text, dedupe_key) VALUES"
+                        " (:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k)"
+                    ),
+                    dict(zip("abcdefghijk", row, strict=True)),
+                )
+        for step in ("head", "0004", "0003", "head"):
+            if step.startswith("000"):
                 command.downgrade(alembic_config(engine), step)
             else:
                 upgrade(engine)
-            with engine.connect() as conn:
-                rows = conn.execute(text("SELECT * FROM identities ORDER BY id")).all()
-            assert [tuple(r) for r in rows] == [
-                (7, 1, "phone", "+8613800000000", "app"),
-                (9, 1, "email", "a@b.cn", None),
-            ]
-        indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("identities")}
-        assert indexes["ux_identities_kind_value_user"]["unique"]
-        assert "ix_identities_user_id" in indexes
-        with pytest.raises(IntegrityError), engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO identities (user_id, kind, value) VALUES (1, 'phone',"
-                    " '+8613800000000')"
-                )
-            )
+            assert _rows(engine, "identities") == IDENTITIES
+            assert _rows(engine, "events") == EVENTS
+        found = inspect(engine)
+        identities = {ix["name"]: ix for ix in found.get_indexes("identities")}
+        events = {ix["name"]: ix for ix in found.get_indexes("events")}
+        assert identities["ux_identities_kind_value_user"]["unique"]
+        assert events["ux_events_dedupe_key"]["unique"]
+        assert {"ix_identities_user_id"} <= set(identities)
+        assert {"ix_events_user_ts", "ix_events_type_ts", "ix_events_campaign_id"} <= set(events)
+        for sql in (
+            "INSERT INTO identities (user_id, kind, value) VALUES (1, 'phone', '+8613800000000')",
+            "INSERT INTO events (user_id, type, ts, dedupe_key) VALUES (1, 'visit', 1, 'k1')",
+        ):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(text(sql))
     finally:
         engine.dispose()
 
