@@ -18,8 +18,8 @@ from userops.cdp import validate as v
 from userops.cdp.csv_arrow import column_batches, count_lines
 from userops.cdp.import_users import FIELDS
 from userops.cdp.importer import import_file
+from userops.cdp.iso_columns import iso_seconds
 from userops.cdp.readers import LinesUnknown, Reader
-from userops.cdp.user_iso import iso_seconds
 from userops.errors import BadInput
 
 SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?)?"

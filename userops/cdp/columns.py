@@ -22,8 +22,8 @@ import pyarrow.compute as pc
 
 from userops.cdp import validate as v
 from userops.cdp.csv_arrow import ColumnBatch
+from userops.cdp.iso_columns import iso_seconds
 from userops.cdp.rows import Field, RowChecker
-from userops.cdp.user_iso import iso_seconds
 
 Fast = Callable[[pa.Array], tuple[pa.Array, pa.Array]]
 """Maps a raw string column to ``(values, undecided)``: normalized values (any where

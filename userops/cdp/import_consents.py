@@ -9,7 +9,7 @@ from userops.cdp import consents_sql, table_parse
 from userops.cdp import validate as v
 from userops.cdp.columns import Column, by_value, text_fast, timestamp_fast
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, Ticker, map_users
+from userops.cdp.rows import Counts, Field, Ticker
 from userops.cdp.table_parse import Parsed, Spec
 from userops.store.sqlite_stage import Scratch
 
@@ -37,12 +37,6 @@ SPEC = Spec(FIELDS, COLUMNS, SCHEMA)
 def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed:
     """Validate every row; problems go to ``reader.problems``, good consents to ``sink``."""
     return table_parse.parse(reader, ticker, SPEC, sink)
-
-
-def resolve(conn: Connection, parsed: Parsed, reader: Reader) -> None:
-    """Map the consents' users (staged on ``conn``); unknown users become located problems."""
-    consents_sql.STAGE.fill(conn, parsed.table)
-    reader.problems += map_users(conn, consents_sql.TMP, parsed.lines, reader.name)
 
 
 def write(conn: Connection, parsed: Parsed, source: str) -> Counts:

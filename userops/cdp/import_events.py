@@ -20,7 +20,7 @@ from userops.cdp.columns import (
 )
 from userops.cdp.event_keys import VALUES, column_keys
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, Ticker, map_users
+from userops.cdp.rows import Counts, Field, Ticker
 from userops.cdp.table_parse import Parsed, Spec
 from userops.store.sqlite_stage import Scratch
 
@@ -83,15 +83,9 @@ def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed
     return table_parse.parse(reader, ticker, SPEC, sink)
 
 
-def resolve(conn: Connection, parsed: Parsed, reader: Reader) -> None:
-    """Map the events' users (staged on ``conn``); unknown users become located problems."""
-    events_sql.STAGE.fill(conn, parsed.table)
-    reader.problems += map_users(conn, events_sql.TMP, parsed.lines, reader.name)
-
-
 def write(conn: Connection, parsed: Parsed) -> Counts:
     """Insert events whose dedupe key is not stored yet (inside the caller's transaction)."""
     rows = parsed.table.num_rows
     distinct = len(pc.unique(parsed.table.column("dedupe_key"))) == rows
     inserted = events_sql.insert_new(conn, rows, distinct=distinct)
-    return Counts(inserted=inserted, unchanged=parsed.table.num_rows - inserted)
+    return Counts(inserted=inserted, unchanged=rows - inserted)

@@ -22,7 +22,7 @@ from userops.cdp import (
     users_sql,
 )
 from userops.cdp.readers import Reader, detect_format
-from userops.cdp.rows import Counts, Field, Progress, Ticker, paused_gc
+from userops.cdp.rows import Counts, Field, Progress, Ticker, map_users, paused_gc
 from userops.errors import BadInput, Problem
 from userops.store.sqlite_stage import foreign_keys_off
 
@@ -167,8 +167,10 @@ def _run_staged(engine: Engine, kind: str, reader: Reader, ticker: Ticker) -> tu
     with paused_gc(), sql.STAGE.scratch(engine) as scratch:
         parsed = mod.parse(reader, ticker, scratch)
         with engine.connect() as conn, scratch.attached(conn), foreign_keys_off(conn):
-            with conn.begin():  # user ids come from the join in resolve: they exist
-                mod.resolve(conn, parsed, reader)
+            with conn.begin():  # user ids come from the join in map_users: they exist
+                reader.problems += map_users(
+                    conn, sql.STAGE, parsed.table, parsed.lines, reader.name
+                )
                 _raise_if_bad(reader)
                 if kind == "events":
                     return import_events.write(conn, parsed), parsed.rows

@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import pyarrow as pa
 from sqlalchemy import Connection, text
 
 from userops.cdp.validate import Validator
 from userops.errors import Problem
+from userops.store.staging import StagingTable
 
 T = TypeVar("T")
 CHUNK = 5000
@@ -127,13 +129,16 @@ def chunks(seq: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield seq[i : i + size]
 
 
-def map_users(conn: Connection, staged: str, lines: list[int], source: str) -> list[Problem]:
-    """Map the external user ids of staged records to store ids, in SQL.
+def map_users(
+    conn: Connection, stage: StagingTable, table: pa.Table, lines: list[int], source: str
+) -> list[Problem]:
+    """Stage ``table`` (PostgreSQL) and map its external user ids to store ids, in SQL.
 
-    ``staged`` is a staging table with ``pos`` (1-based file order of the records),
-    ``user_ext`` and an empty ``user_id`` column. Every record of a user the store does not
-    know becomes a located problem (``lines`` gives each record's line).
+    ``stage`` has a ``user_ext`` column. Every record of a user the store does not know
+    becomes a located problem (``lines`` gives each record's line).
     """
+    stage.fill(conn, table)
+    staged = stage.name
     match = f"SELECT u.id FROM users u WHERE u.external_id = {staged}.user_ext"
     conn.execute(text(f"UPDATE {staged} SET user_id = ({match})"))
     unknown = conn.execute(

@@ -104,13 +104,9 @@ class Scratch:
         if not self.enabled:
             yield
             return
-        raw: Any = conn.connection.dbapi_connection
-        if raw.in_transaction or conn.in_transaction():
-            raise UsageError("Scratch.attached() needs a connection outside a transaction")
+        raw = _outside_transaction(conn, "Scratch.attached()")
         self._drain()
-        if self._db is None:  # nothing was added: an empty table
-            self._pending.append(self._pool.submit(self._recreate))  # type: ignore[union-attr]
-            self._drain()
+        self._cursor().close()  # creates the table if nothing was added (the writer is idle)
         self._close()
         raw.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (str(self.path),))
         try:
@@ -164,9 +160,7 @@ def foreign_keys_off(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "sqlite":
         yield
         return
-    raw: Any = conn.connection.dbapi_connection
-    if raw.in_transaction or conn.in_transaction():
-        raise UsageError("foreign_keys_off() needs a connection outside a transaction")
+    raw = _outside_transaction(conn, "foreign_keys_off()")
     raw.execute("PRAGMA foreign_keys=OFF")
     try:
         yield
@@ -175,6 +169,18 @@ def foreign_keys_off(conn: Connection) -> Iterator[None]:
             conn.invalidate()
         else:
             raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _outside_transaction(conn: Connection, what: str) -> Any:
+    """The driver connection of ``conn``, which must be outside any transaction.
+
+    Raises:
+        UsageError: it is inside one (ATTACH fails there, the foreign-key pragma is ignored).
+    """
+    raw: Any = conn.connection.dbapi_connection
+    if raw.in_transaction or conn.in_transaction():
+        raise UsageError(f"{what} needs a connection outside a transaction")
+    return raw
 
 
 def _folder(engine: Engine) -> Path | None:
