@@ -17,7 +17,7 @@ from userops.cdp import csv_arrow, import_users, table_parse
 from userops.cdp.columns import check_column
 from userops.cdp.import_users import FIELDS
 from userops.cdp.readers import LinesUnknown, Reader, _lines
-from userops.cdp.rows import Ticker
+from userops.cdp.rows import Ticker, paused_gc
 from userops.cdp.table_parse import Parsed
 from userops.cdp.user_columns import COLUMNS as BULK
 
@@ -145,15 +145,16 @@ def _parse(path: Path, how: str = "auto") -> tuple[Parsed, list[str]]:
     """
     reader = Reader(path, "csv", {}, tuple(FIELDS), ("user_id",))
     ticker = Ticker(None)
-    with import_users.paused_gc():
+    with paused_gc():
         if how == "auto":
             parsed = import_users.parse(reader, ticker)
-        elif how == "rows":
-            parsed = table_parse.parse_rows(reader, ticker, import_users.SPEC)
         else:
-            arrow = how == "arrow"
-            parsed = table_parse.parse_columns(reader, ticker, import_users.SPEC, arrow=arrow)
-        import_users._drop_duplicates(parsed, reader)
+            if how == "rows":
+                parsed = table_parse.parse_rows(reader, ticker, import_users.SPEC)
+            else:
+                arrow = how == "arrow"
+                parsed = table_parse.parse_columns(reader, ticker, import_users.SPEC, arrow=arrow)
+            import_users._drop_duplicates(parsed, reader)
     reader.problems.sort(key=lambda p: p.line or 0)
     return parsed, [str(p) for p in reader.problems]
 

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from userops.cdp import table_parse, users_sql
 from userops.cdp import validate as v
 from userops.cdp.readers import Reader
-from userops.cdp.rows import Counts, Field, Ticker, paused_gc
+from userops.cdp.rows import Counts, Field, Ticker
 from userops.cdp.table_parse import Parsed, Spec
 from userops.cdp.user_columns import COLUMNS
 from userops.errors import Problem
@@ -45,9 +45,8 @@ def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed
     The good records also go to ``sink`` as they are validated (when given). Returns one
     record per external id (later duplicates are problems).
     """
-    with paused_gc():
-        parsed = table_parse.parse(reader, ticker, SPEC, sink)
-        _drop_duplicates(parsed, reader)
+    parsed = table_parse.parse(reader, ticker, SPEC, sink)
+    _drop_duplicates(parsed, reader)
     return parsed
 
 
