@@ -7,17 +7,21 @@ The card travels in LangChain's human-in-the-loop shape (``action_requests`` /
 
 from __future__ import annotations
 
-import re
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine
 
+from userops.dispatch.clean import clean_value
+from userops.dispatch.context import UserCtx, load_users
+from userops.dispatch.evaluate import content_record
+from userops.dispatch.gate import last_products, message_values
 from userops.dispatch.models import DispatchStep, PreflightReport
-from userops.store.models import User
+from userops.dispatch.render import BadContent, Template
 
 ACTION = "dispatch_campaign_step"
 ALLOWED = ["approve", "edit", "reject", "respond"]
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PREVIEW_UNSUBSCRIBE = "https://u.userops.invalid/unsubscribe/…"
+"""The per-message unsubscribe link is made at send time; previews show this instead."""
 
 
 def merge_preflights(reports: list[PreflightReport]) -> dict[str, Any]:
@@ -46,23 +50,15 @@ def merge_preflights(reports: list[PreflightReport]) -> dict[str, Any]:
     return out
 
 
-def _mask(name: str | None) -> str:
-    if not name:
-        return "***"
-    return name[0] + "*" * max(1, len(name) - 1)
-
-
-def render(text: str | None, user: dict[str, Any]) -> str | None:
-    """Fill ``{placeholder}`` fields from ``user`` (unknown ones stay visible)."""
-    if text is None:
-        return None
-    return _PLACEHOLDER.sub(lambda m: str(user.get(m.group(1), m.group(0))), text)
-
-
 def previews(
     engine: Engine, steps: list[DispatchStep], per_variant: int = 1
 ) -> list[dict[str, Any]]:
-    """Render every variant for sample recipients (names masked)."""
+    """Render every variant for sample recipients exactly as the worker would send it.
+
+    The values are the recipient's (canonical record's name, last product, the step's offer
+    and brand) filled through the send path's :class:`Template`, so the cleaning an approver
+    sees is the cleaning the recipient gets; only the per-message unsubscribe link differs.
+    """
     samples: dict[str, list[int]] = {}
     for step in steps:
         for uid, _ch, vid in step.assignments:
@@ -70,36 +66,41 @@ def previews(
             if len(got) < per_variant:
                 got.append(uid)
     ids = sorted({u for v in samples.values() for u in v})
-    t = cast(Table, User.__table__)
-    users: dict[int, dict[str, Any]] = {}
+    canon: dict[int, int] = {}
+    ctx: dict[int, UserCtx] = {}
+    products: dict[int, str] = {}
     if ids:
         with engine.connect() as conn:
-            for r in conn.execute(
-                select(t.c.id, t.c.name, t.c.region, t.c.language).where(t.c.id.in_(ids))
-            ):
-                users[r.id] = {"user_id": r.id, "name": _mask(r.name), "region": r.region or ""}
+            canon, ctx = load_users(conn, ids)
+            products = last_products(conn, sorted(set(canon.values())))
     out: list[dict[str, Any]] = []
     for step in steps:
         for vid, content in step.contents.items():
             for uid in samples.get(f"{step.step_id}/{vid}", []):
-                u: dict[str, Any] = {
-                    "unsubscribe_url": "https://u.userops.invalid/unsubscribe/…",
-                    "last_product": "…",
-                    **{k: str(step.metadata[k]) for k in ("offer", "brand") if k in step.metadata},
-                    **users.get(uid, {"user_id": uid, "name": "***"}),
-                }
-                out.append(
-                    {
-                        "step_id": step.step_id,
-                        "variant_id": vid,
-                        "channel": content.channel,
-                        "persona": content.persona,
-                        "sample_user": {k: u[k] for k in ("user_id", "name") if k in u},
-                        "subject": render(content.subject or content.title, u),
-                        "body": render(content.body, u),
-                    }
-                )
+                u = ctx.get(canon.get(uid, -1)) or UserCtx(uid)
+                out.append(_preview(step, vid, content, u, products.get(u.user_id)))
     return out
+
+
+def _preview(
+    step: DispatchStep, vid: str, content: Any, u: UserCtx, product: str | None
+) -> dict[str, Any]:
+    rec = content_record(step, content)
+    values = message_values(u.name, rec["fill"], product)
+    values["unsubscribe_url"] = PREVIEW_UNSUBSCRIBE
+    try:
+        filled = Template(rec["content"]).fill(values, u.language)
+    except BadContent:  # the pre-flight already suppressed this variant; show it unfilled
+        filled = rec["content"]
+    return {
+        "step_id": step.step_id,
+        "variant_id": vid,
+        "channel": content.channel,
+        "persona": content.persona,
+        "sample_user": {"user_id": u.user_id, "name": clean_value("name", u.name, u.language)},
+        "subject": filled.get("subject") or filled.get("title"),
+        "body": filled.get("body"),
+    }
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -44,7 +44,9 @@ def test_runs_to_gate_then_completes_on_approve(engine: Engine) -> None:
     assert action["name"] == "dispatch_campaign_step" and action["description"]
     card = action["args"]
     assert card["preflight"]["sent"] > 0 and card["previews"]
-    assert "User" not in card["previews"][0]["body"]  # names are masked in previews
+    first = card["previews"][0]  # rendered as sent: the cleaned name, not a mask
+    assert first["sample_user"]["name"].startswith("User") and "{name}" not in first["body"]
+    assert first["sample_user"]["name"] in first["body"]
     assert outbox_count(engine) == 0
     out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
     assert out["status"] == "completed"

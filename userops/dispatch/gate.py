@@ -19,10 +19,8 @@ from userops.dispatch.context import UserCtx, chunks, load_commits, load_users
 from userops.dispatch.decide import decide
 from userops.dispatch.outbox import CONTENT_ENTITY, Claimed, get_record
 from userops.dispatch.policy import Policy
-from userops.dispatch.render import DEFAULT_NAME, BadContent, Template, unsubscribe_url
+from userops.dispatch.render import BadContent, Template, unsubscribe_url
 from userops.dispatch.window import stored_bounds
-
-DEFAULT_PRODUCT = {"zh": "您喜欢的商品", "en": "your favourites"}
 
 
 @dataclass
@@ -38,7 +36,8 @@ def _move(row: Claimed, state: str, nbt: int, reason: str | None) -> dict[str, A
     return {"id": row.id, "state": state, "nbt": nbt, "reason": reason, "tries": 0}
 
 
-def _last_products(conn: Connection, ids: list[int]) -> dict[int, str]:
+def last_products(conn: Connection, ids: list[int]) -> dict[int, str]:
+    """The first item's name of each user's newest order (raw: cleaned when filled)."""
     stmt = text(
         "SELECT user_id, properties FROM events WHERE type = 'order' AND user_id IN :ids"
         " ORDER BY ts"
@@ -73,9 +72,7 @@ def gate(conn: Connection, rows: list[Claimed], policy: Policy, now: int) -> Gat
     templates = {ref: Template(rec["content"]) for ref, rec in records.items() if rec}
     need_product = {ref for ref, t in templates.items() if "last_product" in t.needs}
     products = (
-        _last_products(conn, [canon.get(r.user_id, r.user_id) for r in rows])
-        if need_product
-        else {}
+        last_products(conn, [canon.get(r.user_id, r.user_id) for r in rows]) if need_product else {}
     )
     for r in rows:
         u = ctx.get(canon.get(r.user_id, -1))
@@ -97,8 +94,7 @@ def gate(conn: Connection, rows: list[Claimed], policy: Policy, now: int) -> Gat
             out.moves.append(_move(r, "failed", now, "missing_content"))
             continue
         ref = r.content.get("ref", "")
-        lang = u.language if u.language in DEFAULT_NAME else "zh"
-        product = products.get(u.user_id, DEFAULT_PRODUCT[lang]) if ref in need_product else None
+        product = products.get(u.user_id) if ref in need_product else None
         try:
             msg = _message(r, u, rec, templates[ref], product)
         except BadContent:
@@ -110,21 +106,27 @@ def gate(conn: Connection, rows: list[Claimed], policy: Policy, now: int) -> Gat
     return out
 
 
+def message_values(
+    name: str | None, fill: dict[str, str], product: str | None
+) -> dict[str, str | None]:
+    """The raw placeholder values of one recipient's message (cleaned by the template's fill).
+
+    The approval card's previews use it too, so a preview shows what the worker sends.
+    """
+    return {"name": name, "last_product": product, **fill}
+
+
 def _message(
     r: Claimed, u: UserCtx, rec: dict[str, Any], tpl: Template, product: str | None
 ) -> OutgoingMessage:
-    lang = u.language if u.language in DEFAULT_NAME else "zh"
-    values = {"name": u.name or DEFAULT_NAME[lang]}
+    values = message_values(u.name, rec.get("fill", {}), product)
     if "unsubscribe_url" in tpl.needs:  # a hash per message: only when the content uses it
         values["unsubscribe_url"] = unsubscribe_url(r.key)
-    values.update(rec.get("fill", {}))
-    if product is not None:
-        values["last_product"] = product
     return OutgoingMessage(
         idempotency_key=r.key,
         user_id=u.user_id,
         channel=r.channel,
         campaign_id=r.campaign_id,
-        content=tpl.fill(values),
+        content=tpl.fill(values, u.language),
         address=u.address(r.channel) or {},
     )

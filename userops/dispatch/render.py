@@ -4,20 +4,28 @@ Known placeholders: ``{name}``, ``{last_product}``, ``{offer}``, ``{brand}``,
 ``{unsubscribe_url}``. Anything else in braces is bad content: the pre-flight suppresses
 the variant (``content_rule``) and the worker fails the row (``bad_content``) rather than
 send a literal ``{placeholder}`` to a person.
+
+Every value is cleaned by :func:`userops.dispatch.clean.clean_value` as it is filled (contact
+data and instruction-like text refused, control and bidi characters removed, length capped);
+values filled into the HTML part are also HTML-escaped. The approval card's previews fill
+through the same :class:`Template`, so they show exactly what is sent.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from userops.dispatch.clean import FALLBACK, clean_values
 from userops.dispatch.models import MessageContent
 
 PLACEHOLDERS = frozenset({"name", "last_product", "offer", "brand", "unsubscribe_url"})
 _PH = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 _TEXT_FIELDS = ("subject", "title", "body", "html", "url")
-DEFAULT_NAME = {"zh": "您", "en": "there"}
+DEFAULT_NAME = FALLBACK["name"]
 UNSUBSCRIBE_BASE = "https://u.userops.invalid/unsubscribe/"
 
 
@@ -50,23 +58,35 @@ def unsubscribe_url(key: str) -> str:
     return UNSUBSCRIBE_BASE + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
-def render(content: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
-    """Return a copy of ``content`` with placeholders filled from ``values``.
+def _escaped(values: dict[str, str]) -> dict[str, str]:
+    return {k: html.escape(v) for k, v in values.items()}
+
+
+def render(
+    content: dict[str, Any], values: Mapping[str, str | None], language: str | None = None
+) -> dict[str, Any]:
+    """Return a copy of ``content`` with placeholders filled from cleaned ``values``.
 
     Raises:
         BadContent: a placeholder is not in ``values``.
     """
+    plain = clean_values(values, language)
+    escaped = _escaped(plain)
 
-    def sub(m: re.Match[str]) -> str:
-        try:
-            return values[m.group(1)]
-        except KeyError:
-            raise BadContent(f"unknown placeholder {{{m.group(1)}}}") from None
+    def filler(vals: dict[str, str]) -> Any:
+        def sub(m: re.Match[str]) -> str:
+            try:
+                return vals[m.group(1)]
+            except KeyError:
+                raise BadContent(f"unknown placeholder {{{m.group(1)}}}") from None
 
+        return sub
+
+    sub = filler(plain)
     out = dict(content)
     for f in _TEXT_FIELDS:
         if out.get(f) and "{" in out[f]:
-            out[f] = _PH.sub(sub, out[f])
+            out[f] = _PH.sub(filler(escaped) if f == "html" else sub, out[f])
     if out.get("template_fields"):
         out["template_fields"] = {k: _PH.sub(sub, v) for k, v in out["template_fields"].items()}
     script = out.get("script")
@@ -98,8 +118,10 @@ class Template:
         self.fields = [(f, _fmt(content[f])) for f in _TEXT_FIELDS if "{" in (content.get(f) or "")]
         self.generic = bool(content.get("template_fields") or content.get("script"))
 
-    def fill(self, values: dict[str, str]) -> dict[str, Any]:
-        """Return the filled content.
+    def fill(self, values: Mapping[str, str | None], language: str | None = None) -> dict[str, Any]:
+        """Return the content filled with cleaned ``values`` for a recipient in ``language``.
+
+        A value that is ``None`` or refused by the cleaning becomes its neutral fallback.
 
         Raises:
             BadContent: a placeholder is not in ``values``.
@@ -108,8 +130,14 @@ class Template:
         if missing:
             raise BadContent(f"unknown placeholder {{{sorted(missing)[0]}}}")
         if self.generic:
-            return render(self.content, values)
+            return render(self.content, values, language)
+        plain = clean_values({k: values[k] for k in self.needs}, language)
+        escaped: dict[str, str] | None = None
         out = dict(self.content)
         for f, fmt in self.fields:
-            out[f] = fmt.format_map(values)
+            if f == "html":
+                escaped = escaped or _escaped(plain)
+                out[f] = fmt.format_map(escaped)
+            else:
+                out[f] = fmt.format_map(plain)
         return out
