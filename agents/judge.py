@@ -43,7 +43,7 @@ class LLMJudge:
         Raises:
             ModelUnavailable: no answer after the SDK's retries, or two unreadable answers.
         """
-        prompt = render_prompt(
+        prompt = render_prompt(  # both fenced: the plan holds model-written text
             "judge", goal.language, goal=describe_goal(goal), plan=plan_digest(plan)
         )
         runnable = structured(self.model, JudgeScores)

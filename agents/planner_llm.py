@@ -26,6 +26,7 @@ from agents.plan_draft import PlanDraft, bounded_segment
 from agents.planner_offline import cap_segment, personas_of
 from agents.providers import chat_model, invoke_model, structured
 from agents.schema import CampaignPlan, ChannelRule, Finding, Goal, PlanStep
+from prompts.fence import Trusted
 from prompts.loader import render_prompt
 from tools.content_llm import generate_variants
 from tools.context import ToolContext
@@ -89,7 +90,7 @@ class LLMPlanner:
             audience=json.dumps(goal.audience.dump(), ensure_ascii=False),
             forbidden="; ".join(goal.forbidden) or "-",
             feedback="; ".join(f"[{f.check}/{f.severity}] {f.message}" for f in feedback) or "-",
-            revision=previous.revision if previous else "-",
+            revision=Trusted(previous.revision if previous else "-"),
             previous=prev,
         )
 
@@ -121,7 +122,9 @@ class LLMPlanner:
         from userops.cdp.segments import parse_spec
 
         channels = ", ".join(pb.allowed_channels(list(CHANNELS), goal.constraints))
-        ask = HumanMessage(render_prompt("planner_finalize", goal.language, channels=channels))
+        ask = HumanMessage(
+            render_prompt("planner_finalize", goal.language, channels=Trusted(channels))
+        )
         runnable = structured(self.model, PlanDraft)
         convo = [*messages, ask]
         draft: PlanDraft | None = None

@@ -2,7 +2,10 @@
 
 Placeholders are named (``{goal}``, ``{persona}``); literal braces are doubled. Rendering with a
 missing or an unknown placeholder is a developer error (:class:`UsageError`). Every value is
-redacted on the way in, so no phone number, email or openid reaches a model through a prompt.
+fenced as untrusted data on the way in (:func:`prompts.fence.fence`: redacted, length-limited,
+unable to close its fence), unless it is plain :class:`prompts.fence.Trusted` text the code
+base built itself, so no phone number, email or openid reaches a model through a prompt and no
+value can pass for an instruction.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from string import Formatter
 
+from prompts.fence import prompt_value
 from userops.errors import UsageError
-from userops.privacy import redact
 
 LANGUAGES = ("zh", "en")
 
@@ -34,7 +37,7 @@ def placeholders(template: str) -> set[str]:
 
 
 def render_prompt(name: str, language: str, **values: object) -> str:
-    """Fill the template ``name`` in ``language`` with ``values`` (each redacted).
+    """Fill the template ``name`` in ``language`` with ``values`` (each fenced unless trusted).
 
     Raises:
         UsageError: A placeholder has no value, or a value has no placeholder.
@@ -46,4 +49,4 @@ def render_prompt(name: str, language: str, **values: object) -> str:
         raise UsageError(
             f"prompt {language}/{name}: missing {sorted(missing)}, unknown {sorted(unknown)}"
         )
-    return template.format(**{k: redact(str(v)) for k, v in values.items()})
+    return template.format(**{k: prompt_value(v) for k, v in values.items()})

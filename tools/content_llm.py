@@ -18,6 +18,7 @@ from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 
 from agents.providers import invoke_model
+from prompts.fence import Trusted
 from prompts.loader import render_prompt
 from tools.content import Copy, render, template_copy
 from userops.dispatch.content_rules import PLACEHOLDERS
@@ -81,12 +82,12 @@ def generate_variants(
             prompt = render_prompt(
                 "content",
                 language,
-                objective=objective,
+                objective=Trusted(objective),
                 goal=goal_text,
-                persona=persona,
-                persona_hint=PERSONA_HINTS.get(persona, persona),
-                channel=channel,
-                channel_rules=CHANNEL_RULES.get(channel, ""),
+                persona=Trusted(persona),
+                persona_hint=Trusted(PERSONA_HINTS.get(persona, persona)),
+                channel=Trusted(channel),
+                channel_rules=Trusted(CHANNEL_RULES.get(channel, "")),
                 knowledge=knowledge or "-",
                 lessons=lessons or "-",
             )

@@ -2,7 +2,9 @@
 
 Each tool wraps a plain typed function of this package; its docstring is the spec the model
 reads. Errors the model can fix (an invalid segment) come back as the tool's answer, so the
-model can retry; anything user-written in an answer is fenced as ``<untrusted_data>``.
+model can retry; every answer holding stored text (imported trait values, summaries, past
+plan names, lessons) is fenced by :func:`prompts.fence.fence`; the static trait catalog and
+the computed estimate are not.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from prompts.fence import fence
 from tools import dispatch, profiles, segments
 from tools.context import ToolContext
 from tools.dispatch import EstimateArgs
@@ -46,6 +49,8 @@ class CampaignArgs(BaseModel):
     """Only campaigns of this objective (empty: all)."""
 
 
+ANSWER_LIMIT = 20_000
+"""Longest fenced tool answer (characters)."""
 _CAMPAIGNS_DOC = "The latest campaigns (name, objective, status, budget, spent), newest first."
 
 
@@ -74,26 +79,27 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
     def catalog() -> str:
         return _json(segments.trait_catalog())
 
-    def overview() -> str:
-        return _json(segments.population_overview(ctx))
+    def overview() -> str:  # trait values come from imported data: fenced like the rest
+        return fence(_json(segments.population_overview(ctx)), limit=ANSWER_LIMIT)
 
     def preview(segment: dict[str, Any]) -> str:
         spec = parse_spec(segment, source="preview_segment")
-        return _json(segments.preview_segment(ctx, segments.PreviewArgs(segment=spec)))
+        got = segments.preview_segment(ctx, segments.PreviewArgs(segment=spec))
+        return fence(_json(got), limit=ANSWER_LIMIT)
 
     def search(query: str, k: int = 5) -> str:
         hits = profiles.search_profiles(ctx, profiles.SearchProfilesArgs(query=query, k=k))
-        return f"<untrusted_data>{_json(hits)}</untrusted_data>"
+        return fence(_json(hits), limit=ANSWER_LIMIT)
 
     def lessons(query: str, k: int = 3) -> str:
         if ctx.memory is None:
             return "[]"
-        return f"<untrusted_data>{_json(ctx.memory.search(query, k=k))}</untrusted_data>"
+        return fence(_json(ctx.memory.search(query, k=k)), limit=ANSWER_LIMIT)
 
     def campaigns(objective: str = "") -> str:
         if ctx.memory is None:
             return "[]"
-        return _json(ctx.memory.past_campaigns(objective or None))
+        return fence(_json(ctx.memory.past_campaigns(objective or None)), limit=ANSWER_LIMIT)
 
     def estimate(**kwargs: Any) -> str:
         return _json(dispatch.estimate_dispatch(ctx, EstimateArgs(**kwargs)))

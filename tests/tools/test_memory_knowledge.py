@@ -65,7 +65,7 @@ def test_llm_tools_list_past_campaigns_and_lessons(sqlite_engine, tmp_path):
     mem.add("Email beats SMS for surveys", objective="survey_feedback", language="en")
     tools = {t.name: t for t in make_tools(make_ctx(sqlite_engine, memory=mem))}
     assert "Email beats SMS" in tools["past_lessons"].invoke({"query": "survey"})
-    assert tools["past_campaigns"].invoke({}) == "[]"
+    assert tools["past_campaigns"].invoke({}) == "<untrusted_data>[]</untrusted_data>"
     assert "<untrusted_data>" in tools["past_lessons"].invoke({"query": "survey"})
 
 
