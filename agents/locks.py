@@ -15,14 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from agents.checkpoint import is_postgres, libpq_url, sqlite_path
-from userops.errors import Conflict
+from userops.errors import Conflict, ThreadBusy
 
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
 _GUARD = threading.Lock()
 
 
 def _conflict(thread_id: str) -> Conflict:
-    return Conflict(
+    return ThreadBusy(
         f"thread {thread_id} is already running; wait for it to finish or stop at the gate",
         current=thread_id,
     )

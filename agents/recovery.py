@@ -1,13 +1,18 @@
-"""Finish approved runs that a killed process left half done (the recovery sweep).
+"""Finish runs that a killed process or a failure left half done (the recovery sweep).
 
 An approval is recorded before the thread goes on to dispatch; if the API or CLI process
 dies after that (SIGKILL, OOM, a deploy), the checkpoint still names a next node (usually
 ``dispatch``, whose outbox chunks may be partly written) and nothing would resume it. The
-sweep finds threads of approved approvals whose campaign is not completed, whose checkpoint
-has a next node and no pending interrupt, and runs each on from its checkpoint under the
-per-thread lock (:mod:`agents.locks`): a thread whose lock is held is running elsewhere and
-is skipped. Re-running the dispatch node is idempotent: the engine skips idempotency keys
-already in the outbox, so every recipient ends up there exactly once.
+same holds in the decision path: a run that stopped after the gate took the decision (at
+``apply_decision``, the decision recorded or not yet) waits for nobody. The sweep finds the
+threads of every open campaign (their latest approval), keeps those whose checkpoint has a
+next node and no pending interrupt (for an approval not approved: stopped at
+``apply_decision``, the decision path; a run that stopped while planning is run again by
+the operator's next message), and runs each on from its
+checkpoint under the per-thread lock (:mod:`agents.locks`): a thread whose lock is held is
+running elsewhere and is skipped. Re-running is idempotent: ``apply_decision`` records the
+decision the gate took exactly once (its id is in the checkpoint), and the engine skips
+idempotency keys already in the outbox, so every recipient ends up there exactly once.
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ log = logging.getLogger(__name__)
 
 ACTOR = "recovery"
 
+DECISION_NODE = "apply_decision"
+
 _CANDIDATES = text(
-    "SELECT a.thread_id, a.id FROM approvals a JOIN campaigns c ON c.id = a.campaign_id"
-    " WHERE a.status = 'approved' AND a.thread_id IS NOT NULL"
-    " AND (c.status IS NULL OR c.status <> 'completed')"
-    " ORDER BY a.decided_at, a.id"
+    "SELECT a.thread_id, a.id, a.status FROM approvals a JOIN campaigns c ON c.id = a.campaign_id"
+    " WHERE a.thread_id IS NOT NULL AND (c.status IS NULL OR c.status <> 'completed')"
+    " ORDER BY a.created_at, a.id"
 )
 
 
@@ -53,29 +59,35 @@ class Recovery:
         return asdict(self)
 
 
-def candidates(rt: LoopRuntime) -> list[tuple[str, str]]:
-    """Return ``(thread_id, approval_id)`` of approved threads whose campaign is open."""
-    latest: dict[str, str] = {}
+def candidates(rt: LoopRuntime) -> list[tuple[str, str, str]]:
+    """Return ``(thread_id, latest approval_id, its status)`` of threads of open campaigns."""
+    latest: dict[str, tuple[str, str]] = {}
     with rt.engine.connect() as conn:
-        for thread_id, approval_id in conn.execute(_CANDIDATES):
-            latest[str(thread_id)] = str(approval_id)
-    return list(latest.items())
+        for thread_id, approval_id, status in conn.execute(_CANDIDATES):
+            latest[str(thread_id)] = (str(approval_id), str(status))
+    return [(t, a, s) for t, (a, s) in latest.items()]
 
 
-def _stalled(rt: LoopRuntime, thread_id: str) -> list[str]:
-    """Return the checkpoint's next nodes if the run stopped short of the gate or the end."""
+def _stalled(rt: LoopRuntime, thread_id: str, status: str) -> list[str]:
+    """Return the checkpoint's next nodes if the run stopped short of the gate or the end.
+
+    Unless the approval is approved, only a run stopped in the decision path counts.
+    """
     snap = rt.graph.get_state({"configurable": {"thread_id": thread_id}})
     if snap.interrupts or not snap.next:
         return []
-    return [str(n) for n in snap.next]
+    pending = [str(n) for n in snap.next]
+    if status != "approved" and pending != [DECISION_NODE]:
+        return []
+    return pending
 
 
-def _resume(rt: LoopRuntime, thread_id: str, approval_id: str) -> Recovery | None:
-    if not _stalled(rt, thread_id):
+def _resume(rt: LoopRuntime, thread_id: str, approval_id: str, status: str) -> Recovery | None:
+    if not _stalled(rt, thread_id, status):
         return None
     try:
         with thread_lock(thread_id, rt.lock_url):
-            pending = _stalled(rt, thread_id)  # again, under the lock
+            pending = _stalled(rt, thread_id, status)  # again, under the lock
             if not pending:
                 return None
             cfg: Any = {
@@ -92,15 +104,15 @@ def _resume(rt: LoopRuntime, thread_id: str, approval_id: str) -> Recovery | Non
 
 
 def recover(rt: LoopRuntime) -> list[Recovery]:
-    """Resume every approved, unfinished thread once; return what was done with each.
+    """Resume every stalled thread of an open campaign once; return what was done with each.
 
     A thread that fails again is reported as ``failed`` (and logged) and the sweep goes on
     with the others; its checkpoint stays where it was, so a later sweep tries it again.
     """
     out: list[Recovery] = []
-    for thread_id, approval_id in candidates(rt):
+    for thread_id, approval_id, status in candidates(rt):
         try:
-            rec = _resume(rt, thread_id, approval_id)
+            rec = _resume(rt, thread_id, approval_id, status)
         except Exception as exc:  # one broken thread must not stop the others
             log.exception("recovery of thread %s failed", thread_id)
             rec = Recovery(thread_id, approval_id, "failed", error=f"{type(exc).__name__}: {exc}")

@@ -1,8 +1,10 @@
 """Run the loop for people: start a thread with a goal, resume it with a decision, read it.
 
 One run per thread at a time (:mod:`agents.locks`); decisions are checked before the graph is
-touched (role, self-approval, already decided) so that callers get a clear error and the
-thread stays waiting at the gate. Used by the CLI and the HTTP API.
+touched (role, own edit, self-approval, already decided, a valid edited plan) so that callers
+get a clear error and the thread stays waiting at the gate. A decision the store failed to
+record is :class:`~userops.errors.NotRecorded`, and the thread waits for a decision again.
+Used by the CLI and the HTTP API.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlalchemy import Engine
 
 from agents.locks import thread_lock
 from userops import approvals
-from userops.errors import Conflict
+from userops.approval_rules import check_actor
+from userops.errors import Conflict, NotRecorded
 from userops.settings import Settings, get_settings
 
 OnUpdate = Callable[[str, dict[str, Any]], None]
@@ -126,13 +129,14 @@ class LoopRuntime:
 
         Raises:
             Conflict: the thread is running, not waiting, or the approval was already decided.
-            PolicyRefused: the actor may not take this decision (role, self-approval).
-            BadInput: the decision type is unknown.
+            PolicyRefused: the actor may not take this decision (role, own edit, self-approval).
+            BadInput: the decision type is unknown, or the edited plan is invalid.
+            NotRecorded: the store failed to record the decision; the thread waits again.
         """
         with thread_lock(thread_id, self.lock_url):
             current = self.get(thread_id)
             if current.interrupt is None:
-                raise Conflict(f"thread {thread_id} is not waiting for a decision")
+                raise self._not_waiting(thread_id)
             waiting = str(current.values.get("approval_id"))
             if approval_id is not None and waiting != approval_id:
                 raise Conflict(
@@ -142,20 +146,36 @@ class LoopRuntime:
             rec = approvals.get(self.engine, approval_id)
             if rec.status != "pending":
                 raise rec.already_decided()
-            approvals.check_actor(
-                self.engine,
-                rec,
-                str(decision.get("type", "")),
-                actor,
-                allow_self_approval=self.allow_self_approval,
-            )
+            kind = str(decision.get("type", ""))
+            check_actor(self.engine, rec, kind, actor, allow_self_approval=self.allow_self_approval)
+            if kind == "edit":
+                from agents.nodes.gate import edited_plan
+
+                edited_plan(decision)
             resume = {
                 "decisions": [decision],
                 "actor": actor,
                 "decision_id": decision_id or uuid.uuid4().hex,
             }
             self._run(thread_id, actor, Command(resume=resume), on_update)
-            return self.get(thread_id)
+            after = self.get(thread_id)
+            error = after.values.get("decision_error")
+            if error and after.approval_id == approval_id:
+                raise NotRecorded(
+                    f"the decision on approval {approval_id} was not recorded ({error}); "
+                    f"thread {thread_id} waits for a decision again"
+                )
+            return after
+
+    def _not_waiting(self, thread_id: str) -> Conflict:
+        snap = self.graph.get_state({"configurable": {"thread_id": thread_id}})
+        if snap.next:
+            stop = ", ".join(str(n) for n in snap.next)
+            return Conflict(
+                f"thread {thread_id} is not waiting for a decision: its last run stopped at "
+                f"{stop}; `userops threads recover` runs it on"
+            )
+        return Conflict(f"thread {thread_id} is not waiting for a decision")
 
     def decide(
         self,

@@ -52,6 +52,10 @@ class LoopState(TypedDict, total=False):
     """Plan shown at the previous gate (for the diff)."""
     resume: dict[str, Any] | None
     """The resume value the gate received (``{"decisions": [...]}``)."""
+    edited_by: str | None
+    """Who last edited the plan (an approver's edit decision); may never approve it."""
+    decision_error: str | None
+    """Why the last decision could not be recorded (the thread waits at the gate again)."""
     approvals: list[dict[str, Any]]
     """Decisions taken in this thread (id, status, actor)."""
     dispatch: dict[str, Any] | None
@@ -83,6 +87,8 @@ def initial_fields() -> dict[str, Any]:
         "card": None,
         "shown_plan": None,
         "resume": None,
+        "edited_by": None,
+        "decision_error": None,
         "approvals": [],
         "dispatch": None,
         "kpi": None,

@@ -16,6 +16,8 @@ from evals.schema import Decision, Scenario
 
 OPERATOR = "eval-operator"
 APPROVER = "eval-approver"
+EDITOR = "eval-editor"
+"""Makes the approver script's edits: whoever last edited a plan may not approve it."""
 MAX_TURNS = 16
 
 
@@ -44,7 +46,8 @@ def drive(rt: Any, scenario: Scenario, thread: str) -> list[str]:
             if d.decision == "none":
                 break
             plan = dict(res.values.get("plan") or {})
-            res = rt.resume(thread, _decision(d, plan), actor=APPROVER)
+            actor = EDITOR if d.decision == "edit" else APPROVER
+            res = rt.resume(thread, _decision(d, plan), actor=actor)
         elif followups and res.status not in ("needs_clarification",):
             res = rt.start(followups.pop(0), thread_id=thread, actor=OPERATOR)
         else:

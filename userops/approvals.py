@@ -2,8 +2,10 @@
 
 A decision is recorded exactly once: a conditional ``UPDATE ... WHERE status = 'pending'``;
 whoever comes second gets :class:`~userops.errors.Conflict` carrying the winning decision
-(unless it is the same decision replayed with the same ``client_decision_id``). Comments
-(``respond``) are audited and leave the request pending.
+(unless it is the same decision replayed with the same ``client_decision_id``, a key that is
+unique within one approval only). Comments (``respond``) are audited and leave the request
+pending.
+Who may decide is one rule for every route, in :mod:`userops.approval_rules`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 
-from userops.accounts import APPROVER_ROLES, find_user, has_accounts
-from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
+from userops.approval_rules import check_actor, check_kind
+from userops.errors import Conflict, NotFound
 from userops.store.models import Approval, AuditLog, utcnow
 
 STATUS_BY_DECISION = {"approve": "approved", "edit": "edited", "reject": "rejected"}
-DECISION_TYPES = ("approve", "edit", "reject", "respond")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class ApprovalRecord:
     client_decision_id: str | None
     created_at: datetime | None
     decided_at: datetime | None
+    edited_by: str | None = None
+    """Who last changed this revision's plan (an approver's edit); may never approve it."""
 
     def to_dict(self, *, with_card: bool = True) -> dict[str, Any]:
         """Return a JSON-ready dict (the card only when ``with_card``)."""
@@ -121,8 +124,12 @@ def create_request(
     card: dict[str, Any],
     risk_tier: str,
     requested_by: str | None,
+    edited_by: str | None = None,
 ) -> ApprovalRecord:
-    """Insert a pending approval request (idempotent: an existing id is returned as is)."""
+    """Insert a pending approval request (idempotent: an existing id is returned as is).
+
+    ``edited_by`` is whoever last edited the plan of this revision (None: the planner's).
+    """
     t = cast(Table, Approval.__table__)
     with engine.begin() as conn:
         existing = _row(conn, approval_id)
@@ -138,50 +145,17 @@ def create_request(
                 risk_tier=risk_tier,
                 card=card,
                 requested_by=requested_by,
+                edited_by=edited_by,
                 created_at=utcnow(),
             )
         )
-        audit(
-            conn,
-            requested_by or "system",
-            "proposal",
-            "approval",
-            approval_id,
-            {"campaign_id": campaign_id, "revision": revision, "risk_tier": risk_tier},
-        )
+        detail = {"campaign_id": campaign_id, "revision": revision, "risk_tier": risk_tier}
+        if edited_by:
+            detail["edited_by"] = edited_by
+        audit(conn, requested_by or "system", "proposal", "approval", approval_id, detail)
         rec = _row(conn, approval_id)
     assert rec is not None
     return rec
-
-
-def check_actor(
-    engine: Engine, rec: ApprovalRecord, kind: str, actor: str, *, allow_self_approval: bool
-) -> None:
-    """Refuse ``actor`` deciding ``rec`` with ``kind`` (role, self-approval).
-
-    Raises:
-        BadInput: unknown decision type.
-        PolicyRefused: the actor may not take this decision.
-    """
-    if kind not in DECISION_TYPES:
-        raise BadInput.one(
-            f"must be one of {', '.join(DECISION_TYPES)}", field="decision.type", value=kind
-        )
-    if kind == "approve" and not allow_self_approval and actor == rec.requested_by:
-        raise PolicyRefused(
-            f"{actor} requested campaign {rec.campaign_id} and may not approve it "
-            "(self-approval is off in the policy)",
-            reason="self_approval",
-        )
-    if has_accounts(engine):
-        acct = find_user(engine, actor)
-        if acct is None:
-            raise PolicyRefused(f"unknown or disabled user {actor!r}", reason="unknown_user")
-        if kind != "respond" and acct.role not in APPROVER_ROLES:
-            raise PolicyRefused(
-                f"{actor} has role {acct.role}; deciding needs approver or admin",
-                reason="role",
-            )
 
 
 def decide(
@@ -204,13 +178,13 @@ def decide(
             ``{"type": "respond", "message": ...}`` (a comment; stays pending).
         actor: Who decides.
         client_decision_id: Idempotency key of this decision (a replay returns the record).
-        allow_self_approval: Policy switch letting the requester approve.
+        allow_self_approval: Policy switch letting the requester approve (never the editor).
         system: The policy itself decides (risk-tiered auto-approval): no role check.
 
     Raises:
         NotFound: no such approval.
         Conflict: it was already decided (``current`` is the winning record).
-        PolicyRefused: role or self-approval rule.
+        PolicyRefused: role, own-edit or self-approval rule.
     """
     rec = get(engine, approval_id)
     kind = str(decision.get("type", ""))
@@ -218,18 +192,21 @@ def decide(
         return rec
     if not system:
         check_actor(engine, rec, kind, actor, allow_self_approval=allow_self_approval)
-    elif kind not in DECISION_TYPES:
-        raise BadInput.one("unknown decision type", field="decision.type", value=kind)
+    else:
+        check_kind(kind)
     message = decision.get("message")
     t = cast(Table, Approval.__table__)
+    pending = (t.c.id == approval_id, t.c.status == "pending")
     with engine.begin() as conn:
         if kind == "respond":
-            conn.execute(update(t).where(t.c.id == approval_id).values(comment=message))
+            res = conn.execute(update(t).where(*pending).values(comment=message))
+            if res.rowcount != 1:
+                raise _decided(conn, approval_id)
             audit(conn, actor, "comment", "approval", approval_id, {"message": message})
         else:
             res = conn.execute(
                 update(t)
-                .where(t.c.id == approval_id, t.c.status == "pending")
+                .where(*pending)
                 .values(
                     status=STATUS_BY_DECISION[kind],
                     decided_by=actor,
@@ -240,10 +217,7 @@ def decide(
                 )
             )
             if res.rowcount != 1:
-                current = _row(conn, approval_id)
-                if current is not None:
-                    raise current.already_decided()
-                raise Conflict(f"approval {approval_id} was already ? by ?")
+                raise _decided(conn, approval_id)
             audit(
                 conn,
                 actor,
@@ -253,6 +227,13 @@ def decide(
                 {"campaign_id": rec.campaign_id, "revision": rec.revision, "decision": decision},
             )
     return get(engine, approval_id)
+
+
+def _decided(conn: Connection, approval_id: str) -> Conflict:
+    current = _row(conn, approval_id)
+    if current is not None:
+        return current.already_decided()
+    return Conflict(f"approval {approval_id} is gone")
 
 
 def is_approved(engine: Engine, approval_id: str) -> bool:

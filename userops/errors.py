@@ -6,8 +6,10 @@
 * :class:`PolicyRefused` — the policy forbids it; nobody upstream can override.
 * :class:`BadInput` — an operator's or a file's input is invalid; names the place.
 * :class:`UsageError` — a developer called the API wrongly.
-* :class:`Conflict` — a concurrent actor got there first (HTTP 409).
+* :class:`Conflict` — a concurrent actor got there first (HTTP 409); :class:`ThreadBusy`
+  when a run holds the thread.
 * :class:`NotFound` — the thing asked for does not exist (HTTP 404).
+* :class:`NotRecorded` — the store failed to record it; nothing changed, try again (503).
 """
 
 from __future__ import annotations
@@ -107,5 +109,16 @@ class Conflict(UseropsError):
         self.current = current
 
 
+class ThreadBusy(Conflict):
+    """Another run holds the thread's lock (it ends at the gate or the end; try again then)."""
+
+
 class NotFound(UseropsError):
     """The requested entity does not exist."""
+
+
+class NotRecorded(UseropsError):
+    """The store failed to record a change; nothing changed and the request can be repeated.
+
+    A decision that was not recorded leaves its thread waiting for a decision (HTTP 503).
+    """

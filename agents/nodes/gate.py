@@ -2,13 +2,20 @@
 
 LangGraph re-runs an interrupted node from its first line on resume, so the gate node does
 nothing but ``interrupt()``; the request row is written before it (idempotently) and the
-decision is recorded after it, exactly once, in ``userops.approvals``.
+decision is recorded after it, exactly once, in ``userops.approvals``. If recording fails
+(the store is down, a bug), the thread goes back to the gate and waits for a decision again
+instead of stopping half way; a failure after the decision is recorded leaves the run at
+``apply_decision`` for the recovery sweep (:mod:`agents.recovery`).
+
+An approver's edit makes a new revision whose ``edited_by`` is that approver: they may never
+approve it, and the policy never auto-approves it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -24,6 +31,8 @@ from agents.schema import CampaignPlan, Finding
 from agents.state import LoopState
 from userops import approvals
 from userops.errors import BadInput, Conflict, PolicyRefused
+
+log = logging.getLogger(__name__)
 
 
 def make_prepare_approval(ref: DepsRef) -> Any:
@@ -49,6 +58,7 @@ def make_prepare_approval(ref: DepsRef) -> Any:
             "revision": revision,
             "step_id": plan["steps"][idx]["step_id"],
             "requested_by": state.get("requested_by"),
+            "edited_by": state.get("edited_by"),
             "plan": plan,
             "audience_size": pre["total"] + pre["holdout"],
             "preflight": pre,
@@ -67,11 +77,12 @@ def make_prepare_approval(ref: DepsRef) -> Any:
             card=card,
             risk_tier=tier,
             requested_by=state.get("requested_by"),
+            edited_by=state.get("edited_by"),
         )
         update: dict[str, Any] = {"approval_id": approval_id, "card": card, "shown_plan": plan}
         if idx == 0:
             update["audience_size"] = card["audience_size"]
-        if tier in deps.auto_approve_tiers:
+        if tier in deps.auto_approve_tiers and not state.get("edited_by"):
             rec = approvals.decide(
                 deps.engine,
                 approval_id,
@@ -111,7 +122,12 @@ def _decision_id(approval_id: str, actor: str, decision: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def _edited_plan(decision: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+def edited_plan(decision: dict[str, Any]) -> dict[str, Any]:
+    """Return the plan of an ``edit`` decision, validated.
+
+    Raises:
+        BadInput: naming the place in ``edited_action`` that is wrong.
+    """
     action = decision.get("edited_action") or {}
     if not isinstance(action, dict):
         raise BadInput.one("must be an object with 'args'", field="edited_action", value=action)
@@ -146,7 +162,7 @@ def make_apply_decision(ref: DepsRef) -> Any:
         edited: dict[str, Any] | None = None
         try:
             if decision.get("type") == "edit":
-                edited = _edited_plan(decision, dict(state["plan"] or {}))
+                edited = edited_plan(decision)
             rec = approvals.decide(
                 deps.engine,
                 approval_id,
@@ -161,11 +177,20 @@ def make_apply_decision(ref: DepsRef) -> Any:
                 deps.engine, approval_id, actor=actor, decision=decision, reason=str(exc)
             )
             msg = say("refused_decision", lang, reason=str(exc))
-            return Command(update={"resume": None, "messages": [msg]}, goto="approval_gate")
+            update = {"resume": None, "decision_error": None, "messages": [msg]}
+            return Command(update=update, goto="approval_gate")
         except Conflict:
             rec = approvals.get(deps.engine, approval_id)
             decision = rec.decision or decision
-        base: dict[str, Any] = {"resume": None}
+        except Exception as exc:  # not recorded: wait at the gate again, never stop half way
+            log.exception("decision on approval %s was not recorded", approval_id)
+            why = type(exc).__name__  # the details are in the log, not in the thread
+            msg = say("decision_not_recorded", lang, reason=why)
+            return Command(
+                update={"resume": None, "decision_error": why, "messages": [msg]},
+                goto="approval_gate",
+            )
+        base: dict[str, Any] = {"resume": None, "decision_error": None}
         if rec.status == "pending":
             msg = say("comment", lang, message=decision.get("message", ""))
             return Command(update={**base, "messages": [msg]}, goto="approval_gate")
@@ -192,7 +217,7 @@ def make_apply_decision(ref: DepsRef) -> Any:
                 },
                 goto="plan",
             )
-        plan = edited or _edited_plan(rec.decision or {}, dict(state["plan"] or {}))
+        plan = edited or edited_plan(rec.decision or {})
         revision = int(state.get("revision") or 0) + 1
         plan["revision"] = revision
         set_campaign(
@@ -208,6 +233,7 @@ def make_apply_decision(ref: DepsRef) -> Any:
                 **base,
                 "plan": plan,
                 "revision": revision,
+                "edited_by": rec.decided_by,
                 "round": 0,
                 "status": "planning",
                 "messages": [say("edited", lang)],

@@ -43,6 +43,10 @@ LINES: dict[str, dict[str, str]] = {
         "zh": "审批决定未被接受：{reason}",
         "en": "The decision was not accepted: {reason}",
     },
+    "decision_not_recorded": {
+        "zh": "审批决定未能记录（{reason}），仍在等待审批。",
+        "en": "The decision could not be recorded ({reason}); still waiting for a decision.",
+    },
     "comment": {"zh": "审批人留言：{message}", "en": "Approver's comment: {message}"},
     "rejected": {
         "zh": "审批人驳回：{message}。正在修改方案。",

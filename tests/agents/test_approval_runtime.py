@@ -64,7 +64,9 @@ def test_pg_advisory_lock_conflicts(pg_url: str) -> None:
         pass
 
 
-DECISION = st.sampled_from(["approve", "approve_self", "reject", "respond", "edit", "restart"])
+DECISION = st.sampled_from(
+    ["approve", "approve_self", "approve_bob", "reject", "respond", "edit", "restart"]
+)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
@@ -80,6 +82,7 @@ def test_no_send_before_recorded_approval(moves: list[str], tmp_path_factory) ->
     rt, cm = runtime(engine, url)
     try:
         res = rt.start("win back", thread_id="p", actor="olivia")
+        editor = None
         for move in moves:
             if res.status != "awaiting_approval":
                 break
@@ -97,6 +100,8 @@ def test_no_send_before_recorded_approval(moves: list[str], tmp_path_factory) ->
             actor = "ana"
             if move == "approve_self":
                 decision, actor = {"type": "approve"}, "olivia"
+            elif move == "approve_bob":
+                decision, actor = {"type": "approve"}, "bob"
             elif move in ("reject", "respond"):
                 decision["message"] = "x"
             elif move == "edit":
@@ -104,8 +109,10 @@ def test_no_send_before_recorded_approval(moves: list[str], tmp_path_factory) ->
                 decision["edited_action"] = {"name": "x", "args": {"plan": plan}}
             try:
                 res = rt.resume("p", decision, actor=actor)
-            except PolicyRefused:
-                assert actor == "olivia"
+            except PolicyRefused as exc:  # the requester, or the last editor, approving
+                assert (exc.reason, actor) in {("self_approval", "olivia"), ("own_edit", editor)}
+            else:
+                editor = actor if move == "edit" else editor
             with engine.connect() as conn:
                 first_sent = conn.execute(text("SELECT min(id) FROM outbox")).scalar()
                 approved_at = conn.execute(

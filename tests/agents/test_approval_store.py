@@ -12,9 +12,12 @@ from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
 from userops.store.models import Campaign
 
 
-def _request(engine: Engine, aid: str = "a1") -> None:
-    with engine.begin() as conn:
-        conn.execute(insert(Campaign.__table__).values(id="c1", name="c1"))
+def _request(
+    engine: Engine, aid: str = "a1", *, campaign: bool = True, edited_by: str | None = None
+) -> None:
+    if campaign:
+        with engine.begin() as conn:
+            conn.execute(insert(Campaign.__table__).values(id="c1", name="c1"))
     approvals.create_request(
         engine,
         approval_id=aid,
@@ -24,6 +27,7 @@ def _request(engine: Engine, aid: str = "a1") -> None:
         card={"x": 1},
         risk_tier="medium",
         requested_by="olivia",
+        edited_by=edited_by,
     )
 
 
@@ -80,11 +84,53 @@ def test_self_approval_and_roles(sqlite_engine: Engine) -> None:
     assert exc.value.reason == "role"
     with pytest.raises(PolicyRefused):
         approvals.decide(sqlite_engine, "a1", {"type": "approve"}, actor="mallory")
-    approvals.decide(sqlite_engine, "a1", {"type": "respond", "message": "hm"}, actor="olivia")
+    with pytest.raises(PolicyRefused) as exc:  # a comment is a decision: approvers only
+        approvals.decide(sqlite_engine, "a1", {"type": "respond", "message": "x"}, actor="olivia")
+    assert exc.value.reason == "role" and approvals.get(sqlite_engine, "a1").comment is None
+    approvals.decide(sqlite_engine, "a1", {"type": "respond", "message": "hm"}, actor="ana")
     assert approvals.get(sqlite_engine, "a1").status == "pending"
     assert approvals.decide(sqlite_engine, "a1", {"type": "approve"}, actor="ana").status == (
         "approved"
     )
+
+
+def test_decision_ids_are_scoped_per_approval(any_engine: Engine) -> None:
+    """One client id on two approvals records both (it was unique across all: a 500)."""
+    _request(any_engine, "a1")
+    _request(any_engine, "a2", campaign=False)
+    for aid in ("a1", "a2"):
+        rec = approvals.decide(
+            any_engine, aid, {"type": "approve"}, actor="ana", client_decision_id="k"
+        )
+        assert rec.status == "approved" and rec.client_decision_id == "k"
+    replay = approvals.decide(
+        any_engine, "a2", {"type": "approve"}, actor="ana", client_decision_id="k"
+    )
+    assert replay.decided_at == approvals.get(any_engine, "a2").decided_at
+
+
+def test_the_last_editor_never_approves(sqlite_engine: Engine) -> None:
+    _request(sqlite_engine, edited_by="ana")
+    accounts.add_user(sqlite_engine, "ana", "approver")
+    accounts.add_user(sqlite_engine, "bob", "approver")
+    for allow in (False, True):  # whatever the self-approval policy says
+        with pytest.raises(PolicyRefused) as exc:
+            approvals.decide(
+                sqlite_engine, "a1", {"type": "approve"}, actor="ana", allow_self_approval=allow
+            )
+        assert exc.value.reason == "own_edit"
+    assert approvals.get(sqlite_engine, "a1").edited_by == "ana"
+    assert approvals.decide(sqlite_engine, "a1", {"type": "approve"}, actor="bob").status == (
+        "approved"
+    )
+
+
+def test_a_comment_never_rewrites_a_decided_approval(sqlite_engine: Engine) -> None:
+    _request(sqlite_engine)
+    approvals.decide(sqlite_engine, "a1", {"type": "approve", "message": "ok"}, actor="ana")
+    with pytest.raises(Conflict):
+        approvals.decide(sqlite_engine, "a1", {"type": "respond", "message": "x"}, actor="bob")
+    assert approvals.get(sqlite_engine, "a1").comment == "ok"
 
 
 def test_self_approval_allowed_by_policy(sqlite_engine: Engine) -> None:

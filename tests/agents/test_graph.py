@@ -100,8 +100,10 @@ def test_edit_is_re_evaluated(engine: Engine) -> None:
     card2 = out["__interrupt__"][0].value["action_requests"][0]["args"]
     assert len(ev.seen) == 2 and ev.seen[-1].steps[0].holdout_share == 0.3
     assert card2["plan"]["steps"][0]["holdout_share"] == 0.3
-    assert outbox_count(engine) == 0
+    assert outbox_count(engine) == 0 and card2["edited_by"] == "ana"
     out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
+    assert out["__interrupt__"] and outbox_count(engine) == 0  # the editor may not approve
+    out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "bob"}), cfg())
     assert out["status"] == "completed" and out["approvals"][0]["status"] == "edited"
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from sqlalchemy import text
 
 from tests.api.conftest import Api, decision_race, gate
@@ -95,3 +97,68 @@ def test_edit_with_a_valid_plan_is_recorded(api: Api) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "edited" and r.json()["decision"]["type"] == "edit"
     assert r.json()["decision"]["edited_action"]["args"]["plan"]["name"] == "edited by ana"
+
+
+def test_one_client_decision_id_on_two_approvals(api: Api) -> None:
+    """Before: the second decision raised inside the graph (a bare 500) and wedged its thread."""
+    body = {"decision": "approve", "client_decision_id": "k"}
+    for tid in ("ta", "tb"):
+        aid = gate(api, tid)
+        r = api.client.post(f"/v1/approvals/{aid}/decision", json=body, headers=api.auth("ana"))
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["thread_status"]) == ("approved", "completed")
+        again = api.client.post(f"/v1/approvals/{aid}/decision", json=body, headers=api.auth("ana"))
+        assert again.status_code == 200 and again.json()["replayed"] is True
+
+
+def _edit(api: Api, aid: str, who: str) -> str:
+    """``who`` edits the plan of ``aid``; return the approval of the edited revision."""
+    card = api.client.get(f"/v1/approvals/{aid}", headers=api.auth(who)).json()["card"]
+    plan = {**card["plan"], "name": f"edited by {who}"}
+    r = api.client.post(
+        f"/v1/approvals/{aid}/decision",
+        json={"decision": "edit", "edited_plan": plan},
+        headers=api.auth(who),
+    )
+    assert r.status_code == 200 and r.json()["thread_status"] == "awaiting_approval", r.text
+    now = api.client.get(f"/v1/threads/{r.json()['thread_id']}", headers=api.auth(who)).json()
+    assert now["approval_id"] != aid
+    return str(now["approval_id"])
+
+
+def test_the_last_editor_may_not_approve_their_edit(api: Api) -> None:
+    """Before: the edited revision kept the operator as requester; the editor approved it."""
+    edited = _edit(api, gate(api), "ana")
+    row = api.client.get(f"/v1/approvals/{edited}", headers=api.auth("bob")).json()
+    assert row["edited_by"] == "ana" and row["requested_by"] == "olivia"
+    assert row["card"]["edited_by"] == "ana"
+    listed = api.client.get("/v1/approvals?status=pending", headers=api.auth("bob")).json()
+    assert [(a["id"], a["edited_by"]) for a in listed] == [(edited, "ana")]
+    url = f"/v1/approvals/{edited}/decision"
+    r = api.client.post(url, json={"decision": "approve"}, headers=api.auth("ana"))
+    assert r.status_code == 403 and r.json()["reason"] == "own_edit", r.text
+    r = api.client.post(url, json={"decision": "approve"}, headers=api.auth("bob"))
+    assert r.status_code == 200 and r.json()["thread_status"] == "completed", r.text
+
+
+def test_langgraph_resume_keeps_the_editor_and_operators_out(api: Api) -> None:
+    """One rule with /v1: the editor may not approve, an operator may not even comment."""
+    edited = _edit(api, gate(api), "ana")
+
+    def resume(who: str, decision: dict[str, str]) -> Any:
+        body = {"assistant_id": "userops", "command": {"resume": {"decisions": [decision]}}}
+        return api.client.post("/threads/t1/runs/wait", json=body, headers=api.auth(who))
+
+    r = resume("ana", {"type": "approve"})
+    assert r.status_code == 403 and r.json()["reason"] == "own_edit", r.text
+    r = api.client.post(
+        f"/v1/approvals/{edited}/decision",
+        json={"decision": "respond", "comment": "x"},
+        headers=api.auth("olivia"),
+    )
+    assert r.status_code == 403
+    r = resume("olivia", {"type": "respond", "message": "set by an operator"})
+    assert r.status_code == 403 and r.json()["reason"] == "role", r.text  # before: 200, set
+    row = api.client.get(f"/v1/approvals/{edited}", headers=api.auth("ana")).json()
+    assert (row["status"], row["comment"]) == ("pending", None)
+    assert resume("bob", {"type": "approve"}).json()["status"] == "completed"

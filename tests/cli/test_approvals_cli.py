@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from agents.runtime import open_runtime
 from tests.doubles import populate
+from userops import approvals
 from userops.cli.main import app
 
 runner = CliRunner()
@@ -67,3 +68,18 @@ def test_reject_revises_and_asks_again(waiting: str, sqlite_engine: Engine) -> N
     assert _sent(sqlite_engine, ANY) == 0
     pending = json.loads(runner.invoke(app, ["approvals", "list", "--json"]).stdout)
     assert [a["id"] for a in pending] == [out["approval_id"]]
+
+
+def test_the_editor_may_not_approve_from_the_cli(waiting: str, sqlite_engine: Engine) -> None:
+    with open_runtime(engine=sqlite_engine) as rt:
+        plan = rt.get(str(approvals.get(sqlite_engine, waiting).thread_id)).values["plan"]
+        edit = {"type": "edit", "edited_action": {"name": "x", "args": {"plan": plan}}}
+        edited = rt.decide(waiting, edit, actor="ana").approval_id
+    assert edited and edited != waiting
+    shown = runner.invoke(app, ["approvals", "show", edited])
+    assert "edited by: ana" in shown.stdout
+    res = runner.invoke(app, ["approvals", "approve", edited, "--as", "ana"])
+    assert res.exit_code == 1 and "edited revision" in res.output, res.output
+    assert _sent(sqlite_engine, ANY) == 0
+    res = runner.invoke(app, ["approvals", "approve", edited, "--as", "bob", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["status"] == "completed", res.output

@@ -99,7 +99,7 @@ def test_random_edit_is_refused_or_re_evaluated_never_sent_unevaluated(
     if res.status == "awaiting_approval":
         waiting = str(res.approval_id)
         card_plan = approvals.get(rt.engine, waiting).card["plan"]
-        res = rt.resume(thread, {"type": "approve"}, actor="ana")
+        res = rt.resume(thread, {"type": "approve"}, actor="bob")  # ana edited: not her
         if sent(rt.engine, campaign):  # what went out was evaluated and shown as approved
             plan = res.values["plan"]
             assert plan == card_plan

@@ -107,3 +107,48 @@ def pg_or_sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'm.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+APPROVAL = (
+    "INSERT INTO approvals (id, campaign_id, revision, status, risk_tier, card, created_at,"
+    " client_decision_id) VALUES (:id, 'c1', 1, 'approved', 'low', '{}', '2026-01-01', :k)"
+)
+
+
+def _approvals(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        q = "SELECT id, client_decision_id, status FROM approvals ORDER BY id"
+        return [tuple(r) for r in conn.execute(text(q))]
+
+
+def test_decision_ids_per_approval_and_edited_by_down_and_up(pg_or_sqlite_url: str) -> None:
+    """0006 lets two approvals share a client decision id and adds ``edited_by``; back too."""
+    engine = make_engine(pg_or_sqlite_url)
+    try:
+        upgrade(engine, "0005")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO campaigns (id, name, language, status, revision, spent,"
+                    " created_at, updated_at) VALUES ('c1', 'c', 'en', 'draft', 0, 0,"
+                    " '2026-01-01', '2026-01-01')"
+                )
+            )
+            conn.execute(text(APPROVAL), {"id": "a1", "k": "k"})
+            conn.execute(text(APPROVAL), {"id": "a2", "k": "j"})
+        upgrade(engine)
+        with engine.begin() as conn:  # refused before 0006 (a 500 inside the decision path)
+            conn.execute(text("UPDATE approvals SET client_decision_id = 'k', edited_by = 'ana'"))
+        assert _approvals(engine) == [("a1", "k", "approved"), ("a2", "k", "approved")]
+        found = {ix["name"] for ix in inspect(engine).get_indexes("approvals")}
+        assert {"ix_approvals_inbox", "ix_approvals_thread_id", "ix_approvals_status"} <= found
+        command.downgrade(alembic_config(engine), "0005")
+        assert _approvals(engine) == [("a1", "k", "approved"), ("a2", None, "approved")]
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text("UPDATE approvals SET client_decision_id = 'k'"))
+        upgrade(engine)
+        assert _approvals(engine) == [("a1", "k", "approved"), ("a2", None, "approved")]
+        cols = {c["name"] for c in inspect(engine).get_columns("approvals")}
+        assert "edited_by" in cols
+    finally:
+        engine.dispose()

@@ -12,6 +12,7 @@ from userops.errors import (
     Conflict,
     ModelUnavailable,
     NotFound,
+    NotRecorded,
     PolicyRefused,
     UsageError,
 )
@@ -65,6 +66,12 @@ async def _model_down(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _not_recorded(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": str(exc), "retryable": True}, status_code=503, headers={"Retry-After": "5"}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the userops error handlers on ``app``."""
     app.add_exception_handler(BadInput, _bad_input)
@@ -73,3 +80,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PolicyRefused, _refused)
     app.add_exception_handler(UsageError, _usage)
     app.add_exception_handler(ModelUnavailable, _model_down)
+    app.add_exception_handler(NotRecorded, _not_recorded)

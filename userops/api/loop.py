@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from userops import approvals
-from userops.errors import Conflict
+from userops.errors import Conflict, ThreadBusy
 
 Update = Callable[[str, dict[str, Any]], None]
 
@@ -88,7 +88,8 @@ def decide(
 
     A replay with the same ``client_decision_id`` returns the stored record. A second
     decider gets :class:`Conflict` carrying the winning decision (waiting up to ``wait_s``
-    for a run in progress to record it).
+    for a run in progress to record it); a thread that is not waiting (a run stopped short
+    of the gate) is the runtime's own :class:`Conflict`, at once.
     """
     rec = approvals.get(rt.engine, approval_id)
     if client_decision_id and rec.client_decision_id == client_decision_id:
@@ -96,13 +97,6 @@ def decide(
     if rec.status != "pending":
         raise rec.already_decided()
     if not rec.thread_id:
-        approvals.check_actor(
-            rt.engine,
-            rec,
-            str(decision.get("type")),
-            actor,
-            allow_self_approval=rt.allow_self_approval,
-        )
         out = approvals.decide(
             rt.engine,
             approval_id,
@@ -121,11 +115,13 @@ def decide(
             approval_id=approval_id,
             decision_id=client_decision_id,
         )
-    except Conflict:
-        won = _winner(rt.engine, approval_id, wait_s)
+    except Conflict as exc:
+        won = _winner(rt.engine, approval_id, wait_s if isinstance(exc, ThreadBusy) else 0.0)
         if client_decision_id and won.client_decision_id == client_decision_id:
             return won, True
-        raise won.already_decided() from None
+        if won.status == "pending":  # decided by nobody: the thread's own conflict
+            raise
+        raise won.already_decided() from exc
     return approvals.get(rt.engine, approval_id), False
 
 

@@ -35,7 +35,9 @@ def list_(
     if as_json:
         print_json([r.to_dict(with_card=False) for r in rows])
         return
-    table = Table("id", "campaign", "rev", "status", "risk", "requested by", "decided by")
+    table = Table(
+        "id", "campaign", "rev", "status", "risk", "requested by", "edited by", "decided by"
+    )
     for r in rows:
         table.add_row(
             r.id,
@@ -44,6 +46,7 @@ def list_(
             r.status,
             r.risk_tier,
             r.requested_by or "",
+            r.edited_by or "",
             r.decided_by or "",
         )
     console.print(table)
@@ -61,7 +64,9 @@ def show(approval_id: str, as_json: bool = JsonOpt) -> None:
         print_json(rec.to_dict())
         return
     print_card(console, rec.card)
-    console.print(f"status: {rec.status}  decided by: {rec.decided_by or '-'}", markup=False)
+    edited = f"  edited by: {rec.edited_by} (may not approve it)" if rec.edited_by else ""
+    line = f"status: {rec.status}  decided by: {rec.decided_by or '-'}{edited}"
+    console.print(line, markup=False)
 
 
 def decide_and_resume(approval_id: str, decision: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -94,7 +99,11 @@ def approve(
     as_: str = AsOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Approve a request and let its thread continue (dispatch, measure, report)."""
+    """Approve a request and let its thread continue (dispatch, measure, report).
+
+    Refused for the requester (unless the policy allows self-approval) and, always, for
+    whoever last edited the plan.
+    """
     decision: dict[str, Any] = {"type": "approve"}
     if comment:
         decision["message"] = comment

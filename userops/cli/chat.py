@@ -26,13 +26,14 @@ def _stream(node: str, update: dict[str, Any]) -> None:
 
 
 def may_decide(engine: Any, approval_id: str, actor: str, allow_self: bool) -> bool:
-    """Whether ``actor`` may approve ``approval_id`` (role and self-approval rule)."""
+    """Whether ``actor`` may approve ``approval_id`` (role, own edit, self-approval)."""
     from userops import approvals
+    from userops.approval_rules import check_actor
     from userops.errors import PolicyRefused
 
     try:
         rec = approvals.get(engine, approval_id)
-        approvals.check_actor(engine, rec, "approve", actor, allow_self_approval=allow_self)
+        check_actor(engine, rec, "approve", actor, allow_self_approval=allow_self)
     except PolicyRefused:
         return False
     return True

@@ -278,9 +278,12 @@ class Approval(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
-    client_decision_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    client_decision_id: Mapped[str | None] = mapped_column(String(64))
+    """The decider's idempotency key, unique only within this approval."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    edited_by: Mapped[str | None] = mapped_column(String(64))
+    """Who last changed this revision's plan (an approver's edit); they may not approve it."""
 
 
 class ThreadEvent(Base):

@@ -14,6 +14,7 @@ from sqlalchemy import Select, Table, bindparam, select
 from userops import approvals
 from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep, ServicesDep
 from userops.api.loop import decide, jsonable, progress_event, thread_view
+from userops.approval_rules import check_role
 from userops.errors import BadInput
 from userops.store.models import Approval
 
@@ -80,6 +81,8 @@ class ApprovalSummary(BaseModel):
     client_decision_id: str | None
     created_at: datetime
     decided_at: datetime | None
+    edited_by: str | None
+    """Who last edited this revision's plan (they may not approve it)."""
 
 
 _T = cast(Table, Approval.__table__)
@@ -150,7 +153,12 @@ def get_approval(approval_id: str, _user: AnyUser, engine: EngineDep) -> dict[st
 def post_decision(
     approval_id: str, body: DecisionIn, user: Approver, rt: RuntimeDep, services: ServicesDep
 ) -> dict[str, Any]:
-    """Decide once: 409 with the winning decision when someone else got there first."""
+    """Decide once: 409 with the winning decision when someone else got there first.
+
+    403 for an operator (a comment is a decision too), for the requester approving their own
+    campaign (unless the policy allows it) and for whoever last edited the plan approving it.
+    """
+    check_role(user.role, body.decision)
     decision = hitl_decision(body)
     hub = services.hub
     tid = approvals.get(services.engine, approval_id).thread_id or ""

@@ -27,6 +27,7 @@ from userops.api.loop import (
     stream_run,
     thread_view,
 )
+from userops.approval_rules import check_role
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
 
 router = APIRouter(tags=["langgraph"])
@@ -197,6 +198,7 @@ def _execute(rt: Any, user: AccountInfo, thread_id: str, body: RunIn, on_update:
         decisions = resume.get("decisions") if isinstance(resume, dict) else None
         if not isinstance(decisions, list) or not decisions or not isinstance(decisions[0], dict):
             raise BadInput.one("a list of HITL decisions", field="command.resume.decisions")
+        check_role(user.role, str(decisions[0].get("type", "")))  # the rule of /v1 too
         approval_id = rt.get(thread_id).approval_id
         if approval_id is None:
             raise Conflict(f"thread {thread_id} is not waiting for a decision")
