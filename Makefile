@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint bench chaos faults fmt clean migration browser-deps
+.PHONY: install demo test lint bench chaos faults probe fmt clean migration browser-deps
 
 install: $(STAMP)
 
@@ -45,6 +45,12 @@ bench: install
 # a 200,000-recipient campaign; figures in bench/out/chaos.json (CHAOS_ARGS="--recipients N").
 chaos: install
 	$(BIN)/python -m scripts.chaos $(CHAOS_ARGS)
+
+# The API probe (also run by `make test`): schemathesis on every route and role, hostile inputs
+# (1 MB strings, NUL, invalid UTF-8, 2^63, 10k-deep JSON) on SQLite and PostgreSQL; no 5xx.
+probe: install
+	@$(BIN)/python -m pytest -m probe -q tests/api; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no probe tests ran"; exit 1; fi; exit $$rc
 
 # Model and provider faults injected N times each (local fakes, SQLite): the fault table,
 # printed and written to bench/out/faults.json (FAULTS_ARGS="--n 5 --messages 50").
