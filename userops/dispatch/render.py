@@ -19,13 +19,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from userops.dispatch.clean import FALLBACK, clean_values
+from userops.dispatch.clean import clean_values
 from userops.dispatch.models import MessageContent
 
 PLACEHOLDERS = frozenset({"name", "last_product", "offer", "brand", "unsubscribe_url"})
 _PH = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 _TEXT_FIELDS = ("subject", "title", "body", "html", "url")
-DEFAULT_NAME = FALLBACK["name"]
 UNSUBSCRIBE_BASE = "https://u.userops.invalid/unsubscribe/"
 
 
