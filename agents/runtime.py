@@ -4,6 +4,8 @@ One run per thread at a time (:mod:`agents.locks`); decisions are checked before
 touched (role, own edit, self-approval, already decided, a valid edited plan) so that callers
 get a clear error and the thread stays waiting at the gate. A decision the store failed to
 record is :class:`~userops.errors.NotRecorded`, and the thread waits for a decision again.
+A thread's first message records its ``owner``; ``start(..., owner_only=True)`` answers
+:class:`~userops.errors.NotFound` for someone else's thread (:mod:`userops.thread_access`).
 Used by the CLI and the HTTP API.
 """
 
@@ -23,8 +25,9 @@ from sqlalchemy import Engine
 from agents.locks import thread_lock
 from userops import approvals
 from userops.approval_rules import check_actor
-from userops.errors import Conflict, NotRecorded
+from userops.errors import Conflict, NotFound, NotRecorded
 from userops.settings import Settings, get_settings
+from userops.thread_access import check_thread_id, owner_of
 
 OnUpdate = Callable[[str, dict[str, Any]], None]
 
@@ -92,22 +95,30 @@ class LoopRuntime:
         thread_id: str | None = None,
         actor: str = "operator",
         on_update: OnUpdate | None = None,
+        owner_only: bool = False,
     ) -> RunResult:
         """Send the operator's message on a (new) thread and run until the gate or the end.
 
+        ``owner_only``: the actor may only write on a new thread or one they started.
+
         Raises:
+            BadInput: ``thread_id`` is not a valid thread id.
+            NotFound: ``owner_only`` and the thread is someone else's.
             Conflict: the thread is running, or waits at the gate for a decision.
         """
-        thread_id = thread_id or f"t-{uuid.uuid4().hex[:12]}"
+        thread_id = check_thread_id(thread_id) if thread_id else f"t-{uuid.uuid4().hex[:12]}"
         with thread_lock(thread_id, self.lock_url):
             current = self.get(thread_id)
+            owner = owner_of(current.values)
+            if owner_only and owner is not None and owner != actor:
+                raise NotFound(f"no thread {thread_id!r}")
             if current.interrupt is not None:
                 raise Conflict(
                     f"thread {thread_id} waits for approval {current.values.get('approval_id')};"
                     " decide it first",
                     current=current.values.get("approval_id"),
                 )
-            msg = {"messages": [HumanMessage(content=goal_text)]}
+            msg = {"messages": [HumanMessage(content=goal_text)], "owner": owner or actor}
             self._run(thread_id, actor, msg, on_update)
             return self.get(thread_id)
 

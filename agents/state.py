@@ -24,6 +24,8 @@ class LoopState(TypedDict, total=False):
     """``Goal`` dump."""
     requested_by: str
     """Who stated the goal (may not approve it unless the policy says so)."""
+    owner: str
+    """Who started the thread (set once; operators read and act only on their own)."""
     campaign_id: str | None
     """Campaign row of the current goal."""
     plan: dict[str, Any] | None

@@ -2,7 +2,9 @@
 
 Assistants search, thread creation, ``runs.wait`` and ``runs.stream`` to the interrupt, the
 thread state with its interrupts, and resume with ``Command(resume={"decisions": [...]})``.
-Same tokens and roles as ``/v1`` (``Authorization: Bearer`` or ``x-api-key``).
+Same tokens and roles as ``/v1`` (``Authorization: Bearer`` or ``x-api-key``), and the same
+thread rules: ids are validated (422 naming ``thread_id``), and operators see and run only
+their own threads (another's answers 404, like a missing one).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from userops.api.loop import (
     stream_run,
     thread_view,
 )
+from userops.api.routes.threads import ThreadId
 from userops.approval_rules import check_role
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
+from userops.thread_access import check_thread_id, may_see, sees_all
 
 router = APIRouter(tags=["langgraph"])
 GRAPH_ID = "userops"
@@ -91,7 +95,8 @@ def _check_assistant(assistant_id: str) -> None:
 @router.post("/threads")
 def create_thread(_user: AnyUser, body: dict[str, Any] = Body(default={})) -> dict[str, Any]:
     """Allocate a thread id (the thread comes to life with its first run)."""
-    tid = body.get("thread_id") or str(uuid.uuid4())
+    given = body.get("thread_id")
+    tid = str(uuid.uuid4()) if given is None else check_thread_id(given)
     now = _now()
     return {
         "thread_id": str(tid),
@@ -105,12 +110,26 @@ def create_thread(_user: AnyUser, body: dict[str, Any] = Body(default={})) -> di
     }
 
 
-@router.get("/threads/{thread_id}")
-def get_thread(thread_id: str, _user: AnyUser, rt: RuntimeDep) -> dict[str, Any]:
-    """Read the thread (404 before its first run); ``interrupted`` while it waits."""
+def _snapshot(rt: Any, user: AccountInfo, thread_id: str, *, missing_ok: bool = False) -> Any:
+    """Return the thread's state snapshot if ``user`` may see it.
+
+    Raises:
+        NotFound: another operator's thread, or one that has not run yet (an approver may
+            read the empty state of such a thread where ``missing_ok``).
+    """
     snap = rt.graph.get_state({"configurable": {"thread_id": thread_id}})
-    if not snap.values:
-        raise NotFound(f"no thread {thread_id!r}")
+    values = snap.values or {}
+    if values and may_see(user.name, user.role, values):
+        return snap
+    if not values and missing_ok and sees_all(user.role):
+        return snap
+    raise NotFound(f"no thread {thread_id!r}")
+
+
+@router.get("/threads/{thread_id}")
+def get_thread(user: AnyUser, rt: RuntimeDep, thread_id: str = ThreadId) -> dict[str, Any]:
+    """Read the thread (404 before its first run); ``interrupted`` while it waits."""
+    snap = _snapshot(rt, user, thread_id)
     pending = _interrupts(snap)
     return {
         "thread_id": thread_id,
@@ -129,9 +148,9 @@ def _interrupts(snap: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/threads/{thread_id}/state")
-def thread_state(thread_id: str, _user: AnyUser, rt: RuntimeDep) -> dict[str, Any]:
+def thread_state(user: AnyUser, rt: RuntimeDep, thread_id: str = ThreadId) -> dict[str, Any]:
     """The thread's values, next nodes, tasks and pending interrupts."""
-    snap = rt.graph.get_state({"configurable": {"thread_id": thread_id}})
+    snap = _snapshot(rt, user, thread_id, missing_ok=True)
     conf = (snap.config or {}).get("configurable") or {}
     tasks = [
         {
@@ -207,7 +226,11 @@ def _execute(rt: Any, user: AccountInfo, thread_id: str, body: RunIn, on_update:
     if user.role not in ("operator", "admin"):
         raise PolicyRefused(f"role {user.role} may not start runs", reason="role")
     return rt.start(
-        _goal_text(body.input), thread_id=thread_id, actor=user.name, on_update=on_update
+        _goal_text(body.input),
+        thread_id=thread_id,
+        actor=user.name,
+        on_update=on_update,
+        owner_only=not sees_all(user.role),
     )
 
 
@@ -220,7 +243,7 @@ def _final(res: Any) -> dict[str, Any]:
 
 @router.post("/threads/{thread_id}/runs/wait")
 def run_wait(
-    thread_id: str, body: RunIn, user: AnyUser, rt: RuntimeDep, services: ServicesDep
+    body: RunIn, user: AnyUser, rt: RuntimeDep, services: ServicesDep, thread_id: str = ThreadId
 ) -> dict[str, Any]:
     """Run to the interrupt or the end; return the values (with ``__interrupt__``)."""
     return _final(_run(rt, services.hub, user, thread_id, body, None))
@@ -228,7 +251,7 @@ def run_wait(
 
 @router.post("/threads/{thread_id}/runs/stream", response_class=StreamingResponse)
 def run_stream(
-    thread_id: str, body: RunIn, user: AnyUser, rt: RuntimeDep, services: ServicesDep
+    body: RunIn, user: AnyUser, rt: RuntimeDep, services: ServicesDep, thread_id: str = ThreadId
 ) -> StreamingResponse:
     """Run and stream ``metadata``, ``updates`` per node, then the final ``values``."""
     modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
