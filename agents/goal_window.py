@@ -26,23 +26,26 @@ _CN_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
 
 
 def _tok(i: int) -> str:
+    # Whitespace is matched possessively (``\s*+``), and only after a word or digit has
+    # matched: a long run of blanks costs one pass, not one per split (it was cubic).
     return (
-        rf"(?P<p{i}>{_PERIOD})?\s*(?P<h{i}>\d{{1,2}}|[零一二两三四五六七八九十]{{1,3}})"
-        rf"(?:\s*[:：](?P<m{i}>\d{{2}})|\s*(?P<d{i}>点|时)(?:\s*(?P<half{i}>半)|\s*(?P<mm{i}>\d{{1,2}})\s*分)?)?"
-        rf"\s*(?P<ap{i}>[ap]\.?m\b\.?)?"
+        rf"(?:(?P<p{i}>{_PERIOD})\s*+)?(?P<h{i}>\d{{1,2}}|[零一二两三四五六七八九十]{{1,3}})"
+        rf"(?:\s*+[:：](?P<m{i}>\d{{2}})|\s*+(?P<d{i}>点|时)"
+        rf"(?:\s*+(?P<half{i}>半)|\s*+(?P<mm{i}>\d{{1,2}})\s*+分)?)?"
+        rf"(?:\s*+(?P<ap{i}>[ap]\.?m\b\.?))?"
     )
 
 
-_SEP = r"\s*(?:到|至|-|–|—|~|～|to|and|until|till)\s*"
-_RANGE = re.compile(rf"(?P<lead>between|from|从|在)?\s*{_tok(1)}{_SEP}{_tok(2)}", re.I)
+_SEP = r"\s*+(?:到|至|-|–|—|~|～|to|and|until|till)\s*+"
+_RANGE = re.compile(rf"(?:(?P<lead>between|from|从|在)\s*+)?{_tok(1)}{_SEP}{_tok(2)}", re.I)
 _BEFORE = re.compile(
-    rf"(?:before|by|until|no later than)\s+{_tok(1)}|{_tok(2)}\s*(?:之前|以前|前)", re.I
+    rf"(?:before|by|until|no later than)\s++{_tok(1)}|{_tok(2)}\s*+(?:之前|以前|前)", re.I
 )
-_AFTER = re.compile(rf"(?:after|from)\s+{_tok(1)}|{_tok(2)}\s*(?:之后|以后|后)", re.I)
+_AFTER = re.compile(rf"(?:after|from)\s++{_tok(1)}|{_tok(2)}\s*+(?:之后|以后|后)", re.I)
 _WORK = r"工作时间|上班时间|business hours|office hours"
 _DAY = (
-    r"(晚上|夜间|夜里|深夜)\s*(不要|别|勿|不)\s*(打扰|发)|白天发|白天|免打扰"
-    r"|(no|don't|do not|not)\s+(\w+\s+){0,3}(at night|in the evening|overnight)"
+    r"(晚上|夜间|夜里|深夜)\s*+(不要|别|勿|不)\s*+(打扰|发)|白天发|白天|免打扰"
+    r"|(no|don't|do not|not)\s++(?:\w++\s++){0,3}(at night|in the evening|overnight)"
     r"|daytime only|during the day"
 )
 

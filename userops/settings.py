@@ -8,6 +8,11 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+TEXT_MAX_CHARS = 4000
+"""Default longest operator text (goal, message, approval comment or reason), in characters."""
+BODY_MAX_BYTES = 1 << 20
+"""Default largest HTTP request body, in bytes (file uploads have their own limit)."""
+
 
 class Settings(BaseSettings):
     """Runtime configuration. Every field can be set as ``USEROPS_<FIELD>``."""
@@ -53,6 +58,13 @@ class Settings(BaseSettings):
 
     language: str = "zh"
     """Default language of the operator (``zh`` or ``en``)."""
+
+    max_text_chars: int = Field(default=TEXT_MAX_CHARS, ge=1, le=100_000)
+    """Longest text a person may send: goals, messages, approval comments and reasons (API,
+    LangGraph-compatible routes and CLI alike; :mod:`userops.text_limits`)."""
+
+    max_body_bytes: int = Field(default=BODY_MAX_BYTES, ge=1024)
+    """Largest HTTP request body; a larger one is answered 413 before it is read or parsed."""
 
     def resolved_database_url(self) -> str:
         """Return the store URL, creating the home directory for the SQLite default."""

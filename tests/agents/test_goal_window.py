@@ -49,3 +49,19 @@ def test_windows_are_understood(text: str, window: tuple[str, str]) -> None:
 )
 def test_numbers_that_are_not_clock_times_are_no_window(text: str) -> None:
     assert parse_goal(text).constraints.send_window is None
+
+
+def _window_seconds(n: int) -> float:
+    import time
+
+    t0 = time.perf_counter()
+    for unit in (" ", "\n", "1 ", "下午 ", "from ", "no ", "1点 ", "10 到 "):
+        find_window((unit * n)[:n])
+    return time.perf_counter() - t0
+
+
+def test_window_patterns_are_linear_in_blank_runs() -> None:
+    """Adjacent ``\\s*`` split a run of blanks every way: 1,000 blanks took 7 s (cubic)."""
+    small, large = _window_seconds(4_000), _window_seconds(40_000)
+    assert large < 2.0, f"40k-character texts took {large:.1f} s"
+    assert large < 30 * max(small, 0.005), f"4k: {small:.3f} s, 40k: {large:.3f} s"

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from userops.api.deps import Services
 from userops.api.errors import install_error_handlers
+from userops.api.guard import RequestGuard
 from userops.api.metrics import Metrics, install_metrics
 from userops.settings import Settings, get_settings
 
@@ -95,6 +96,8 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
+    uploads = {"/v1/profiles/import": profiles.MAX_UPLOAD}
+    app.add_middleware(RequestGuard, router=app.router, max_body=s.max_body_bytes, uploads=uploads)
     install_metrics(app, services.metrics)
     for module in (health, threads, approvals, campaigns, segments, profiles, policy):
         app.include_router(module.router)

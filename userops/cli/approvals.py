@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from userops.cli.common import JsonOpt, console, print_json, store, user_errors
+from userops.text_limits import check_text
 
 app = typer.Typer(help="Review and decide approval requests.", no_args_is_help=True)
 
@@ -108,6 +109,7 @@ def approve(
     if comment:
         decision["message"] = comment
     with user_errors():
+        check_text(comment or "", "--comment")
         summary = decide_and_resume(approval_id, decision, actor_name(as_))
     _print_outcome(summary, as_json)
 
@@ -121,6 +123,7 @@ def reject(
 ) -> None:
     """Reject a request; the planner revises the plan and asks again."""
     with user_errors():
+        check_text(reason, "--reason")
         summary = decide_and_resume(
             approval_id, {"type": "reject", "message": reason}, actor_name(as_)
         )
@@ -131,6 +134,7 @@ def reject(
 def comment(approval_id: str, text: str, as_: str = AsOpt, as_json: bool = JsonOpt) -> None:
     """Comment on a request without deciding (it stays pending)."""
     with user_errors():
+        check_text(text, "TEXT")
         summary = decide_and_resume(
             approval_id, {"type": "respond", "message": text}, actor_name(as_)
         )

@@ -50,6 +50,16 @@ def _parse_decision(line: str) -> dict[str, Any] | None:
     return None
 
 
+def _refused(text: str, what: str) -> bool:
+    """Say why ``text`` is refused (too long, NUL; :mod:`userops.text_limits`), if it is."""
+    from userops.text_limits import text_problem
+
+    problem = text_problem(text)
+    if problem is not None:
+        err_console.print(f"{what}: {problem}", markup=False)
+    return problem is not None
+
+
 def _read(prompt: str) -> str | None:
     try:
         return input(prompt)
@@ -73,6 +83,8 @@ def _gate(rt: Any, res: Any, actor: str) -> Any:
         decision = _parse_decision(line or "")
         if decision is None:
             return res
+        if _refused(decision.get("message", ""), "message"):
+            continue
         with user_errors():
             res = rt.resume(res.thread_id, decision, actor=actor, on_update=_stream)
     return res
@@ -99,7 +111,7 @@ def chat(
                 line = _read("> ")
                 if line is None or line.strip() in ("/quit", "/exit"):
                     break
-                if not line.strip():
+                if not line.strip() or _refused(line, "goal"):
                     continue
                 with user_errors():
                     res = rt.start(line, thread_id=tid, actor=actor, on_update=_stream)

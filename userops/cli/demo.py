@@ -128,6 +128,7 @@ def demo(
     from agents.runtime import open_runtime
     from userops.cli.loop_view import print_card, print_report
     from userops.settings import get_settings
+    from userops.text_limits import check_text
 
     lang = language or get_settings().language
     if lang not in GOALS:
@@ -136,6 +137,8 @@ def demo(
         with user_errors():
             raise BadInput.one("must be zh or en", field="--language", value=lang)
     with user_errors():
+        if goal is not None:
+            check_text(goal, "--goal")
         now_ts = demo_clock(now, lang)
         engine = store()
         ensure_population(engine, users, seed, lang, as_json)

@@ -17,6 +17,7 @@ from userops.api.loop import decide, jsonable, progress_event, thread_view
 from userops.approval_rules import check_role
 from userops.errors import BadInput
 from userops.store.models import Approval
+from userops.text_limits import BoundedText
 
 router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
 Status = Literal["pending", "approved", "rejected", "edited"]
@@ -27,7 +28,7 @@ class DecisionIn(BaseModel):
 
     decision: Literal["approve", "reject", "edit", "respond"]
     """``approve``, ``reject``, ``edit`` (with ``edited_plan``) or ``respond`` (a comment)."""
-    comment: str | None = Field(default=None, max_length=4000)
+    comment: BoundedText | None = None
     """Why (required for reject and respond)."""
     edited_plan: dict[str, Any] | None = None
     """The whole edited campaign plan (required for edit)."""

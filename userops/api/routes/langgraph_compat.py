@@ -32,6 +32,7 @@ from userops.api.loop import (
 from userops.api.routes.threads import ThreadId
 from userops.approval_rules import check_role
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
+from userops.text_limits import check_text
 from userops.thread_access import check_thread_id, may_see, sees_all
 
 router = APIRouter(tags=["langgraph"])
@@ -183,15 +184,19 @@ def thread_state(user: AnyUser, rt: RuntimeDep, thread_id: str = ThreadId) -> di
 
 
 def _goal_text(data: dict[str, Any] | None) -> str:
+    """The goal of a run (the limits of ``/v1``: :mod:`userops.text_limits`)."""
     data = data or {}
     if isinstance(data.get("goal"), str) and data["goal"].strip():
-        return str(data["goal"])
+        return check_text(str(data["goal"]), "input.goal")
     messages = data.get("messages")
     if isinstance(messages, list) and messages:
         last = messages[-1]
         content = last.get("content") if isinstance(last, dict) else last
         if isinstance(content, str) and content.strip():
-            return content
+            where = f"input.messages.{len(messages) - 1}" + (
+                ".content" if last is not content else ""
+            )
+            return check_text(content, where)
     raise BadInput.one("give input.messages (a user message) or input.goal", field="input")
 
 
@@ -217,6 +222,8 @@ def _execute(rt: Any, user: AccountInfo, thread_id: str, body: RunIn, on_update:
         decisions = resume.get("decisions") if isinstance(resume, dict) else None
         if not isinstance(decisions, list) or not decisions or not isinstance(decisions[0], dict):
             raise BadInput.one("a list of HITL decisions", field="command.resume.decisions")
+        if isinstance(decisions[0].get("message"), str):
+            check_text(decisions[0]["message"], "command.resume.decisions.0.message")
         check_role(user.role, str(decisions[0].get("type", "")))  # the rule of /v1 too
         approval_id = rt.get(thread_id).approval_id
         if approval_id is None:

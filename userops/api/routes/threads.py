@@ -21,6 +21,7 @@ from userops.api.deps import AnyUser, Operator, RuntimeDep, Services, ServicesDe
 from userops.api.loop import Update, jsonable, progress_event, sse, stream_run, thread_view
 from userops.approvals import audit
 from userops.errors import NotFound
+from userops.text_limits import UserText
 from userops.thread_access import THREAD_ID_PATTERN, may_see, sees_all
 
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
@@ -30,7 +31,7 @@ ThreadId = Path(pattern=THREAD_ID_PATTERN, description="Thread id (a UUID or t-<
 class NewThread(BaseModel):
     """A new operator thread."""
 
-    goal: str = Field(min_length=1, max_length=4000)
+    goal: UserText
     """The operator's goal in their own words."""
     thread_id: str | None = Field(default=None, pattern=THREAD_ID_PATTERN)
     """Optional id of the new thread (default: generated)."""
@@ -39,7 +40,7 @@ class NewThread(BaseModel):
 class OperatorMessage(BaseModel):
     """A message from the operator on an existing thread."""
 
-    text: str = Field(min_length=1, max_length=4000)
+    text: UserText
     """What the operator says."""
 
 

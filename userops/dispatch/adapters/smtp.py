@@ -24,7 +24,8 @@ from userops.dispatch.adapters._http import dedupe_id, fail
 from userops.dispatch.adapters.base import Capabilities, OutgoingMessage, SendResult
 from userops.dispatch.render import unsubscribe_url
 
-_TAGS = re.compile(r"<[^>]+>")
+_TAGS = re.compile(r"<[^<>]+>")
+"""A tag (a run of ``<`` without ``>`` is read once, not once per ``<``)."""
 
 
 class SmtpAdapter:

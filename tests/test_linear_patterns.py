@@ -1,0 +1,25 @@
+"""Patterns over untrusted text take time linear in it (no run is re-read per position)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from agents.checks import TAG
+from userops.dispatch.adapters.smtp import _TAGS
+
+
+def _seconds(pattern: re.Pattern[str], text: str) -> float:
+    t0 = time.perf_counter()
+    pattern.sub("", text)
+    return time.perf_counter() - t0
+
+
+@pytest.mark.parametrize("pattern", [TAG, _TAGS], ids=["evaluator", "smtp"])
+def test_tag_strippers_read_unclosed_tags_once(pattern: re.Pattern[str]) -> None:
+    """``<[^>]+>`` over 200,000 ``<`` without ``>`` took ~10 s; now milliseconds."""
+    small, large = _seconds(pattern, "<" * 20_000), _seconds(pattern, "<" * 200_000)
+    assert large < 0.5 and large < 30 * max(small, 0.001), (small, large)
+    assert pattern.sub("", "<p>hi <b>there</b></p>") == "hi there"

@@ -1,0 +1,157 @@
+r"""The request guard: every request passes here before routing, parsing or authentication.
+
+* A body larger than ``Settings.max_body_bytes`` (or a route's own upload limit) is answered
+  413 at once: on its ``Content-Length`` before a byte is read, or, when the length is not
+  given, as soon as the bytes read pass the limit. Nothing is parsed.
+* A NUL character in the path, a query parameter or a JSON body (``\u0000``) is answered 422
+  naming where it is (``["path", "thread_id"]``, ``["query", "q"]``, ``["body", "goal"]``):
+  PostgreSQL cannot store or compare such text, and no route needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.datastructures import QueryParams
+from starlette.responses import JSONResponse
+from starlette.routing import Match, Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from userops.text_limits import excerpt
+
+NUL_MSG = "must not contain a NUL character"
+
+
+def find_nul(value: Any) -> tuple[list[str | int], str] | None:
+    """``(JSON path, string)`` of a string (key or value) in ``value`` holding a NUL, or None.
+
+    Iterative: a deeply nested document cannot exhaust the stack.
+    """
+    stack: list[tuple[list[str | int], Any]] = [([], value)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, str):
+            if "\x00" in v:
+                return path, v
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                if "\x00" in k:
+                    return [*path, k], k
+                stack.append(([*path, k], item))
+        elif isinstance(v, list):
+            stack.extend(([*path, i], item) for i, item in enumerate(v))
+    return None
+
+
+def _problem(loc: list[Any], value: Any) -> JSONResponse:
+    shown = excerpt(value) if isinstance(value, str) else None
+    detail = [{"type": "string_nul", "loc": loc, "msg": NUL_MSG, "input": shown}]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+class RequestGuard:
+    """ASGI middleware: body size limits (413) and NUL characters (422), before the app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        router: Router,
+        max_body: int,
+        uploads: Mapping[str, int] | None = None,
+    ) -> None:
+        self.app = app
+        self.router = router
+        self.max_body = max_body
+        self.uploads = dict(uploads or {})
+        """Path -> body limit of the routes that take a file upload."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the request; pass it on (its body replayed) or answer it here."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.uploads.get(scope["path"], self.max_body)
+        refused = self._url_problem(scope) or self._declared_too_large(scope, limit)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left before sending its body
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _too_large(limit)(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        bad = _json_nul(scope, body)
+        if bad is not None:
+            await bad(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _url_problem(self, scope: Scope) -> JSONResponse | None:
+        if "\x00" in scope["path"]:
+            return _problem(["path", *self._path_param(scope)], scope["path"])
+        if b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
+            for key, value in QueryParams(scope["query_string"]).multi_items():
+                if "\x00" in key or "\x00" in value:
+                    return _problem(["query", key], value)
+        return None
+
+    def _path_param(self, scope: Scope) -> list[str]:
+        for route in self.router.routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                params = child.get("path_params", {})
+                return [k for k, v in params.items() if "\x00" in str(v)][:1]
+        return []
+
+    @staticmethod
+    def _declared_too_large(scope: Scope, limit: int) -> JSONResponse | None:
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                return _too_large(limit)
+        return None
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"request body larger than {limit} bytes"},
+        status_code=413,
+        headers={"Connection": "close"},
+    )
+
+
+def _json_nul(scope: Scope, body: bytes) -> JSONResponse | None:
+    if b"\\u0000" not in body:
+        return None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None  # not JSON (or not parseable here): the route answers it
+    found = find_nul(data)
+    return None if found is None else _problem(["body", *found[0]], found[1])
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the app the body read here, then the client's messages."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
