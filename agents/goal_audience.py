@@ -1,119 +1,134 @@
 """Audience extraction for the goal parser.
 
-Recency, signup age, value tier, lifecycle, interests, spend, price sensitivity, satisfaction
-and feedback topics become a :class:`SegmentSpec` every recipient must satisfy.
+Recency, frequency, signup age and spend (:mod:`agents.goal_recency`), value tier, lifecycle
+and loyalty (negated ones: ``不是VIP``, ``non-VIP`` → ``not_in``), interests, language, price
+sensitivity, satisfaction, feedback topics and places (:mod:`agents.goal_places`) become a
+:class:`SegmentSpec` every recipient must satisfy. Audience words with no trait behind them
+(gender, age, birthday, logins) become questions.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
+from agents import goal_words as gw
 from agents import lexicon as lx
-from agents.goal_extract import Scan, number
+from agents.goal_extract import Scan
+from agents.goal_numbers import DUR, to_days
+from agents.goal_places import extract_regions, region_predicates
+from agents.goal_recency import extract_recency, extract_spend
 from userops.cdp.segment_spec import EventPredicate, SegmentSpec, TraitOp, TraitPredicate
 
 Pred = TraitPredicate | EventPredicate
-Add = Callable[..., None]
 
-_NOT_ORDERED = (
-    r"(?:最近|近|过去|超过|已经?)?\s*(\d+)\s*(?:天|日)\s*(?:内|以来)?\s*(?:都)?(?:没有?|未|无)\s*"
-    r"(?:下单|购买|下过单|买过?|消费|复购)"
-    r"|(?:not|haven't|hasn't|have not|has not|no|without an?)\s+(?:ordered|purchased|bought"
-    r"|placed an order|orders?|purchases?)(?:\s+anything)?\s+(?:in|for|within)\s+(?:the\s+"
-    r"(?:last|past)\s+)?(\d+)\s+days"
-)
-_ORDERED = (
-    r"(?:最近|近|过去)\s*(\d+)\s*天\s*(?:内|以来)?\s*(?:下过单|有下单|下单|购买过|买过|有购买)"
-    r"|(?:ordered|purchased|bought)\s+(?:in|within)\s+(?:the\s+(?:last|past)\s+)?(\d+)\s+days"
-)
-_SIGNUP = (
-    r"(?:新)?注册\s*(\d+)\s*天\s*(?:内|以内)?"
-    r"|(?:signed up|registered|joined)\s+(?:in|within)\s+(?:the\s+(?:last|past)\s+)?(\d+)\s+days"
-)
 _NO_ORDER_YET = (
-    r"还?(?:没有?|未)(?:下过?单|购买过?)|尚未下单|never (?:ordered|purchased)"
+    r"还?(?:没有?|未)(?:下过?单|购买过?|买过)|尚未下单|从未下过?单|从没(?:下过?单|买过)"
+    r"|never (?:ordered|purchased|placed an order|bought)"
     r"|(?:haven't|have not|not yet) (?:placed|made) (?:a|their) first (?:order|purchase)"
     r"|no orders yet"
 )
-_SPEND = (
-    r"消费(?:超过|大于|高于|满|过)\s*[¥￥]?(\d[\d,]*(?:\.\d+)?)\s*(万|千)?"
-    r"|spent (?:over|more than|at least)\s*[¥￥$]?(\d[\d,]*(?:\.\d+)?)\s*(k|thousand)?"
-)
 _COMPLAINT = r"投诉|反馈|差评|抱怨|问题|不满|complain|feedback|late|delay|problem|issue|unhappy"
+_TOPIC_WINDOW = (
+    rf"(?:in|within)\s+(?:the\s+)?(?:last|past)\s+(?P<d>{DUR})"
+    rf"|(?:近|最近|过去)\s*(?P<e>{DUR})\s*(?:内)?\s*(?:投诉|反馈|差评)"
+)
+_NEG_TIER = re.compile(r"(?:不是|并非|非|不属于|\bnot\s|\bnon-?|\bexcluding\s|\bexcept\s)$", re.I)
 
 
-def extract_audience(scan: Scan) -> tuple[SegmentSpec, list[str]]:
-    """Return the audience the goal names and the human-readable hints understood."""
-    preds: list[Pred] = []
-    hints: list[str] = []
+class _Audience:
+    def __init__(self) -> None:
+        self.preds: list[Pred] = []
+        self.hints: list[str] = []
 
-    def add(field: str, op: TraitOp, value: object, hint: str | None = None) -> None:
-        preds.append(TraitPredicate(field=field, op=op, value=value))
-        hints.append(hint or f"{field}{op}{value}")
+    def add(self, field: str, op: TraitOp, value: object, hint: str | None = None) -> None:
+        self.preds.append(TraitPredicate(field=field, op=op, value=value))
+        self.hints.append(hint or f"{field}{op}{value}")
 
-    m = scan.find(_SIGNUP)
-    if m:
-        add("days_since_signup", "<=", int(m.group(1) or m.group(2)))
-    if scan.find(_NO_ORDER_YET) and (m or scan.find(r"新用户|新客|new (users?|customers?)")):
-        add("orders_total", "=", 0)
-    elif m is None:
-        _recency(scan, add)
-    _tiers(scan, preds, hints, add)
-    preds += _interests(scan, hints)
-    m = scan.find(_SPEND)
-    if m:
-        value = number(m.group(1) or m.group(3), m.group(2) or m.group(4))
-        add("monetary_365d", ">=", value)
+    def has(self, field: str) -> bool:
+        return any(getattr(p, "field", "") == field for p in self.preds)
+
+
+def extract_audience(scan: Scan, lang: str = "zh") -> tuple[SegmentSpec, list[str], list[str]]:
+    """Return the audience the goal names, the hints understood and the place keys."""
+    a = _Audience()
+    events: list[EventPredicate] = []
+    extract_recency(scan, a.add, events)
+    for e in events:
+        a.preds.append(e)
+        a.hints.append(f"{e.count.op}{e.count.value} orders in {e.within_days} days")
+    if not a.has("orders_total") and scan.find_free(_NO_ORDER_YET):
+        a.add("orders_total", "=", 0)
+    _tiers(scan, a)
+    a.preds += _interests(scan, a.hints)
+    extract_spend(scan, a.add, lang)
     if scan.find(r"价格敏感|对价格敏感|price[- ]sensitive|bargain hunters"):
-        add("price_sensitivity", ">=", 0.6)
+        a.add("price_sensitivity", ">=", 0.6)
     if scan.find(
         r"满意度低|不满意|差评|低评分|unhappy|dissatisfied|low (satisfaction|rating)"
         r"|(satisfaction|rating) (is )?low"
     ):
-        add("satisfaction", "<=", 2.5)
-    any_ = _topics(scan, hints)
-    if scan.find(r"(购买|下单|买)(后|之后)|after (their |a )?(purchase|order)|recent buyers"):
-        add("days_since_last_order", "<=", 30, "ordered in the last 30 days")
-    return SegmentSpec.model_validate({"all": preds, "any": any_}), hints
+        a.add("satisfaction", "<=", 2.5)
+    for value, pattern in lx.LANGUAGE_WORDS:
+        if scan.find(pattern):
+            a.add("language", "=", value)
+    any_ = _topics(scan, a.hints)
+    if not a.has("days_since_last_order") and scan.find_free(
+        r"(购买|下单|买)(后|之后)|after (their |a )?(purchase|order)|recent buyers"
+    ):
+        a.add("days_since_last_order", "<=", 30, "ordered in the last 30 days")
+    regions, where = extract_regions(scan, lang)
+    places = region_predicates(regions)
+    if places and any_:  # "any" already holds the feedback topics: cannot OR the places too
+        scan.ask("region", where[0], where[1], gw.ASK["region_and_topic"][lang])
+        regions = []
+    elif places:
+        any_ = list(places)
+        a.hints.append("region in " + "/".join(regions))
+    for m in re.finditer(gw.UNMAPPED_AUDIENCE, scan.text, re.I):
+        if not scan.covered(m.start(), m.end()):
+            scan.ask("audience", m.start(), m.end(), gw.ASK["audience"][lang])
+    return SegmentSpec.model_validate({"all": a.preds, "any": any_}), a.hints, regions
 
 
-def _recency(scan: Scan, add: Add) -> None:
-    m = scan.find(_NOT_ORDERED)
-    if m:
-        add("days_since_last_order", ">=", int(m.group(1) or m.group(2)))
-        return
-    m = scan.find(_ORDERED)
-    if m:
-        add("days_since_last_order", "<=", int(m.group(1) or m.group(2)))
-
-
-def _tiers(scan: Scan, preds: list[Pred], hints: list[str], add: Add) -> None:
-    recency = any(getattr(p, "field", "") == "days_since_last_order" for p in preds)
-    for field, table in (("ltv_tier", lx.LTV_WORDS), ("lifecycle_stage", lx.LIFECYCLE_WORDS)):
-        values = [v for v, pattern in table if scan.find(pattern)]
-        if field == "lifecycle_stage" and recency and values == ["churn_risk"]:
-            hints.append("churn risk (covered by recency)")
-            continue
-        if (
-            field == "lifecycle_stage"
-            and values == ["new"]
-            and any(getattr(p, "field", "") == "days_since_signup" for p in preds)
-        ):
-            hints.append("new users (covered by signup age)")
-            continue
-        if values:
-            add(field, "in", values, f"{field} in {values}")
+def _tiers(scan: Scan, a: _Audience) -> None:
+    recency = a.has("days_since_last_order")
+    tables = (
+        ("ltv_tier", lx.LTV_WORDS),
+        ("lifecycle_stage", lx.LIFECYCLE_WORDS),
+        ("rfm_segment", [("champions,loyal", lx.RFM_WORDS)]),
+    )
+    for field, table in tables:
+        values: dict[str, list[str]] = {"in": [], "not_in": []}
+        for value, pattern in table:
+            for m in scan.find_all(pattern):
+                neg = _NEG_TIER.search(scan.text, max(0, m.start() - 10), m.start())
+                bucket = values["not_in" if neg else "in"]
+                bucket += [v for v in value.split(",") if v not in bucket]
+        if field == "lifecycle_stage" and recency and values["in"] == ["churn_risk"]:
+            a.hints.append("churn risk (covered by recency)")
+            values["in"] = []
+        if field == "lifecycle_stage" and values["in"] == ["new"] and a.has("days_since_signup"):
+            a.hints.append("new users (covered by signup age)")
+            values["in"] = []
+        for op in ("in", "not_in"):
+            if values[op]:
+                a.add(field, op, values[op], f"{field} {op} {values[op]}")
 
 
 def _topics(scan: Scan, hints: list[str]) -> list[Pred]:
     if not re.search(_COMPLAINT, scan.text, re.I):
         return []
+    window = 90
+    m = re.search(_TOPIC_WINDOW, scan.text, re.I)
+    if m and not scan.covered(m.start(), m.end()):
+        phrase = m.group("d") or m.group("e")
+        window = to_days(phrase) or window
+        scan.spans.append((m.start(), m.end()))
     any_: list[Pred] = []
     for topic, pattern in lx.TOPIC_WORDS:
         if scan.find(pattern):
             for event in ("feedback", "ticket", "survey"):
-                any_.append(EventPredicate(event=event, where={"topic": topic}, within_days=90))
+                any_.append(EventPredicate(event=event, where={"topic": topic}, within_days=window))
             hints.append(f"feedback topic={topic}")
     return any_
 
@@ -126,6 +141,11 @@ def _interests(scan: Scan, hints: list[str]) -> list[Pred]:
     if m:
         word = (m.group(1) or m.group(2) or m.group(3) or "").strip()
         found.append(lx.INTEREST_ZH.get(word, word.lower()))
+    for m in scan.find_all(lx.INTEREST_EN):
+        value = m.group(1).lower()
+        value = "pets" if value == "pet" else value
+        if value not in found:
+            found.append(value)
     for zh, en in lx.INTEREST_ZH.items():
         if en not in found and scan.find(re.escape(zh) + r"(?:类|爱好者|用户|品类)"):
             found.append(en)

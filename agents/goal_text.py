@@ -61,6 +61,23 @@ _LABELS = {
 }
 
 
+_MORE = {
+    "zh": {
+        "order": "渠道顺序",
+        "wait": "{h}小时未响应后",
+        "regions": "地区",
+        "exclude": "文案不含",
+        "ask": "需要确认",
+    },
+    "en": {
+        "order": "Channel order",
+        "wait": "after {h} h without a response",
+        "regions": "Regions",
+        "exclude": "Copy without",
+        "ask": "To confirm",
+    },
+}
+
 _FIELDS = {
     "zh": {
         "days_since_last_order": "距上次下单天数",
@@ -138,6 +155,15 @@ def explain_goal(goal: Goal) -> str:
         lines.append(f"{only}: " + ", ".join(c.channels_allowed))
     if c.channels_forbidden:
         lines.append(f"{never}: " + ", ".join(c.channels_forbidden))
+    more = _MORE[lang]
+    if c.channel_order:
+        h = c.fallback_after_hours
+        wait = " (" + more["wait"].format(h=f"{h:g}") + ")" if h else ""
+        lines.append(f"{more['order']}: " + " → ".join(c.channel_order) + wait)
+    if c.regions:
+        lines.append(f"{more['regions']}: " + ", ".join(c.regions))
+    if c.content_exclusions:
+        lines.append(f"{more['exclude']}: " + ", ".join(c.content_exclusions))
     if c.send_window:
         lines.append(f"{win}: {c.send_window.start}–{c.send_window.end}")
     if c.deadline:
@@ -150,4 +176,6 @@ def explain_goal(goal: Goal) -> str:
         lines.append(f"{nu}: " + "; ".join(goal.not_understood))
     if goal.forbidden:
         lines.append(f"{fb}: " + "; ".join(goal.forbidden))
+    for q in goal.questions:
+        lines.append(f"{more['ask']}: {q.question}")
     return redact("\n".join(lines))

@@ -37,19 +37,30 @@ OBJECTIVE_WORDS: list[tuple[Objective, str]] = [
     ),
     (
         Objective.WIN_BACK,
-        r"召回|挽回|唤醒|赢回|拉回|回流|win[- ]?back|re-?engage|reactivat|bring (them )?back",
+        r"召回|挽回|唤醒|赢回|拉回|找回|回流|win[- ]?back|re-?engage|reactivat|bring (them )?back",
     ),
     (
         Objective.VIP_CARE,
-        r"关怀|会员关怀|尊享|专属服务|vip care|appreciation|thank (our|them)|pamper|loyalty care",
+        r"关怀|会员关怀|尊享|专属服务|感谢|vip care|appreciation|\bthank\b|pamper|loyalty care",
     ),
 ]
 """Objective words, most specific first."""
 
 LIFECYCLE_WORDS: list[tuple[str, str]] = [
-    ("new", r"新用户|新客|新注册|新会员|new (users?|customers?|members?|sign-?ups?)|newly"),
-    ("churn_risk", r"有?流失风险|即将流失|at risk of churn|churn[- ]risk|at-risk"),
-    ("churned", r"已流失|流失用户|沉睡用户|\bchurned\b|\blapsed\b|dormant"),
+    (
+        "new",
+        r"新用户|新客|新注册|新会员|新人|新顾客"
+        r"|new (users?|customers?|members?|sign-?ups?|buyers)|newly|newcomers",
+    ),
+    (
+        "churn_risk",
+        r"有?流失风险|即将流失|快流失|流失预警|at risk of churn(?:ing)?|churn[- ]risk|at[- ]risk"
+        r"|about to churn|likely to churn",
+    ),
+    (
+        "churned",
+        r"已流失|流失用户|流失客户|(?:沉睡|沉默)(?:用户|会员|客户)|\bchurned\b|\blapsed\b|dormant",
+    ),
     ("growing", r"成长期|成长用户|growing (users?|customers?)"),
     ("mature", r"成熟期|成熟用户|mature (users?|customers?)"),
     ("reactivated", r"刚回流|已回流|reactivated"),
@@ -59,7 +70,9 @@ LIFECYCLE_WORDS: list[tuple[str, str]] = [
 LTV_WORDS: list[tuple[str, str]] = [
     (
         "high",
-        r"高价值|高净值|高ltv|高消费|\bvip\b|high[- ]value|high[- ]ltv|top (customers|spenders)",
+        r"高价值|高净值|高ltv|高消费|大客户|重要客户|high[- ]value|high[- ]ltv"
+        r"|(?<![a-z])vips?(?![a-z])(?!\s*(?:care|关怀|专属|服务|webinar|event|活动|沙龙|专场|day|日))"
+        r"|top (customers|spenders)|big spenders|best customers",
     ),
     ("mid", r"中等价值|中价值|mid[- ]value|medium[- ]value"),
     ("low", r"低价值|low[- ]value"),
@@ -67,7 +80,7 @@ LTV_WORDS: list[tuple[str, str]] = [
 """LTV tier words."""
 
 TOPIC_WORDS: list[tuple[str, str]] = [
-    ("delivery", r"配送|物流|快递|送货|delivery|shipping"),
+    ("delivery", r"配送|物流|快递|送货|deliver(?:y|ies)|shipping"),
     ("price", r"价格|太贵|price|pricing|expensive"),
     ("usability", r"难用|不好用|使用问题|usability|hard to use"),
 ]
@@ -92,19 +105,39 @@ INTEREST_ZH: dict[str, str] = {
 """Chinese interest words → interest values in the traits."""
 
 CHANNEL_WORDS: list[tuple[str, str]] = [
-    ("sms", r"短信|\bsms\b|text messages?|\btexts?\b"),
-    ("app_push", r"app推送|推送|push|notifications?"),
+    ("sms", r"短信|(?<![a-z])sms(?![a-z])|text messages?|(?<![a-z])text(?:s|ing)?(?![a-z])"),
+    ("app_push", r"app推送|推送|(?<![a-z])push(?:es)?(?![a-z])|notifications?"),
     ("email", r"邮件|邮箱|e-?mails?"),
-    ("wechat_template", r"公众号|模板消息|(?<!企业)微信(?!小程序)|\bwechat\b(?! work)"),
+    (
+        "wechat_template",
+        r"公众号|模板消息|(?<!企业)微信(?!小程序)|(?<![a-z])wechat(?![a-z])(?! work)",
+    ),
     ("wecom", r"企微|企业微信|私域社群|wecom"),
-    ("miniprogram", r"小程序|mini-?program"),
-    ("voice_call", r"外呼|打电话|电话|语音|phone calls?|voice calls?|\bcalls?\b|\bcalling\b"),
+    ("miniprogram", r"小程序|mini[- ]?programs?"),
+    (
+        "voice_call",
+        r"外呼|打电话|电话|语音|phone calls?|voice calls?|\bcalls?\b|\bcalling\b"
+        r"|(?<![a-z])phone(?![a-z])",
+    ),
 ]
 """Channel words; ``电话`` next to ``号码`` is a phone number, not a channel."""
 
-ONLY_WORDS = r"只发|只用|只通过|仅通过|仅用|仅发|只走|\bonly\b|exclusively"
-USE_WORDS = r"^\s*(用|通过|使用|走)|\b(via|using|use|through)\b|^[\s+、/和与及或,]*$"
-NEGATION_WORDS = r"不要|不用|别|不发|不能|禁止|不走|\bno\b|\bnot\b|don't|do not|never|avoid|without"
+RFM_WORDS = (
+    r"忠实用户|忠诚用户|忠实客户|铁粉|loyal (?:customers|users|members|fans|buyers|shoppers)"
+)
+"""Loyal customers: the RFM segments ``champions`` and ``loyal``."""
+
+LANGUAGE_WORDS: list[tuple[str, str]] = [
+    ("en", r"英文用户|英语用户|说英语的|english[- ]speaking|english speakers"),
+    ("zh", r"中文用户|说中文的|chinese[- ]speaking|chinese speakers"),
+]
+"""The users' language."""
+
+INTEREST_EN = (
+    r"\b(coffee|tea|skincare|beauty|pets?|sports|outdoor|electronics|books|fashion|fitness|baby)"
+    r" (?:lovers|fans|enthusiasts|drinkers|buyers|shoppers|people|owners)"
+)
+"""English interest phrases (``coffee lovers``)."""
 
 KPI_WORDS: list[tuple[str, str]] = [
     ("conversion_rate", r"转化率|转化|conversion"),

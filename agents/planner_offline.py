@@ -6,7 +6,9 @@ channel in the goal's language, a holdout, a budget-aware recipient cap. Evaluat
 are applied as revisions: over budget → fewer recipients and cheaper channels first; content,
 language or channel findings → content regenerated from the templates; missing holdout → the
 default one. Forbidden requests in the goal never reach the plan: it is built only from
-allowed parts and explains what it refused.
+allowed parts and explains what it refused. A channel order from the goal ("push first, then
+SMS after a day") is kept as given: the last channel is the fallback, after the goal's wait;
+content exclusions (no discount, coupon or promotion) drop the offer persona's copy.
 """
 
 from __future__ import annotations
@@ -60,18 +62,22 @@ class OfflinePlanner:
         stats = audience_stats(self.ctx, ids)
         channels = [c for c in channels if stats.reachable.get(c, 0) > 0] or channels
         segment = cap_segment(goal, segment, channels, stats, feedback, previous)
-        personas = personas_of(stats)
+        personas = personas_of(stats, goal.constraints.content_exclusions)
         lifecycle = [k for k in stats.lifecycle if k != "none"]
         key = pb.template_key(objective, lifecycle)
         ab = (channels[0],) if stats.size >= AB_MIN_AUDIENCE else ()
         variants = template_variants(goal.language, key, personas, channels, ab_channels=ab)
-        fallback = pb.fallback_channel(channels)
+        ordered = len(goal.constraints.channel_order) >= 2 and len(channels) >= 2
+        fallback = channels[-1] if ordered else pb.fallback_channel(channels)
+        hours = goal.constraints.fallback_after_hours
+        wait = {"after_seconds": int(hours * 3600)} if hours and ordered else {}
         rule = ChannelRule(
-            preferred=channels,
+            preferred=channels[:-1] if ordered else channels,
             fallback=FallbackRule(
                 channel=fallback,
                 variant_id=f"{personas[0]}-{fallback}",
                 variant_by_persona={p: f"{p}-{fallback}" for p in personas},
+                **wait,
             )
             if fallback
             else None,
@@ -125,6 +131,8 @@ class OfflinePlanner:
         feedback: list[Finding],
     ) -> list[str]:
         channels = pb.allowed_channels(preferred, goal.constraints)
+        if goal.constraints.channel_order:  # the operator's order wins, even over cost
+            return [c for c in goal.constraints.channel_order if c in channels]
         if previous is not None and _has(feedback, "budget"):
             prev = [c for c in previous.steps[0].channel_rule.preferred if c in channels]
             channels = sorted(prev or channels, key=lambda c: pb.CHANNEL_COST.get(c, 0.0))
@@ -160,11 +168,20 @@ def cap_segment(
     return segment.model_copy(update={"limit": min(caps)})
 
 
-def personas_of(stats: AudienceStats) -> list[str]:
-    """Return the personas with a meaningful share of the audience, largest first."""
+NO_OFFER = frozenset({"discount", "coupon", "promotion"})
+"""Content exclusions that rule out the ``offer`` persona's copy."""
+
+
+def personas_of(stats: AudienceStats, exclusions: list[str] | None = None) -> list[str]:
+    """Return the personas with a meaningful share of the audience, largest first.
+
+    When the goal rules out discounts, coupons or promotions, the ``offer`` persona gets no
+    copy of its own (those users get another persona's, by default ``service``).
+    """
+    allowed = [p for p in pb.PERSONAS if not (p == "offer" and NO_OFFER & set(exclusions or []))]
     total = sum(n for k, n in stats.personas.items() if k in pb.PERSONAS) or 1
     found = [
-        k for k, n in stats.personas.items() if k in pb.PERSONAS and n / total >= MIN_PERSONA_SHARE
+        k for k, n in stats.personas.items() if k in allowed and n / total >= MIN_PERSONA_SHARE
     ]
     return found or ["service"]
 

@@ -48,6 +48,28 @@ class Constraints(BaseModel):
     """Local-time window for sends (quiet hours are enforced regardless)."""
     deadline: str | None = None
     """ISO date by which the campaign must have run."""
+    channel_order: list[str] = Field(default_factory=list)
+    """Channels in the order the operator gave ("push first, then SMS"): the last one is the
+    fallback for users who did not respond on the earlier ones; empty: no order given."""
+    fallback_after_hours: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """How long to wait for a response before the fallback channel of ``channel_order``
+    (``None``: the planner's default)."""
+    regions: list[str] = Field(default_factory=list)
+    """Places the audience must live in, as gazetteer keys (``shanghai``, ``guangdong``,
+    ``california``); the matching ``region`` predicates are in the goal's audience."""
+    content_exclusions: list[str] = Field(default_factory=list)
+    """What the copy must not contain: ``discount``, ``coupon``, ``promotion``, ``gift``."""
+
+
+class Clarification(BaseModel):
+    """Explicit words of the goal that the parser saw but could not turn into a constraint."""
+
+    field: Literal["channel", "budget", "max_recipients", "audience", "region", "window", "number"]
+    """The kind of constraint the words were about."""
+    words: str
+    """The operator's words it could not use (redacted)."""
+    question: str
+    """The question to ask the operator, in the goal's language."""
 
 
 class KpiTarget(BaseModel):
@@ -84,6 +106,8 @@ class Goal(BaseModel):
     """What the planner assumed rather than read in the words (said back to the operator)."""
     forbidden: list[str] = Field(default_factory=list)
     """Requests the system will not carry out (e.g. ignore consent), with the reason."""
+    questions: list[Clarification] = Field(default_factory=list)
+    """Explicit constraints the parser could not map: ask before planning, never drop them."""
 
 
 class ChannelRule(BaseModel):
