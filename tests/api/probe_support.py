@@ -191,7 +191,8 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/v1/profiles/import"): "external_id,name,phone\nprobe-1,Ann,+8613800000001\n",
 }
-"""A valid request body per route; the probe replaces one field at a time."""
+"""A valid request body per route; the probe replaces one field at a time (a route missing
+here gets ``{"probe": "x"}``, so its hostile bodies are still sent)."""
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/v1/profiles/import"): {"kind": "users", "format": "csv"},
     ("GET", "/v1/profiles/search"): {"q": "tutorial fans", "k": "3"},
@@ -264,8 +265,10 @@ def hostile_requests(
 ) -> Iterator[Request]:
     """Every hostile variant of one route: each param, each body field, each raw body."""
     query = QUERIES.get((method, path), {})
-    base = BODIES.get((method, path))
     ctype = next(iter(op.get("requestBody", {}).get("content", {})), "application/json")
+    base = BODIES.get((method, path))
+    if base is None and op.get("requestBody"):  # a route the probe has no valid body for
+        base = {"probe": "x"} if ctype == "application/json" else "probe\nx\n"
 
     def fill(override: dict[str, str] | None = None) -> str:
         got = {k: _quote(v) for k, v in {**ids, **(override or {})}.items()}
