@@ -9,7 +9,7 @@ type (the API's request models use it).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
@@ -46,6 +46,27 @@ def check_text(value: str, field: str, *, limit: int | None = None) -> str:
     if problem is not None:
         raise BadInput.one(problem, field=field, value=excerpt(value))
     return value
+
+
+def find_nul(value: Any) -> tuple[list[str | int], str] | None:
+    """``(JSON path, string)`` of a string (key or value) in ``value`` holding a NUL, or None.
+
+    Iterative: a deeply nested document cannot exhaust the stack.
+    """
+    stack: list[tuple[list[str | int], Any]] = [([], value)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, str):
+            if "\x00" in v:
+                return path, v
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                if "\x00" in k:
+                    return [*path, k], k
+                stack.append(([*path, k], item))
+        elif isinstance(v, list):
+            stack.extend(([*path, i], item) for i, item in enumerate(v))
+    return None
 
 
 def _valid(value: str) -> str:

@@ -97,7 +97,14 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     uploads = {"/v1/profiles/import": profiles.MAX_UPLOAD}
-    app.add_middleware(RequestGuard, router=app.router, max_body=s.max_body_bytes, uploads=uploads)
+
+    def templates() -> list[str]:
+        """The routes' path templates, read when a request first needs them."""
+        return list(app.openapi()["paths"])
+
+    app.add_middleware(
+        RequestGuard, templates=templates, max_body=s.max_body_bytes, uploads=uploads
+    )
     install_metrics(app, services.metrics)
     for module in (health, threads, approvals, campaigns, segments, profiles, policy):
         app.include_router(module.router)

@@ -10,39 +10,17 @@ r"""The request guard: every request passes here before routing, parsing or auth
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
 from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
-from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from userops.text_limits import excerpt
+from userops.text_limits import excerpt, find_nul
 
 NUL_MSG = "must not contain a NUL character"
-
-
-def find_nul(value: Any) -> tuple[list[str | int], str] | None:
-    """``(JSON path, string)`` of a string (key or value) in ``value`` holding a NUL, or None.
-
-    Iterative: a deeply nested document cannot exhaust the stack.
-    """
-    stack: list[tuple[list[str | int], Any]] = [([], value)]
-    while stack:
-        path, v = stack.pop()
-        if isinstance(v, str):
-            if "\x00" in v:
-                return path, v
-        elif isinstance(v, dict):
-            for k, item in v.items():
-                if "\x00" in k:
-                    return [*path, k], k
-                stack.append(([*path, k], item))
-        elif isinstance(v, list):
-            stack.extend(([*path, i], item) for i, item in enumerate(v))
-    return None
 
 
 def _problem(loc: list[Any], value: Any) -> JSONResponse:
@@ -58,12 +36,13 @@ class RequestGuard:
         self,
         app: ASGIApp,
         *,
-        router: Router,
+        templates: Callable[[], Iterable[str]],
         max_body: int,
         uploads: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
-        self.router = router
+        self.templates = templates
+        """The path templates of the routes (``/v1/threads/{thread_id}``...)."""
         self.max_body = max_body
         self.uploads = dict(uploads or {})
         """Path -> body limit of the routes that take a file upload."""
@@ -109,11 +88,12 @@ class RequestGuard:
         return None
 
     def _path_param(self, scope: Scope) -> list[str]:
-        for route in self.router.routes:
-            match, child = route.matches(scope)
-            if match is Match.FULL:
-                params = child.get("path_params", {})
-                return [k for k, v in params.items() if "\x00" in str(v)][:1]
+        """The name of the path parameter holding the NUL (from the routes' templates)."""
+        parts = scope["path"].split("/")
+        for template in self.templates():
+            names = _nul_params(template.split("/"), parts)
+            if names:
+                return names[:1]
         return []
 
     @staticmethod
@@ -122,6 +102,20 @@ class RequestGuard:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 return _too_large(limit)
         return None
+
+
+def _nul_params(template: list[str], parts: list[str]) -> list[str]:
+    """The parameters of ``template`` that hold a NUL in ``parts`` (none if it does not fit)."""
+    if len(template) != len(parts):
+        return []
+    names = []
+    for t, p in zip(template, parts, strict=True):
+        if t.startswith("{") and t.endswith("}"):
+            if "\x00" in p:
+                names.append(t[1:-1].split(":")[0])
+        elif t != p:
+            return []
+    return names
 
 
 def _too_large(limit: int) -> JSONResponse:

@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from userops.cdp.file_checks import utf8_problem
 from userops.cdp.importer import ImportResult
 from userops.cdp.rows import Progress
 from userops.errors import BadInput, Problem
@@ -78,10 +79,22 @@ def _parse(fields: dict[str, str], line: int, src: str) -> CdnowRow | Problem:
 def read_cdnow(path: str | Path) -> list[CdnowRow]:
     """Read and validate every row of ``path``; raise ``BadInput`` listing all problems."""
     src = str(path)
+    try:
+        rows, problems = _read(path, src)
+    except UnicodeDecodeError:
+        raise BadInput([utf8_problem(Path(path), src)]) from None
+    if problems:
+        raise BadInput(problems[:SHOWN], total=len(problems))
+    if not rows:
+        raise BadInput.one("no transaction rows", source=src)
+    return rows
+
+
+def _read(path: str | Path, src: str) -> tuple[list[CdnowRow], list[Problem]]:
     rows: list[CdnowRow] = []
     problems: list[Problem] = []
     width: int | None = None
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8") as fh:
         for line, text in enumerate(fh, start=1):
             parts = text.split()
             if not parts or (line == 1 and not parts[0].isdigit()):
@@ -93,11 +106,7 @@ def read_cdnow(path: str | Path) -> list[CdnowRow]:
                 continue
             got = _parse(dict(zip(COLUMNS[width], parts, strict=True)), line, src)
             (problems if isinstance(got, Problem) else rows).append(got)  # type: ignore[arg-type]
-    if problems:
-        raise BadInput(problems[:SHOWN], total=len(problems))
-    if not rows:
-        raise BadInput.one("no transaction rows", source=src)
-    return rows
+    return rows, problems
 
 
 def insert_ignore(conn: Connection, table: Table, index_elements: list[str]) -> Any:

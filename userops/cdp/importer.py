@@ -21,6 +21,7 @@ from userops.cdp import (
     import_users,
     users_sql,
 )
+from userops.cdp.file_checks import nul_problems, utf8_problem
 from userops.cdp.readers import Reader, detect_format
 from userops.cdp.rows import Counts, Field, Progress, Ticker, map_users, paused_gc
 from userops.errors import BadInput, Problem
@@ -91,7 +92,8 @@ def import_file(
         What was read and written.
 
     Raises:
-        BadInput: the kind, mapping, file or any row is invalid (nothing is written).
+        BadInput: the kind, mapping, file or any row is invalid, the file is not UTF-8 or
+            holds a NUL (``FILE:LINE``; nothing is written).
     """
     if kind not in KINDS:
         raise BadInput.one(
@@ -107,10 +109,16 @@ def import_file(
     required = tuple(k for k, f in fields.items() if f.required)
     reader = Reader(path, fmt, mapping or {}, tuple(fields), required)
     ticker = Ticker(progress)
-    if kind == "users":
-        counts, rows = _run_users(engine, reader, ticker)
-    else:
-        counts, rows = _run_staged(engine, kind, reader, ticker)
+    nul = nul_problems(path, reader.name)
+    if nul:
+        raise BadInput(nul)
+    try:
+        if kind == "users":
+            counts, rows = _run_users(engine, reader, ticker)
+        else:
+            counts, rows = _run_staged(engine, kind, reader, ticker)
+    except UnicodeDecodeError:
+        raise BadInput([utf8_problem(path, reader.name)]) from None
     return ImportResult(
         kind=kind,
         path=str(path),

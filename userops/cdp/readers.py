@@ -16,7 +16,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from userops.cdp.file_checks import NUL_TEXT
 from userops.errors import Problem
+from userops.text_limits import excerpt, find_nul
 
 FORMATS = ("csv", "jsonl")
 _BREAK = re.compile(r"\r\n|\r|\n")
@@ -177,6 +179,10 @@ class Reader:
                     self.problems.append(
                         Problem("line is not a JSON object", source=self.name, line=line)
                     )
+                    continue
+                if "\\u0000" in raw and (nul := find_nul(obj)) is not None:
+                    where = ".".join(map(str, nul[0])) or None
+                    self.problems.append(Problem(NUL_TEXT, where, excerpt(nul[1]), self.name, line))
                     continue
                 if mapping:
                     obj = {mapping.get(k, k): v for k, v in obj.items()}

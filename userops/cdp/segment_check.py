@@ -8,6 +8,7 @@ Every problem names its JSON path (``all[1].field``) and value, and says what is
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,10 @@ EVENT_COLUMNS: dict[str, str] = {
 """Event columns usable in ``where`` besides JSON properties, with their types."""
 _PROP_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _Scalar = str | int | float | bool
+INT64 = 2**63
+"""Integers are 64-bit in both stores: ``-INT64 <= n < INT64``."""
+MAX_WITHIN_DAYS = 36_500
+"""Longest event look-back (100 years): ``as_of - within_days * 86400`` stays a timestamp."""
 
 
 def valid_fields() -> str:
@@ -158,8 +163,9 @@ def check_event(p: EventPredicate, path: str) -> list[Problem]:
     if p.event not in EVENT_TYPES:
         reason = f"unknown event type; valid event types: {', '.join(EVENT_TYPES)}"
         problems.append(Problem(reason, field=f"{path}.event", value=p.event))
-    if p.within_days is not None and p.within_days < 1:
-        problems.append(Problem("must be >= 1", field=f"{path}.within_days", value=p.within_days))
+    if p.within_days is not None and not 1 <= p.within_days <= MAX_WITHIN_DAYS:
+        reason = f"must be 1 to {MAX_WITHIN_DAYS}"
+        problems.append(Problem(reason, field=f"{path}.within_days", value=p.within_days))
     if p.count.value < 0:
         problems.append(Problem("must be >= 0", field=f"{path}.count.value", value=p.count.value))
     for key, cond in p.where.items():
@@ -181,9 +187,50 @@ def check_event(p: EventPredicate, path: str) -> list[Problem]:
     return problems
 
 
+def _value_problem(v: Any) -> tuple[str, Any] | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int) and not -INT64 <= v < INT64:
+        return "out of range: integers are 64-bit (-2^63 to 2^63-1)", (
+            ">= 2^63" if v > 0 else "< -2^63"
+        )
+    if isinstance(v, float) and not math.isfinite(v):
+        return "not a finite number", str(v)
+    if isinstance(v, str) and "\x00" in v:
+        return "must not contain a NUL character", v[:40]
+    return None
+
+
+def value_problems(data: Any) -> list[Problem]:
+    """Values no store can hold, by JSON path: integers past 64 bits, inf/NaN, text with NUL.
+
+    Iterative, in document order; a key with a NUL is named by its parent's path.
+    """
+    problems: list[Problem] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, dict):
+            for k in v:
+                if "\x00" in str(k):
+                    problems.append(
+                        Problem("must not contain a NUL character", field=path, value=str(k)[:40])
+                    )
+            stack.extend(
+                (f"{path}.{k}" if path else str(k), item) for k, item in reversed(v.items())
+            )
+        elif isinstance(v, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(v))))
+        elif (found := _value_problem(v)) is not None:
+            problems.append(Problem(found[0], field=path or None, value=found[1]))
+    return problems
+
+
 def check_spec(spec: SegmentSpec, source: str | None = None) -> list[Problem]:
     """Return every semantic problem of ``spec`` (empty when it is valid)."""
-    problems: list[Problem] = []
+    problems = value_problems(spec.model_dump(by_alias=True, exclude_none=True))
+    if problems:
+        return [Problem(p.reason, field=p.field, value=p.value, source=source) for p in problems]
     groups = (("all", spec.all_), ("any", spec.any_), ("none", spec.none))
     for name, preds in groups:
         for i, pred in enumerate(preds):

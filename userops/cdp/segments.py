@@ -108,6 +108,8 @@ def parse_spec(data: str | dict[str, Any] | SegmentSpec, source: str = "spec") -
         except json.JSONDecodeError as exc:
             reason = f"invalid JSON: {exc.msg} at column {exc.colno}"
             raise BadInput.one(reason, source=source, line=exc.lineno) from None
+        except ValueError as exc:  # an integer of more than 4300 digits
+            raise BadInput.one(f"invalid JSON: {exc}", source=source) from None
     if not isinstance(raw, dict):
         reason = 'a segment spec is a JSON object like {"all": [...]}'
         raise BadInput.one(reason, source=source, field="spec", value=raw)
