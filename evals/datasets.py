@@ -32,6 +32,7 @@ def build_dataset(ds: Dataset, scenario_dir: Path, target: Path) -> Path:
     from userops.cdp.seed import seed_population
     from userops.cdp.traits import build_profiles
     from userops.store.engine import open_store
+    from userops.store.meta import mark_simulated
 
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
@@ -43,6 +44,7 @@ def build_dataset(ds: Dataset, scenario_dir: Path, target: Path) -> Path:
         if ds.feedback:
             _inject_feedback(engine, ds.feedback)
         build_profiles(engine)
+        mark_simulated(engine, "eval")  # seeding marked it already; the eval's own word
     finally:
         engine.dispose()
     return target

@@ -121,6 +121,7 @@ def make_dispatch(ref: DepsRef) -> Any:
         merged: dict[str, Any] = {
             "sent": int(prev.get("sent", 0)) + int(result.get("sent", 0)),
             "deferred": int(prev.get("deferred", 0)) + int(result.get("deferred", 0)),
+            "queued": int(prev.get("queued", 0)) + int(result.get("queued", 0)),
             "suppressed": dict(prev.get("suppressed") or {}),
             "cost": round(float(prev.get("cost", 0.0)) + float(result.get("cost", 0.0)), 4),
             "steps": [*(prev.get("steps") or []), *[s.step_id for s in steps]],
@@ -143,8 +144,11 @@ def make_dispatch(ref: DepsRef) -> Any:
             deferred=result.get("deferred", 0),
             suppressed=sum((result.get("suppressed") or {}).values()),
         )
+        msgs = [msg]
+        if result.get("queued"):  # a real store: the workers deliver, nothing was simulated
+            msgs.append(say("queued", lang, queued=result["queued"]))
         return Command(
-            update={"dispatch": merged, "status": "dispatched", "messages": [msg]},
+            update={"dispatch": merged, "status": "dispatched", "messages": msgs},
             goto="measure",
         )
 

@@ -60,6 +60,11 @@ LINES: dict[str, dict[str, str]] = {
         "zh": "已发送 {sent}，延后 {deferred}，拦截 {suppressed}。",
         "en": "Sent {sent}, deferred {deferred}, suppressed {suppressed}.",
     },
+    "queued": {
+        "zh": "{queued} 条消息已入队，由 userops worker run 通过已配置的渠道发送。",
+        "en": "{queued} message(s) queued: userops worker run delivers them through the"
+        " configured channels.",
+    },
     "measured": {
         "zh": "{metric}：实验组 {treatment:.2%}，对照组 {holdout:.2%}，提升 {uplift:+.2%}"
         "（95% CI {lo:+.2%} ~ {hi:+.2%}）。",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,10 +14,13 @@ from userops.settings import Settings, get_settings
 
 
 def outbox_totals(engine: Engine, campaign_id: str, step_ids: list[str]) -> dict[str, Any]:
-    """Count the outbox of ``step_ids``: sent, deferred, suppressed by reason, cost."""
+    """Count the outbox of ``step_ids``: sent, deferred, queued, suppressed by reason, cost.
+
+    ``queued``: rows waiting for a worker (``pending``) or in its hands (``sending``).
+    """
     names = ", ".join(f":s{i}" for i in range(len(step_ids)))
     params: dict[str, Any] = {"c": campaign_id, **{f"s{i}": s for i, s in enumerate(step_ids)}}
-    out: dict[str, Any] = {"sent": 0, "deferred": 0, "suppressed": {}, "cost": 0.0, "other": 0}
+    out: dict[str, Any] = {"sent": 0, "deferred": 0, "queued": 0, "suppressed": {}, "cost": 0.0}
     with engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -37,25 +39,8 @@ def outbox_totals(engine: Engine, campaign_id: str, step_ids: list[str]) -> dict
             key = str(r.reason or r.state)
             out["suppressed"][key] = out["suppressed"].get(key, 0) + r.n
         else:
-            out["other"] += r.n
+            out["queued"] += r.n
     return out
-
-
-def _fixed_clock(ts: int) -> Callable[[], float]:
-    return lambda: float(ts)
-
-
-def _next_due(engine: Engine, campaign_id: str, after: int) -> int | None:
-    """Earliest due time after ``after`` of the campaign's rows still waiting."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            text(
-                "SELECT min(not_before_ts) FROM outbox WHERE campaign_id = :c"
-                " AND state IN ('pending', 'deferred') AND not_before_ts > :t"
-            ),
-            {"c": campaign_id, "t": after},
-        ).scalar()
-    return int(row) if row is not None else None
 
 
 def sandbox_deliver(
@@ -65,36 +50,36 @@ def sandbox_deliver(
     settings: Settings | None = None,
     now_ts: int | None = None,
 ) -> dict[str, Any]:
-    """Enqueue (idempotent), deliver through the sandbox, simulate responses.
+    """Enqueue (idempotent); on a simulated store, also deliver and simulate responses.
+
+    On a store that is not marked simulated (:mod:`userops.store.meta`) this only enqueues:
+    ``userops worker run`` delivers through the configured adapters, and nothing simulated
+    is written. On a simulated store (seed, demo, eval) the campaign's rows, and only
+    them, go out through the sandbox with the worker's clock moved up to 48 hours ahead
+    (:func:`userops.dispatch.fast_forward.fast_forward`), so messages deferred by quiet
+    hours, the step's send window or caps go out when the policy allows; the campaign's
+    responses are then simulated up to the end of the measurement window.
 
     Fallback messages the worker spawns (``<step>-fb``) belong to the approved step and are
-    counted with it. Simulated time: the worker runs at ``now``, 12, 24 and 48 hours later
-    and at every due time of the campaign's deferred rows in between, so messages deferred
-    by quiet hours, the step's send window or caps go out when the policy allows;
-    responses are then simulated up to the end of the measurement window.
+    counted with it.
     """
     from userops.dispatch.engine import enqueue
+    from userops.dispatch.fast_forward import fast_forward
     from userops.dispatch.policy import Policy
     from userops.dispatch.sandbox import simulate_responses
-    from userops.dispatch.worker import Worker
+    from userops.store.meta import is_simulated
 
     s = settings or get_settings()
     policy = Policy.load(s.policy_file)
     now = int(now_ts if now_ts is not None else time.time())
     for step in steps:
         enqueue(engine, step, policy=policy, now_ts=now)
-    fixed = [now + h * 3600 for h in (0, 12, 24, 48)]
-    t = now
-    for _ in range(64):
-        Worker(engine, None, policy=policy, clock=_fixed_clock(t)).run(stop_when_idle=True)
-        due = _next_due(engine, steps[0].campaign_id, t)
-        later = [x for x in [*fixed, due] if x is not None and t < x <= fixed[-1]]
-        if not later:
-            break
-        t = min(later)
-    simulate_responses(engine, until_ts=now + 8 * 86400)
+    campaign_id = steps[0].campaign_id
     ids = [st.step_id for st in steps]
-    return outbox_totals(engine, steps[0].campaign_id, ids + [f"{i}-fb" for i in ids])
+    if is_simulated(engine):
+        fast_forward(engine, campaign_id, policy=policy, now=now)
+        simulate_responses(engine, until_ts=now + 8 * 86400, campaign_id=campaign_id)
+    return outbox_totals(engine, campaign_id, ids + [f"{i}-fb" for i in ids])
 
 
 def _memory(engine: Engine, settings: Settings) -> Any:

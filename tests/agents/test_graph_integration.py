@@ -13,12 +13,14 @@ from agents.nodes.report import build_report
 from agents.nodes.wiring import default_deps
 from tests.doubles import populate
 from userops.settings import Settings
+from userops.store.meta import mark_simulated
 
 GOAL = "最近60天没下单的高价值用户有流失风险，做一次召回，预算5000元，晚上不要打扰。"
 
 
 def test_real_stack_gate_then_sandbox(sqlite_engine: Engine, home: Path) -> None:
     populate(sqlite_engine, 300)
+    mark_simulated(sqlite_engine, "test")
     deps = default_deps(sqlite_engine, settings=Settings(home=home), blast_share=0.3)
     g = make_graph(deps, checkpointer=InMemorySaver())
     cfg = {"configurable": {"thread_id": "it", "actor": "olivia"}}

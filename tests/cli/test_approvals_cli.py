@@ -12,6 +12,7 @@ from agents.runtime import open_runtime
 from tests.doubles import populate
 from userops import approvals
 from userops.cli.main import app
+from userops.store.meta import mark_simulated
 
 runner = CliRunner()
 GOAL = "最近60天没下单的高价值用户有流失风险，做一次召回，预算5000元，晚上不要打扰。"
@@ -20,6 +21,7 @@ GOAL = "最近60天没下单的高价值用户有流失风险，做一次召回�
 @pytest.fixture
 def waiting(sqlite_engine: Engine) -> str:
     populate(sqlite_engine, 150)
+    mark_simulated(sqlite_engine, "test")  # the sandbox sends and simulates, as in the demo
     with open_runtime(engine=sqlite_engine) as rt:
         res = rt.start(GOAL, actor="olivia")
     assert res.status == "awaiting_approval" and res.approval_id

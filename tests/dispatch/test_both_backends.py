@@ -13,6 +13,7 @@ from userops.dispatch.models import FallbackRule
 from userops.dispatch.policy import Policy
 from userops.dispatch.sandbox import simulate_responses
 from userops.dispatch.worker import Worker
+from userops.store.meta import mark_simulated
 
 POLICY = Policy.load()
 DAY = 86400
@@ -39,6 +40,7 @@ def test_policy_and_gate_on_both_backends(any_engine: Engine) -> None:
 
 
 def test_simulate_and_fallback_on_both_backends(any_engine: Engine) -> None:
+    mark_simulated(any_engine, "test")  # a store made for simulation
     attrs = {"propensity": {"channel": {"app_push": 0.5}, "content": {"tutorial": 0.5}}}
     users = add_users(any_engine, 60, consent=("sms", "app_push"), attributes=attrs)
     t0 = 1779933600

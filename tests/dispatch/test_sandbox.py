@@ -15,6 +15,7 @@ from userops.dispatch.ratelimit import TokenBucket
 from userops.dispatch.render import BadContent, placeholder_problems, render
 from userops.dispatch.sandbox import simulate_responses
 from userops.dispatch.worker import Worker
+from userops.store.meta import mark_simulated
 
 DAY = 86400
 DAY_TS = 1779933600
@@ -50,6 +51,7 @@ def counts(engine: Engine, campaign: str) -> dict[tuple[str, str], int]:
 
 
 def test_personalization_matters_and_holdout_converts_organically(sqlite_engine: Engine) -> None:
+    mark_simulated(sqlite_engine, "test")  # a store made for simulation
     users = add_users(sqlite_engine, 1500, consent=("sms",), attributes=TUTORIAL_FAN)
     contents = {"tut": sms("tut"), "off": sms("off", content_type="offer")}
     s = step(users[:1000], contents=contents, variant="tut", holdout=users[1000:])
@@ -85,6 +87,7 @@ def test_personalization_matters_and_holdout_converts_organically(sqlite_engine:
 
 
 def test_fast_forward_adds_only_what_happened(sqlite_engine: Engine) -> None:
+    mark_simulated(sqlite_engine, "test")  # a store made for simulation
     users = add_users(sqlite_engine, 200, consent=("sms",), attributes=TUTORIAL_FAN)
     enqueue(sqlite_engine, step(users), policy=POLICY, now_ts=DAY_TS)
     Worker(sqlite_engine, None, policy=POLICY, clock=lambda: DAY_TS, fallbacks=False).run()
@@ -95,6 +98,7 @@ def test_fast_forward_adds_only_what_happened(sqlite_engine: Engine) -> None:
 
 
 def test_fallback_after_no_response_goes_through_policy(sqlite_engine: Engine) -> None:
+    mark_simulated(sqlite_engine, "test")  # a store made for simulation
     users = add_users(sqlite_engine, 300, consent=("sms", "app_push"), attributes=TUTORIAL_FAN)
     fb = FallbackRule(after_seconds=DAY, channel="sms", variant_id="v1")
     enqueue(

@@ -15,6 +15,8 @@ hidden sandbox propensities in ``users.attributes``.
 A store that already holds users is refused unless ``replace=True``, which deletes the
 population (traits, events, consents, identity merges, identities, users) in the same
 transaction as the new load; it is refused too once campaigns have members or messages.
+The store is then marked simulated (:mod:`userops.store.meta`): the sandbox may simulate
+responses and move its clock on it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from userops.errors import BadInput, Conflict
+from userops.store.meta import mark_simulated
 from userops.store.models import CampaignMember, Outbox, User
 
 DEFAULT_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -130,6 +133,7 @@ def seed_population(
     when = as_of or DEFAULT_AS_OF
     result = SeedResult(0, 0, 0, 0, 0, seed=seed, language=language, as_of=when.isoformat())
     write_population(engine, result, users, int(when.timestamp()), replace, progress)
+    mark_simulated(engine, "seed")  # a generated population: simulation may run on it
     result.load_s = round(time.perf_counter() - started, 2)
     t0 = time.perf_counter()
     result.merges = _resolve(engine, progress)

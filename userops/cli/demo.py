@@ -32,11 +32,29 @@ BLAST_SHARE = 0.5
 
 
 def ensure_population(engine: Any, users: int, seed: int, language: str, quiet: bool) -> bool:
-    """Seed a population and build profiles when the store has no users; return True if so."""
+    """Seed a population and build profiles when the store has no users; return True if so.
+
+    The demo simulates responses and moves the dispatch clock: on a store that holds users
+    and is not marked simulated (a real one) it refuses before anything is written.
+
+    Raises:
+        PolicyRefused: the store holds users and is not marked simulated.
+    """
     from sqlalchemy import text
+
+    from userops.store.meta import is_simulated
 
     with engine.connect() as conn:
         if conn.execute(text("SELECT count(*) FROM users")).scalar_one():
+            if not is_simulated(conn):
+                from userops.errors import PolicyRefused
+
+                raise PolicyRefused(
+                    f"store {engine.url.database} holds users and was not made by seed, demo or"
+                    " eval: the demo simulates responses and runs only on such a store (point"
+                    " USEROPS_HOME at an empty directory)",
+                    reason="not_simulated",
+                )
             return False
     from userops.cdp.seed import seed_population
     from userops.cdp.traits import build_profiles

@@ -12,6 +12,7 @@ makes spawning it twice harmless.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -36,8 +37,17 @@ def fallback_step_id(step_id: str) -> str:
     return f"{step_id}-fb"[:32]
 
 
-def spawn_fallbacks(engine: Engine, *, now_ts: int, policy: Policy | None = None) -> int:
-    """Enqueue every fallback that is due at ``now_ts``; return the rows written."""
+def spawn_fallbacks(
+    engine: Engine,
+    *,
+    now_ts: int,
+    policy: Policy | None = None,
+    campaigns: Collection[str] | None = None,
+) -> int:
+    """Enqueue every fallback that is due at ``now_ts``; return the rows written.
+
+    ``campaigns``: only the fallbacks of these campaigns (a simulation's own).
+    """
     from userops.dispatch.engine import enqueue
 
     with engine.connect() as conn:
@@ -47,6 +57,8 @@ def spawn_fallbacks(engine: Engine, *, now_ts: int, policy: Policy | None = None
     total = 0
     for entity_id, detail in recs:
         campaign_id, step_id = entity_id.split("|", 1)
+        if campaigns is not None and campaign_id not in campaigns:
+            continue
         if isinstance(detail, str):  # a text() query returns SQLite JSON as a string
             detail = json.loads(detail)
         fb, variant, content = (

@@ -87,7 +87,7 @@ _COLS = (
 )
 _CLAIM = (
     "UPDATE outbox SET state = 'sending', lease_owner = ?, lease_until_ts = ?"
-    " WHERE id IN (SELECT id FROM outbox WHERE {where}{chan} LIMIT ?{lock})"
+    " WHERE id IN (SELECT id FROM outbox WHERE {where}{filters} LIMIT ?{lock})"
     f" RETURNING {_COLS}"
 )
 _DUE = "state IN ('pending', 'deferred') AND not_before_ts <= ?"
@@ -102,19 +102,29 @@ def claim(
     lease_s: int,
     limit: int,
     channels: Sequence[str] | None = None,
+    campaigns: Sequence[str] | None = None,
 ) -> list[Claimed]:
-    """Atomically lease up to ``limit`` due rows (expired leases first) to ``owner``."""
+    """Atomically lease up to ``limit`` due rows (expired leases first) to ``owner``.
+
+    ``channels`` / ``campaigns``: only rows of these (a simulation claims only the campaign
+    it simulates).
+    """
     lock = " FOR UPDATE SKIP LOCKED" if is_pg(conn) else ""
-    chan = " AND " + in_list(conn, "channel", "text") if channels else ""
+    filters = ""
+    extra: list[Any] = []
+    if channels:
+        filters += " AND " + in_list(conn, "channel", "text")
+        extra.append(list_param(conn, channels))
+    if campaigns:
+        filters += " AND " + in_list(conn, "campaign_id", "text")
+        extra.append(list_param(conn, campaigns))
     out: list[Claimed] = []
-    for where in (_EXPIRED, _DUE):
+    for where, wparams in ((_EXPIRED, [now]), (_DUE, [now])):
         if len(out) >= limit:
             break
-        params: list[Any] = [owner, now + lease_s, now]
-        if channels:
-            params.append(list_param(conn, channels))
-        params.append(limit - len(out))
-        for r in fetch(conn, _CLAIM.format(where=where, chan=chan, lock=lock), params):
+        params: list[Any] = [owner, now + lease_s, *wparams, *extra, limit - len(out)]
+        stmt = _CLAIM.format(where=where, filters=filters, lock=lock)
+        for r in fetch(conn, stmt, params):
             content = r[7] if isinstance(r[7], dict) else _parse(r[7])
             out.append(
                 Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], content, bool(r[8]), r[9], r[10])

@@ -17,6 +17,8 @@ pair, not per step membership, so a user who also got a fallback or follow-up ha
 chance: organic orders cancel out of the uplift over the holdout.
 Events carry deterministic ``dedupe_key``s: calling again with a later ``until_ts`` adds
 only what has newly "happened" (fast-forward for the demo).
+Only on a store marked simulated (:mod:`userops.store.meta`): on any other store
+:func:`simulate_responses` refuses and writes nothing, whoever calls it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from userops.dispatch.context import chunks
+from userops.store.meta import require_simulated
 
 DAY = 86400
 HORIZON = 14 * DAY
@@ -126,23 +129,34 @@ def _organic(
     }
 
 
-def simulate_responses(engine: Engine, *, until_ts: int, seed: int = 0) -> dict[str, int]:
-    """Write the simulated events that have happened by ``until_ts``; return counts by type."""
+def simulate_responses(
+    engine: Engine, *, until_ts: int, seed: int = 0, campaign_id: str | None = None
+) -> dict[str, int]:
+    """Write the simulated events that have happened by ``until_ts``; return counts by type.
+
+    ``campaign_id``: only that campaign's deliveries and members (None: every campaign).
+
+    Raises:
+        NotSimulated: the store is not marked simulated (a real store): nothing is written.
+    """
     counts: Counter[str] = Counter()
+    only = " AND campaign_id = :c" if campaign_id is not None else ""
+    window = {"lo": until_ts - HORIZON, "hi": until_ts, "c": campaign_id}
     with engine.begin() as conn:
+        require_simulated(conn, "simulated responses")
         rows = conn.execute(
             text(
                 "SELECT idempotency_key, channel, user_id, campaign_id, ts, payload FROM deliveries"
-                " WHERE ts > :lo AND ts <= :hi"
+                " WHERE ts > :lo AND ts <= :hi" + only
             ),
-            {"lo": until_ts - HORIZON, "hi": until_ts},
+            window,
         ).all()
         members = conn.execute(
             text(
                 "SELECT campaign_id, step_id, user_id, assigned_ts FROM campaign_members"
-                " WHERE assigned_ts > :lo AND assigned_ts <= :hi"
+                " WHERE assigned_ts > :lo AND assigned_ts <= :hi" + only
             ),
-            {"lo": until_ts - HORIZON, "hi": until_ts},
+            window,
         ).all()
         attrs = _attrs(conn, sorted({r[2] for r in rows} | {m[2] for m in members}))
         events: list[dict[str, Any]] = []

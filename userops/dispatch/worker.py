@@ -48,6 +48,7 @@ class Worker:
         clock: Callable[[], float] = time.time,
         progress: Callable[[Counter[str]], None] | None = None,
         fallbacks: bool = True,
+        campaigns: list[str] | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy or Policy.load()
@@ -60,6 +61,8 @@ class Worker:
         self.clock = clock
         self.progress = progress
         self.fallbacks = fallbacks
+        self.campaigns = campaigns
+        """Only these campaigns' rows (a simulation's); None: every campaign."""
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.buckets = {
             c: TokenBucket(a.capabilities.rate_per_second, a.capabilities.burst)
@@ -118,7 +121,9 @@ class Worker:
         """Queue the fallback messages that are due (see :mod:`userops.dispatch.fallback`)."""
         from userops.dispatch.fallback import spawn_fallbacks
 
-        n = spawn_fallbacks(self.engine, now_ts=int(self.clock()), policy=self.policy)
+        n = spawn_fallbacks(
+            self.engine, now_ts=int(self.clock()), policy=self.policy, campaigns=self.campaigns
+        )
         self.stats["fallbacks"] += n
         return n
 
@@ -133,6 +138,7 @@ class Worker:
                 lease_s=self.policy.lease_seconds,
                 limit=self.batch_size,
                 channels=sorted(self.adapters),
+                campaigns=self.campaigns,
             )
         if not rows:
             return 0

@@ -334,3 +334,15 @@ class Lesson(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh")
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StoreMeta(Base):
+    """Facts about the store itself, one row per key (e.g. ``simulated``: made by seed/demo/eval).
+
+    See :mod:`userops.store.meta`.
+    """
+
+    __tablename__ = "store_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
