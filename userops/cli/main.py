@@ -16,6 +16,7 @@ from userops.cli import (
     seed,
     segments,
     serve,
+    sources,
     threads,
     users,
     worker,
@@ -37,6 +38,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(approvals.app, name="approvals")
 app.add_typer(users.app, name="users")
 app.add_typer(threads.app, name="threads")
+app.add_typer(sources.app, name="sources")
 # top-level commands (seed, demo, chat): each module's Typer adds its commands directly
 app.add_typer(seed.app)
 app.add_typer(demo.app)

@@ -346,3 +346,36 @@ class StoreMeta(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IngestSource(Base):
+    """A sender of real-time events (a site, an app, a server) and the hash of its write key.
+
+    See :mod:`userops.cdp.stream.sources` and docs/ingest.md.
+    """
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """sha256 hex digest of the write key (the key itself is shown once, never stored)."""
+    touchpoint: Mapped[str | None] = mapped_column(String(32))
+    """``users.source`` of the records this source creates (``app``, ``web``...), if set."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IngestMessage(Base):
+    """An ``identify`` or ``alias`` message applied once per (source, messageId).
+
+    Events dedupe through ``events.dedupe_key`` instead (a hash of source and messageId).
+    """
+
+    __tablename__ = "ingest_messages"
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    """The user record the message applied to."""
+    received_ts: Mapped[int] = mapped_column(BigInteger)
+
