@@ -1,5 +1,6 @@
 """`userops serve` hands its options to uvicorn with the app factory."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from userops.cli.main import app
 runner = CliRunner()
 
 
-def test_serve_passes_options_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_passes_options_to_uvicorn(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     import uvicorn
 
     calls: list[tuple[Any, dict[str, Any]]] = []
@@ -25,6 +26,6 @@ def test_serve_passes_options_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> Non
     assert calls[1][1]["access_log"] is False
 
 
-def test_serve_refuses_a_bad_port() -> None:
+def test_serve_refuses_a_bad_port(home: Path) -> None:
     result = runner.invoke(app, ["serve", "--port", "0"])
     assert result.exit_code != 0 and "port" in result.output.lower()

@@ -34,7 +34,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn userops errors into a clean message and a non-zero exit (no traceback)."""
+    """Turn userops errors into a clean message and a non-zero exit (no traceback).
+
+    So is a store failure mid-command (disk full, a damaged page read late, a read-only
+    file): one line naming the store.
+    """
     try:
         yield
     except BadInput as exc:
@@ -43,10 +47,31 @@ def user_errors() -> Iterator[None]:
         fail(f"error: {exc}", 1)
     except UseropsError as exc:
         fail(f"error: {exc}", 1)
+    except Exception as exc:
+        from userops.store.check import is_store_error, store_error_line
+
+        if not is_store_error(exc):
+            raise
+        where = f"store {_OPENED[0]}" if _OPENED else "the store"
+        fail(f"error: {where} failed: {store_error_line(exc)}", 1)
+
+
+_OPENED: list[str] = []
+"""The store this command opened (named when it fails mid-command)."""
 
 
 def store() -> Engine:
-    """Open the configured store, migrated to head."""
+    """Open the configured store, migrated to head and checked.
+
+    A store that cannot be read, is damaged or is read-only ends the command with one line
+    naming it (no traceback), whatever the caller does with errors.
+    """
+    from userops.store.check import StoreUnavailable, describe
     from userops.store.engine import open_store
 
-    return open_store()
+    try:
+        engine = open_store()
+    except StoreUnavailable as exc:
+        fail(f"error: {exc}")
+    _OPENED[:] = [describe(engine)]
+    return engine

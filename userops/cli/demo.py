@@ -48,9 +48,10 @@ def ensure_population(engine: Any, users: int, seed: int, language: str, quiet: 
         if conn.execute(text("SELECT count(*) FROM users")).scalar_one():
             if not is_simulated(conn):
                 from userops.errors import PolicyRefused
+                from userops.store.check import describe
 
                 raise PolicyRefused(
-                    f"store {engine.url.database} holds users and was not made by seed, demo or"
+                    f"store {describe(engine)} holds users and was not made by seed, demo or"
                     " eval: the demo simulates responses and runs only on such a store (point"
                     " USEROPS_HOME at an empty directory)",
                     reason="not_simulated",

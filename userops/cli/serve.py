@@ -14,8 +14,16 @@ def serve(
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
     access_log: bool = typer.Option(True, help="Log every request (off for benchmarks)."),
 ) -> None:
-    """Serve the API (OpenAPI at /openapi.json, /health, /metrics) under uvicorn."""
+    """Serve the API (OpenAPI at /openapi.json, /health, /metrics) under uvicorn.
+
+    The store is opened and checked first: a damaged, unreadable or read-only store ends
+    here with one line naming it, before any worker starts.
+    """
     import uvicorn
+
+    from userops.cli.common import store
+
+    store().dispose()
 
     uvicorn.run(
         "userops.api.app:create_app",

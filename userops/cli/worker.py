@@ -10,6 +10,8 @@ import typer
 from userops.cli.common import JsonOpt, console, print_json, store, user_errors
 
 app = typer.Typer(help="Run outbox dispatch workers.", no_args_is_help=True)
+STORE_RETRIES = 5
+"""Store failures in a row that ``--until-idle`` / ``--once`` ride out before giving up."""
 
 
 @app.command()
@@ -24,7 +26,12 @@ def run(
     ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Process the outbox with the sandbox adapters until stopped (Ctrl-C), with progress."""
+    """Process the outbox with the sandbox adapters until stopped (Ctrl-C), with progress.
+
+    A store failure that may pass (disk full, database locked, connection lost) is ridden
+    out: the worker backs off (doubling, at most a minute) and retries, taking back the
+    rows of the failed batch; with --until-idle or --once it gives up after a few tries.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from userops.dispatch.policy import Policy
@@ -64,7 +71,9 @@ def run(
             )
             try:
                 stats = worker.run(
-                    stop_when_idle=until_idle or once, max_batches=1 if once else None
+                    stop_when_idle=until_idle or once,
+                    max_batches=1 if once else None,
+                    store_retries=STORE_RETRIES if until_idle or once else None,
                 )
             except KeyboardInterrupt:
                 stats = worker.stats

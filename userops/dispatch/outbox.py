@@ -92,6 +92,7 @@ _CLAIM = (
 )
 _DUE = "state IN ('pending', 'deferred') AND not_before_ts <= ?"
 _EXPIRED = "state = 'sending' AND lease_until_ts < ?"
+_EXPIRED_OR_MINE = "state = 'sending' AND (lease_until_ts < ? OR lease_owner = ?)"
 
 
 def claim(
@@ -103,11 +104,13 @@ def claim(
     limit: int,
     channels: Sequence[str] | None = None,
     campaigns: Sequence[str] | None = None,
+    reclaim_own: bool = False,
 ) -> list[Claimed]:
     """Atomically lease up to ``limit`` due rows (expired leases first) to ``owner``.
 
     ``channels`` / ``campaigns``: only rows of these (a simulation claims only the campaign
-    it simulates).
+    it simulates). ``reclaim_own``: also take back rows ``owner`` still leases, at once
+    instead of at the lease's end (a batch whose transaction failed left them ``sending``).
     """
     lock = " FOR UPDATE SKIP LOCKED" if is_pg(conn) else ""
     filters = ""
@@ -119,7 +122,8 @@ def claim(
         filters += " AND " + in_list(conn, "campaign_id", "text")
         extra.append(list_param(conn, campaigns))
     out: list[Claimed] = []
-    for where, wparams in ((_EXPIRED, [now]), (_DUE, [now])):
+    expired = (_EXPIRED_OR_MINE, [now, owner]) if reclaim_own else (_EXPIRED, [now])
+    for where, wparams in (expired, (_DUE, [now])):
         if len(out) >= limit:
             break
         params: list[Any] = [owner, now + lease_s, *wparams, *extra, limit - len(out)]

@@ -32,6 +32,7 @@ from userops.dispatch.policy import Policy
 from userops.dispatch.ratelimit import TokenBucket
 from userops.dispatch.retry import send_with_retry
 from userops.dispatch.sql import relaxed_gc
+from userops.dispatch.store_backoff import StoreBackoff
 
 
 class Worker:
@@ -63,6 +64,8 @@ class Worker:
         self.fallbacks = fallbacks
         self.campaigns = campaigns
         """Only these campaigns' rows (a simulation's); None: every campaign."""
+        self.reclaim_own = False
+        """A batch failed in the store: take back our own leased rows at the next claim."""
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.buckets = {
             c: TokenBucket(a.capabilities.rate_per_second, a.capabilities.burst)
@@ -78,8 +81,13 @@ class Worker:
         max_batches: int | None = None,
         idle_sleep: float = 0.5,
         stop: threading.Event | None = None,
+        store_retries: int | None = 0,
     ) -> Counter[str]:
-        """Process batches until idle (or ``stop`` is set / ``max_batches``); return counts."""
+        """Process batches until idle (or ``stop`` is set / ``max_batches``); return counts.
+
+        ``store_retries``: store failures in a row to ride out (:mod:`.store_backoff`);
+        None: any number (a long-running worker resumes once the condition is gone).
+        """
         with relaxed_gc():
             return asyncio.run(
                 self.arun(
@@ -87,6 +95,7 @@ class Worker:
                     max_batches=max_batches,
                     idle_sleep=idle_sleep,
                     stop=stop,
+                    store_retries=store_retries,
                 )
             )
 
@@ -97,14 +106,22 @@ class Worker:
         max_batches: int | None = None,
         idle_sleep: float = 0.5,
         stop: threading.Event | None = None,
+        store_retries: int | None = 0,
     ) -> Counter[str]:
         """Async body of :meth:`run`."""
         batches = 0
+        backoff = StoreBackoff(store_retries, idle_sleep)
         while not (stop and stop.is_set()) and (max_batches is None or batches < max_batches):
-            n = await self.process_batch()
+            try:
+                n = await self.process_batch()
+                spawned = self.spawn_fallbacks() if self.fallbacks and n == 0 else 0
+            except Exception as exc:
+                await backoff.failed(exc, self.stats)  # raises unless it may pass
+                self.reclaim_own = True  # the failed batch's rows are still leased to us
+                continue
+            backoff.succeeded()
             batches += 1
             if n == 0:
-                spawned = self.spawn_fallbacks() if self.fallbacks else 0
                 if spawned:
                     continue
                 if stop_when_idle:
@@ -139,7 +156,9 @@ class Worker:
                 limit=self.batch_size,
                 channels=sorted(self.adapters),
                 campaigns=self.campaigns,
+                reclaim_own=self.reclaim_own,
             )
+        self.reclaim_own = False
         if not rows:
             return 0
         self.stats["claimed"] += len(rows)

@@ -80,10 +80,31 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def open_store(url: str | None = None) -> Engine:
-    """Open the configured store (or ``url``) and migrate it to head."""
+def open_store(url: str | None = None, *, check: bool = True) -> Engine:
+    """Open the configured store (or ``url``), migrate it to head and check it.
+
+    Raises:
+        StoreUnavailable: the store cannot be opened or migrated, or (``check``) it is
+            damaged or read-only (:func:`userops.store.check.check_store`); one line that
+            names the store.
+    """
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
     from userops.settings import get_settings
+    from userops.store.check import StoreUnavailable, check_store, describe, store_error_line
 
     engine = make_engine(url or get_settings().resolved_database_url())
-    upgrade(engine)
+    try:
+        upgrade(engine)
+        if check:
+            check_store(engine)
+    except (DBAPIError, sqlite3.Error) as exc:
+        engine.dispose()
+        where = describe(engine)
+        raise StoreUnavailable(f"store {where} cannot be used: {store_error_line(exc)}") from None
+    except StoreUnavailable:
+        engine.dispose()
+        raise
     return engine
