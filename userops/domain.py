@@ -53,6 +53,8 @@ class EventType(StrEnum):
     SURVEY = "survey"
     FEEDBACK = "feedback"
     TICKET = "ticket"
+    CUSTOM = "custom"
+    """Any other named event (real-time ingestion keeps its name in ``properties.event``)."""
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(e.value for e in EventType)

@@ -59,6 +59,7 @@ def create_app(
         approvals,
         campaigns,
         health,
+        ingest,
         langgraph_compat,
         policy,
         profiles,
@@ -106,7 +107,7 @@ def create_app(
         RequestGuard, templates=templates, max_body=s.max_body_bytes, uploads=uploads
     )
     install_metrics(app, services.metrics)
-    for module in (health, threads, approvals, campaigns, segments, profiles, policy):
+    for module in (health, threads, approvals, campaigns, segments, profiles, policy, ingest):
         app.include_router(module.router)
     app.include_router(langgraph_compat.router)
     app.include_router(web.router)

@@ -1,0 +1,60 @@
+"""Helpers of the ingestion tests: a source, a request, the store's rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, text
+
+from userops.cdp.stream.batch import Outcome, ingest
+from userops.cdp.stream.sources import Sender, add_source, authenticate
+
+TABLES = ("users", "identities", "identity_merges", "consents", "events", "ingest_messages")
+
+
+def sender(engine: Engine, name: str = "web", touchpoint: str | None = "web") -> Sender:
+    """A new source's authenticated sender."""
+    _, key = add_source(engine, name, touchpoint)
+    found = authenticate(engine, key)
+    assert found is not None
+    return found
+
+
+def send(engine: Engine, who: Sender, *messages: dict[str, Any], **batch: Any) -> Outcome:
+    """Ingest ``messages`` as one ``/v1/batch`` body."""
+    return ingest(engine, who, orjson.dumps({"batch": list(messages), **batch}))
+
+
+def rows(engine: Engine, table: str, where: str = "") -> list[dict[str, Any]]:
+    """Every row of ``table`` (ordered by its first column), JSON columns decoded."""
+    with engine.connect() as conn:
+        got = conn.execute(text(f"SELECT * FROM {table} {where} ORDER BY 1, 2")).mappings()
+        out = []
+        for r in got:
+            row = dict(r)
+            for k in ("properties", "attributes", "detail"):
+                if isinstance(row.get(k), str):
+                    row[k] = orjson.loads(row[k])
+            out.append(row)
+        return out
+
+
+def snapshot(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table ingestion writes (and the audit log)."""
+    out = {t: rows(engine, t) for t in TABLES}
+    out["audit"] = [{k: v for k, v in r.items() if k != "at"} for r in rows(engine, "audit")]
+    return out
+
+
+def user(engine: Engine, external_id: str) -> dict[str, Any]:
+    """The record of ``external_id``."""
+    found = rows(engine, "users", f"WHERE external_id = '{external_id}'")
+    assert len(found) == 1, found
+    return found[0]
+
+
+def canonical(engine: Engine, external_id: str) -> int:
+    """The canonical user id of record ``external_id``."""
+    u = user(engine, external_id)
+    return int(u["merged_into"] or u["id"])
