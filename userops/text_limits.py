@@ -9,6 +9,7 @@ type (the API's request models use it).
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
@@ -26,13 +27,11 @@ def text_limit() -> int:
 
 
 def text_problem(value: str, limit: int | None = None) -> str | None:
-    """Why ``value`` is refused (too long, or holds a NUL character), or None."""
+    """Why ``value`` is refused (too long, a NUL, a lone surrogate), or None."""
     limit = text_limit() if limit is None else limit
     if len(value) > limit:
         return f"at most {limit} characters, got {len(value)}"
-    if "\x00" in value:
-        return "must not contain a NUL character"
-    return None
+    return string_problem(value)
 
 
 def excerpt(value: str) -> str:
@@ -44,28 +43,53 @@ def check_text(value: str, field: str, *, limit: int | None = None) -> str:
     """Return ``value``, or raise ``BadInput`` naming ``field`` when it is refused."""
     problem = text_problem(value, limit)
     if problem is not None:
-        raise BadInput.one(problem, field=field, value=excerpt(value))
+        raise BadInput.one(problem, field=field, value=shown(value))
     return value
 
 
-def find_nul(value: Any) -> tuple[list[str | int], str] | None:
-    """``(JSON path, string)`` of a string (key or value) in ``value`` holding a NUL, or None.
+def string_problem(value: str) -> str | None:
+    """Why no store can keep ``value`` (a NUL, a lone surrogate), or None."""
+    if "\x00" in value:
+        return "must not contain a NUL character"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "not valid Unicode (a lone surrogate)"
+    return None
 
+
+def shown(value: Any) -> Any:
+    """``value`` as it can be quoted back in JSON: short, surrogates escaped, NaN as text."""
+    if isinstance(value, str):
+        return excerpt(value.encode("utf-8", "backslashreplace").decode("utf-8"))
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value if isinstance(value, int | bool | None) else None
+
+
+def find_unstorable(value: Any) -> tuple[list[str | int], str, Any] | None:
+    """``(JSON path, reason, value)`` of the first value no store can keep, or None.
+
+    Strings (keys and values) with a NUL or a lone surrogate, and NaN or infinite numbers.
     Iterative: a deeply nested document cannot exhaust the stack.
     """
     stack: list[tuple[list[str | int], Any]] = [([], value)]
     while stack:
         path, v = stack.pop()
         if isinstance(v, str):
-            if "\x00" in v:
-                return path, v
+            if (problem := string_problem(v)) is not None:
+                return path, problem, v
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                return path, "not a finite number", v
         elif isinstance(v, dict):
             for k, item in v.items():
-                if "\x00" in k:
-                    return [*path, k], k
+                if (problem := string_problem(k)) is not None:
+                    return [*path, k], problem, k
                 stack.append(([*path, k], item))
         elif isinstance(v, list):
-            stack.extend(([*path, i], item) for i, item in enumerate(v))
+            stack.extend(([*path, i], item) for i, item in reversed(list(enumerate(v))))
     return None
 
 

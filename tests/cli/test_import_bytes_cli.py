@@ -44,13 +44,21 @@ def test_invalid_utf8_is_located(home: Path, tmp_path: Path, kind: str, fmt: str
 
 
 @pytest.mark.parametrize(
-    ("fmt", "bad", "field"), [("csv", b"\x00", ""), ("jsonl", b"\\u0000", " name=")]
+    ("fmt", "bad", "where", "reason"),
+    [
+        ("csv", b"\x00", "", "holds a NUL character"),
+        ("jsonl", b"\\u0000", " name=", "must not contain a NUL character"),
+        ("jsonl", b"\\ud800", " name=", "not valid Unicode (a lone surrogate)"),
+    ],
+    ids=["csv-nul", "jsonl-nul", "jsonl-surrogate"],
 )
-def test_nul_is_located(home: Path, tmp_path: Path, fmt: str, bad: bytes, field: str) -> None:
+def test_unstorable_text_is_located(
+    home: Path, tmp_path: Path, fmt: str, bad: bytes, where: str, reason: str
+) -> None:
     path = _file(tmp_path, "users", fmt, bad)
     res = runner.invoke(app, ["import", "users", str(path)])
     assert res.exit_code == 1, res.output
-    assert f"{path}:3{field}" in res.output and "holds a NUL character" in res.output
+    assert f"{path}:3{where}" in res.output and reason in res.output
 
 
 def test_transactions_not_utf8(home: Path, tmp_path: Path) -> None:

@@ -41,3 +41,10 @@ def test_chat_says_why_and_goes_on(home: Path, monkeypatch: pytest.MonkeyPatch) 
         get_settings.cache_clear()
     assert res.exit_code == 0
     assert "goal: at most 50 characters, got 51" in res.output
+
+
+def test_argv_bytes_that_are_not_utf8_are_refused(home: Path) -> None:
+    """Invalid UTF-8 in argv arrives as lone surrogates (surrogateescape): no store keeps them."""
+    res = runner.invoke(app, ["approvals", "reject", "a1", "--reason", "no\udcff"])
+    assert res.exit_code == 1
+    assert "--reason=" in res.output and "not valid Unicode (a lone surrogate)" in res.output

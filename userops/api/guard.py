@@ -3,34 +3,36 @@ r"""The request guard: every request passes here before routing, parsing or auth
 * A body larger than ``Settings.max_body_bytes`` (or a route's own upload limit) is answered
   413 at once: on its ``Content-Length`` before a byte is read, or, when the length is not
   given, as soon as the bytes read pass the limit. Nothing is parsed.
-* A NUL character in the path, a query parameter or a JSON body (``\u0000``) is answered 422
-  naming where it is (``["path", "thread_id"]``, ``["query", "q"]``, ``["body", "goal"]``):
-  PostgreSQL cannot store or compare such text, and no route needs it.
+* A NUL character in the path, a query parameter or a JSON body (``\u0000``), and in a JSON
+  body a lone surrogate (``\ud800``) or NaN/Infinity, is answered 422 naming where it is
+  (``["path", "thread_id"]``, ``["query", "q"]``, ``["body", "goal"]``): no store can keep
+  such a value (PostgreSQL refuses NUL, UTF-8 refuses lone surrogates), no JSON answer can
+  quote it back, and no route needs it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import orjson
 from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from userops.text_limits import excerpt, find_nul
+from userops.text_limits import find_unstorable, shown, string_problem
 
-NUL_MSG = "must not contain a NUL character"
+SUSPECT = (b"\\u0000", b"\\ud", b"\\uD", b"NaN", b"Infinity")
+"""What a JSON body holds before it can hold a value no store keeps (cheap to look for)."""
 
 
-def _problem(loc: list[Any], value: Any) -> JSONResponse:
-    shown = excerpt(value) if isinstance(value, str) else None
-    detail = [{"type": "string_nul", "loc": loc, "msg": NUL_MSG, "input": shown}]
+def _problem(loc: list[Any], reason: str, value: Any) -> JSONResponse:
+    detail = [{"type": "unstorable", "loc": loc, "msg": reason, "input": shown(value)}]
     return JSONResponse({"detail": detail}, status_code=422)
 
 
 class RequestGuard:
-    """ASGI middleware: body size limits (413) and NUL characters (422), before the app."""
+    """ASGI middleware: body size limits (413) and unstorable values (422), before the app."""
 
     def __init__(
         self,
@@ -72,26 +74,26 @@ class RequestGuard:
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
         body = b"".join(chunks)
-        bad = _json_nul(scope, body)
+        bad = None if scope["path"] in self.uploads else _json_problem(body)
         if bad is not None:
             await bad(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
     def _url_problem(self, scope: Scope) -> JSONResponse | None:
-        if "\x00" in scope["path"]:
-            return _problem(["path", *self._path_param(scope)], scope["path"])
+        if (problem := string_problem(scope["path"])) is not None:
+            return _problem(["path", *self._path_param(scope)], problem, scope["path"])
         if b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
             for key, value in QueryParams(scope["query_string"]).multi_items():
-                if "\x00" in key or "\x00" in value:
-                    return _problem(["query", key], value)
+                if (problem := string_problem(key + value)) is not None:
+                    return _problem(["query", key], problem, value)
         return None
 
     def _path_param(self, scope: Scope) -> list[str]:
-        """The name of the path parameter holding the NUL (from the routes' templates)."""
+        """The name of the path parameter holding the bad value (from the routes' templates)."""
         parts = scope["path"].split("/")
         for template in self.templates():
-            names = _nul_params(template.split("/"), parts)
+            names = _bad_params(template.split("/"), parts)
             if names:
                 return names[:1]
         return []
@@ -104,14 +106,14 @@ class RequestGuard:
         return None
 
 
-def _nul_params(template: list[str], parts: list[str]) -> list[str]:
-    """The parameters of ``template`` that hold a NUL in ``parts`` (none if it does not fit)."""
+def _bad_params(template: list[str], parts: list[str]) -> list[str]:
+    """The parameters of ``template`` whose value in ``parts`` no store keeps (or none)."""
     if len(template) != len(parts):
         return []
     names = []
     for t, p in zip(template, parts, strict=True):
         if t.startswith("{") and t.endswith("}"):
-            if "\x00" in p:
+            if string_problem(p) is not None:
                 names.append(t[1:-1].split(":")[0])
         elif t != p:
             return []
@@ -126,15 +128,28 @@ def _too_large(limit: int) -> JSONResponse:
     )
 
 
-def _json_nul(scope: Scope, body: bytes) -> JSONResponse | None:
-    if b"\\u0000" not in body:
-        return None
+def _json_problem(body: bytes) -> JSONResponse | None:
+    r"""A 422 for a JSON body holding a NUL, a lone surrogate, NaN or an infinity, or None.
+
+    Bodies without a suspect token (most) are not parsed here. Lone surrogates arrive as
+    ``\ud800`` escapes or as their raw (invalid UTF-8) bytes, which FastAPI decodes too.
+    """
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = body.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return None  # not text: the route answers it
+    else:
+        if not any(s in body for s in SUSPECT):
+            return None
+    try:  # the parser FastAPI uses: it keeps NaN and lone surrogates
+        data = json.loads(text)
+    except (ValueError, RecursionError):
         return None  # not JSON (or not parseable here): the route answers it
-    found = find_nul(data)
-    return None if found is None else _problem(["body", *found[0]], found[1])
+    found = find_unstorable(data)
+    return None if found is None else _problem(["body", *found[0]], found[1], found[2])
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -16,13 +16,17 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from userops.cdp.file_checks import NUL_TEXT
 from userops.errors import Problem
-from userops.text_limits import excerpt, find_nul
+from userops.text_limits import excerpt, find_unstorable, shown
 
 FORMATS = ("csv", "jsonl")
 _BREAK = re.compile(r"\r\n|\r|\n")
 """A physical line break as the CSV reader counts them (newline="" keeps them in fields)."""
+_ESCAPES = re.compile(r"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity")
+"""What a JSONL line holds before it can hold a value no store keeps (NUL, lone surrogate)."""
+csv.field_size_limit(1 << 30)
+"""A long field is a located problem of its column (``longer than N characters``), not an
+error of the csv module (its default limit is 131,072 characters)."""
 
 
 class LinesUnknown(Exception):
@@ -152,7 +156,7 @@ class Reader:
             if req not in cols:
                 self.problems.append(
                     Problem(
-                        f"missing required column (header: {', '.join(names)})",
+                        f"missing required column (header: {_listed(names)})",
                         field=req,
                         value="",
                         source=self.name,
@@ -180,13 +184,19 @@ class Reader:
                         Problem("line is not a JSON object", source=self.name, line=line)
                     )
                     continue
-                if "\\u0000" in raw and (nul := find_nul(obj)) is not None:
-                    where = ".".join(map(str, nul[0])) or None
-                    self.problems.append(Problem(NUL_TEXT, where, excerpt(nul[1]), self.name, line))
+                if _ESCAPES.search(raw) and (bad := find_unstorable(obj)) is not None:
+                    where = ".".join(map(str, bad[0])) or None
+                    self.problems.append(Problem(bad[1], where, shown(bad[2]), self.name, line))
                     continue
                 if mapping:
                     obj = {mapping.get(k, k): v for k, v in obj.items()}
                 yield line, obj
+
+
+def _listed(names: list[str], most: int = 30) -> str:
+    """The header's names, each and all of them short enough to quote back."""
+    shown = [excerpt(n) for n in names[:most]]
+    return ", ".join(shown) + (f", ... ({len(names)} columns)" if len(names) > most else "")
 
 
 def _lines(recs: list[list[str]], start: int, end: int) -> list[int]:
