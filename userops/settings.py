@@ -66,6 +66,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=BODY_MAX_BYTES, ge=1024)
     """Largest HTTP request body; a larger one is answered 413 before it is read or parsed."""
 
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` is
+    believed; none by default (the peer address is the client, whatever the headers say)."""
+
+    auth_fail_limit: int = Field(default=20, ge=1)
+    """Failed authentications per client address, or per presented token, in a window."""
+
+    auth_fail_window_s: int = Field(default=60, ge=1)
+    """The window of ``auth_fail_limit`` in seconds (counted in the store, across workers)."""
+
+    def proxy_list(self) -> list[str]:
+        """The trusted proxies as a list (empty: no forwarded header is believed)."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
     def resolved_database_url(self) -> str:
         """Return the store URL, creating the home directory for the SQLite default."""
         if self.database_url:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from tests.agents.loop_doubles import make_deps, seed_users
 from userops.accounts import add_user
 from userops.api.app import create_app
+from userops.cli.serve import SERVER_OPTIONS
 from userops.settings import Settings
 
 
@@ -48,11 +49,13 @@ def api(sqlite_engine: Engine, home: Path) -> Iterator[Api]:
 
 @contextmanager
 def live_server(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its URL."""
+    """Serve ``app`` with uvicorn as ``userops serve`` does, on a free loopback port in a
+    thread; yield its URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS)
+    srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from tests.api.conftest import Api
-from userops.api.deps import FailureLimiter
+from userops.api.limiter import FailureLimiter
 
 PUBLIC = {"/health", "/", "/ui", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 """The static UI shell, the API description and liveness (docs/api.md, "Public paths")."""
@@ -38,7 +38,7 @@ def test_every_route_but_the_public_ones_refuses_a_missing_token(api: Api) -> No
     made = r.json()
     secrets = [*api.tokens.values(), made["thread_id"], made["approval_id"], "olivia", "User1"]
     services = api.client.app.state.services  # type: ignore[attr-defined]
-    services.limiter = FailureLimiter(limit=10_000)  # many refusals on purpose: no 429 here
+    services.limiter = FailureLimiter(api.engine, limit=10_000)  # many refusals: no 429 here
     seen = set()
     for route in _routes(api.client.app.routes):  # type: ignore[attr-defined]
         for method in sorted(route.methods or {"GET"}):

@@ -22,8 +22,8 @@ def test_failed_auth_is_rate_limited(api: Api) -> None:
         for i in range(25)
     ]
     assert codes[0] == 401 and codes[-1] == 429
-    # even a good token is refused while the client is blocked
-    assert api.client.get("/v1/approvals", headers=api.auth("ana")).status_code == 429
+    # a good token still passes while the client is limited (tests/api/test_auth_limits.py)
+    assert api.client.get("/v1/approvals", headers=api.auth("ana")).status_code == 200
 
 
 def test_create_thread_runs_to_the_gate_and_audits(api: Api) -> None:

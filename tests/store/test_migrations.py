@@ -23,6 +23,7 @@ TABLES = {
     "audit",
     "accounts",
     "lessons",
+    "auth_failures",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from userops.api.deps import Services
 from userops.api.errors import install_error_handlers
@@ -107,6 +108,8 @@ def create_app(
         RequestGuard, templates=templates, max_body=s.max_body_bytes, uploads=uploads
     )
     install_metrics(app, services.metrics)
+    if s.proxy_list():  # only these peers' X-Forwarded-For is believed (none by default)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=s.proxy_list())
     for module in (health, threads, approvals, campaigns, segments, profiles, policy, ingest):
         app.include_router(module.router)
     app.include_router(langgraph_compat.router)

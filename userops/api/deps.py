@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,38 +15,13 @@ from starlette.concurrency import run_in_threadpool
 
 from userops.accounts import AccountInfo, authenticate
 from userops.api.hub import Hub
+from userops.api.limiter import FailureLimiter, failure_keys
 from userops.api.metrics import Metrics
 from userops.settings import Settings
 
 OPERATOR_ROLES = ("operator", "admin")
 APPROVER_ROLES = ("approver", "admin")
 ANY_ROLE = ("operator", "approver", "admin")
-
-
-class FailureLimiter:
-    """Refuse a client after too many failed authentications in a sliding window."""
-
-    def __init__(self, limit: int = 20, window_s: float = 60.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._fails: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._fails.setdefault(key, deque())
-        while q and q[0] < now - self.window_s:
-            q.popleft()
-        return q
-
-    def blocked(self, key: str) -> bool:
-        """Whether ``key`` has used up its failures in the window."""
-        with self._lock:
-            return len(self._recent(key, time.monotonic())) >= self.limit
-
-    def fail(self, key: str) -> None:
-        """Record one failure of ``key``."""
-        with self._lock:
-            self._recent(key, time.monotonic()).append(time.monotonic())
 
 
 class TokenCache:
@@ -91,7 +65,8 @@ class Services:
     settings: Settings
     engine: Engine
     metrics: Metrics
-    limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    limiter: FailureLimiter = field(init=False)
+    """Failed authentications per client address and token, in the store (all workers)."""
     hub: Hub = field(init=False)
     """Thread events through the store to SSE watchers (built on ``engine``)."""
     tokens: TokenCache = field(default_factory=TokenCache)
@@ -101,8 +76,10 @@ class Services:
     _reads: CapacityLimiter | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        """Build the event hub on the store."""
+        """Build the event hub and the failure limiter on the store."""
         self.hub = Hub(self.engine)
+        s = self.settings
+        self.limiter = FailureLimiter(self.engine, s.auth_fail_limit, s.auth_fail_window_s)
 
     def reads_limiter(self) -> CapacityLimiter:
         """Return the limiter of hot store reads: no more at once than the pool holds.
@@ -162,24 +139,27 @@ def _token(authorization: str | None, x_api_key: str | None) -> str | None:
 async def current_user(request: Request) -> AccountInfo:
     """Authenticate ``Authorization: Bearer TOKEN`` (or ``x-api-key``); 401 otherwise.
 
-    Too many failures from one client within a minute answer 429 before any check. The
-    headers are read here rather than declared as parameters: one dependency per request
-    instead of four keeps the per-request overhead down (the approvals list is hot).
+    A valid token always passes. A failure counts against the client address and the token
+    presented (:mod:`userops.api.limiter`); once either has too many in the window the answer
+    is 429 instead of 401. The headers are read here rather than declared as parameters: one
+    dependency per request instead of four keeps the per-request overhead down (the approvals
+    list is hot).
     """
     services: Services = request.app.state.services
-    client = request.client.host if request.client else "?"
-    if services.limiter.blocked(client):
-        raise HTTPException(429, "too many failed authentications", {"Retry-After": "60"})
     headers = request.headers
     token = _token(headers.get("authorization"), headers.get("x-api-key"))
     user = services.tokens.cached(token) if token else None
     if token and user is None:
         user = await run_in_threadpool(services.tokens.get, token, services.engine)
-    if user is None:
-        services.limiter.fail(client)
-        services.metrics.auth_failures.inc()
-        raise HTTPException(401, "missing or invalid token", {"WWW-Authenticate": "Bearer"})
-    return user
+    if user is not None:
+        return user
+    services.metrics.auth_failures.inc()
+    keys = failure_keys(request.client.host if request.client else "?", token)
+    limiter = services.limiter
+    if await run_in_threadpool(limiter.refuse, keys):
+        retry = {"Retry-After": str(int(limiter.window_s))}
+        raise HTTPException(429, "too many failed authentications", retry)
+    raise HTTPException(401, "missing or invalid token", {"WWW-Authenticate": "Bearer"})
 
 
 CurrentUser = Annotated[AccountInfo, Depends(current_user)]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 app = typer.Typer(help="Run the operator and approver HTTP service.")
+
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False}
+"""uvicorn itself believes no ``X-Forwarded-For`` (by default it believes 127.0.0.1's, which
+let any local client pick its address): the app does, from ``USEROPS_TRUSTED_PROXIES`` only."""
 
 
 @app.command("serve")
@@ -33,4 +39,5 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=access_log,
+        **SERVER_OPTIONS,
     )

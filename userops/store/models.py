@@ -379,3 +379,18 @@ class IngestMessage(Base):
     """The user record the message applied to."""
     received_ts: Mapped[int] = mapped_column(BigInteger)
 
+
+class AuthFailure(Base):
+    """Failed authentications of one client address or one presented token in a window.
+
+    Shared by every API process on the store (``userops serve --workers N``); a row whose
+    window has passed counts as zero and is swept now and then.
+    """
+
+    __tablename__ = "auth_failures"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    """``addr:<client address>`` or ``token:<sha-256 of the token, 32 hex>``."""
+    window_start: Mapped[float] = mapped_column(Float)
+    """UTC epoch seconds of the first failure of the current window."""
+    failures: Mapped[int] = mapped_column(Integer)
+    """Failures since ``window_start``."""
