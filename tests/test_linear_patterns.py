@@ -23,3 +23,32 @@ def test_tag_strippers_read_unclosed_tags_once(pattern: re.Pattern[str]) -> None
     small, large = _seconds(pattern, "<" * 20_000), _seconds(pattern, "<" * 200_000)
     assert large < 0.5 and large < 30 * max(small, 0.001), (small, large)
     assert pattern.sub("", "<p>hi <b>there</b></p>") == "hi there"
+
+
+UNITS = [
+    " ",
+    "\n",
+    "\t",
+    "1 ",
+    "a.",
+    "十",
+    "1万",
+    "60天",
+    "10点到",
+    "from 1 ",
+    "no a ",
+    "1,0",
+    "@a",
+]
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[repr(u) for u in UNITS])
+def test_goal_parser_is_quick_on_adversarial_goals(unit: str) -> None:
+    """The longest goal accepted, made of one repeated unit: 4,000 blanks took 14 s."""
+    from agents.goal_parser import parse_goal
+    from userops.settings import TEXT_MAX_CHARS
+
+    parse_goal("warm up the pattern cache: 召回 60天 预算5000元 10点到18点")
+    t0 = time.perf_counter()
+    parse_goal((unit * TEXT_MAX_CHARS)[:TEXT_MAX_CHARS])
+    assert time.perf_counter() - t0 < 2.0
