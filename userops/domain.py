@@ -55,9 +55,14 @@ class EventType(StrEnum):
     TICKET = "ticket"
     CUSTOM = "custom"
     """Any other named event (real-time ingestion keeps its name in ``properties.event``)."""
+    LIFECYCLE_STAGE_CHANGED = "lifecycle_stage_changed"
+    """A user's ``lifecycle_stage`` trait changed (``properties``: ``from``, ``to``); written by
+    the incremental traits update (docs/traits.md)."""
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(e.value for e in EventType)
+DERIVED_EVENT_TYPES: tuple[str, ...] = (EventType.LIFECYCLE_STAGE_CHANGED.value,)
+"""Event types userops derives from traits: they never move the traits' as-of day."""
 
 
 class IdentityKind(StrEnum):

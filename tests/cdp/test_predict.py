@@ -37,7 +37,7 @@ def test_cdnow_reproduces_published_parameters(sqlite_engine: Engine) -> None:
     assert result.users == 2357
     with sqlite_engine.connect() as conn:
         models = {m for (m,) in conn.execute(select(ModelFit.model))}
-    assert models == {"bgnbd", "gamma_gamma"}
+    assert models == {"bgnbd", "gamma_gamma", "traits_population"}
 
 
 def test_cli_build_json_prints_params(home: Path) -> None:

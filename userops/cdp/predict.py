@@ -18,7 +18,14 @@ from userops.cdp import predict_gg as gg
 from userops.cdp.predict_bgnbd import BgNbdParams, FloatArray
 from userops.cdp.predict_gg import GammaGammaParams
 
-__all__ = ["BgNbdParams", "GammaGammaParams", "Predictions", "predict", "summarize_order_days"]
+__all__ = [
+    "BgNbdParams",
+    "Fitted",
+    "GammaGammaParams",
+    "Predictions",
+    "predict",
+    "summarize_order_days",
+]
 
 LTV_DAYS = 365
 HORIZON_DAYS = 90
@@ -41,6 +48,16 @@ class OrderSummary:
 
 
 @dataclass(frozen=True)
+class Fitted:
+    """What scoring needs from the population: both fits (None: not fitted), the spend mean."""
+
+    bgnbd: BgNbdParams | None
+    gamma_gamma: GammaGammaParams | None
+    spend_mean: float
+    """The store's mean repeat order-day value (the spend fallback without a Gamma-Gamma fit)."""
+
+
+@dataclass(frozen=True)
 class Predictions:
     """Fitted parameters (None when the store has too few buyers) and per-customer scores."""
 
@@ -56,6 +73,13 @@ class Predictions:
     """Expected value of one future order day."""
     ltv_12m: FloatArray
     """Expected order days in the next 365 days times expected spend (undiscounted)."""
+    spend_mean: float = 0.0
+    """The store mean used where Gamma-Gamma is not fitted (see :class:`Fitted`)."""
+
+    @property
+    def fitted(self) -> Fitted:
+        """The population part of these predictions, to score other users with."""
+        return Fitted(self.bgnbd, self.gamma_gamma, self.spend_mean)
 
     def params(self) -> dict[str, Any]:
         """Return the fitted parameters: per day, per week, and Gamma-Gamma."""
@@ -106,14 +130,15 @@ def _fit_gg(s: OrderSummary) -> GammaGammaParams | None:
     return params if params.q > 1.0 and np.isfinite(params.population_mean) else None
 
 
-def predict(s: OrderSummary) -> Predictions:
+def predict(s: OrderSummary, fitted: Fitted | None = None) -> Predictions:
     """Fit BG/NBD on the buyers and Gamma-Gamma on the repeat buyers, then score everyone.
 
     With fewer than two repeat buyers the BG/NBD fallback is P(alive) = 1 and a Poisson rate
     of ``(x + 1) / (T + 30)`` per day; with fewer than three (or q <= 1) the spend fallback is
-    the customer's own mean order-day value, else the store's mean.
+    the customer's own mean order-day value, else the store's mean. ``fitted`` (the fits of
+    an earlier build) scores with those instead of fitting: no refit.
     """
-    bgp = _fit_bgnbd(s)
+    bgp = _fit_bgnbd(s) if fitted is None else fitted.bgnbd
     if bgp is not None:
         alive = bg.p_alive(bgp, s.x, s.t_x, s.t_end)
         e90 = bg.expected_purchases(bgp, HORIZON_DAYS, s.x, s.t_x, s.t_end)
@@ -121,11 +146,14 @@ def predict(s: OrderSummary) -> Predictions:
     else:
         rate = (s.x + s.buyer) / (s.t_end + 30.0)
         alive, e90, e365 = np.ones_like(s.x), rate * HORIZON_DAYS, rate * LTV_DAYS
-    ggp = _fit_gg(s)
+    ggp = _fit_gg(s) if fitted is None else fitted.gamma_gamma
+    if fitted is not None:
+        store_mean = fitted.spend_mean
+    else:
+        store_mean = float(np.mean(s.m[s.x > 0])) if np.any(s.x > 0) else 0.0
     if ggp is not None:
         spend = gg.expected_spend(ggp, s.x, s.m)
     else:
-        store_mean = float(np.mean(s.m[s.x > 0])) if np.any(s.x > 0) else 0.0
         spend = np.where(s.x > 0, s.m, store_mean)
     spend = np.nan_to_num(spend, nan=0.0, posinf=0.0)
-    return Predictions(bgp, ggp, alive, e90, spend, e365 * spend)
+    return Predictions(bgp, ggp, alive, e90, spend, e365 * spend, store_mean)

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Connection, Engine, insert, text
 
 from userops.cdp import traits_channel as tc
+from userops.cdp import traits_population as tp
 from userops.cdp import traits_rules as rules
 from userops.cdp import traits_sql as q
 from userops.cdp.predict import Predictions, predict, summarize_order_days
+from userops.cdp.traits_table import Table
 from userops.cdp.traits_write import write_traits
-from userops.domain import EVENT_TYPES
+from userops.domain import DERIVED_EVENT_TYPES, EVENT_TYPES
 from userops.store.models import ModelFit
 
 Progress = Callable[[str], None]
@@ -42,65 +44,22 @@ class BuildResult:
     """The ``--json`` dict: as_of, users, bgnbd, bgnbd_per_week, gamma_gamma, lifecycle..."""
 
 
-class _Table:
-    """Per-user numpy columns aligned with the sorted canonical ids."""
-
-    def __init__(self, ids: np.ndarray[Any, Any]) -> None:
-        self.ids = ids
-        self.n = len(ids)
-
-    def scatter(
-        self, rows: Sequence[Any], ncols: int, fill: float = 0.0
-    ) -> list[np.ndarray[Any, Any]]:
-        """Place numeric columns 1..ncols of ``rows`` (keyed by column 0) into arrays."""
-        out = [np.full(self.n, fill, dtype=np.float64) for _ in range(ncols)]
-        if not rows:
-            return out
-        data = np.array([tuple(r) for r in rows], dtype=np.float64)  # None becomes NaN
-        pos, ok = self.positions(data[:, 0].astype(np.int64))
-        for i in range(ncols):
-            col = data[ok, i + 1]
-            out[i][pos[ok]] = np.where(np.isnan(col), fill, col)
-        return out
-
-    def positions(
-        self, uids: np.ndarray[Any, Any]
-    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-        """Return the row index of each uid and whether it is a canonical user."""
-        pos = np.clip(np.searchsorted(self.ids, uids), 0, max(self.n - 1, 0))
-        return pos, self.ids[pos] == uids if self.n else np.zeros(len(uids), dtype=bool)
-
-    def labels(self, rows: Sequence[Any], *, join: bool = False) -> np.ndarray[Any, Any]:
-        """Map (uid, label) rows to one label per user (or ``,a,b,`` lists when ``join``).
-
-        With ``join``, rows of one user must be adjacent and in rank order.
-        """
-        out = np.full(self.n, "" if join else None, dtype=object)
-        if not rows:
-            return out
-        pos, ok = self.positions(np.array([r[0] for r in rows], dtype=np.int64))
-        vals = np.array([r[1] for r in rows], dtype=object)[ok]
-        pos = pos[ok]
-        if not len(pos):
-            return out
-        if not join:
-            out[pos] = vals
-            return out
-        starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
-        out[pos[starts]] = "," + np.add.reduceat(vals + ",", starts)
-        return out
-
-
-def newest_event_day(engine: Engine) -> date | None:
-    """The UTC day of the store's newest event no later than today (None: no events).
+def newest_event_day(target: Engine | Connection, today: date | None = None) -> date | None:
+    """The UTC day of the store's newest event no later than ``today`` (None: no events).
 
     One index probe per event type (``ix_events_type_ts``) instead of a scan of the table.
+    Events derived from traits (``lifecycle_stage_changed``) do not count. ``today``
+    defaults to today UTC.
     """
-    today = datetime.now(UTC).date()
+    today = today or datetime.now(UTC).date()
     cut = (today - date(1970, 1, 1)).days * DAY + DAY
     probe = text("SELECT max(ts) FROM events WHERE type = :t AND ts < :cut")
-    with engine.connect() as conn:
-        found = [conn.execute(probe, {"t": t, "cut": cut}).scalar() for t in EVENT_TYPES]
+    types = [t for t in EVENT_TYPES if t not in DERIVED_EVENT_TYPES]
+    if isinstance(target, Connection):
+        found = [target.execute(probe, {"t": t, "cut": cut}).scalar() for t in types]
+    else:
+        with target.connect() as conn:
+            found = [conn.execute(probe, {"t": t, "cut": cut}).scalar() for t in types]
     ts = max((int(v) for v in found if v is not None), default=None)
     return None if ts is None else datetime.fromtimestamp(ts, UTC).date()
 
@@ -110,29 +69,29 @@ def _as_of_day(engine: Engine, as_of: date | None) -> tuple[date, int]:
     return day, (day - date(1970, 1, 1)).days
 
 
-def _fetch(engine: Engine, as_of_day: int, say: Progress) -> dict[str, Any]:
+def fetch(conn: Connection, d: q.Dialect, as_of_day: int, say: Progress) -> dict[str, Any]:
+    """Run the aggregate queries (on the records of ``d``, or all) as of ``as_of_day``."""
     cut = (as_of_day + 1) * DAY
-    with engine.connect() as conn:
-        d = q.Dialect(conn.dialect.name)
-        say("users")
-        got: dict[str, Any] = {"users": q.canonical_users(conn)}
-        say("orders")
-        got["orders"] = q.order_days(conn, d, cut, as_of_day - 29)
-        say("events")
-        got["totals"] = q.event_totals(conn, d, cut)
-        say("channels, content, interests")
-        got["channel"] = q.channel_responses(conn, d, cut)
-        got["content"] = q.content_scores(conn, d, cut, rules.CONTENT_WEIGHTS)
-        got["interests"] = q.top_interests(conn, d, cut)
-        say("reachability")
-        got["consents"] = q.consents_granted(conn)
-        got["addresses"] = q.addresses(conn)
+    say("users")
+    got: dict[str, Any] = {"users": q.canonical_users(conn, d)}
+    say("orders")
+    got["orders"] = q.order_days(conn, d, cut, as_of_day - 29)
+    say("events")
+    got["totals"] = q.event_totals(conn, d, cut)
+    say("channels, content, interests")
+    got["channel"] = q.channel_responses(conn, d, cut)
+    got["content"] = q.content_scores(conn, d, cut, rules.CONTENT_WEIGHTS)
+    got["interests"] = q.top_interests(conn, d, cut)
+    say("reachability")
+    got["consents"] = q.consents_granted(conn, d)
+    got["addresses"] = q.addresses(conn, d)
     return got
 
 
 def _preferred(
-    t: _Table, got: dict[str, Any], app: Any, mini: Any, reachable: Any
-) -> np.ndarray[Any, Any]:
+    t: Table, got: dict[str, Any], app: Any, mini: Any, reachable: Any, priors: Any
+) -> tuple[np.ndarray[Any, Any], Any]:
+    """Preferred channels, and the channel priors (these users' own when ``priors`` is None)."""
     source_channel = {
         "app": "app_push",
         "miniprogram": "miniprogram",
@@ -143,15 +102,17 @@ def _preferred(
         "call_center": "voice_call",
     }
     delivered, opened = tc.response_matrix(got["channel"], t)
-    pref = tc.preferred_by_history(delivered, opened, tc.reachable_matrix(reachable))
+    if priors is None:
+        priors = tc.channel_priors(delivered, opened)
+    pref = tc.preferred_by_history(delivered, opened, tc.reachable_matrix(reachable), priors)
     by_open = np.where(app >= mini, "app_push", "miniprogram")
     by_open = np.where((app > 0) | (mini > 0), by_open.astype(object), np.array(None))
     by_source = np.array([source_channel.get(u[4] or "") for u in got["users"]], dtype=object)
     pref = np.where(pref == None, by_open, pref)  # noqa: E711 (elementwise)
-    return np.where(pref == None, by_source, pref)  # noqa: E711
+    return np.where(pref == None, by_source, pref), priors  # noqa: E711
 
 
-def _reachable(t: _Table, got: dict[str, Any]) -> np.ndarray[Any, Any]:
+def _reachable(t: Table, got: dict[str, Any]) -> np.ndarray[Any, Any]:
     consented: dict[str, Any] = {}
     for ch in rules.REACHABLE_ORDER:
         consented[ch] = np.zeros(t.n, dtype=bool)
@@ -166,7 +127,10 @@ def _reachable(t: _Table, got: dict[str, Any]) -> np.ndarray[Any, Any]:
     return rules.reachable_channels(consented, has, cols[5] > 0)
 
 
-def _affinity(t: _Table, rows: Any, orders: Any, discounted: Any) -> np.ndarray[Any, Any]:
+def _affinity(
+    t: Table, rows: Any, orders: Any, discounted: Any, prior: Any
+) -> tuple[np.ndarray[Any, Any], Any]:
+    """Content personas, and the prior (these users' own when ``prior`` is None)."""
     scores = np.zeros((t.n, len(rules.CONTENT_TYPES)))
     known = [r for r in rows if r[1] in rules.CONTENT_TYPES]
     pos, ok = t.positions(np.array([r[0] for r in known], dtype=np.int64))
@@ -174,12 +138,21 @@ def _affinity(t: _Table, rows: Any, orders: Any, discounted: Any) -> np.ndarray[
     np.add.at(scores, (pos[ok], col[ok]), np.array([float(r[2]) for r in known])[ok])
     has = np.zeros(t.n, dtype=bool)
     has[pos[ok]] = True
-    return rules.content_affinity(scores, has, orders, discounted)
+    if prior is None:
+        prior = rules.content_prior(scores, has)
+    return rules.content_affinity(scores, has, orders, discounted, prior), prior
 
 
-def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[Any], Predictions]:
+def compute(
+    got: dict[str, Any], as_of_day: int, as_of_ts: int, pop: tp.Population | None = None
+) -> tuple[list[Any], Predictions, tp.Population]:
+    """Trait rows (:data:`TRAIT_COLUMNS` order) of the users in ``got`` (:func:`fetch`).
+
+    Scored against ``pop`` (an earlier build's population: no refit), or against these users
+    themselves when None (the full build); returns the population used.
+    """
     users = got["users"]
-    t = _Table(np.array([u[0] for u in users], dtype=np.int64))
+    t = Table(np.array([u[0] for u in users], dtype=np.int64))
     signup = np.array([u[5] // DAY for u in users], dtype=np.float64)
     first, last, n_days, total, first_amt, before_w, in_w = t.scatter(got["orders"], 7, np.nan)
     n_days, total = np.nan_to_num(n_days), np.nan_to_num(total)
@@ -190,7 +163,7 @@ def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[A
     s = summarize_order_days(
         first, last, n_days, total, np.nan_to_num(first_amt), signup, as_of_day
     )
-    pred = predict(s)
+    pred = predict(s, None if pop is None else pop.fitted)
     buyer = n_days > 0
     since_signup = np.maximum(as_of_day - np.minimum(signup, np.where(buyer, first, signup)), 0)
     since_order = np.where(buyer, as_of_day - last, np.nan)
@@ -202,6 +175,19 @@ def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[A
         aov = np.where(o_total > 0, total / o_total, 0.0)
         satisfaction = np.where(r_n > 0, r_sum / r_n, np.nan)
     reachable = _reachable(t, got)
+    if pop is None:
+        rfm = rules.rfm_cuts(np.nan_to_num(since_order), o_total, total)
+        ltv = rules.ltv_cuts(pred.ltv_12m, buyer)
+    else:
+        rfm, ltv = pop.rfm_cuts, pop.ltv_cuts
+    app, mini = np.nan_to_num(app), np.nan_to_num(mini)
+    pref, priors = _preferred(
+        t, got, app, mini, reachable, None if pop is None else pop.channel_priors
+    )
+    disc_n0 = np.nan_to_num(disc_n)
+    affinity, prior = _affinity(
+        t, got["content"], o_total, disc_n0, None if pop is None else pop.content_prior
+    )
     cols: dict[str, Any] = {
         "user_id": t.ids,
         "as_of_ts": np.full(t.n, as_of_ts),
@@ -215,17 +201,19 @@ def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[A
         "orders_total": o_total.astype(np.int64),
         "monetary_365d": np.round(m_365, 2),
         "aov": np.round(aov, 2),
-        "rfm_segment": rules.rfm_segment(np.nan_to_num(since_order), o_total, total, since_signup),
+        "rfm_segment": rules.rfm_segment(
+            np.nan_to_num(since_order), o_total, total, since_signup, rfm
+        ),
         "p_alive": np.round(pred.p_alive, 6),
         "expected_orders_90d": np.round(pred.expected_orders_90d, 6),
         "ltv_12m": np.round(pred.ltv_12m, 2),
-        "ltv_tier": rules.ltv_tier(pred.ltv_12m, buyer),
+        "ltv_tier": rules.ltv_tier(pred.ltv_12m, buyer, ltv),
         "churn_risk": np.round(churn, 6),
-        "preferred_channel": _preferred(t, got, np.nan_to_num(app), np.nan_to_num(mini), reachable),
+        "preferred_channel": pref,
         "reachable_channels": reachable,
         "interests": t.labels(got["interests"], join=True),
         "price_sensitivity": rules.price_sensitivity(o_total, disc_n, disc_sum),
-        "content_affinity": _affinity(t, got["content"], o_total, np.nan_to_num(disc_n)),
+        "content_affinity": affinity,
         "contacts_7d": np.nan_to_num(c7).astype(np.int64),
         "last_contacted_ts": [None if np.isnan(v) else int(v) for v in last_c],
         "satisfaction": [None if np.isnan(v) else round(float(v), 3) for v in satisfaction],
@@ -233,7 +221,8 @@ def _compute(got: dict[str, Any], as_of_day: int, as_of_ts: int) -> tuple[list[A
     from userops.cdp.traits_write import TRAIT_COLUMNS
 
     lists = [c.tolist() if isinstance(c, np.ndarray) else c for c in map(cols.get, TRAIT_COLUMNS)]
-    return list(zip(*lists, strict=True)), pred
+    used = pop or tp.Population(pred.fitted, rfm, ltv, priors, prior)
+    return list(zip(*lists, strict=True)), pred, used
 
 
 def build_profiles(
@@ -251,13 +240,15 @@ def build_profiles(
     started = time.perf_counter()
     day, as_of_day = _as_of_day(engine, as_of)
     as_of_ts = (as_of_day + 1) * DAY
-    got = _fetch(engine, as_of_day, say)
+    with engine.connect() as conn:
+        got = fetch(conn, q.Dialect(conn.dialect.name), as_of_day, say)
     say("predict")
-    rows, pred = _compute(got, as_of_day, as_of_ts)
+    rows, pred, population = compute(got, as_of_day, as_of_ts)
     say("write")
     params = pred.params()
     with engine.begin() as conn:
         write_traits(conn, rows)
+        tp.save(conn, population, as_of_ts)
         for model in ("bgnbd", "gamma_gamma"):
             if params[model] is not None:
                 fit = {**params[model]}

@@ -62,28 +62,41 @@ def beta_strength(trials: FloatArray, successes: FloatArray) -> tuple[float, flo
     return mean, float(np.clip(strength, MIN_STRENGTH, MAX_STRENGTH))
 
 
-def shrunk_open_rates(delivered: FloatArray, opened: FloatArray) -> FloatArray:
+def channel_priors(delivered: FloatArray, opened: FloatArray) -> FloatArray:
+    """(channels × 2): each channel's Beta prior mean and strength (:func:`beta_strength`)."""
+    trials = np.maximum(delivered, opened)  # opens whose delivery event is missing still count
+    return np.array(
+        [beta_strength(trials[:, j], opened[:, j]) for j in range(trials.shape[1])]
+    ).reshape(trials.shape[1], 2)
+
+
+def shrunk_open_rates(
+    delivered: FloatArray, opened: FloatArray, priors: FloatArray | None = None
+) -> FloatArray:
     """Return each user's open rate per channel shrunk towards the channel's population rate.
 
-    A channel without any history in the store gets rate 0 for everyone.
+    ``priors`` (:func:`channel_priors` of a population) default to these users' own. A
+    channel without any history in the store gets rate 0 for everyone.
     """
-    trials = np.maximum(delivered, opened)  # opens whose delivery event is missing still count
-    out = np.zeros_like(trials)
-    for j in range(trials.shape[1]):
-        mean, k = beta_strength(trials[:, j], opened[:, j])
-        out[:, j] = (opened[:, j] + k * mean) / (trials[:, j] + k)
-    return out
+    trials = np.maximum(delivered, opened)
+    if priors is None:
+        priors = channel_priors(delivered, opened)
+    mean, k = priors[:, 0], priors[:, 1]
+    return (opened + k * mean) / (trials + k)
 
 
 def preferred_by_history(
-    delivered: FloatArray, opened: FloatArray, reachable: BoolArray
+    delivered: FloatArray,
+    opened: FloatArray,
+    reachable: BoolArray,
+    priors: FloatArray | None = None,
 ) -> StrArray:
     """Return the channel with the highest shrunk open rate, or None without any history.
 
     Candidates are the user's reachable channels when there are any, else the channels the
     user has history on. Ties go to the order of :data:`CHANNELS`.
     """
-    rates = shrunk_open_rates(delivered, opened)
+    rates = shrunk_open_rates(delivered, opened, priors)
     history = np.maximum(delivered, opened) > 0
     any_reach = reachable.any(axis=1, keepdims=True)
     candidates = np.where(any_reach, reachable, history)

@@ -62,17 +62,66 @@ def quintile_score(values: FloatArray, mask: BoolArray) -> FloatArray:
     return out
 
 
+def quintile_cuts(values: FloatArray, mask: BoolArray) -> FloatArray:
+    """The 4 smallest values scoring at least 2, 3, 4, 5 (``inf`` where none does).
+
+    The score grows with the value and ties share one, so :func:`score_by_cuts` with these
+    cuts gives every ``mask`` user exactly its :func:`quintile_score`, and scores a value
+    that was not in the population against that population.
+    """
+    score = quintile_score(values, mask)[mask]
+    inside = values[mask]
+    cuts = np.full(4, np.inf)
+    for k in range(4):
+        above = score >= k + 2
+        if above.any():
+            cuts[k] = float(inside[above].min())
+    return cuts
+
+
+def score_by_cuts(values: FloatArray, mask: BoolArray, cuts: FloatArray) -> FloatArray:
+    """Score 1..5: one plus the number of ``cuts`` at or below the value; 0 outside ``mask``."""
+    out = np.zeros(len(values), dtype=np.float64)
+    out[mask] = 1.0 + np.searchsorted(cuts, values[mask], side="right")
+    return out
+
+
+RFM_KEYS = ("r", "f", "m")
+
+
+def rfm_inputs(
+    days_since_last_order: FloatArray, orders_total: FloatArray, monetary_total: FloatArray
+) -> dict[str, FloatArray]:
+    """The values R, F and M rank (recent is high): -days since last order, orders, money."""
+    return {"r": -days_since_last_order, "f": orders_total, "m": monetary_total}
+
+
+def rfm_cuts(
+    days_since_last_order: FloatArray, orders_total: FloatArray, monetary_total: FloatArray
+) -> dict[str, FloatArray]:
+    """The quintile cuts of R, F and M among buyers (what :func:`rfm_segment` scores by)."""
+    buyer = orders_total > 0
+    inputs = rfm_inputs(days_since_last_order, orders_total, monetary_total)
+    return {k: quintile_cuts(v, buyer) for k, v in inputs.items()}
+
+
 def rfm_segment(
     days_since_last_order: FloatArray,
     orders_total: FloatArray,
     monetary_total: FloatArray,
     days_since_signup: FloatArray,
+    cuts: dict[str, FloatArray] | None = None,
 ) -> StrArray:
-    """Return the RFM segment from quintile scores among buyers (docs/traits.md)."""
+    """Return the RFM segment from quintile scores among buyers (docs/traits.md).
+
+    ``cuts`` (:func:`rfm_cuts` of a population) scores these users against that population;
+    without it they are scored among themselves.
+    """
     buyer = orders_total > 0
-    r = quintile_score(-days_since_last_order, buyer)
-    f = quintile_score(orders_total, buyer)
-    m = quintile_score(monetary_total, buyer)
+    if cuts is None:
+        cuts = rfm_cuts(days_since_last_order, orders_total, monetary_total)
+    inputs = rfm_inputs(days_since_last_order, orders_total, monetary_total)
+    r, f, m = (score_by_cuts(inputs[k], buyer, cuts[k]) for k in RFM_KEYS)
     conditions = [
         ~buyer & (days_since_signup < 30),
         ~buyer,
@@ -88,13 +137,25 @@ def rfm_segment(
     return np.select(conditions, choices, default="lost").astype(object)
 
 
-def ltv_tier(ltv_12m: FloatArray, buyer: BoolArray) -> StrArray:
-    """Return high/mid/low by the terciles of ltv_12m among buyers; non-buyers are low."""
+def ltv_cuts(ltv_12m: FloatArray, buyer: BoolArray) -> tuple[float, float]:
+    """The 1/3 and 2/3 quantiles of ltv_12m among buyers (``inf`` without buyers)."""
+    if not buyer.any():
+        return np.inf, np.inf
+    lo, hi = np.quantile(ltv_12m[buyer], [1 / 3, 2 / 3])
+    return float(lo), float(hi)
+
+
+def ltv_tier(
+    ltv_12m: FloatArray, buyer: BoolArray, cuts: tuple[float, float] | None = None
+) -> StrArray:
+    """Return high/mid/low by the terciles of ltv_12m among buyers; non-buyers are low.
+
+    ``cuts`` (:func:`ltv_cuts` of a population) places these users in that population.
+    """
+    lo, hi = ltv_cuts(ltv_12m, buyer) if cuts is None else cuts
     out = np.full(len(ltv_12m), "low", dtype=object)
-    if buyer.any():
-        lo, hi = np.quantile(ltv_12m[buyer], [1 / 3, 2 / 3])
-        out[buyer & (ltv_12m >= lo)] = "mid"
-        out[buyer & (ltv_12m >= hi) & (ltv_12m > lo)] = "high"
+    out[buyer & (ltv_12m >= lo)] = "mid"
+    out[buyer & (ltv_12m >= hi) & (ltv_12m > lo)] = "high"
     return out
 
 
@@ -143,20 +204,32 @@ OFFER_DISCOUNTED, OFFER_FULL_PRICE = 1.2, -0.5
 """Log-likelihood weight for ``offer`` of one discounted / one full-price order."""
 
 
+def content_prior(scores: FloatArray, has_content: BoolArray) -> FloatArray:
+    """Log prior of each persona: its smoothed share as the top type among users with content."""
+    seen = np.bincount(np.argmax(scores[has_content], axis=1), minlength=len(CONTENT_TYPES))
+    prior: FloatArray = np.log((seen + 1.0) / (seen.sum() + len(CONTENT_TYPES)))
+    return prior
+
+
 def content_affinity(
-    scores: FloatArray, has_content: BoolArray, orders: FloatArray, discounted: FloatArray
+    scores: FloatArray,
+    has_content: BoolArray,
+    orders: FloatArray,
+    discounted: FloatArray,
+    prior: FloatArray | None = None,
 ) -> StrArray:
     """Return the most likely content persona per user, or ``None`` without any evidence.
 
     ``scores`` (users × :data:`CONTENT_TYPES`) sums :data:`CONTENT_WEIGHTS` over the user's
     content events. Orders add evidence for ``offer`` (discounted vs full price). The prior
-    is the share of each persona among users with content events (smoothed); users with
-    neither content events nor orders get ``None``.
+    (:func:`content_prior`, of these users unless given) is the share of each persona among
+    users with content events (smoothed); users with neither content events nor orders get
+    ``None``.
     """
     off = CONTENT_TYPES.index("offer")
     ev = scores.copy()
     ev[:, off] += OFFER_DISCOUNTED * discounted + OFFER_FULL_PRICE * (orders - discounted)
-    seen = np.bincount(np.argmax(scores[has_content], axis=1), minlength=len(CONTENT_TYPES))
-    prior = np.log((seen + 1.0) / (seen.sum() + len(CONTENT_TYPES)))
+    if prior is None:
+        prior = content_prior(scores, has_content)
     best = np.array(CONTENT_TYPES, dtype=object)[np.argmax(ev + prior, axis=1)]
     return np.where(has_content | (orders > 0), best, np.array(None))

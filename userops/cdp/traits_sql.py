@@ -2,7 +2,10 @@
 
 Every query maps an event's record to its canonical user with ``coalesce(merged_into, id)``,
 keeps only events before the exclusive end of the as-of day (``:cut``), and runs on SQLite and
-PostgreSQL (JSON access is the only dialect-specific part, see :class:`Dialect`).
+PostgreSQL (JSON access is the only dialect-specific part, see :class:`Dialect`). A
+:class:`Dialect` with ``records`` restricts every query to those user records (all the records
+of the canonical users being recomputed incrementally) and reads events through the
+``(user_id, ts)`` index instead of scanning the table.
 """
 
 from __future__ import annotations
@@ -19,14 +22,28 @@ ENGAGED = "('message_opened','message_clicked','message_converted','message_repl
 
 @dataclass(frozen=True)
 class Dialect:
-    """The JSON accessors of one SQL dialect."""
+    """The JSON accessors of one SQL dialect, and the records the queries are limited to."""
 
     name: str
+    records: tuple[int, ...] | None = None
+    """User record ids every query is limited to; None: all users (the full build)."""
 
     @property
     def scan(self) -> str:
-        """Table hint that makes SQLite scan events in storage order (faster than by type)."""
-        return "NOT INDEXED" if self.name == "sqlite" else ""
+        """SQLite's table hint: scan events in storage order, or by ``(user_id, ts)`` for a few.
+
+        A full scan in storage order is faster than reading by type; a few records' events
+        are read through the ``(user_id, ts)`` index.
+        """
+        if self.name != "sqlite":
+            return ""
+        return "NOT INDEXED" if self.records is None else "INDEXED BY ix_events_user_ts"
+
+    def only(self, col: str, word: str = "AND") -> str:
+        """`` AND col IN (records)`` (or ``WHERE``), nothing for all users (ints, inlined)."""
+        if self.records is None:
+            return ""
+        return f" {word} {col} IN ({', '.join(str(int(r)) for r in self.records) or 'NULL'})"
 
     def text(self, col: str, key: str) -> str:
         """SQL for ``col[key]`` as text."""
@@ -78,13 +95,14 @@ def _per_canonical(inner: str, outer_cols: str, extra_group: str = "") -> str:
         FROM ({inner}) a JOIN users u ON u.id = a.rid GROUP BY {group}"""
 
 
-def canonical_users(conn: Connection) -> Sequence[Any]:
+def canonical_users(conn: Connection, d: Dialect) -> Sequence[Any]:
     """Canonical users: id, language, region, timezone, source, earliest created_ts of records."""
     return _rows(
         conn,
         f"""SELECT c.id, c.language, c.region, c.timezone, c.source, m.created
         FROM users c JOIN (SELECT {CANON} AS uid, min(u.created_ts) AS created
-                           FROM users u GROUP BY {CANON}) m ON m.uid = c.id
+                           FROM users u{d.only("u.id", "WHERE")} GROUP BY {CANON}) m
+                           ON m.uid = c.id
         WHERE c.merged_into IS NULL ORDER BY c.id""",
     )
 
@@ -96,7 +114,7 @@ def order_days(conn: Connection, d: Dialect, cut: int, window_start_day: int) ->
     last order day before ``window_start_day``, first order day on or after it.
     """
     inner = f"""SELECT e.user_id AS rid, e.ts / 86400 AS day, sum(coalesce(e.amount, 0)) AS amt
-        FROM events e {d.scan} WHERE e.type = 'order' AND e.ts < :cut
+        FROM events e {d.scan} WHERE e.type = 'order' AND e.ts < :cut{d.only("e.user_id")}
         GROUP BY e.user_id, e.ts / 86400"""
     od = _per_canonical(inner, "a.day AS day, sum(a.amt) AS amt", ", a.day")
     return _rows(
@@ -135,7 +153,7 @@ def event_totals(conn: Connection, d: Dialect, cut: int) -> Sequence[Any]:
                 THEN 1 ELSE 0 END) AS c9,
             max(CASE WHEN e.type = 'app_open' THEN e.ts END) AS c10,
             max(CASE WHEN e.type = 'miniprogram_open' THEN e.ts END) AS c11
-        FROM events e {d.scan} WHERE e.ts < :cut GROUP BY e.user_id"""
+        FROM events e {d.scan} WHERE e.ts < :cut{d.only("e.user_id")} GROUP BY e.user_id"""
     outer = "sum(c1), sum(c2), sum(c3), sum(c4), sum(c5), sum(c6), max(c7), sum(c8), sum(c9)"
     return _rows(
         conn,
@@ -165,7 +183,7 @@ def channel_responses(conn: Connection, d: Dialect, cut: int) -> Sequence[Any]:
             sum(CASE WHEN e.type = 'message_opened' THEN 1 ELSE 0 END) AS op
         FROM events e {d.scan}
         WHERE e.type IN ('message_delivered', 'message_opened') AND e.ts < :cut
-            AND e.channel IS NOT NULL
+            AND e.channel IS NOT NULL{d.only("e.user_id")}
         GROUP BY e.user_id, e.channel"""
     return _rows(conn, _per_canonical(inner, "a.key, sum(a.dl), sum(a.op)", ", a.key"), cut=cut)
 
@@ -179,7 +197,8 @@ def content_scores(
     inner = f"""SELECT rid, key, sum(w) AS w FROM (
             SELECT e.user_id AS rid, {d.text("e.properties", "content_type")} AS key,
                 CASE e.type {case} ELSE 0 END AS w
-            FROM events e {d.scan} WHERE e.type IN ({types}) AND e.ts < :cut) s
+            FROM events e {d.scan}
+            WHERE e.type IN ({types}) AND e.ts < :cut{d.only("e.user_id")}) s
         WHERE key IS NOT NULL AND key <> '' GROUP BY rid, key"""
     return _rows(conn, _per_canonical(inner, "a.key, sum(a.w)", ", a.key"), cut=cut)
 
@@ -188,23 +207,23 @@ def top_interests(conn: Connection, d: Dialect, cut: int, k: int = 3) -> Sequenc
     """(uid, category) rows, the top ``k`` categories of ordered items (1) and page views (0.5)."""
     scored = f"""SELECT e.user_id AS rid, {d.item_category_expr()} AS key, 1.0 AS w
         FROM events e {d.scan} {d.item_categories()}
-        WHERE e.type = 'order' AND e.ts < :cut
+        WHERE e.type = 'order' AND e.ts < :cut{d.only("e.user_id")}
         UNION ALL
         SELECT e.user_id AS rid, {d.text("e.properties", "category")} AS key, 0.5 AS w
-        FROM events e {d.scan} WHERE e.type = 'page_view' AND e.ts < :cut"""
+        FROM events e {d.scan} WHERE e.type = 'page_view' AND e.ts < :cut{d.only("e.user_id")}"""
     return _rows(conn, _top(scored, k), cut=cut)
 
 
-def consents_granted(conn: Connection) -> Sequence[Any]:
+def consents_granted(conn: Connection, d: Dialect) -> Sequence[Any]:
     """(uid, channel) where any record of the canonical user has granted consent."""
     return _rows(
         conn,
         f"""SELECT DISTINCT {CANON}, c.channel FROM consents c JOIN users u ON u.id = c.user_id
-        WHERE c.status = 'granted'""",
+        WHERE c.status = 'granted'{d.only("c.user_id")}""",
     )
 
 
-def addresses(conn: Connection) -> Sequence[Any]:
+def addresses(conn: Connection, d: Dialect) -> Sequence[Any]:
     """Per user: has phone, email, device id, openid, unionid; any record do_not_contact.
 
     Identities are folded per record once and joined (a correlated ``EXISTS`` per user and
@@ -217,6 +236,7 @@ def addresses(conn: Connection) -> Sequence[Any]:
         conn,
         f"""SELECT {CANON}, {", ".join(cols)},
             max(CASE WHEN u.do_not_contact THEN 1 ELSE 0 END)
-        FROM users u LEFT JOIN (SELECT user_id, {per_record} FROM identities GROUP BY user_id) i
-        ON i.user_id = u.id GROUP BY {CANON}""",
+        FROM users u LEFT JOIN (SELECT user_id, {per_record} FROM identities
+                                {d.only("user_id", "WHERE")} GROUP BY user_id) i
+        ON i.user_id = u.id{d.only("u.id", "WHERE")} GROUP BY {CANON}""",
     )

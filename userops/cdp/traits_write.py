@@ -3,7 +3,8 @@
 Rows are upserted (``INSERT ... ON CONFLICT (user_id) DO UPDATE``) over the computed columns
 only, so ``summary``, ``summary_hash`` and ``indexed_hash`` (filled by profile search) survive
 a rebuild. Rows of records that were merged away are deleted. SQLite takes a raw
-``executemany``; PostgreSQL takes ``COPY`` into a temporary table, then one upsert.
+``executemany``; PostgreSQL takes ``COPY`` into a temporary table, then one upsert (a few rows,
+as an incremental update writes: ``executemany``).
 """
 
 from __future__ import annotations
@@ -45,25 +46,39 @@ TRAIT_COLUMNS: tuple[str, ...] = (
 )
 
 
+COPY_FROM = 500
+"""From this many rows PostgreSQL loads them with ``COPY`` (fewer: ``executemany``, which
+creates no temporary table: incremental updates run many times a second)."""
+
+
 def _upsert_sql(source: str) -> str:
     cols = ", ".join(TRAIT_COLUMNS)
     sets = ", ".join(f"{c} = excluded.{c}" for c in TRAIT_COLUMNS[1:])
     return f"INSERT INTO traits ({cols}) {source} ON CONFLICT (user_id) DO UPDATE SET {sets}"
 
 
-def write_traits(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+def write_traits(
+    conn: Connection, rows: Sequence[tuple[Any, ...]], records: Sequence[int] | None = None
+) -> None:
     """Upsert ``rows`` (tuples in :data:`TRAIT_COLUMNS` order) and drop merged users' rows.
 
-    Runs inside the caller's transaction on ``conn``.
+    Runs inside the caller's transaction on ``conn``. ``records`` limits the drop to those
+    user records (an incremental update); None looks at every merged record.
     """
     raw = conn.connection.dbapi_connection
     assert raw is not None
+    cur: Any
     cols = ", ".join(TRAIT_COLUMNS)
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(rows) < COPY_FROM:
+        cur = raw.cursor()
+        marks = ", ".join("%s" for _ in TRAIT_COLUMNS)
+        cur.executemany(_upsert_sql(f"VALUES ({marks})"), rows)  # no temporary table
+        cur.close()
+    elif conn.dialect.name == "postgresql":
         conn.execute(
             text("CREATE TEMP TABLE traits_load (LIKE traits INCLUDING DEFAULTS) ON COMMIT DROP")
         )
-        cur: Any = raw.cursor()
+        cur = raw.cursor()
         copy_rows(cur, "traits_load", TRAIT_COLUMNS, rows)
         conn.execute(text(_upsert_sql(f"SELECT {cols} FROM traits_load")))
         conn.execute(text("DROP TABLE traits_load"))
@@ -74,4 +89,6 @@ def write_traits(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         cur.executemany(_upsert_sql(f"SELECT {marks} WHERE true"), rows)
         cur.close()
     stale = "SELECT id FROM users WHERE merged_into IS NOT NULL"
+    if records is not None:
+        stale += f" AND id IN ({', '.join(str(int(r)) for r in records) or 'NULL'})"
     conn.execute(text(f"DELETE FROM traits WHERE user_id IN ({stale})"))
