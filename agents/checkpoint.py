@@ -108,22 +108,9 @@ def prune_threads(
     """
     from datetime import UTC, datetime, timedelta
 
-    from sqlalchemy import DateTime, bindparam, text
+    from userops.campaigns import finished_threads
 
-    cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT c.thread_id FROM campaigns c WHERE c.thread_id IS NOT NULL "
-                "GROUP BY c.thread_id HAVING "
-                "sum(CASE WHEN c.status IN ('completed', 'blocked', 'refused') "
-                "AND c.updated_at < :cut THEN 0 ELSE 1 END) = 0 "
-                "AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.thread_id = c.thread_id "
-                "AND a.status = 'pending')"
-            ).bindparams(bindparam("cut", type_=DateTime(timezone=True))),
-            {"cut": cutoff},
-        ).scalars()
-        threads = [str(t) for t in rows]
+    threads = finished_threads(engine, datetime.now(UTC) - timedelta(days=older_than_days))
     for tid in threads:
         saver.delete_thread(tid)
     return threads

@@ -21,10 +21,9 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import text
-
 from agents.locks import thread_lock
 from agents.runtime import LoopRuntime
+from userops.campaigns import open_approval_threads
 from userops.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -32,12 +31,6 @@ log = logging.getLogger(__name__)
 ACTOR = "recovery"
 
 DECISION_NODE = "apply_decision"
-
-_CANDIDATES = text(
-    "SELECT a.thread_id, a.id, a.status FROM approvals a JOIN campaigns c ON c.id = a.campaign_id"
-    " WHERE a.thread_id IS NOT NULL AND (c.status IS NULL OR c.status <> 'completed')"
-    " ORDER BY a.created_at, a.id"
-)
 
 
 @dataclass
@@ -61,11 +54,7 @@ class Recovery:
 
 def candidates(rt: LoopRuntime) -> list[tuple[str, str, str]]:
     """Return ``(thread_id, latest approval_id, its status)`` of threads of open campaigns."""
-    latest: dict[str, tuple[str, str]] = {}
-    with rt.engine.connect() as conn:
-        for thread_id, approval_id, status in conn.execute(_CANDIDATES):
-            latest[str(thread_id)] = (str(approval_id), str(status))
-    return [(t, a, s) for t, (a, s) in latest.items()]
+    return open_approval_threads(rt.engine)
 
 
 def _stalled(rt: LoopRuntime, thread_id: str, status: str) -> list[str]:

@@ -18,7 +18,8 @@ from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from userops.approval_rules import check_actor, check_kind
 from userops.errors import Conflict, NotFound
-from userops.store.models import Approval, AuditLog, utcnow
+from userops.store.audit import audit as audit  # re-exported for the routes
+from userops.store.models import Approval, utcnow
 
 STATUS_BY_DECISION = {"approve": "approved", "edit": "edited", "reject": "rejected"}
 
@@ -62,27 +63,6 @@ class ApprovalRecord:
             f"approval {self.id} was already {self.status} by {self.decided_by}",
             current=self.json_dict(),
         )
-
-
-def audit(
-    conn: Connection,
-    actor: str,
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Append one audit row inside the caller's transaction."""
-    conn.execute(
-        insert(cast(Table, AuditLog.__table__)).values(
-            at=utcnow(),
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            detail=detail,
-        )
-    )
 
 
 def _row(conn: Connection, approval_id: str) -> ApprovalRecord | None:

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from userops.dispatch.clean import clean_value
-from userops.dispatch.context import UserCtx, load_users
+from userops.dispatch.context import UserCtx
 from userops.dispatch.evaluate import content_record
-from userops.dispatch.gate import last_products, message_values
+from userops.dispatch.gate import message_values, sample_recipients
 from userops.dispatch.models import DispatchStep, PreflightReport
 from userops.dispatch.render import BadContent, Template
 
@@ -65,14 +65,9 @@ def previews(
             got = samples.setdefault(f"{step.step_id}/{vid}", [])
             if len(got) < per_variant:
                 got.append(uid)
-    ids = sorted({u for v in samples.values() for u in v})
-    canon: dict[int, int] = {}
-    ctx: dict[int, UserCtx] = {}
-    products: dict[int, str] = {}
-    if ids:
-        with engine.connect() as conn:
-            canon, ctx = load_users(conn, ids)
-            products = last_products(conn, sorted(set(canon.values())))
+    canon, ctx, products = sample_recipients(
+        engine, sorted({u for v in samples.values() for u in v})
+    )
     out: list[dict[str, Any]] = []
     for step in steps:
         for vid, content in step.contents.items():

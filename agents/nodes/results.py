@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
-from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy import Engine
 
 from agents.nodes.delivery import BLAST_SUFFIX
 from agents.nodes.deps import DepsRef
@@ -15,9 +15,9 @@ from agents.nodes.followup import followup_step, worked
 from agents.nodes.records import set_campaign
 from agents.nodes.text import line, say
 from agents.state import LoopState
+from userops.campaigns import add_lesson, has_lesson
 from userops.measure import SUCCESS_EVENTS, measure_campaign, write_back
 from userops.measure_adjusted import measure_adjusted
-from userops.store.models import Lesson
 
 
 def make_measure(ref: DepsRef) -> Any:
@@ -146,17 +146,12 @@ def store_lesson(
     remember: Callable[[str, str | None, str, str], None] | None = None,
 ) -> None:
     """Store the lesson of ``campaign_id`` once (a re-run of the node adds nothing)."""
-    t = cast(Table, Lesson.__table__)
-    with engine.connect() as conn:
-        if conn.execute(select(t.c.id).where(t.c.campaign_id == campaign_id)).first():
-            return
+    if has_lesson(engine, campaign_id):
+        return
     if remember is not None:
         remember(txt, objective, lang, campaign_id)
         return
-    with engine.begin() as conn:
-        conn.execute(
-            insert(t).values(campaign_id=campaign_id, objective=objective, language=lang, text=txt)
-        )
+    add_lesson(engine, campaign_id, objective=objective, language=lang, text=txt)
 
 
 def make_lessons(ref: DepsRef) -> Any:

@@ -6,41 +6,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from agents.nodes.deps import LoopDeps
+from userops.campaign_sends import outbox_totals
 from userops.dispatch.models import DispatchStep
 from userops.settings import Settings, get_settings
-
-
-def outbox_totals(engine: Engine, campaign_id: str, step_ids: list[str]) -> dict[str, Any]:
-    """Count the outbox of ``step_ids``: sent, deferred, queued, suppressed by reason, cost.
-
-    ``queued``: rows waiting for a worker (``pending``) or in its hands (``sending``).
-    """
-    names = ", ".join(f":s{i}" for i in range(len(step_ids)))
-    params: dict[str, Any] = {"c": campaign_id, **{f"s{i}": s for i, s in enumerate(step_ids)}}
-    out: dict[str, Any] = {"sent": 0, "deferred": 0, "queued": 0, "suppressed": {}, "cost": 0.0}
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT state, reason, count(*) AS n, coalesce(sum(cost), 0) AS cost FROM outbox "
-                f"WHERE campaign_id = :c AND step_id IN ({names}) GROUP BY state, reason"
-            ),
-            params,
-        ).all()
-    for r in rows:
-        if r.state == "sent":
-            out["sent"] += r.n
-            out["cost"] = round(out["cost"] + float(r.cost), 4)
-        elif r.state == "deferred":
-            out["deferred"] += r.n
-        elif r.state in ("suppressed", "dead", "failed"):
-            key = str(r.reason or r.state)
-            out["suppressed"][key] = out["suppressed"].get(key, 0) + r.n
-        else:
-            out["queued"] += r.n
-    return out
 
 
 def sandbox_deliver(

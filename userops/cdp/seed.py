@@ -93,6 +93,12 @@ def _check_args(users: int, seed: int, language: str, as_of: datetime | None) ->
         raise BadInput.one("must be timezone-aware (UTC)", field="as_of", value=str(as_of))
 
 
+def has_users(engine: Engine) -> bool:
+    """Whether the store holds any user record."""
+    with engine.connect() as conn:
+        return conn.execute(select(User.id).limit(1)).first() is not None
+
+
 def _check_store(engine: Engine, replace: bool) -> None:
     with engine.connect() as conn:
         has_users = conn.execute(select(User.id).limit(1)).first() is not None

@@ -40,24 +40,21 @@ def ensure_population(engine: Any, users: int, seed: int, language: str, quiet: 
     Raises:
         PolicyRefused: the store holds users and is not marked simulated.
     """
-    from sqlalchemy import text
-
+    from userops.cdp.seed import has_users, seed_population
     from userops.store.meta import is_simulated
 
-    with engine.connect() as conn:
-        if conn.execute(text("SELECT count(*) FROM users")).scalar_one():
-            if not is_simulated(conn):
-                from userops.errors import PolicyRefused
-                from userops.store.check import describe
+    if has_users(engine):
+        if not is_simulated(engine):
+            from userops.errors import PolicyRefused
+            from userops.store.check import describe
 
-                raise PolicyRefused(
-                    f"store {describe(engine)} holds users and was not made by seed, demo or"
-                    " eval: the demo simulates responses and runs only on such a store (point"
-                    " USEROPS_HOME at an empty directory)",
-                    reason="not_simulated",
-                )
-            return False
-    from userops.cdp.seed import seed_population
+            raise PolicyRefused(
+                f"store {describe(engine)} holds users and was not made by seed, demo or"
+                " eval: the demo simulates responses and runs only on such a store (point"
+                " USEROPS_HOME at an empty directory)",
+                reason="not_simulated",
+            )
+        return False
     from userops.cdp.traits import build_profiles
 
     if not quiet:
@@ -82,13 +79,9 @@ def ensure_demo_accounts(engine: Any) -> None:
 
 def demo_thread_id(engine: Any, language: str, seed: int) -> str:
     """A reproducible thread id: the n-th demo run on a store gets the same id everywhere."""
-    from sqlalchemy import text
+    from userops.campaigns import count_created_by
 
-    with engine.connect() as conn:
-        n = conn.execute(
-            text("SELECT count(*) FROM campaigns WHERE created_by = :u"), {"u": DEMO_OPERATOR}
-        ).scalar_one()
-    return f"demo-{language}-{seed}-{int(n) + 1}"
+    return f"demo-{language}-{seed}-{count_created_by(engine, DEMO_OPERATOR) + 1}"
 
 
 def demo_clock(value: str | None, language: str) -> int | None:

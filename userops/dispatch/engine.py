@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
+from userops.campaigns import ensure_campaign
 from userops.dispatch.evaluate import (
     Prepared,
     Row,
@@ -197,7 +198,7 @@ def enqueue(
     now = int(now_ts if now_ts is not None else time.time())
     with engine.begin() as conn:
         prep = _prepare(conn, step, policy, now)
-        _ensure_campaign(conn, step)
+        ensure_campaign(conn, step.campaign_id, budget=step.budget)
         for c in step.contents.values():
             put_record(conn, CONTENT_ENTITY, content_record(step, c))
         if step.fallback is not None:
@@ -279,18 +280,3 @@ def _write_holdout(conn: Connection, step: DispatchStep, prep: Prepared) -> None
         _INSERT_MEMBER,
         [(step.campaign_id, step.step_id, u, "holdout", None, None, None, prep.now) for u in users],
     )
-
-
-def _ensure_campaign(conn: Connection, step: DispatchStep) -> None:
-    row = conn.execute(select(Campaign.budget).where(Campaign.id == step.campaign_id)).first()
-    if row is None:
-        conn.execute(
-            insert(Campaign).values(
-                id=step.campaign_id, name=step.campaign_id, status="running", budget=step.budget
-            )
-        )
-    elif row[0] is None and step.budget is not None:
-        conn.execute(
-            text("UPDATE campaigns SET budget = :b WHERE id = :c"),
-            {"b": step.budget, "c": step.campaign_id},
-        )

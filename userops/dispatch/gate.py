@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 
 from userops.dispatch.adapters.base import OutgoingMessage
 from userops.dispatch.context import UserCtx, chunks, load_commits, load_users
@@ -114,6 +114,22 @@ def message_values(
     The approval card's previews use it too, so a preview shows what the worker sends.
     """
     return {"name": name, "last_product": product, **fill}
+
+
+def sample_recipients(
+    engine: Engine, ids: list[int]
+) -> tuple[dict[int, int], dict[int, UserCtx], dict[int, str]]:
+    """Load what a preview fills for ``ids``: canonical ids, user contexts, last products.
+
+    The same reads as the send path (:func:`load_users`, :func:`last_products`), for the
+    approval card's previews.
+    """
+    if not ids:
+        return {}, {}, {}
+    with engine.connect() as conn:
+        canon, ctx = load_users(conn, ids)
+        products = last_products(conn, sorted(set(canon.values())))
+    return canon, ctx, products
 
 
 def _message(
