@@ -24,7 +24,6 @@ from agents.providers import chat_model
 from agents.schema import CampaignPlan, Finding, Goal, JudgeScores, Verdict
 from tools.context import ToolContext
 from tools.dispatch import PreflightResult, preflight_plan
-from userops.dispatch.policy import Policy
 
 
 class PlanEvaluator:
@@ -51,7 +50,7 @@ class PlanEvaluator:
             None if self.ctx.now_ts is None else datetime.fromtimestamp(self.ctx.now_ts, UTC).date()
         )
         findings += check_content(goal, plan) + check_timing(goal, plan, today)
-        window = window_finding(goal, Policy.load(self.ctx.settings.policy_file))
+        window = window_finding(goal, self.ctx.run_policy())
         if window is not None:
             findings.append(window)
         usable = window is not None and window.severity == "info"

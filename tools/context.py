@@ -20,6 +20,7 @@ from userops.settings import Settings
 if TYPE_CHECKING:
     from tools.knowledge import KnowledgeBase
     from tools.memory import LessonMemory
+    from userops.dispatch.policy import Policy
 
 SegmentFn = Callable[[Engine, SegmentSpec], list[int]]
 PreflightFn = Callable[[Engine, DispatchStep], PreflightReport]
@@ -45,6 +46,17 @@ class ToolContext:
     """Brand guide and product knowledge (Chroma)."""
     now_ts: int | None = None
     """Clock override for pre-flight (UTC epoch seconds)."""
+    policy: Policy | None = None
+    """The run's dispatch policy, loaded once per run; None: loaded from
+    ``settings.policy_file`` on first use (:meth:`run_policy`) and kept."""
+
+    def run_policy(self) -> Policy:
+        """Return the run's policy (the one given, else loaded once from the settings)."""
+        if self.policy is None:
+            from userops.dispatch.policy import Policy
+
+            self.policy = Policy.load(self.settings.policy_file)
+        return self.policy
 
     def segment_ids(self, spec: SegmentSpec) -> list[int]:
         """Return the canonical user ids in ``spec``, sorted."""
@@ -62,10 +74,8 @@ class ToolContext:
         if self.preflight_fn is not None:
             return self.preflight_fn(self.engine, step)
         from userops.dispatch.engine import preflight
-        from userops.dispatch.policy import Policy
 
-        policy = Policy.load(self.settings.policy_file)
-        return preflight(self.engine, step, policy=policy, now_ts=self.now_ts)
+        return preflight(self.engine, step, policy=self.run_policy(), now_ts=self.now_ts)
 
     def with_chroma(self) -> ToolContext:
         """Attach lessons memory and the knowledge base of the configured Chroma; return self."""

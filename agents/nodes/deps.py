@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from agents.schema import CampaignPlan, Evaluator, Goal, Planner, PlanStep
 from userops.dispatch.models import DispatchStep, PreflightReport
+from userops.dispatch.policy import Policy
 
 GoalParser = Callable[[str, "str | None"], Goal]
 """``(text, language) -> Goal``."""
@@ -47,6 +48,9 @@ class LoopDeps:
     """Pre-flight of a dispatch step."""
     deliver: Deliver
     """Delivery (the sandbox in the embedded demo)."""
+    policy: Policy | None = None
+    """The run's dispatch policy, loaded once (:func:`~agents.nodes.wiring.default_deps`) and
+    shared by the tools, the evaluator and the delivery; None: a test's own doubles."""
     max_rounds: int = 3
     """Evaluate ⟲ plan rounds before escalating to the approver with the findings."""
     allow_self_approval: bool = False

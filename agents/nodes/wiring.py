@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from agents.nodes.deps import LoopDeps
 from userops.campaign_sends import outbox_totals
 from userops.dispatch.models import DispatchStep
+from userops.dispatch.policy import Policy
 from userops.settings import Settings, get_settings
 
 
@@ -18,10 +19,13 @@ def sandbox_deliver(
     engine: Engine,
     steps: list[DispatchStep],
     *,
+    policy: Policy | None = None,
     settings: Settings | None = None,
     now_ts: int | None = None,
 ) -> dict[str, Any]:
     """Enqueue (idempotent); on a simulated store, also deliver and simulate responses.
+
+    ``policy``: the run's policy (None: loaded from ``settings``, for a caller outside a run).
 
     On a store that is not marked simulated (:mod:`userops.store.meta`) this only enqueues:
     ``userops worker run`` delivers through the configured adapters, and nothing simulated
@@ -36,12 +40,10 @@ def sandbox_deliver(
     """
     from userops.dispatch.engine import enqueue
     from userops.dispatch.fast_forward import fast_forward
-    from userops.dispatch.policy import Policy
     from userops.dispatch.sandbox import simulate_responses
     from userops.store.meta import is_simulated
 
-    s = settings or get_settings()
-    policy = Policy.load(s.policy_file)
+    policy = policy or Policy.load((settings or get_settings()).policy_file)
     now = int(now_ts if now_ts is not None else time.time())
     for step in steps:
         enqueue(engine, step, policy=policy, now_ts=now)
@@ -86,13 +88,13 @@ def default_deps(
     from agents.goal_parser import clarifying_question, parse_goal
     from tools.context import ToolContext
     from tools.dispatch import build_dispatch_step
-    from userops.dispatch.policy import Policy
     from userops.store.engine import open_store
 
     s = settings or get_settings()
     eng = engine or open_store()
     memory = _memory(eng, s)
-    ctx = ToolContext(engine=eng, settings=s, memory=memory, now_ts=now_ts)
+    policy = Policy.load(s.policy_file)  # once per run: tools, evaluator and delivery share it
+    ctx = ToolContext(engine=eng, settings=s, memory=memory, now_ts=now_ts, policy=policy)
     if s.llm_configured:
         from agents.planner_llm import LLMPlanner
 
@@ -101,7 +103,6 @@ def default_deps(
         from agents.planner_offline import OfflinePlanner
 
         planner = OfflinePlanner(ctx)
-    policy = Policy.load(s.policy_file)
     evaluator = _evaluator(ctx)
     today = None if now_ts is None else datetime.fromtimestamp(now_ts, UTC).date()
 
@@ -116,9 +117,10 @@ def default_deps(
         clarify=clarifying_question,
         build_step=build_step,
         preflight=lambda e, st: ctx.preflight(st),
-        deliver=lambda e, st: sandbox_deliver(e, st, settings=s, now_ts=now_ts),
-        allow_self_approval=bool(getattr(policy, "allow_self_approval", False)),
-        auto_approve_tiers=frozenset(getattr(policy, "auto_approve_tiers", ()) or ()),
+        deliver=lambda e, st: sandbox_deliver(e, st, policy=policy, now_ts=now_ts),
+        policy=policy,
+        allow_self_approval=policy.allow_self_approval,
+        auto_approve_tiers=frozenset(policy.auto_approve_tiers),
         blast_share=blast_share,
         remember=None
         if memory is None
