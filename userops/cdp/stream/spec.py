@@ -126,8 +126,11 @@ def _parse(
     if t == "track":
         msg.name = name(raw.get("event"), "event", required=True)
         msg.properties = obj(raw.get("properties"), "properties")
-    elif t == "identify":
-        msg.traits = obj(raw.get("traits"), "traits")
+    elif t == "identify":  # RudderStack's libraries send the traits in context.traits
+        msg.traits = {
+            **obj(ctx.get("traits"), "context.traits"),
+            **obj(raw.get("traits"), "traits"),
+        }
     elif t == "group":
         msg.group_id = ident(raw.get("groupId"), "groupId")
         if msg.group_id is None:
