@@ -146,6 +146,12 @@ def hitl_request(card: dict[str, Any]) -> dict[str, Any]:
         f"suppress {sum(pre['suppressed'].values())} {pre['suppressed']}, "
         f"holdout {pre['holdout']}, cost {pre['cost']}"
     )
+    contract = card.get("contract")
+    if contract:
+        description += (
+            f"; approves at most {contract['max_messages']} messages costing at most "
+            f"{contract['max_cost']} (every step, fallback and comparison arm)"
+        )
     return {
         "action_requests": [{"name": ACTION, "args": card, "description": description}],
         "review_configs": [{"action_name": ACTION, "allowed_decisions": list(ALLOWED)}],

@@ -1,5 +1,9 @@
 """The approval gate: prepare the card (side effects), interrupt (alone), apply the decision.
 
+The card (:class:`~userops.approval_card.ApprovalCard`) is a contract: it lists every step
+the approval permits (the plan step, its fallback, the comparison arm) with per-channel
+maximum messages and cost, and the dispatch engine holds each step to it.
+
 LangGraph re-runs an interrupted node from its first line on resume, so the gate node does
 nothing but ``interrupt()``; the request row is written before it (idempotently) and the
 decision is recorded after it, exactly once, in ``userops.approvals``. If recording fails
@@ -27,9 +31,11 @@ from agents.nodes.delivery import make_steps
 from agents.nodes.deps import DepsRef
 from agents.nodes.records import set_campaign
 from agents.nodes.text import say
+from agents.nodes.understood import understood
 from agents.schema import CampaignPlan, Finding
 from agents.state import LoopState
 from userops import approvals
+from userops.approval_card import ApprovalCard, build_contract
 from userops.errors import BadInput, Conflict, PolicyRefused
 
 log = logging.getLogger(__name__)
@@ -43,7 +49,8 @@ def make_prepare_approval(ref: DepsRef) -> Any:
     ) -> Command[Literal["approval_gate", "dispatch"]]:
         deps = ref.get()
         steps = make_steps(deps, state)
-        pre = merge_preflights([deps.preflight(deps.engine, s) for s in steps])
+        reports = [deps.preflight(deps.engine, s) for s in steps]
+        pre = merge_preflights(reports)
         findings = list((state.get("verdict") or {}).get("findings") or [])
         escalated = bool(state.get("escalated"))
         idx = int(state.get("step_index") or 0)
@@ -52,22 +59,24 @@ def make_prepare_approval(ref: DepsRef) -> Any:
         approval_id = f"{campaign_id}-r{revision}-s{idx}"
         plan = dict(state["plan"] or {})
         tier = risk_tier(pre, findings, escalated)
-        card = {
-            "approval_id": approval_id,
-            "campaign_id": campaign_id,
-            "revision": revision,
-            "step_id": plan["steps"][idx]["step_id"],
-            "requested_by": state.get("requested_by"),
-            "edited_by": state.get("edited_by"),
-            "plan": plan,
-            "audience_size": pre["total"] + pre["holdout"],
-            "preflight": pre,
-            "previews": previews(deps.engine, steps),
-            "findings": findings,
-            "escalated": escalated,
-            "risk_tier": tier,
-            "diff": plan_diff(state.get("shown_plan"), plan),
-        }
+        card = ApprovalCard(
+            approval_id=approval_id,
+            campaign_id=campaign_id,
+            revision=revision,
+            step_id=plan["steps"][idx]["step_id"],
+            requested_by=state.get("requested_by"),
+            edited_by=state.get("edited_by"),
+            plan=plan,
+            audience_size=pre["total"] + pre["holdout"],
+            preflight=pre,
+            previews=previews(deps.engine, steps),
+            findings=findings,
+            escalated=escalated,
+            risk_tier=tier,
+            diff=plan_diff(state.get("shown_plan"), plan),
+            understood=understood(state.get("goal"), plan, idx),
+            contract=build_contract(list(zip(steps, reports, strict=True)), followup=idx > 0),
+        ).model_dump(mode="json")
         approvals.create_request(
             deps.engine,
             approval_id=approval_id,

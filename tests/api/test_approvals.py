@@ -3,6 +3,7 @@ from typing import Any
 from sqlalchemy import text
 
 from tests.api.conftest import Api, decision_race, gate
+from userops.approval_card import ApprovalCard
 
 
 def test_list_filters_and_card(api: Api) -> None:
@@ -14,6 +15,11 @@ def test_list_filters_and_card(api: Api) -> None:
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "status"]
     card = api.client.get(f"/v1/approvals/{aid}", headers=api.auth("ana")).json()["card"]
     assert card["plan"]["steps"] and "preflight" in card
+    shown = ApprovalCard.model_validate(card)  # the card the API serves is the model's shape
+    assert shown.contract is not None and shown.understood is not None and shown.understood.lines
+    first = shown.contract.steps[0]
+    assert first.step_id == card["step_id"] and first.kind == "main"
+    assert shown.contract.max_messages >= card["preflight"]["sent"] + card["preflight"]["deferred"]
     r = api.client.get(f"/v1/approvals?offset={2**63}", headers=api.auth("ana"))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "offset"]
     assert api.client.get("/v1/approvals/nope", headers=api.auth("ana")).status_code == 404

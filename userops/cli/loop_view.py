@@ -9,7 +9,7 @@ from rich.table import Table
 
 
 def print_card(console: Console, card: dict[str, Any]) -> None:
-    """Print an approval card: plan, pre-flight, previews, findings, risk, diff."""
+    """Print an approval card: understood goal, plan, pre-flight, contract, previews, findings."""
     pre = card.get("preflight") or {}
     plan = card.get("plan") or {}
     console.rule(f"approval {card.get('approval_id')}  risk={card.get('risk_tier')}")
@@ -18,6 +18,8 @@ def print_card(console: Console, card: dict[str, Any]) -> None:
         f"requested by {card.get('requested_by')}",
         markup=False,
     )
+    for line in (card.get("understood") or {}).get("lines") or []:
+        console.print(f"  understood: {line}", markup=False)
     if plan.get("rationale"):
         console.print(plan["rationale"], markup=False)
     console.print(
@@ -29,6 +31,7 @@ def print_card(console: Console, card: dict[str, Any]) -> None:
         console.print(f"suppressed: {pre['suppressed']}", markup=False)
     if pre.get("by_channel"):
         console.print(f"by channel: {pre['by_channel']}", markup=False)
+    print_contract(console, card.get("contract"))
     previews = card.get("previews") or []
     if previews:
         table = Table("step", "variant", "channel", "persona", "sample", "preview")
@@ -50,6 +53,29 @@ def print_card(console: Console, card: dict[str, Any]) -> None:
         console.print(f"~ {d['path']}: {d['before']!r} -> {d['after']!r}", markup=False)
 
 
+def print_contract(console: Console, contract: dict[str, Any] | None) -> None:
+    """Print what an approval permits: each step, per channel, and the totals."""
+    if not contract:
+        return
+    table = Table("step", "kind", "of", "channel", "max messages", "max cost")
+    for step in contract.get("steps") or []:
+        for b in step.get("bounds") or []:
+            table.add_row(
+                str(step.get("step_id")),
+                str(step.get("kind")),
+                str(step.get("of") or ""),
+                str(b.get("channel")),
+                str(b.get("max_messages")),
+                str(b.get("max_cost")),
+            )
+    console.print(table)
+    console.print(
+        f"approving permits at most {contract.get('max_messages')} messages costing at most "
+        f"{contract.get('max_cost')}; the engine sends nothing beyond",
+        markup=False,
+    )
+
+
 def print_report(console: Console, report: dict[str, Any]) -> None:
     """Print the demo/chat report."""
     console.rule(f"campaign {report.get('campaign_id')}  status={report.get('status')}")
@@ -60,6 +86,12 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
     console.print(
         f"sent {report.get('sent')}, deferred {report.get('deferred')}, "
         f"suppressed {report.get('suppressed')}",
+        markup=False,
+    )
+    approved = report.get("approved") or {}
+    console.print(
+        f"approved at most {approved.get('max_messages')} messages costing at most "
+        f"{approved.get('max_cost')}; sent {report.get('sent')} costing {report.get('cost')}",
         markup=False,
     )
     kpi = report.get("kpi")

@@ -4,6 +4,8 @@
 writing nothing; it feeds the approval card. ``enqueue`` writes the same decisions as outbox
 rows (idempotent: keys already present are left alone), the campaign members (treatment and
 holdout) and an audit record. Holdout users never get an outbox row for the campaign.
+``enqueue`` also holds the step to what its approved cards permit
+(:mod:`userops.dispatch.bounds`); the pre-flight does not, it computes what a card proposes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, insert, select, text
 
 from userops.campaigns import ensure_campaign
+from userops.dispatch.bounds import fallback_bound, load_allowance, step_lock
 from userops.dispatch.evaluate import (
     Prepared,
     Row,
@@ -181,6 +184,8 @@ def _report(step: DispatchStep, prep: Prepared, tally: Tally) -> PreflightReport
         holdout=len({prep.canon[u] for u in step.holdout}),
         cost=round(tally.cost, 4),
         by_channel=dict(tally.by_channel),
+        cost_by_channel={k: round(v, 4) for k, v in tally.cost_by_channel.items()},
+        fallback=fallback_bound(step, tally.by_channel, prep.cost),
         warnings=_warnings(prep),
     )
 
@@ -193,11 +198,23 @@ def enqueue(
     now_ts: int | None = None,
     chunk: int = 20000,
 ) -> EnqueueResult:
-    """Write the step's outbox rows and members (idempotent; bad input writes nothing)."""
+    """Write the step's outbox rows and members (idempotent; bad input writes nothing).
+
+    Recipients beyond what the step's approved cards permit are suppressed with reason
+    ``over_approved_bound`` (:mod:`userops.dispatch.bounds`).
+    """
     policy = policy or Policy.load()
     now = int(now_ts if now_ts is not None else time.time())
+    with step_lock(engine, step.campaign_id, step.step_id):
+        return _enqueue(engine, step, policy, now, chunk)
+
+
+def _enqueue(
+    engine: Engine, step: DispatchStep, policy: Policy, now: int, chunk: int
+) -> EnqueueResult:
     with engine.begin() as conn:
         prep = _prepare(conn, step, policy, now)
+        prep.allowance = load_allowance(conn, step.campaign_id, step.step_id)
         ensure_campaign(conn, step.campaign_id, budget=step.budget)
         for c in step.contents.values():
             put_record(conn, CONTENT_ENTITY, content_record(step, c))

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from userops.dispatch.bounds import OVER_BOUND, Allowance
 from userops.dispatch.context import chunks, load_commits, load_users
 from userops.dispatch.decide import decide
 from userops.dispatch.models import DispatchStep, MessageContent
@@ -42,6 +43,7 @@ class Tally:
     suppressed: Counter[str] = field(default_factory=Counter)
     by_channel: Counter[str] = field(default_factory=Counter)
     cost: float = 0.0
+    cost_by_channel: dict[str, float] = field(default_factory=dict)
 
 
 def content_problems(c: MessageContent) -> list[str]:
@@ -139,6 +141,8 @@ class Prepared:
     budget_left: float | None
     window: Bounds | None = None
     """The step's send window as local times (also stored in each row's content JSON)."""
+    allowance: Allowance | None = None
+    """What the step's approved cards still permit (enqueue only; None: not bounded)."""
 
 
 def variant_costs(step: DispatchStep, policy: Policy) -> dict[str, float]:
@@ -159,8 +163,9 @@ def evaluate(
     start = max(now, step.send_at_ts or now)
     items = [(prep.canon[u], ch, v) for u, ch, v in step.assignments]
     dups = len({i[0] for i in items}) != len(items)
-    if dups:  # keep a user's messages in one chunk, and remember keys to drop repeats
-        items.sort(key=lambda x: x[0])
+    # in user order: a user's messages in one chunk (repeats dropped by key), and the budget
+    # and an approved bound admit the same recipients in the pre-flight and every enqueue
+    items.sort(key=lambda x: x[0])
     since = start - policy.frequency_caps.longest_s
     for part in chunks(items, size):
         _, ctx = load_users(conn, [p[0] for p in part])
@@ -192,11 +197,16 @@ def evaluate(
                     window=prep.window,
                 )
             cost = prep.cost[variant]
+            bound = prep.allowance
+            if action != "suppress" and bound is not None and not bound.fits(channel, cost):
+                action, ts, reason = "suppress", start, OVER_BOUND
             if action != "suppress" and prep.budget_left is not None:
                 if cost > prep.budget_left + 1e-9:
                     action, ts, reason = "suppress", start, "budget"
                 else:
                     prep.budget_left -= cost
+            if action != "suppress" and bound is not None:
+                bound.take(channel, cost)
             state = {"send": "pending", "defer": "deferred", "suppress": "suppressed"}[action]
             if action == "suppress":
                 tally.suppressed[reason or "policy"] += 1
@@ -206,6 +216,7 @@ def evaluate(
                 tally.deferred += action == "defer"
                 tally.by_channel[channel] += 1
                 tally.cost += cost
+                tally.cost_by_channel[channel] = tally.cost_by_channel.get(channel, 0.0) + cost
                 if step.marketing:
                     ctx[uid].commits.append((ts, channel))
             rows.append(
@@ -229,8 +240,14 @@ def evaluate(
 
 
 def content_record(step: DispatchStep, c: MessageContent) -> dict[str, Any]:
-    """The immutable record stored for a variant: the content and the fill values."""
+    """The immutable record stored for a variant: the content and the fill values.
+
+    ``metadata.fill_by_language`` (``{"en": {"brand": ..., "offer": ...}}``) gives the
+    values for copy in that language; the step-wide ``offer`` and ``brand`` otherwise.
+    """
     fill = {k: str(step.metadata[k]) for k in ("offer", "brand") if k in step.metadata}
+    by_lang = (step.metadata.get("fill_by_language") or {}).get(c.language) or {}
+    fill.update({k: str(v) for k, v in by_lang.items() if k in ("offer", "brand")})
     return {"content": c.model_dump(mode="json"), "fill": fill}
 
 

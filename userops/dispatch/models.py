@@ -142,6 +142,31 @@ class DispatchStep(BaseModel):
     """Free-form context carried into the outbox content (never used for policy)."""
 
 
+class ChannelBound(BaseModel):
+    """The most one step may put out on one channel: messages and their cost."""
+
+    model_config = ConfigDict(extra="forbid")
+    channel: str
+    """The channel."""
+    max_messages: int = Field(ge=0)
+    """Most messages (sent, deferred or queued; suppressed rows do not count)."""
+    max_cost: float = Field(ge=0, allow_inf_nan=False)
+    """Most cost of those messages (the policy's cost table, SMS per segment)."""
+
+
+class ApprovedStep(BaseModel):
+    """What an approval permits one step (main, fallback, comparison arm, follow-up) to send.
+
+    The engine reads these from the approved cards (``card.contract.steps``) and refuses to
+    enqueue beyond them (see :mod:`userops.dispatch.bounds`).
+    """
+
+    step_id: str = Field(min_length=1, max_length=32)
+    """Outbox step id (``s1``, ``s1-fb``, ``s1b``...)."""
+    bounds: list[ChannelBound] = Field(default_factory=list)
+    """Per channel: the most messages and cost; a channel not listed may send nothing."""
+
+
 class PreflightReport(BaseModel):
     """What a dispatch would do, computed without sending anything."""
 
@@ -160,5 +185,11 @@ class PreflightReport(BaseModel):
     """Cost of the messages that would be sent or deferred."""
     by_channel: dict[str, int]
     """Messages that would be sent or deferred, per channel."""
+    cost_by_channel: dict[str, float] = Field(default_factory=dict)
+    """Cost of the messages that would be sent or deferred, per channel."""
+    fallback: ChannelBound | None = None
+    """Upper bound of the step's fallback (``<step>-fb``) when it has one: every user who
+    would get a message on another channel than the fallback's, at the dearest content on
+    the fallback channel."""
     warnings: list[str] = Field(default_factory=list)
     """Content-rule findings and other notes for the approver."""
