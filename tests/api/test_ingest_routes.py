@@ -153,3 +153,36 @@ def test_gzip_batches_are_read(client: tuple[TestClient, str], sqlite_engine: En
     body = gzip.compress(orjson.dumps({"batch": [{"type": "track", **_track()}]}))
     r = c.post("/v1/batch", content=body, headers={**_basic(key), "Content-Encoding": "gzip"})
     assert r.status_code == 200 and r.json()["stored"] == 1
+
+
+def test_traits_follow_the_events_after_the_answer(
+    client: tuple[TestClient, str], sqlite_engine: Engine
+) -> None:
+    from tests.cdp.stream.support import canonical, send, sender
+    from userops.cdp.stream.profiles import updates_for
+    from userops.cdp.traits import build_profiles
+
+    c, key = client
+    order = {"type": "track", "event": "Order Completed", "properties": {"total": 30}}
+    crm = sender(sqlite_engine, "crm")
+    send(sqlite_engine, crm, *({**order, "userId": f"u{i}", "timestamp": "2026-11-01T10:00:00Z"}
+                                for i in range(12)))  # fmt: skip
+    build_profiles(sqlite_engine)  # the population incremental updates score against
+
+    def orders(uid: int) -> int:
+        got = rows(sqlite_engine, "traits", f"WHERE user_id = {uid}")
+        return int(got[0]["orders_total"]) if got else 0
+
+    u3 = canonical(sqlite_engine, "u3")
+    assert orders(u3) == 1
+    r = c.post(
+        "/v1/track",
+        json={**order, "userId": "u3", "timestamp": "2026-11-20T10:00:00Z"},
+        headers=_basic(key),
+    )
+    assert r.status_code == 200
+    assert updates_for(sqlite_engine).wait_idle(20)
+    assert orders(u3) == 2
+    r = c.post("/v1/page", json={"userId": "newbie", "name": "Home"}, headers=_basic(key))
+    assert updates_for(sqlite_engine).wait_idle(20)
+    assert rows(sqlite_engine, "traits", f"WHERE user_id = {canonical(sqlite_engine, 'newbie')}")

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from userops.api.deps import Services
 from userops.cdp.stream.accept import Refused
 from userops.cdp.stream.batch import Outcome, ingest
+from userops.cdp.stream.profiles import updates_for
 from userops.cdp.stream.sources import KeyCache, Sender
 from userops.errors import NotRecorded
 
@@ -111,6 +112,8 @@ async def _handle(request: Request, kind: str) -> Response:
     except NotRecorded as exc:
         data = {"success": False, "code": "not_recorded", "message": str(exc), "retryable": True}
         return _json(503, data, {"Retry-After": "5"})
+    if out.user_ids:  # their traits follow, after the answer (userops.cdp.stream.profiles)
+        updates_for(services.engine).add(out.user_ids)
     return _json(400 if out.rejected else 200, out.to_dict())
 
 

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,11 +37,6 @@ _RETRY = ("deadlock", "could not serialize", "database is locked", "database tab
 _locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
 
-AfterCommit = Callable[[Engine, list[int]], Any]
-AFTER_COMMIT: list[AfterCommit] = []
-"""Called after each commit with the records whose events or profile changed: the hook for
-incremental trait updates (``profile_updates``). Failures are logged, never answered."""
-
 
 @dataclass
 class Outcome:
@@ -55,7 +50,7 @@ class Outcome:
     """Valid messages already stored (a retry): they changed nothing."""
     rejected: list[Rejection] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)
-    """Records touched (the trait-update hook's input)."""
+    """Records touched (their traits are due: :mod:`.profiles`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON answer (Segment's ``success``, the counts, the first rejections)."""
@@ -93,17 +88,19 @@ def ingest(
         NotRecorded: the store could not commit; nothing was written.
     """
     now = time.time() if received is None else received
-    raw, data = decode(body, encoding)
-    if kind == "batch":
-        good, bad, total = accept_batch(raw, data, now)
-    else:
-        good, bad, total = [accept_one(raw, data, now, kind)], [], 1
-    out = Outcome(received=total, rejected=bad)
-    if good:
-        out.stored, touched = store(engine, sender, good, int(now))
-        out.duplicates = len(good) - out.stored
-        out.user_ids = sorted(touched)
-        after_commit(engine, out.user_ids)
+    # SQLite: one request of this process at a time, parsing included; interleaved, a parsing
+    # thread and the writing one (which lets go of the GIL at every row) slow each other down.
+    with _turn(engine), paused_gc():
+        raw, data = decode(body, encoding)
+        if kind == "batch":
+            good, bad, total = accept_batch(raw, data, now)
+        else:
+            good, bad, total = [accept_one(raw, data, now, kind)], [], 1
+        out = Outcome(received=total, rejected=bad)
+        if good:
+            out.stored, touched = store(engine, sender, good, int(now))
+            out.duplicates = len(good) - out.stored
+            out.user_ids = sorted(touched)
     return out
 
 
@@ -223,13 +220,4 @@ def _events(conn: Connection, sender: Sender, events: list[Accepted]) -> tuple[i
     return stored, {*ids.values(), *anon.values()}
 
 
-def after_commit(engine: Engine, user_ids: list[int]) -> None:
-    """Run the :data:`AFTER_COMMIT` hooks (incremental trait updates); log their failures."""
-    for hook in AFTER_COMMIT:
-        try:
-            hook(engine, user_ids)
-        except Exception:
-            log.exception("after-commit hook %r failed (the events are stored)", hook)
-
-
-__all__ = ["AFTER_COMMIT", "Outcome", "Refused", "ingest", "store"]
+__all__ = ["Outcome", "Refused", "ingest", "store"]
