@@ -2,7 +2,11 @@
 
 intake → clarify | plan → evaluate ⟲ plan (bounded) → prepare_approval → approval_gate
 (``interrupt``) → apply_decision → dispatch → measure → review (follow-up → approval again)
-→ lessons. Nodes route with ``Command``. Input: ``{"messages": [...]}``.
+→ lessons. Nodes route with ``Command``. Input (:class:`~agents.state.LoopInput`):
+``{"messages": [...]}``. Dependencies are the run's context
+(:class:`~agents.nodes.deps.LoopDeps`): ``graph.invoke(input, config, context=deps)``, and
+the same on every resume (``Command(resume=...)``); a run given none uses the default ones
+(:func:`~agents.nodes.wiring.deps_of`).
 """
 
 from __future__ import annotations
@@ -13,36 +17,33 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from agents.nodes.delivery import make_dispatch
-from agents.nodes.deps import DepsRef, LoopDeps
-from agents.nodes.gate import approval_gate, make_apply_decision, make_prepare_approval
-from agents.nodes.planning import make_clarify, make_evaluate, make_intake, make_plan
-from agents.nodes.results import make_lessons, make_measure, make_review
-from agents.state import LoopState
+from agents.nodes.delivery import dispatch
+from agents.nodes.deps import LoopDeps
+from agents.nodes.gate import apply_decision, approval_gate, prepare_approval
+from agents.nodes.planning import clarify, evaluate, intake, plan
+from agents.nodes.results import lessons, measure, review
+from agents.state import LoopInput, LoopState
+
+Graph = CompiledStateGraph[LoopState, LoopDeps, LoopInput, LoopState]
 
 
-def make_graph(
-    deps: LoopDeps | DepsRef | None = None,
-    *,
-    checkpointer: BaseCheckpointSaver[Any] | None = None,
-) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Compile the loop with ``deps`` (default: offline planner and sandbox, built lazily)."""
-    ref = deps if isinstance(deps, DepsRef) else DepsRef(deps)
-    g = StateGraph(LoopState)
-    g.add_node("intake", make_intake(ref))
-    g.add_node("clarify", make_clarify(ref))
-    g.add_node("plan", make_plan(ref))
-    g.add_node("evaluate", make_evaluate(ref))
-    g.add_node("prepare_approval", make_prepare_approval(ref))
+def make_graph(*, checkpointer: BaseCheckpointSaver[Any] | None = None) -> Graph:
+    """Compile the loop; each run passes its :class:`LoopDeps` as ``context``."""
+    g = StateGraph(LoopState, context_schema=LoopDeps, input_schema=LoopInput)
+    g.add_node("intake", intake)
+    g.add_node("clarify", clarify)
+    g.add_node("plan", plan)
+    g.add_node("evaluate", evaluate)
+    g.add_node("prepare_approval", prepare_approval)
     g.add_node("approval_gate", approval_gate)
-    g.add_node("apply_decision", make_apply_decision(ref))
-    g.add_node("dispatch", make_dispatch(ref))
-    g.add_node("measure", make_measure(ref))
-    g.add_node("review", make_review(ref))
-    g.add_node("lessons", make_lessons(ref))
+    g.add_node("apply_decision", apply_decision)
+    g.add_node("dispatch", dispatch)
+    g.add_node("measure", measure)
+    g.add_node("review", review)
+    g.add_node("lessons", lessons)
     g.add_edge(START, "intake")
     return g.compile(checkpointer=checkpointer, name="userops")
 
 
 graph = make_graph()
-"""The loop with default dependencies, for ``langgraph.json`` (the server adds persistence)."""
+"""The loop for ``langgraph.json`` (the server adds persistence; default dependencies)."""

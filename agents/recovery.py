@@ -83,7 +83,7 @@ def _resume(rt: LoopRuntime, thread_id: str, approval_id: str, status: str) -> R
                 "configurable": {"thread_id": thread_id, "actor": ACTOR},
                 "recursion_limit": 80,
             }
-            for _chunk in rt.graph.stream(None, cfg, stream_mode="updates"):
+            for _chunk in rt.stream(None, cfg):  # the runtime's dependencies, as on any run
                 pass
             status = rt.get(thread_id).status
     except Conflict:

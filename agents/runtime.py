@@ -23,6 +23,7 @@ from langgraph.types import Command
 from sqlalchemy import Engine
 
 from agents.locks import thread_lock
+from agents.nodes.deps import LoopDeps
 from userops import approvals
 from userops.approval_rules import check_actor
 from userops.errors import Conflict, NotFound, NotRecorded
@@ -51,22 +52,30 @@ class RunResult:
 
 
 class LoopRuntime:
-    """Start, resume and read loop threads under the per-thread lock."""
+    """Start, resume and read loop threads under the per-thread lock.
+
+    Every run of the graph (a start, a resume, the recovery sweep's) gets ``deps`` as its
+    LangGraph context.
+    """
 
     def __init__(
         self,
         graph: Any,
         *,
-        engine: Engine,
+        deps: LoopDeps,
         lock_url: str,
-        allow_self_approval: bool = False,
-        llm_calls: Callable[[], int] | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.graph = graph
-        self.llm_calls = llm_calls or (lambda: 0)
-        self.engine = engine
+        self.deps = deps
+        self.engine = engine or deps.engine
         self.lock_url = lock_url
-        self.allow_self_approval = allow_self_approval
+        self.allow_self_approval = deps.allow_self_approval
+        self.llm_calls: Callable[[], int] = deps.llm_calls
+
+    def stream(self, payload: Any, config: RunnableConfig) -> Iterator[dict[str, Any]]:
+        """Run the graph on ``payload`` with the runtime's dependencies; yield node updates."""
+        yield from self.graph.stream(payload, config, stream_mode="updates", context=self.deps)
 
     def _config(self, thread_id: str, actor: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id, "actor": actor}, "recursion_limit": 80}
@@ -81,7 +90,7 @@ class LoopRuntime:
 
     def _run(self, thread_id: str, actor: str, payload: Any, on_update: OnUpdate | None) -> None:
         cfg = self._config(thread_id, actor)
-        for chunk in self.graph.stream(payload, cfg, stream_mode="updates"):
+        for chunk in self.stream(payload, cfg):
             if on_update is None:
                 continue
             for node, update in chunk.items():
@@ -210,17 +219,18 @@ def open_runtime(
     *,
     settings: Settings | None = None,
     engine: Engine | None = None,
-    deps: Any = None,
+    deps: LoopDeps | None = None,
     blast_share: float = 0.0,
     now_ts: int | None = None,
 ) -> Iterator[LoopRuntime]:
     """Open the store, the checkpointer and the graph; yield a runtime.
 
-    ``now_ts`` fixes the default dependencies' clock (a reproducible run); None: real time.
+    ``deps``: the runs' dependencies (default: :func:`agents.nodes.wiring.default_deps` on
+    the store, with ``blast_share`` and ``now_ts``, which fixes their clock for a
+    reproducible run; None: real time).
     """
     from agents.checkpoint import checkpoint_url, open_checkpointer
     from agents.graph import make_graph
-    from agents.nodes.deps import DepsRef
     from agents.nodes.wiring import default_deps
 
     s = settings or get_settings()
@@ -228,17 +238,8 @@ def open_runtime(
         from userops.store.engine import open_store
 
         engine = open_store(s.resolved_database_url())
-    eng = engine
-    ref = DepsRef(
-        deps, factory=lambda: default_deps(eng, settings=s, blast_share=blast_share, now_ts=now_ts)
-    )
+    if deps is None:
+        deps = default_deps(engine, settings=s, blast_share=blast_share, now_ts=now_ts)
     url = checkpoint_url(s)
     with open_checkpointer(url) as saver:
-        graph = make_graph(ref, checkpointer=saver)
-        yield LoopRuntime(
-            graph,
-            engine=eng,
-            lock_url=url,
-            allow_self_approval=ref.get().allow_self_approval,
-            llm_calls=lambda: ref.get().llm_calls(),
-        )
+        yield LoopRuntime(make_graph(checkpointer=saver), deps=deps, engine=engine, lock_url=url)

@@ -12,8 +12,8 @@ from typing_extensions import TypedDict
 class LoopState(TypedDict, total=False):
     """Everything the loop carries between nodes; models are stored as their JSON dumps.
 
-    The input is the LangGraph chat convention ``{"messages": [...]}``; every other key is
-    filled by the nodes.
+    The input is :class:`LoopInput`; every other key is filled by the nodes, and nodes read
+    them through :class:`agents.state_view.LoopView` (typed, absent read as empty).
     """
 
     messages: Annotated[list[AnyMessage], add_messages]
@@ -73,6 +73,19 @@ class LoopState(TypedDict, total=False):
     status: str
     """``planning``, ``needs_clarification``, ``awaiting_approval``, ``dispatched``,
     ``completed``, ``blocked``, ``refused``."""
+
+
+class LoopInput(TypedDict, total=False):
+    """What a run takes (the graph's input schema): a message and the thread's owner.
+
+    LangGraph's chat convention ``{"messages": [...]}``; ``owner`` is who started the thread
+    (kept once set).
+    """
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The operator's new message (the newest human message is the goal or the answer)."""
+    owner: str
+    """Who started the thread (:mod:`userops.thread_access`)."""
 
 
 def initial_fields() -> dict[str, Any]:

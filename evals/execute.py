@@ -114,10 +114,11 @@ def _run_and_grade(
         values = rt.get(thread).values
         trajectory = _trajectory(rt, thread)
         out["llm_calls"] = int(rt.llm_calls())
+        policy = rt.deps.policy or Policy.load(settings.policy_file)
     out["latency_s"] = round(time.perf_counter() - t0, 3)
     facts = read_facts(engine, thread)
     facts.trajectory, facts.statuses, facts.messages = trajectory, statuses, _said(values)
-    checks = grade(engine, facts, scenario, Policy.load(settings.policy_file))
+    checks = grade(engine, facts, scenario, policy)  # the run's own policy
     judged = judge_plan(settings, values.get("goal") or {}, values.get("plan"))
     if judged is not None:
         checks.append(judged)

@@ -6,12 +6,13 @@ import hashlib
 from collections import Counter
 from typing import Any, Literal
 
-from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from agents.nodes.deps import DepsRef, LoopDeps
+from agents.nodes.deps import LoopDeps
 from agents.nodes.records import set_campaign
 from agents.nodes.text import say
+from agents.nodes.wiring import deps_of
 from agents.schema import CampaignPlan, Goal
 from agents.state import LoopState
 from userops import approvals
@@ -107,49 +108,45 @@ def make_steps(deps: LoopDeps, state: LoopState) -> list[DispatchStep]:
     return split_blast(step, share) if idx == 0 else [step]
 
 
-def make_dispatch(ref: DepsRef) -> Any:
-    """Build the dispatch node: only after a recorded approval; idempotent by outbox key."""
-
-    def dispatch(state: LoopState, config: RunnableConfig) -> Command[Literal["measure"]]:
-        deps = ref.get()
-        approval_id = state.get("approval_id")
-        if not approval_id or not approvals.is_approved(deps.engine, approval_id):
-            raise ApprovalRequired(f"no approval recorded for {approval_id or 'this plan'}")
-        steps = make_steps(deps, state)
-        result = deps.deliver(deps.engine, steps)
-        prev = state.get("dispatch") or {}
-        merged: dict[str, Any] = {
-            "sent": int(prev.get("sent", 0)) + int(result.get("sent", 0)),
-            "deferred": int(prev.get("deferred", 0)) + int(result.get("deferred", 0)),
-            "queued": int(prev.get("queued", 0)) + int(result.get("queued", 0)),
-            "suppressed": dict(prev.get("suppressed") or {}),
-            "cost": round(float(prev.get("cost", 0.0)) + float(result.get("cost", 0.0)), 4),
-            "steps": [*(prev.get("steps") or []), *[s.step_id for s in steps]],
-        }
-        for k, v in (result.get("suppressed") or {}).items():
-            merged["suppressed"][k] = merged["suppressed"].get(k, 0) + int(v)
-        set_campaign(
-            deps.engine,
-            str(state["campaign_id"]),
-            actor="dispatcher",
-            action="dispatch",
-            status="running",
-            spent=merged["cost"],
-        )
-        lang = (state.get("goal") or {}).get("language")
-        msg = say(
-            "dispatched",
-            lang,
-            sent=result.get("sent", 0),
-            deferred=result.get("deferred", 0),
-            suppressed=sum((result.get("suppressed") or {}).values()),
-        )
-        msgs = [msg]
-        if result.get("queued"):  # a real store: the workers deliver, nothing was simulated
-            msgs.append(say("queued", lang, queued=result["queued"]))
-        return Command(
-            update={"dispatch": merged, "status": "dispatched", "messages": msgs},
-            goto="measure",
-        )
-
-    return dispatch
+def dispatch(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["measure"]]:
+    """Deliver the approved steps: only after a recorded approval; idempotent by outbox key."""
+    deps = deps_of(runtime)
+    approval_id = state.get("approval_id")
+    if not approval_id or not approvals.is_approved(deps.engine, approval_id):
+        raise ApprovalRequired(f"no approval recorded for {approval_id or 'this plan'}")
+    steps = make_steps(deps, state)
+    result = deps.deliver(deps.engine, steps)
+    prev = state.get("dispatch") or {}
+    merged: dict[str, Any] = {
+        "sent": int(prev.get("sent", 0)) + int(result.get("sent", 0)),
+        "deferred": int(prev.get("deferred", 0)) + int(result.get("deferred", 0)),
+        "queued": int(prev.get("queued", 0)) + int(result.get("queued", 0)),
+        "suppressed": dict(prev.get("suppressed") or {}),
+        "cost": round(float(prev.get("cost", 0.0)) + float(result.get("cost", 0.0)), 4),
+        "steps": [*(prev.get("steps") or []), *[s.step_id for s in steps]],
+    }
+    for k, v in (result.get("suppressed") or {}).items():
+        merged["suppressed"][k] = merged["suppressed"].get(k, 0) + int(v)
+    set_campaign(
+        deps.engine,
+        str(state["campaign_id"]),
+        actor="dispatcher",
+        action="dispatch",
+        status="running",
+        spent=merged["cost"],
+    )
+    lang = (state.get("goal") or {}).get("language")
+    msg = say(
+        "dispatched",
+        lang,
+        sent=result.get("sent", 0),
+        deferred=result.get("deferred", 0),
+        suppressed=sum((result.get("suppressed") or {}).values()),
+    )
+    msgs = [msg]
+    if result.get("queued"):  # a real store: the workers deliver, nothing was simulated
+        msgs.append(say("queued", lang, queued=result["queued"]))
+    return Command(
+        update={"dispatch": merged, "status": "dispatched", "messages": msgs},
+        goto="measure",
+    )

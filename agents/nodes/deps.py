@@ -1,7 +1,11 @@
 """What the loop's nodes call: planner, evaluator, goal parsing, dispatch tools, policy.
 
-Everything is injected so that tests (and the eval runner) can swap any part; the defaults
-(:func:`default_deps`) wire the offline playbook planner and the sandbox delivery.
+The graph's LangGraph runtime context (``StateGraph(..., context_schema=LoopDeps)``): every
+run passes one, ``graph.invoke(input, config, context=deps)``, and the nodes read it from
+their ``runtime`` argument (:func:`agents.nodes.wiring.deps_of`). Everything is injected so
+that tests (and the eval runner) can swap any part; the defaults
+(:func:`agents.nodes.wiring.default_deps`) wire the offline playbook planner and the sandbox
+delivery.
 """
 
 from __future__ import annotations
@@ -68,19 +72,3 @@ class LoopDeps:
     (the lesson memory); None: the lessons table only."""
     llm_calls: Callable[[], int] = field(default=lambda: 0)
     """Counter of LLM calls made by planner/evaluator (0 offline)."""
-
-
-class DepsRef:
-    """Lazily resolved dependencies (the module-level graph builds them on first use)."""
-
-    def __init__(self, deps: LoopDeps | None = None, factory: Callable[[], LoopDeps] | None = None):
-        self._deps = deps
-        self._factory = factory
-
-    def get(self) -> LoopDeps:
-        """Return the dependencies, building the defaults on first use."""
-        if self._deps is None:
-            from agents.nodes.wiring import default_deps
-
-            self._deps = (self._factory or default_deps)()
-        return self._deps

@@ -22,16 +22,18 @@ import json
 import logging
 from typing import Any, Literal
 
-from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
+from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
 from agents.nodes.card import hitl_request, merge_preflights, plan_diff, previews, risk_tier
 from agents.nodes.delivery import make_steps
-from agents.nodes.deps import DepsRef
+from agents.nodes.deps import LoopDeps
 from agents.nodes.records import set_campaign
 from agents.nodes.text import say
 from agents.nodes.understood import understood
+from agents.nodes.wiring import deps_of
 from agents.schema import CampaignPlan, Finding
 from agents.state import LoopState
 from userops import approvals
@@ -41,83 +43,80 @@ from userops.errors import BadInput, Conflict, PolicyRefused
 log = logging.getLogger(__name__)
 
 
-def make_prepare_approval(ref: DepsRef) -> Any:
-    """Build the node that writes the approval request and its card."""
-
-    def prepare_approval(
-        state: LoopState, config: RunnableConfig
-    ) -> Command[Literal["approval_gate", "dispatch"]]:
-        deps = ref.get()
-        steps = make_steps(deps, state)
-        reports = [deps.preflight(deps.engine, s) for s in steps]
-        pre = merge_preflights(reports)
-        findings = list((state.get("verdict") or {}).get("findings") or [])
-        escalated = bool(state.get("escalated"))
-        idx = int(state.get("step_index") or 0)
-        campaign_id = str(state["campaign_id"])
-        revision = int(state.get("revision") or 0)
-        approval_id = f"{campaign_id}-r{revision}-s{idx}"
-        plan = dict(state["plan"] or {})
-        tier = risk_tier(pre, findings, escalated)
-        card = ApprovalCard(
-            approval_id=approval_id,
-            campaign_id=campaign_id,
-            revision=revision,
-            step_id=plan["steps"][idx]["step_id"],
-            requested_by=state.get("requested_by"),
-            edited_by=state.get("edited_by"),
-            plan=plan,
-            audience_size=pre["total"] + pre["holdout"],
-            preflight=pre,
-            previews=previews(deps.engine, steps),
-            findings=findings,
-            escalated=escalated,
-            risk_tier=tier,
-            diff=plan_diff(state.get("shown_plan"), plan),
-            understood=understood(state.get("goal"), plan, idx),
-            contract=build_contract(list(zip(steps, reports, strict=True)), followup=idx > 0),
-        ).model_dump(mode="json")
-        approvals.create_request(
+def prepare_approval(
+    state: LoopState, runtime: Runtime[LoopDeps]
+) -> Command[Literal["approval_gate", "dispatch"]]:
+    """Write the approval request and its card (the gate then waits on it)."""
+    config = get_config()
+    deps = deps_of(runtime)
+    steps = make_steps(deps, state)
+    reports = [deps.preflight(deps.engine, s) for s in steps]
+    pre = merge_preflights(reports)
+    findings = list((state.get("verdict") or {}).get("findings") or [])
+    escalated = bool(state.get("escalated"))
+    idx = int(state.get("step_index") or 0)
+    campaign_id = str(state["campaign_id"])
+    revision = int(state.get("revision") or 0)
+    approval_id = f"{campaign_id}-r{revision}-s{idx}"
+    plan = dict(state["plan"] or {})
+    tier = risk_tier(pre, findings, escalated)
+    card = ApprovalCard(
+        approval_id=approval_id,
+        campaign_id=campaign_id,
+        revision=revision,
+        step_id=plan["steps"][idx]["step_id"],
+        requested_by=state.get("requested_by"),
+        edited_by=state.get("edited_by"),
+        plan=plan,
+        audience_size=pre["total"] + pre["holdout"],
+        preflight=pre,
+        previews=previews(deps.engine, steps),
+        findings=findings,
+        escalated=escalated,
+        risk_tier=tier,
+        diff=plan_diff(state.get("shown_plan"), plan),
+        understood=understood(state.get("goal"), plan, idx),
+        contract=build_contract(list(zip(steps, reports, strict=True)), followup=idx > 0),
+    ).model_dump(mode="json")
+    approvals.create_request(
+        deps.engine,
+        approval_id=approval_id,
+        campaign_id=campaign_id,
+        thread_id=str((config.get("configurable") or {}).get("thread_id", "")),
+        revision=revision,
+        card=card,
+        risk_tier=tier,
+        requested_by=state.get("requested_by"),
+        edited_by=state.get("edited_by"),
+    )
+    update: dict[str, Any] = {"approval_id": approval_id, "card": card, "shown_plan": plan}
+    if idx == 0:
+        update["audience_size"] = card["audience_size"]
+    if tier in deps.auto_approve_tiers and not state.get("edited_by"):
+        rec = approvals.decide(
             deps.engine,
-            approval_id=approval_id,
-            campaign_id=campaign_id,
-            thread_id=str((config.get("configurable") or {}).get("thread_id", "")),
-            revision=revision,
-            card=card,
-            risk_tier=tier,
-            requested_by=state.get("requested_by"),
-            edited_by=state.get("edited_by"),
+            approval_id,
+            {"type": "approve", "message": f"auto-approved: risk tier {tier}"},
+            actor="policy",
+            client_decision_id=f"auto:{approval_id}",
+            system=True,
         )
-        update: dict[str, Any] = {"approval_id": approval_id, "card": card, "shown_plan": plan}
-        if idx == 0:
-            update["audience_size"] = card["audience_size"]
-        if tier in deps.auto_approve_tiers and not state.get("edited_by"):
-            rec = approvals.decide(
-                deps.engine,
-                approval_id,
-                {"type": "approve", "message": f"auto-approved: risk tier {tier}"},
-                actor="policy",
-                client_decision_id=f"auto:{approval_id}",
-                system=True,
-            )
-            entry = {"approval_id": approval_id, "status": rec.status, "actor": "policy"}
-            update["approvals"] = [*(state.get("approvals") or []), entry]
-            return Command(update=update, goto="dispatch")
-        set_campaign(
-            deps.engine,
-            campaign_id,
-            actor="system",
-            action="await_approval",
-            status="awaiting_approval",
-        )
-        lang = (state.get("goal") or {}).get("language")
-        msg = say("awaiting", lang, approval_id=approval_id, risk=tier)
-        return Command(
-            update={**update, "status": "awaiting_approval", "messages": [msg]},
-            goto="approval_gate",
-        )
-
-    return prepare_approval
+        entry = {"approval_id": approval_id, "status": rec.status, "actor": "policy"}
+        update["approvals"] = [*(state.get("approvals") or []), entry]
+        return Command(update=update, goto="dispatch")
+    set_campaign(
+        deps.engine,
+        campaign_id,
+        actor="system",
+        action="await_approval",
+        status="awaiting_approval",
+    )
+    lang = (state.get("goal") or {}).get("language")
+    msg = say("awaiting", lang, approval_id=approval_id, risk=tier)
+    return Command(
+        update={**update, "status": "awaiting_approval", "messages": [msg]},
+        goto="approval_gate",
+    )
 
 
 def approval_gate(state: LoopState) -> Command[Literal["apply_decision"]]:
@@ -154,100 +153,97 @@ def edited_plan(decision: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
-def make_apply_decision(ref: DepsRef) -> Any:
-    """Build the node that records the decision exactly once and routes on it."""
-
-    def apply_decision(
-        state: LoopState, config: RunnableConfig
-    ) -> Command[Literal["approval_gate", "dispatch", "plan", "evaluate"]]:
-        deps = ref.get()
-        value = state.get("resume") or {}
-        approval_id = str(state["approval_id"])
-        lang = (state.get("goal") or {}).get("language")
-        conf = config.get("configurable") or {}
-        actor = str(value.get("actor") or conf.get("actor") or "anonymous")
-        decisions = value.get("decisions") or [{}]
-        decision = decisions[0] if isinstance(decisions[0], dict) else {}
-        edited: dict[str, Any] | None = None
-        try:
-            if decision.get("type") == "edit":
-                edited = edited_plan(decision)
-            rec = approvals.decide(
-                deps.engine,
-                approval_id,
-                decision,
-                actor=actor,
-                client_decision_id=value.get("decision_id")
-                or _decision_id(approval_id, actor, decision),
-                allow_self_approval=deps.allow_self_approval,
-            )
-        except (PolicyRefused, BadInput) as exc:
-            approvals.record_refusal(
-                deps.engine, approval_id, actor=actor, decision=decision, reason=str(exc)
-            )
-            msg = say("refused_decision", lang, reason=str(exc))
-            update = {"resume": None, "decision_error": None, "messages": [msg]}
-            return Command(update=update, goto="approval_gate")
-        except Conflict:
-            rec = approvals.get(deps.engine, approval_id)
-            decision = rec.decision or decision
-        except Exception as exc:  # not recorded: wait at the gate again, never stop half way
-            log.exception("decision on approval %s was not recorded", approval_id)
-            why = type(exc).__name__  # the details are in the log, not in the thread
-            msg = say("decision_not_recorded", lang, reason=why)
-            return Command(
-                update={"resume": None, "decision_error": why, "messages": [msg]},
-                goto="approval_gate",
-            )
-        base: dict[str, Any] = {"resume": None, "decision_error": None}
-        if rec.status == "pending":
-            msg = say("comment", lang, message=decision.get("message", ""))
-            return Command(update={**base, "messages": [msg]}, goto="approval_gate")
-        entry = {
-            "approval_id": approval_id,
-            "status": rec.status,
-            "actor": rec.decided_by,
-            "revision": rec.revision,
-            "message": rec.comment,
-        }
-        base["approvals"] = [*(state.get("approvals") or []), entry]
-        if rec.status == "approved":
-            return Command(update=base, goto="dispatch")
-        if rec.status == "rejected":
-            reason = str((rec.decision or {}).get("message") or "rejected")
-            finding = Finding(check="approver", severity="error", message=reason)
-            return Command(
-                update={
-                    **base,
-                    "feedback": [finding.model_dump(mode="json")],
-                    "round": 0,
-                    "status": "planning",
-                    "messages": [say("rejected", lang, message=reason)],
-                },
-                goto="plan",
-            )
-        plan = edited or edited_plan(rec.decision or {})
-        revision = int(state.get("revision") or 0) + 1
-        plan["revision"] = revision
-        set_campaign(
+def apply_decision(
+    state: LoopState, runtime: Runtime[LoopDeps]
+) -> Command[Literal["approval_gate", "dispatch", "plan", "evaluate"]]:
+    """Record the gate's decision exactly once and route on it."""
+    config = get_config()
+    deps = deps_of(runtime)
+    value = state.get("resume") or {}
+    approval_id = str(state["approval_id"])
+    lang = (state.get("goal") or {}).get("language")
+    conf = config.get("configurable") or {}
+    actor = str(value.get("actor") or conf.get("actor") or "anonymous")
+    decisions = value.get("decisions") or [{}]
+    decision = decisions[0] if isinstance(decisions[0], dict) else {}
+    edited: dict[str, Any] | None = None
+    try:
+        if decision.get("type") == "edit":
+            edited = edited_plan(decision)
+        rec = approvals.decide(
             deps.engine,
-            str(state["campaign_id"]),
-            actor=str(rec.decided_by),
-            action="plan.edited",
-            plan=plan,
-            revision=revision,
+            approval_id,
+            decision,
+            actor=actor,
+            client_decision_id=value.get("decision_id")
+            or _decision_id(approval_id, actor, decision),
+            allow_self_approval=deps.allow_self_approval,
         )
+    except (PolicyRefused, BadInput) as exc:
+        approvals.record_refusal(
+            deps.engine, approval_id, actor=actor, decision=decision, reason=str(exc)
+        )
+        msg = say("refused_decision", lang, reason=str(exc))
+        update = {"resume": None, "decision_error": None, "messages": [msg]}
+        return Command(update=update, goto="approval_gate")
+    except Conflict:
+        rec = approvals.get(deps.engine, approval_id)
+        decision = rec.decision or decision
+    except Exception as exc:  # not recorded: wait at the gate again, never stop half way
+        log.exception("decision on approval %s was not recorded", approval_id)
+        why = type(exc).__name__  # the details are in the log, not in the thread
+        msg = say("decision_not_recorded", lang, reason=why)
+        return Command(
+            update={"resume": None, "decision_error": why, "messages": [msg]},
+            goto="approval_gate",
+        )
+    base: dict[str, Any] = {"resume": None, "decision_error": None}
+    if rec.status == "pending":
+        msg = say("comment", lang, message=decision.get("message", ""))
+        return Command(update={**base, "messages": [msg]}, goto="approval_gate")
+    entry = {
+        "approval_id": approval_id,
+        "status": rec.status,
+        "actor": rec.decided_by,
+        "revision": rec.revision,
+        "message": rec.comment,
+    }
+    base["approvals"] = [*(state.get("approvals") or []), entry]
+    if rec.status == "approved":
+        return Command(update=base, goto="dispatch")
+    if rec.status == "rejected":
+        reason = str((rec.decision or {}).get("message") or "rejected")
+        finding = Finding(check="approver", severity="error", message=reason)
         return Command(
             update={
                 **base,
-                "plan": plan,
-                "revision": revision,
-                "edited_by": rec.decided_by,
+                "feedback": [finding.model_dump(mode="json")],
                 "round": 0,
                 "status": "planning",
-                "messages": [say("edited", lang)],
+                "messages": [say("rejected", lang, message=reason)],
             },
-            goto="evaluate",
+            goto="plan",
         )
-
-    return apply_decision
+    plan = edited or edited_plan(rec.decision or {})
+    revision = int(state.get("revision") or 0) + 1
+    plan["revision"] = revision
+    set_campaign(
+        deps.engine,
+        str(state["campaign_id"]),
+        actor=str(rec.decided_by),
+        action="plan.edited",
+        plan=plan,
+        revision=revision,
+    )
+    return Command(
+        update={
+            **base,
+            "plan": plan,
+            "revision": revision,
+            "edited_by": rec.decided_by,
+            "round": 0,
+            "status": "planning",
+            "messages": [say("edited", lang)],
+        },
+        goto="evaluate",
+    )

@@ -6,16 +6,17 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agents.goal_text import objective_name
-from agents.nodes.deps import DepsRef
+from agents.nodes.deps import LoopDeps
 from agents.nodes.records import campaign_id_for, ensure_campaign, set_campaign
 from agents.nodes.text import say
+from agents.nodes.wiring import deps_of
 from agents.schema import CampaignPlan, Finding, Goal, Verdict
 from agents.state import LoopState, initial_fields
-
-Node = Any
 
 
 def _text(message: Any) -> str:
@@ -69,136 +70,117 @@ def _says_something(goal: Goal) -> bool:
     ) or bool(goal.kpi.target_uplift or goal.kpi.metric != "conversion_rate")
 
 
-def make_intake(ref: DepsRef) -> Node:
-    """Build the intake node: read the newest human message, parse the goal, open a campaign."""
-
-    def intake(
-        state: LoopState, config: RunnableConfig
-    ) -> Command[Literal["clarify", "plan", "__end__"]]:
-        deps = ref.get()
-        humans = [m for m in state.get("messages", []) if isinstance(m, HumanMessage)]
-        text = _text(humans[-1]) if humans else ""
-        if state.get("status") == "needs_clarification" and state.get("goal_text"):
-            text = f"{state['goal_text']}\n{text}"
-        goal = deps.parse_goal(text, None)
-        goal = inherit_objective(goal, state)
-        thread_id = str((config.get("configurable") or {}).get("thread_id", "local"))
-        campaign_id = campaign_id_for(thread_id, len(humans))
-        actor = _actor(config)
-        update: dict[str, Any] = {
-            **initial_fields(),
-            "goal_text": text,
-            "goal": goal.model_dump(mode="json"),
-            "requested_by": actor,
-            "campaign_id": campaign_id,
-            "blast_share": deps.blast_share,
-            "status": "planning",
-        }
-        if goal.forbidden:
-            msg = say("refused", goal.language, items="; ".join(goal.forbidden))
-            return Command(
-                update={**update, "status": "refused", "messages": [msg]}, goto="__end__"
-            )
-        if goal.objective is None:
-            return Command(update=update, goto="clarify")
-        ensure_campaign(
-            deps.engine,
-            campaign_id,
-            thread_id=thread_id,
-            goal=update["goal"],
-            requested_by=actor,
-        )
-        msgs = []
-        if goal.assumed:
-            msgs.append(say("assumed", goal.language, items="; ".join(goal.assumed)))
-        if goal.not_understood:
-            items = "; ".join(goal.not_understood)
-            msgs.append(say("not_understood", goal.language, items=items))
-        return Command(update={**update, "messages": msgs}, goto="plan")
-
-    return intake
+def intake(
+    state: LoopState, runtime: Runtime[LoopDeps]
+) -> Command[Literal["clarify", "plan", "__end__"]]:
+    """Read the newest human message, parse the goal, open a campaign."""
+    config = get_config()
+    deps = deps_of(runtime)
+    humans = [m for m in state.get("messages", []) if isinstance(m, HumanMessage)]
+    text = _text(humans[-1]) if humans else ""
+    if state.get("status") == "needs_clarification" and state.get("goal_text"):
+        text = f"{state['goal_text']}\n{text}"
+    goal = deps.parse_goal(text, None)
+    goal = inherit_objective(goal, state)
+    thread_id = str((config.get("configurable") or {}).get("thread_id", "local"))
+    campaign_id = campaign_id_for(thread_id, len(humans))
+    actor = _actor(config)
+    update: dict[str, Any] = {
+        **initial_fields(),
+        "goal_text": text,
+        "goal": goal.model_dump(mode="json"),
+        "requested_by": actor,
+        "campaign_id": campaign_id,
+        "blast_share": deps.blast_share,
+        "status": "planning",
+    }
+    if goal.forbidden:
+        msg = say("refused", goal.language, items="; ".join(goal.forbidden))
+        return Command(update={**update, "status": "refused", "messages": [msg]}, goto="__end__")
+    if goal.objective is None:
+        return Command(update=update, goto="clarify")
+    ensure_campaign(
+        deps.engine,
+        campaign_id,
+        thread_id=thread_id,
+        goal=update["goal"],
+        requested_by=actor,
+    )
+    msgs = []
+    if goal.assumed:
+        msgs.append(say("assumed", goal.language, items="; ".join(goal.assumed)))
+    if goal.not_understood:
+        items = "; ".join(goal.not_understood)
+        msgs.append(say("not_understood", goal.language, items=items))
+    return Command(update={**update, "messages": msgs}, goto="plan")
 
 
-def make_clarify(ref: DepsRef) -> Node:
-    """Build the clarify node: ask the operator; their next message continues the goal."""
-
-    def clarify(state: LoopState, config: RunnableConfig) -> Command[Literal["__end__"]]:
-        goal = Goal.model_validate(state["goal"])
-        question = ref.get().clarify(goal)
-        return Command(
-            update={
-                "status": "needs_clarification",
-                "messages": [AIMessage(content=question, name="userops")],
-            },
-            goto="__end__",
-        )
-
-    return clarify
+def clarify(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["__end__"]]:
+    """Ask the operator; their next message continues the goal."""
+    goal = Goal.model_validate(state["goal"])
+    question = deps_of(runtime).clarify(goal)
+    return Command(
+        update={
+            "status": "needs_clarification",
+            "messages": [AIMessage(content=question, name="userops")],
+        },
+        goto="__end__",
+    )
 
 
-def make_plan(ref: DepsRef) -> Node:
-    """Build the plan node: a new plan revision addressing the feedback."""
+def plan(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["evaluate"]]:
+    """Make a new plan revision addressing the feedback."""
+    deps = deps_of(runtime)
+    goal = Goal.model_validate(state["goal"])
+    feedback = [Finding.model_validate(f) for f in state.get("feedback") or []]
+    prev = state.get("plan")
+    previous = CampaignPlan.model_validate(prev) if prev else None
+    new = deps.planner.plan(goal, feedback, previous)
+    revision = int(state.get("revision") or 0) + 1
+    new = new.model_copy(update={"revision": revision})
+    dump = new.model_dump(mode="json")
+    set_campaign(
+        deps.engine,
+        str(state["campaign_id"]),
+        actor="planner",
+        action="plan.revision",
+        plan=dump,
+        revision=revision,
+        status="planning",
+    )
+    return Command(
+        update={"plan": dump, "revision": revision, "feedback": [], "status": "planning"},
+        goto="evaluate",
+    )
 
-    def plan(state: LoopState, config: RunnableConfig) -> Command[Literal["evaluate"]]:
-        deps = ref.get()
-        goal = Goal.model_validate(state["goal"])
-        feedback = [Finding.model_validate(f) for f in state.get("feedback") or []]
-        prev = state.get("plan")
-        previous = CampaignPlan.model_validate(prev) if prev else None
-        new = deps.planner.plan(goal, feedback, previous)
-        revision = int(state.get("revision") or 0) + 1
-        new = new.model_copy(update={"revision": revision})
-        dump = new.model_dump(mode="json")
+
+def evaluate(
+    state: LoopState, runtime: Runtime[LoopDeps]
+) -> Command[Literal["plan", "prepare_approval", "__end__"]]:
+    """Check the plan: pass → approval; revise → plan (bounded); block → stop."""
+    deps = deps_of(runtime)
+    goal = Goal.model_validate(state["goal"])
+    plan = CampaignPlan.model_validate(state["plan"])
+    verdict: Verdict = deps.evaluator.evaluate(goal, plan)
+    rnd = int(state.get("round") or 0) + 1
+    update: dict[str, Any] = {"verdict": verdict.model_dump(mode="json"), "round": rnd}
+    lang = goal.language
+    problems = [f for f in verdict.findings if f.severity in ("error", "block")]
+    items = "; ".join(f.message for f in problems) or "-"
+    if verdict.verdict == "block":
         set_campaign(
             deps.engine,
             str(state["campaign_id"]),
-            actor="planner",
-            action="plan.revision",
-            plan=dump,
-            revision=revision,
-            status="planning",
+            actor="evaluator",
+            action="blocked",
+            status="blocked",
         )
-        return Command(
-            update={"plan": dump, "revision": revision, "feedback": [], "status": "planning"},
-            goto="evaluate",
-        )
-
-    return plan
-
-
-def make_evaluate(ref: DepsRef) -> Node:
-    """Build the evaluate node: pass → approval; revise → plan (bounded); block → stop."""
-
-    def evaluate(
-        state: LoopState, config: RunnableConfig
-    ) -> Command[Literal["plan", "prepare_approval", "__end__"]]:
-        deps = ref.get()
-        goal = Goal.model_validate(state["goal"])
-        plan = CampaignPlan.model_validate(state["plan"])
-        verdict: Verdict = deps.evaluator.evaluate(goal, plan)
-        rnd = int(state.get("round") or 0) + 1
-        update: dict[str, Any] = {"verdict": verdict.model_dump(mode="json"), "round": rnd}
-        lang = goal.language
-        problems = [f for f in verdict.findings if f.severity in ("error", "block")]
-        items = "; ".join(f.message for f in problems) or "-"
-        if verdict.verdict == "block":
-            set_campaign(
-                deps.engine,
-                str(state["campaign_id"]),
-                actor="evaluator",
-                action="blocked",
-                status="blocked",
-            )
-            msg = say("blocked", lang, items=items)
-            return Command(
-                update={**update, "status": "blocked", "messages": [msg]}, goto="__end__"
-            )
-        if verdict.verdict == "revise" and rnd < deps.max_rounds:
-            fb = [f.model_dump(mode="json") for f in problems or verdict.findings]
-            msg = say("revise", lang, round=rnd, items=items)
-            return Command(update={**update, "feedback": fb, "messages": [msg]}, goto="plan")
-        msgs = [say("escalate", lang, round=rnd)] if verdict.verdict == "revise" else []
-        update["escalated"] = verdict.verdict == "revise"
-        return Command(update={**update, "messages": msgs}, goto="prepare_approval")
-
-    return evaluate
+        msg = say("blocked", lang, items=items)
+        return Command(update={**update, "status": "blocked", "messages": [msg]}, goto="__end__")
+    if verdict.verdict == "revise" and rnd < deps.max_rounds:
+        fb = [f.model_dump(mode="json") for f in problems or verdict.findings]
+        msg = say("revise", lang, round=rnd, items=items)
+        return Command(update={**update, "feedback": fb, "messages": [msg]}, goto="plan")
+    msgs = [say("escalate", lang, round=rnd)] if verdict.verdict == "revise" else []
+    update["escalated"] = verdict.verdict == "revise"
+    return Command(update={**update, "messages": msgs}, goto="prepare_approval")

@@ -1,11 +1,17 @@
-"""Default dependencies: offline (or LLM) planner, evaluator, dispatch tools, sandbox delivery."""
+"""Default dependencies: offline (or LLM) planner, evaluator, dispatch tools, sandbox delivery.
+
+Also how a node finds its dependencies (:func:`deps_of`): the run's LangGraph context, or,
+for a run given none, the defaults built once.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+from langgraph.runtime import Runtime
 from sqlalchemy import Engine
 
 from agents.nodes.deps import LoopDeps
@@ -131,3 +137,22 @@ def default_deps(
             int(getattr(planner, "llm_calls", 0)) + int(getattr(evaluator, "llm_calls", 0))
         ),
     )
+
+
+_served: list[LoopDeps] = []
+_served_lock = threading.Lock()
+
+
+def deps_of(runtime: Runtime[LoopDeps]) -> LoopDeps:
+    """Return the run's dependencies: the context it was given (``context=deps``).
+
+    A run given no context (the LangGraph server running ``langgraph.json``'s graph) gets
+    :func:`default_deps` on the configured store, built on the first such run and kept for
+    the process.
+    """
+    if isinstance(runtime.context, LoopDeps):
+        return runtime.context
+    with _served_lock:
+        if not _served:
+            _served.append(default_deps())
+        return _served[0]

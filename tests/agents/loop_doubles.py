@@ -229,3 +229,23 @@ def make_deps(engine: Engine, **kw: Any) -> LoopDeps:
 def outbox_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM outbox")).scalar_one())
+
+
+class LoopGraph:
+    """The compiled loop with its run context, passed on every run as callers do.
+
+    ``invoke`` is ``graph.invoke(payload, config, context=deps)`` (a start or a
+    ``Command(resume=...)``); the graph itself is :attr:`graph`.
+    """
+
+    def __init__(self, deps: LoopDeps, checkpointer: Any) -> None:
+        from agents.graph import make_graph
+
+        self.deps = deps
+        self.graph = make_graph(checkpointer=checkpointer)
+
+    def invoke(self, payload: Any, config: Any) -> Any:
+        return self.graph.invoke(payload, config, context=self.deps)
+
+    def get_state(self, config: Any) -> Any:
+        return self.graph.get_state(config)

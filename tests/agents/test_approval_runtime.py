@@ -26,7 +26,9 @@ def engine(sqlite_engine: Engine) -> Engine:
 def runtime(engine: Engine, url: str) -> tuple[LoopRuntime, object]:
     cm = open_checkpointer(url)
     saver = cm.__enter__()
-    rt = LoopRuntime(make_graph(make_deps(engine), checkpointer=saver), engine=engine, lock_url=url)
+    rt = LoopRuntime(
+        make_graph(checkpointer=saver), deps=make_deps(engine), engine=engine, lock_url=url
+    )
     return rt, cm
 
 
@@ -136,7 +138,10 @@ def test_runtime_on_postgres_store_checkpoints_and_lock(pg_engine: Engine, pg_ur
     seed_users(pg_engine, 20)
     with open_checkpointer(pg_url) as saver:
         rt = LoopRuntime(
-            make_graph(make_deps(pg_engine), checkpointer=saver), engine=pg_engine, lock_url=pg_url
+            make_graph(checkpointer=saver),
+            deps=make_deps(pg_engine),
+            engine=pg_engine,
+            lock_url=pg_url,
         )
         res = rt.start("win back", thread_id="pg1", actor="olivia")
         assert res.status == "awaiting_approval" and outbox_count(pg_engine) == 0
@@ -145,7 +150,10 @@ def test_runtime_on_postgres_store_checkpoints_and_lock(pg_engine: Engine, pg_ur
                 rt.resume("pg1", {"type": "approve"}, actor="ana")
     with open_checkpointer(pg_url) as saver:  # restart
         rt = LoopRuntime(
-            make_graph(make_deps(pg_engine), checkpointer=saver), engine=pg_engine, lock_url=pg_url
+            make_graph(checkpointer=saver),
+            deps=make_deps(pg_engine),
+            engine=pg_engine,
+            lock_url=pg_url,
         )
         done = rt.decide(str(res.approval_id), {"type": "approve"}, actor="ana")
     assert done.status == "completed" and outbox_count(pg_engine) > 0

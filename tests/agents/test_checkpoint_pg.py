@@ -8,8 +8,7 @@ import pytest
 from langgraph.types import Command
 from sqlalchemy import Engine, text
 
-from agents.graph import make_graph
-from tests.agents.loop_doubles import make_deps, seed_users
+from tests.agents.loop_doubles import LoopGraph, make_deps, seed_users
 
 GOAL = {"messages": [{"role": "user", "content": "win back lapsed buyers"}]}
 pytestmark = pytest.mark.pg
@@ -24,7 +23,7 @@ def test_prune_on_postgres_never_drops_a_pending_approval(pg_engine: Engine, pg_
 
     seed_users(pg_engine)
     with open_checkpointer(pg_url) as saver:
-        g = make_graph(make_deps(pg_engine), checkpointer=saver)
+        g = LoopGraph(make_deps(pg_engine), saver)
         g.invoke(GOAL, cfg("done"))
         g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg("done"))
         g.invoke(GOAL, cfg("waiting"))

@@ -29,8 +29,8 @@ def rt(sqlite_engine: Engine, tmp_path: Path) -> Iterator[LoopRuntime]:
     seed_users(sqlite_engine, 30)
     url = f"sqlite:///{tmp_path / 'cp.db'}"
     with open_checkpointer(url) as saver:
-        graph = make_graph(make_deps(sqlite_engine), checkpointer=saver)
-        yield LoopRuntime(graph, engine=sqlite_engine, lock_url=url)
+        graph = make_graph(checkpointer=saver)
+        yield LoopRuntime(graph, deps=make_deps(sqlite_engine), engine=sqlite_engine, lock_url=url)
 
 
 def _fail_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, exc: BaseException) -> None:
@@ -112,7 +112,9 @@ def test_the_editor_never_approves_and_an_edit_is_never_auto_approved(
     deps = make_deps(sqlite_engine)
     url = f"sqlite:///{tmp_path / 'cp.db'}"
     with open_checkpointer(url) as saver:
-        rt = LoopRuntime(make_graph(deps, checkpointer=saver), engine=sqlite_engine, lock_url=url)
+        rt = LoopRuntime(
+            make_graph(checkpointer=saver), deps=deps, engine=sqlite_engine, lock_url=url
+        )
         res = rt.start("win back", thread_id="t4", actor="olivia")
         plan = dict(res.interrupt["action_requests"][0]["args"]["plan"])  # type: ignore[index]
         deps.auto_approve_tiers = frozenset({"low", "medium", "high"})  # policy: approve all

@@ -11,10 +11,9 @@ from sqlalchemy import Engine
 
 from agents.goal_parser import parse_goal
 from agents.goal_text import explain_goal
-from agents.graph import make_graph
 from agents.nodes.deps import LoopDeps
 from agents.nodes.planning import inherit_objective
-from tests.agents.loop_doubles import make_deps, seed_users
+from tests.agents.loop_doubles import LoopGraph, make_deps, seed_users
 
 FOLLOW_UP = "this time only the high-value ones, email only"
 
@@ -38,7 +37,7 @@ def engine(sqlite_engine: Engine) -> Engine:
 
 
 def test_follow_up_after_completed_campaign_inherits_objective(engine: Engine) -> None:
-    g = make_graph(_deps(engine), checkpointer=InMemorySaver())
+    g = LoopGraph(_deps(engine), InMemorySaver())
     g.invoke({"messages": [{"role": "user", "content": "win back lapsed buyers"}]}, cfg("f1"))
     done = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg("f1"))
     assert done["status"] == "completed"
@@ -52,7 +51,7 @@ def test_follow_up_after_completed_campaign_inherits_objective(engine: Engine) -
 
 
 def test_first_message_without_objective_still_asks(engine: Engine) -> None:
-    g = make_graph(_deps(engine), checkpointer=InMemorySaver())
+    g = LoopGraph(_deps(engine), InMemorySaver())
     out = g.invoke({"messages": [{"role": "user", "content": FOLLOW_UP}]}, cfg("f2"))
     assert out["status"] == "needs_clarification"
     assert out["goal"]["objective"] is None

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 from sqlalchemy import Engine, text
 
-from agents.graph import make_graph
-from agents.nodes.delivery import make_dispatch, split_blast
-from agents.nodes.deps import DepsRef
+from agents.nodes.delivery import dispatch, split_blast
 from tests.agents.loop_doubles import (
+    LoopGraph,
     ScriptedEvaluator,
     TinyPlanner,
     build_step,
@@ -36,7 +36,7 @@ def engine(sqlite_engine: Engine) -> Engine:
 
 
 def test_runs_to_gate_then_completes_on_approve(engine: Engine) -> None:
-    g = make_graph(make_deps(engine, blast_share=0.3), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine, blast_share=0.3), InMemorySaver())
     out = g.invoke(GOAL, cfg())
     req = out["__interrupt__"][0].value
     assert req["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject", "respond"]
@@ -65,7 +65,7 @@ def test_runs_to_gate_then_completes_on_approve(engine: Engine) -> None:
 
 def test_reject_revise_approve(engine: Engine) -> None:
     planner = TinyPlanner()
-    g = make_graph(make_deps(engine, planner=planner), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine, planner=planner), InMemorySaver())
     first = g.invoke(GOAL, cfg())["__interrupt__"][0].value["action_requests"][0]["args"]
     out = g.invoke(
         Command(
@@ -88,7 +88,7 @@ def test_reject_revise_approve(engine: Engine) -> None:
 
 def test_edit_is_re_evaluated(engine: Engine) -> None:
     ev = ScriptedEvaluator()
-    g = make_graph(make_deps(engine, evaluator=ev), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine, evaluator=ev), InMemorySaver())
     card = g.invoke(GOAL, cfg())["__interrupt__"][0].value["action_requests"][0]["args"]
     plan = card["plan"]
     plan["steps"][0]["holdout_share"] = 0.3
@@ -108,7 +108,7 @@ def test_edit_is_re_evaluated(engine: Engine) -> None:
 
 
 def test_comment_keeps_request_pending(engine: Engine) -> None:
-    g = make_graph(make_deps(engine), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine), InMemorySaver())
     g.invoke(GOAL, cfg())
     out = g.invoke(
         Command(resume={"decisions": [{"type": "respond", "message": "why sms?"}], "actor": "ana"}),
@@ -123,7 +123,7 @@ def test_comment_keeps_request_pending(engine: Engine) -> None:
 
 
 def test_self_approval_refused_in_graph(engine: Engine) -> None:
-    g = make_graph(make_deps(engine), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine), InMemorySaver())
     g.invoke(GOAL, cfg(actor="olivia"))
     out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "olivia"}), cfg())
     assert "__interrupt__" in out and outbox_count(engine) == 0
@@ -136,14 +136,14 @@ def test_self_approval_refused_in_graph(engine: Engine) -> None:
 
 
 def test_self_approval_allowed_by_policy(engine: Engine) -> None:
-    g = make_graph(make_deps(engine, allow_self_approval=True), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine, allow_self_approval=True), InMemorySaver())
     g.invoke(GOAL, cfg(actor="olivia"))
     out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "olivia"}), cfg())
     assert out["status"] == "completed"
 
 
 def test_clarify_then_continue(engine: Engine) -> None:
-    g = make_graph(make_deps(engine), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine), InMemorySaver())
     out = g.invoke({"messages": [{"role": "user", "content": "do something ???"}]}, cfg())
     assert out["status"] == "needs_clarification"
     assert out["messages"][-1].content == "What is the campaign for?"
@@ -152,14 +152,14 @@ def test_clarify_then_continue(engine: Engine) -> None:
 
 
 def test_forbidden_goal_refused(engine: Engine) -> None:
-    g = make_graph(make_deps(engine), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine), InMemorySaver())
     out = g.invoke({"messages": [{"role": "user", "content": "win back, ignore consent"}]}, cfg())
     assert out["status"] == "refused" and outbox_count(engine) == 0
 
 
 def test_bounded_rounds_escalate(engine: Engine) -> None:
     ev = ScriptedEvaluator(script=["revise"] * 10)
-    g = make_graph(make_deps(engine, evaluator=ev, max_rounds=3), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine, evaluator=ev, max_rounds=3), InMemorySaver())
     out = g.invoke(GOAL, cfg())
     card = out["__interrupt__"][0].value["action_requests"][0]["args"]
     assert len(ev.seen) == 3 and card["escalated"] and card["risk_tier"] == "high"
@@ -167,21 +167,19 @@ def test_bounded_rounds_escalate(engine: Engine) -> None:
 
 
 def test_block_stops(engine: Engine) -> None:
-    g = make_graph(
-        make_deps(engine, evaluator=ScriptedEvaluator(["block"])), checkpointer=InMemorySaver()
-    )
+    g = LoopGraph(make_deps(engine, evaluator=ScriptedEvaluator(["block"])), InMemorySaver())
     out = g.invoke(GOAL, cfg())
     assert out["status"] == "blocked" and "__interrupt__" not in out
 
 
 def test_auto_approve_tier(engine: Engine) -> None:
     deps = make_deps(engine, auto_approve_tiers=frozenset({"low", "medium"}))
-    out = make_graph(deps, checkpointer=InMemorySaver()).invoke(GOAL, cfg())
+    out = LoopGraph(deps, InMemorySaver()).invoke(GOAL, cfg())
     assert out["status"] == "completed" and out["approvals"][0]["actor"] == "policy"
 
 
 def test_follow_up_goes_back_through_approval(engine: Engine) -> None:
-    g = make_graph(make_deps(engine, planner=TinyPlanner(steps=2)), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine, planner=TinyPlanner(steps=2)), InMemorySaver())
     g.invoke(GOAL, cfg())
     out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
     card = out["__interrupt__"][0].value["action_requests"][0]["args"]
@@ -192,9 +190,9 @@ def test_follow_up_goes_back_through_approval(engine: Engine) -> None:
 
 
 def test_dispatch_node_refuses_without_approval(engine: Engine) -> None:
-    node = make_dispatch(DepsRef(make_deps(engine)))
+    run = Runtime(context=make_deps(engine))
     with pytest.raises(ApprovalRequired):
-        node({"approval_id": "nope", "campaign_id": "c", "plan": {}}, {"configurable": {}})
+        dispatch({"approval_id": "nope", "campaign_id": "c", "plan": {}}, run)
 
 
 def test_blast_split_is_disjoint_and_deterministic(engine: Engine) -> None:
@@ -216,10 +214,10 @@ def test_resume_after_restart_on_sqlite_file(engine: Engine, tmp_path: Path) -> 
 
     url = f"sqlite:///{tmp_path / 'cp.db'}"
     with open_checkpointer(url) as saver:
-        out = make_graph(make_deps(engine), checkpointer=saver).invoke(GOAL, cfg())
+        out = LoopGraph(make_deps(engine), saver).invoke(GOAL, cfg())
         assert "__interrupt__" in out
     with open_checkpointer(url) as saver:  # a new process: new graph, new saver, same file
-        g2 = make_graph(make_deps(engine), checkpointer=saver)
+        g2 = LoopGraph(make_deps(engine), saver)
         assert g2.get_state(cfg()).interrupts
         out = g2.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
     assert out["status"] == "completed" and outbox_count(engine) > 0
@@ -230,10 +228,10 @@ def test_resume_after_restart_on_postgres(engine: Engine, pg_url: str) -> None:
     from agents.checkpoint import open_checkpointer
 
     with open_checkpointer(pg_url) as saver:
-        out = make_graph(make_deps(engine), checkpointer=saver).invoke(GOAL, cfg())
+        out = LoopGraph(make_deps(engine), saver).invoke(GOAL, cfg())
         assert "__interrupt__" in out
     with open_checkpointer(pg_url) as saver:
-        g2 = make_graph(make_deps(engine), checkpointer=saver)
+        g2 = LoopGraph(make_deps(engine), saver)
         out = g2.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
     assert out["status"] == "completed"
 
@@ -247,7 +245,7 @@ def test_lesson_goes_to_memory_once(engine: Engine) -> None:
         got.append((txt, obj, lang, cid))
         store_lesson(engine, cid, obj, lang, txt)  # the memory writes the table row
 
-    g = make_graph(make_deps(engine, remember=remember), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine, remember=remember), InMemorySaver())
     g.invoke(GOAL, cfg())
     out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
     assert len(got) == 1 and got[0][0] == out["lessons"][0] and "uplift" in got[0][0]
@@ -271,7 +269,7 @@ def test_prune_keeps_threads_waiting_for_approval(engine: Engine, tmp_path: Path
     from agents.checkpoint import open_checkpointer, prune_threads
 
     with open_checkpointer(f"sqlite:///{tmp_path / 'cp.db'}") as saver:
-        g = make_graph(make_deps(engine), checkpointer=saver)
+        g = LoopGraph(make_deps(engine), saver)
         g.invoke(GOAL, cfg("done"))
         g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg("done"))
         g.invoke(GOAL, cfg("waiting"))
@@ -283,7 +281,7 @@ def test_prune_keeps_threads_waiting_for_approval(engine: Engine, tmp_path: Path
 
 def test_loop_proposes_follow_up_when_main_step_worked(engine: Engine) -> None:
     planner = TinyPlanner(channels=("sms", "email"))
-    g = make_graph(make_deps(engine, planner=planner), checkpointer=InMemorySaver())
+    g = LoopGraph(make_deps(engine, planner=planner), InMemorySaver())
     g.invoke(GOAL, cfg())
     out = g.invoke(Command(resume={"decisions": [{"type": "approve"}], "actor": "ana"}), cfg())
     card = out["__interrupt__"][0].value["action_requests"][0]["args"]

@@ -9,9 +9,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from sqlalchemy import Engine, text
 
-from agents.graph import make_graph
 from agents.nodes.report import build_report
 from agents.nodes.wiring import default_deps
+from tests.agents.loop_doubles import LoopGraph
 from tests.doubles import populate
 from userops.dispatch.policy import Policy
 from userops.settings import Settings
@@ -33,7 +33,7 @@ def test_real_stack_gate_then_sandbox(
         classmethod(lambda cls, path=None: loads.append(path) or real_load(cls, path)),
     )
     deps = default_deps(sqlite_engine, settings=Settings(home=home), blast_share=0.3)
-    g = make_graph(deps, checkpointer=InMemorySaver())
+    g = LoopGraph(deps, InMemorySaver())
     cfg = {"configurable": {"thread_id": "it", "actor": "olivia"}}
     out = g.invoke({"messages": [{"role": "user", "content": GOAL}]}, cfg)
     card = out["__interrupt__"][0].value["action_requests"][0]["args"]

@@ -46,8 +46,13 @@ def loop(
     evaluator = ScriptedEvaluator()
     url = f"sqlite:///{d / 'cp.db'}"
     with open_checkpointer(url) as saver:
-        graph = make_graph(make_deps(engine, evaluator=evaluator), checkpointer=saver)
-        yield LoopRuntime(graph, engine=engine, lock_url=url), evaluator
+        graph = make_graph(checkpointer=saver)
+        yield (
+            LoopRuntime(
+                graph, deps=make_deps(engine, evaluator=evaluator), engine=engine, lock_url=url
+            ),
+            evaluator,
+        )
     engine.dispose()
 
 

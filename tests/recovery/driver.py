@@ -69,7 +69,7 @@ def main(store_db: str, cp_db: str, approval_id: str) -> None:
     url = f"sqlite:///{cp_db}"
     with open_checkpointer(url) as saver:
         rt = LoopRuntime(
-            make_graph(real_deps(engine), checkpointer=saver), engine=engine, lock_url=url
+            make_graph(checkpointer=saver), deps=real_deps(engine), engine=engine, lock_url=url
         )
         print("deciding", flush=True)
         rt.decide(approval_id, {"type": "approve"}, actor="ana")

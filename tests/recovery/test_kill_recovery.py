@@ -51,8 +51,8 @@ def cp_url(home: Path) -> str:
 
 def open_rt(engine: Engine, url: str) -> Iterator[LoopRuntime]:
     with open_checkpointer(url) as saver:
-        graph = make_graph(real_deps(engine), checkpointer=saver)
-        yield LoopRuntime(graph, engine=engine, lock_url=url)
+        graph = make_graph(checkpointer=saver)
+        yield LoopRuntime(graph, deps=real_deps(engine), engine=engine, lock_url=url)
 
 
 def scalar(engine: Engine, sql: str, **params: Any) -> Any:

@@ -42,7 +42,10 @@ def test_sweep_finishes_a_cut_off_dispatch_on_pg(
 
     with open_checkpointer(pg_url) as saver:
         rt = LoopRuntime(
-            make_graph(real_deps(pg_engine), checkpointer=saver), engine=pg_engine, lock_url=pg_url
+            make_graph(checkpointer=saver),
+            deps=real_deps(pg_engine),
+            engine=pg_engine,
+            lock_url=pg_url,
         )
         res = rt.start("win back", thread_id="t-pg", actor="olivia")
         plan = CampaignPlan.model_validate(res.values["plan"])
