@@ -11,6 +11,7 @@ import pytest
 from userops.cdp.stream.accept import Refused, accept_batch, accept_one, decode
 from userops.cdp.stream.fields import Rejection
 from userops.cdp.stream.spec import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Message, parse
+from userops.domain import DERIVED_EVENT_TYPES
 
 NOW = 1_790_000_000.0  # 2026-09-21T...Z, this server's clock
 ISO_NOW = "2026-09-21T14:13:20+00:00"
@@ -156,6 +157,19 @@ def test_a_nul_character_is_located_in_its_message() -> None:
     batch = {"batch": [_track(), _track(messageId="n", properties={"note": "a\x00b"})]}
     good, bad, _ = accept_batch(orjson.dumps(batch), batch, NOW)
     assert len(good) == 1 and bad[0].field == "batch[1].properties.note"
+
+
+@pytest.mark.parametrize("derived", DERIVED_EVENT_TYPES)
+def test_derived_event_types_cannot_be_sent(derived: str) -> None:
+    batch = {"batch": [_track(), _track(event=derived, messageId="x"), _track(messageId="m3")]}
+    good, bad, _ = accept_batch(orjson.dumps(batch), batch, NOW)
+    assert [a.msg.message_id for a in good] == ["m1", "m3"]
+    assert [(r.index, r.field, r.value) for r in bad] == [(1, "batch[1].event", derived)]
+    assert "derives" in bad[0].reason
+    body = orjson.dumps(_track(event=derived))
+    with pytest.raises(Refused) as exc:
+        accept_one(body, orjson.loads(body), NOW, "track")
+    assert exc.value.rejection.field == "event"
 
 
 def test_single_route_checks_type_and_size() -> None:

@@ -5,7 +5,9 @@ its amount, quantity and items); a name equal to a store event type (``order``,
 ``page_view``...) is that type; every other name is kept as a ``custom`` event whose
 ``properties.event`` is the name, so that segment predicates can select it
 (``{"event": "custom", "where": {"event": "Video Played"}}``). ``page`` and ``screen`` are
-``page_view`` events; ``group`` is a ``custom`` event named ``Group``.
+``page_view`` events; ``group`` is a ``custom`` event named ``Group``. The event types userops
+derives itself (:data:`~userops.domain.DERIVED_EVENT_TYPES`: ``lifecycle_stage_changed``)
+are refused: a client could otherwise forge the events journeys start on.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from userops.cdp import validate as v
 from userops.cdp.stream.fields import Bad
 from userops.cdp.stream.spec import Message
-from userops.domain import EVENT_TYPES, EventType
+from userops.domain import DERIVED_EVENT_TYPES, EVENT_TYPES, EventType
 
 CUSTOM = EventType.CUSTOM.value
 
@@ -48,7 +50,8 @@ TRACK: dict[str, Rule] = {
     "Call Completed": Rule("call_outcome", "voice_call"),
 }
 """Known Segment (and userops) event names; see docs/ingest.md."""
-TRACK.update({t: Rule(t) for t in EVENT_TYPES if t != CUSTOM})
+TRACK.update({t: Rule(t) for t in EVENT_TYPES if t != CUSTOM and t not in DERIVED_EVENT_TYPES})
+DERIVED = "is an event type userops derives from traits (docs/traits.md); it cannot be sent"
 CONSENT_EVENT = "Segment Consent Preference Updated"
 """A track event whose ``context.consent`` updates consents (as Segment's Unify reads it)."""
 _AMOUNT_KEYS = ("total", "revenue", "value")
@@ -98,6 +101,8 @@ def to_row(msg: Message) -> Row | None:
 def _track(msg: Message) -> Row:
     name = msg.name or ""
     props = msg.properties
+    if name in DERIVED_EVENT_TYPES:
+        raise Bad(msg.path("event"), DERIVED, name)
     rule = TRACK.get(name)
     stored = {**props, "event": name}
     if rule is None:
