@@ -18,6 +18,7 @@ def outbox_totals(engine: Engine, campaign_id: str, step_ids: list[str]) -> dict
     """Count the outbox of ``step_ids``: sent, deferred, queued, suppressed by reason, cost.
 
     ``queued``: rows waiting for a worker (``pending``) or in its hands (``sending``).
+    ``erased``: rows of persons erased since (``userops privacy erase``; present when any).
     """
     names = ", ".join(f":s{i}" for i in range(len(step_ids)))
     params: dict[str, Any] = {"c": campaign_id, **{f"s{i}": s for i, s in enumerate(step_ids)}}
@@ -34,6 +35,8 @@ def outbox_totals(engine: Engine, campaign_id: str, step_ids: list[str]) -> dict
         if r.state == "sent":
             out["sent"] += r.n
             out["cost"] = round(out["cost"] + float(r.cost), 4)
+        elif r.state == "erased":
+            out["erased"] = out.get("erased", 0) + r.n
         elif r.state == "deferred":
             out["deferred"] += r.n
         elif r.state in ("suppressed", "dead", "failed"):

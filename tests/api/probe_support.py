@@ -147,6 +147,7 @@ def probe_site(engine: Engine, home: Path, database_url: str | None = None) -> I
             "approval_id": aid,
             "campaign_id": str(card.get("campaign_id") or "c"),
             "assistant_id": "userops",
+            "user_id": "7",
         }
         probe = Probe(url, tokens, ids, app.openapi())
         handler = _Errors(probe.errors)

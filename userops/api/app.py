@@ -63,6 +63,7 @@ def create_app(
         ingest,
         langgraph_compat,
         policy,
+        privacy,
         profiles,
         segments,
         threads,
@@ -112,6 +113,7 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=s.proxy_list())
     for module in (health, threads, approvals, campaigns, segments, profiles, policy, ingest):
         app.include_router(module.router)
+    app.include_router(privacy.router)
     app.include_router(langgraph_compat.router)
     app.include_router(web.router)
     return app

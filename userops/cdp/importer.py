@@ -21,6 +21,7 @@ from userops.cdp import (
     import_users,
     users_sql,
 )
+from userops.cdp.dsr.notice import erased_notes
 from userops.cdp.file_checks import nul_problems, utf8_problem
 from userops.cdp.readers import Reader, detect_format
 from userops.cdp.rows import Counts, Field, Progress, Ticker, map_users, paused_gc
@@ -160,6 +161,7 @@ def _run_users(engine: Engine, reader: Reader, ticker: Ticker) -> tuple[Counts, 
         with engine.connect() as conn, scratch.attached(conn), foreign_keys_off(conn):
             with conn.begin():  # identities point to users of this transaction: they exist
                 counts = import_users.write(conn, users, with_ids=scoped)
+                counts.extra.update(erased_notes(conn, users.table, users.lines, reader.name))
                 scope = counts.user_ids if scoped else None
                 counts.merges = resolve_in(conn, user_ids=scope, actor="import")
     return counts, users.rows

@@ -78,6 +78,8 @@ def _summary(data: dict[str, Any]) -> None:
     )
     if data["kind"] == "users":
         console.print(f"identity merges: {data['merges']}", highlight=False, soft_wrap=True)
+    for note in data["extra"].get("erased_notes", []):
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
     if data["ignored_columns"]:
         console.print(
             f"ignored columns: {', '.join(data['ignored_columns'])}",

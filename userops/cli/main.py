@@ -12,6 +12,7 @@ from userops.cli import (
     eval,
     imports,
     outbox,
+    privacy,
     profiles,
     seed,
     segments,
@@ -39,6 +40,7 @@ app.add_typer(approvals.app, name="approvals")
 app.add_typer(users.app, name="users")
 app.add_typer(threads.app, name="threads")
 app.add_typer(sources.app, name="sources")
+app.add_typer(privacy.app, name="privacy")
 # top-level commands (seed, demo, chat): each module's Typer adds its commands directly
 app.add_typer(seed.app)
 app.add_typer(demo.app)
