@@ -9,6 +9,7 @@ from userops.campaigns import (
     count_created_by,
     ensure_campaign,
     has_lesson,
+    known_threads,
     open_campaign,
     set_campaign,
 )
@@ -43,6 +44,7 @@ def test_the_loop_opens_a_draft_once_and_audits_it(sqlite_engine: Engine) -> Non
     assert _audits(sqlite_engine, "c1") == ["campaign.create"]  # the second call wrote nothing
     assert count_created_by(sqlite_engine, "olivia") == 1
     assert count_created_by(sqlite_engine, "nobody") == 0
+    assert known_threads(sqlite_engine) == ["t1"]
 
 
 def test_the_engine_creates_a_bare_row_and_fills_only_a_missing_budget(

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from userops.dispatch.bounds import approved_bounds
+
 FALLBACK_SUFFIX = "-fb"
 """Step id suffix of the fallback messages the worker spawns for a step."""
 
@@ -118,8 +120,32 @@ _BY_CHANNEL = text(
 )
 
 
-def sent_by_channel(engine: Engine, campaign_id: str) -> dict[str, tuple[int, float]]:
-    """Return ``{channel: (messages sent, their cost)}`` of the campaign."""
+def approved_view(engine: Engine, campaign_id: str | None) -> dict[str, Any]:
+    """What the campaign's approved cards permit beside what was sent, in total and per channel.
+
+    The same bounds the engine enforces (:mod:`userops.dispatch.bounds`): per step and
+    channel the approved maximum, summed; ``sent`` and ``cost`` per channel are the sent
+    outbox rows of the campaign.
+    """
+    out: dict[str, Any] = {"max_messages": 0, "max_cost": 0.0, "by_channel": {}}
+    if not campaign_id:
+        return out
     with engine.connect() as conn:
-        rows = conn.execute(_BY_CHANNEL, {"c": campaign_id}).all()
-    return {str(ch): (int(n), float(c)) for ch, n, c in rows}
+        steps = approved_bounds(conn, campaign_id) or {}
+        sent = {
+            str(ch): (int(n), float(c))
+            for ch, n, c in conn.execute(_BY_CHANNEL, {"c": campaign_id})
+        }
+    per: dict[str, dict[str, Any]] = out["by_channel"]
+    for bounds in steps.values():
+        for ch, b in bounds.items():
+            row = per.setdefault(ch, {"max_messages": 0, "max_cost": 0.0, "sent": 0, "cost": 0.0})
+            row["max_messages"] += b.max_messages
+            row["max_cost"] = round(row["max_cost"] + b.max_cost, 4)
+    for ch, (n, c) in sent.items():
+        row = per.setdefault(ch, {"max_messages": 0, "max_cost": 0.0, "sent": 0, "cost": 0.0})
+        row.update(sent=n, cost=round(c, 4))
+    out["max_messages"] = sum(r["max_messages"] for r in per.values())
+    out["max_cost"] = round(sum(r["max_cost"] for r in per.values()), 4)
+    out["by_channel"] = dict(sorted(per.items()))
+    return out

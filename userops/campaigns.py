@@ -21,11 +21,12 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    union,
     update,
 )
 
 from userops.store.audit import audit
-from userops.store.models import Campaign, Lesson, utcnow
+from userops.store.models import Approval, Campaign, Lesson, ThreadEvent, utcnow
 
 _T = cast(Table, Campaign.__table__)
 _LESSONS = cast(Table, Lesson.__table__)
@@ -168,3 +169,14 @@ def count_created_by(engine: Engine, actor: str) -> int:
     q = select(func.count()).select_from(_T).where(_T.c.created_by == actor)
     with engine.connect() as conn:
         return int(conn.execute(q).scalar_one())
+
+
+def known_threads(engine: Engine) -> list[str]:
+    """Return the thread ids the store knows (campaigns, approvals, thread events), sorted."""
+    q: Any = union(
+        select(_T.c.thread_id).where(_T.c.thread_id.is_not(None)),
+        select(Approval.thread_id).where(Approval.thread_id.is_not(None)),
+        select(ThreadEvent.thread_id),
+    )
+    with engine.connect() as conn:
+        return sorted({str(t) for (t,) in conn.execute(q)})

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from agents.nodes.delivery import BLAST_SUFFIX
+from userops.campaign_sends import approved_view
 from userops.campaign_sends import policy_violations as campaign_violations
-from userops.dispatch.bounds import approved_bounds
 
 MESSAGE_METRIC_NOTE = (
     "the holdout gets no message, so its {metric} is 0 by construction and the uplift is the"
     " treated arm's rate; only conversion_rate (every order, organic ones too) is a causal"
     " uplift over the holdout"
-)
-_BY_CHANNEL = text(
-    "SELECT channel, count(*), coalesce(sum(cost), 0) FROM outbox WHERE campaign_id = :c"
-    " AND state = 'sent' GROUP BY channel"
 )
 
 
@@ -28,37 +24,6 @@ def policy_violations(engine: Engine, campaign_id: str | None) -> int:
     step's.
     """
     return campaign_violations(engine, campaign_id, arm_suffix=BLAST_SUFFIX)
-
-
-def approved_view(engine: Engine, campaign_id: str | None) -> dict[str, Any]:
-    """What the campaign's approved cards permit beside what was sent, in total and per channel.
-
-    The same bounds the engine enforces (:mod:`userops.dispatch.bounds`): per step and
-    channel the approved maximum, summed; ``sent`` and ``cost`` per channel are the sent
-    outbox rows of the campaign.
-    """
-    out: dict[str, Any] = {"max_messages": 0, "max_cost": 0.0, "by_channel": {}}
-    if not campaign_id:
-        return out
-    with engine.connect() as conn:
-        steps = approved_bounds(conn, campaign_id) or {}
-        sent = {
-            str(ch): (int(n), float(c))
-            for ch, n, c in conn.execute(_BY_CHANNEL, {"c": campaign_id})
-        }
-    per: dict[str, dict[str, Any]] = out["by_channel"]
-    for bounds in steps.values():
-        for ch, b in bounds.items():
-            row = per.setdefault(ch, {"max_messages": 0, "max_cost": 0.0, "sent": 0, "cost": 0.0})
-            row["max_messages"] += b.max_messages
-            row["max_cost"] = round(row["max_cost"] + b.max_cost, 4)
-    for ch, (n, c) in sent.items():
-        row = per.setdefault(ch, {"max_messages": 0, "max_cost": 0.0, "sent": 0, "cost": 0.0})
-        row.update(sent=n, cost=round(c, 4))
-    out["max_messages"] = sum(r["max_messages"] for r in per.values())
-    out["max_cost"] = round(sum(r["max_cost"] for r in per.values()), 4)
-    out["by_channel"] = dict(sorted(per.items()))
-    return out
 
 
 ADJUSTED_KEYS = ("uplift", "ci", "se", "raw_se", "covariate", "variance_reduction")
