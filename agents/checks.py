@@ -155,7 +155,12 @@ def check_timing(goal: Goal, plan: CampaignPlan, today: date | None = None) -> l
 
 
 def check_content(goal: Goal, plan: CampaignPlan) -> list[Finding]:
-    """Channel rules, language, contact data and forbidden claims of every variant."""
+    """Channel rules, language, contact data and forbidden claims of every variant.
+
+    Each variant's text must be in its declared language (the one the goal asks for, when
+    it asks); whether recipients get copy in their own language is checked on the
+    pre-flight's assignments (:func:`agents.checks_goal.check_recipient_language`).
+    """
     out: list[Finding] = []
     if plan.language != goal.language:
         out.append(
@@ -175,18 +180,19 @@ def check_content(goal: Goal, plan: CampaignPlan) -> list[Finding]:
             for r in channel_rules(v):
                 if "contact data" not in r.message:
                     out.append(finding("content_rule", "error", r.message, variant=v.variant_id))
-            if not _language_ok(goal.language, v, text):
+            expected = goal.constraints.content_language or v.language
+            if not _language_ok(expected, v, text):
                 out.append(
                     finding(
                         "language",
                         "error",
                         msg(
                             goal,
-                            "内容语言与需求语言不一致",
-                            "content language differs from the goal's",
+                            f"内容 {v.variant_id} 的语言不是 {expected}",
+                            f"the copy of {v.variant_id} is not in {expected}",
                         ),
                         variant=v.variant_id,
-                        expected=goal.language,
+                        expected=expected,
                     )
                 )
             contacts = find_contact_data(text)
@@ -215,7 +221,8 @@ def check_content(goal: Goal, plan: CampaignPlan) -> list[Finding]:
 
 
 def _language_ok(language: str, v: MessageContent, text: str) -> bool:
-    if v.language != language:
+    """The variant is declared in ``language`` (zh or en) and its text is written in it."""
+    if v.language != language or language not in ("zh", "en"):
         return False
     plain = _PLACEHOLDER.sub("", TAG.sub("", text))
     cjk = len(_CJK.findall(plain))

@@ -8,6 +8,7 @@ negation here (``不打折``, ``不送赠品``), unlike for channels.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from agents import goal_words as gw
 from agents.goal_extract import Scan
@@ -42,3 +43,33 @@ def extract_exclusions(scan: Scan) -> list[str]:
 
 def _bare_not(pre: str) -> bool:
     return ends_with(pre, _BARE_NOT, _OTHER_ITEMS)
+
+
+_COPY_LANGUAGE: list[tuple[str, re.Pattern[str]]] = [
+    (
+        lang,
+        re.compile(
+            rf"(?:用|以|写成|换成|改成|改用|全部用|都用)(?:{zh})(?:发|写|文案|内容|撰写)?"
+            rf"|(?:{zh})(?:文案|内容|版本)|文案(?:用|写成|改成)?(?:{zh})"
+            rf"|\bin (?:{en})\b|\b(?:{en}) (?:copy|content|messages?|version|only)\b"
+            rf"|\b(?:write|send|translate|put) (?:it|them|the copy|the messages?|everything)"
+            rf" (?:in|into) (?:{en})\b",
+            re.I,
+        ),
+    )
+    for lang, zh, en in (
+        ("en", "英文|英语", "english"),
+        ("zh", "中文|汉语|简体中文", "chinese|mandarin"),
+    )
+]
+"""The copy's language when the operator asks for one (``用英文发``, ``in English``)."""
+
+
+def extract_content_language(scan: Scan) -> Literal["zh", "en"] | None:
+    """Return ``zh`` or ``en`` when the goal asks for the copy in that language."""
+    for lang, pattern in _COPY_LANGUAGE:
+        m = pattern.search(scan.text)
+        if m and not scan.inside(m.start(), m.end()):
+            scan.spans.append((m.start(), m.end()))
+            return "zh" if lang == "zh" else "en"
+    return None

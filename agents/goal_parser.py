@@ -19,7 +19,7 @@ from agents import goal_words as gw
 from agents import lexicon as lx
 from agents.goal_audience import extract_audience
 from agents.goal_channels import extract_channels
-from agents.goal_content import extract_exclusions
+from agents.goal_content import extract_content_language, extract_exclusions
 from agents.goal_extract import Scan, extract_constraints, extract_kpi
 from agents.goal_numbers import MAX_GOAL_CHARS
 from agents.schema import Goal, KpiTarget, Objective
@@ -63,6 +63,7 @@ def parse_goal(text: str, language: str | None = None, *, today: date | None = N
     constraints.fallback_after_hours = channels.wait_hours
     constraints.regions = regions
     constraints.content_exclusions = extract_exclusions(scan)
+    constraints.content_language = extract_content_language(scan)
     kpi = extract_kpi(scan)
     _unmapped_numbers(scan, lang)
     return Goal(
@@ -122,6 +123,10 @@ def describe_goal(goal: Goal) -> str:
         parts.append("regions " + ",".join(c.regions))
     if c.content_exclusions:
         parts.append("copy without " + ",".join(c.content_exclusions))
+    if c.content_language:
+        parts.append(f"copy in {c.content_language}")
+    if c.tone:
+        parts.append(f"tone {c.tone}")
     if c.send_window:
         parts.append(f"window {c.send_window.start}-{c.send_window.end}")
     if c.deadline:

@@ -2,13 +2,16 @@
 
 The goal's audience (or the playbook's default one), channels filtered by the goal's
 constraints, the personas actually present in the audience, template content per persona ×
-channel in the goal's language, a holdout, a budget-aware recipient cap. Evaluator findings
+channel in each recipient's language (or the one the goal asks for), a holdout, a
+budget-aware recipient cap. Evaluator findings
 are applied as revisions: over budget → fewer recipients and cheaper channels first; content,
 language or channel findings → content regenerated from the templates; missing holdout → the
 default one. Forbidden requests in the goal never reach the plan: it is built only from
 allowed parts and explains what it refused. A channel order from the goal ("push first, then
 SMS after a day") is kept as given: the last channel is the fallback, after the goal's wait;
-content exclusions (no discount, coupon or promotion) drop the offer persona's copy.
+content exclusions (no discount, coupon, promotion or gift) drop the offer persona's copy and
+the template words that break them; an approver's reason reaches the planner folded into the
+goal (:mod:`agents.revise`), so the next revision is held to it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from agents import playbooks as pb
 from agents.rationale import rationale
 from agents.schema import (
     CampaignPlan,
-    ChannelRule,
     Finding,
     Goal,
     KpiTarget,
@@ -30,7 +32,6 @@ from tools.content import template_variants
 from tools.context import ToolContext
 from tools.segments import AudienceStats, audience_stats
 from userops.cdp.segment_spec import SegmentSpec
-from userops.dispatch.models import FallbackRule
 from userops.errors import UsageError
 
 AB_MIN_AUDIENCE = 400
@@ -60,28 +61,29 @@ class OfflinePlanner:
             raise UsageError("no channel left after the goal's channel constraints")
         ids = self.ctx.segment_ids(segment)
         stats = audience_stats(self.ctx, ids)
-        channels = [c for c in channels if stats.reachable.get(c, 0) > 0] or channels
+        if not goal.constraints.channel_order:  # the operator's order is kept as given
+            channels = [c for c in channels if stats.reachable.get(c, 0) > 0] or channels
         segment = cap_segment(goal, segment, channels, stats, feedback, previous)
         personas = personas_of(stats, goal.constraints.content_exclusions)
         lifecycle = [k for k in stats.lifecycle if k != "none"]
         key = pb.template_key(objective, lifecycle)
         ab = (channels[0],) if stats.size >= AB_MIN_AUDIENCE else ()
-        variants = template_variants(goal.language, key, personas, channels, ab_channels=ab)
-        ordered = len(goal.constraints.channel_order) >= 2 and len(channels) >= 2
-        fallback = channels[-1] if ordered else pb.fallback_channel(channels)
-        hours = goal.constraints.fallback_after_hours
-        wait = {"after_seconds": int(hours * 3600)} if hours and ordered else {}
-        rule = ChannelRule(
-            preferred=channels[:-1] if ordered else channels,
-            fallback=FallbackRule(
-                channel=fallback,
-                variant_id=f"{personas[0]}-{fallback}",
-                variant_by_persona={p: f"{p}-{fallback}" for p in personas},
-                **wait,
+        langs = pb.copy_languages(goal, stats.languages)
+        variants = [
+            v
+            for lang in langs
+            for v in template_variants(
+                lang,
+                key,
+                personas,
+                channels,
+                ab_channels=ab,
+                exclude=tuple(goal.constraints.content_exclusions),
+                tone=goal.constraints.tone,
+                suffix="" if lang == langs[0] else f"-{lang}",
             )
-            if fallback
-            else None,
-        )
+        ]
+        rule = pb.channel_rule(goal, channels, personas, langs, {v.variant_id for v in variants})
         step = PlanStep(
             step_id="s1",
             segment=segment,
@@ -102,7 +104,7 @@ class OfflinePlanner:
             steps=[step],
             budget=goal.constraints.budget,
             kpi=kpi,
-            rationale=rationale(goal, stats, personas, channels, lifecycle, feedback)
+            rationale=rationale(goal, stats, personas, channels, lifecycle, feedback, langs)
             + self._lessons(objective),
             revision=revision,
         )
@@ -119,7 +121,9 @@ class OfflinePlanner:
         base = goal.audience if _non_empty(goal.audience) else None
         if base is None:
             base = pb.default_audience(goal.objective or Objective.WIN_BACK)
-        keep_limit = previous is not None and not _has(feedback, "audience")
+        keep_limit = previous is not None and not (
+            _has(feedback, "audience") or _has(feedback, "approver")
+        )
         limit = previous.steps[0].segment.limit if keep_limit and previous else None
         return base.model_copy(update={"limit": limit})
 
@@ -168,14 +172,15 @@ def cap_segment(
     return segment.model_copy(update={"limit": min(caps)})
 
 
-NO_OFFER = frozenset({"discount", "coupon", "promotion"})
-"""Content exclusions that rule out the ``offer`` persona's copy."""
+NO_OFFER = frozenset({"discount", "coupon", "promotion", "gift"})
+"""Content exclusions that rule out the ``offer`` persona's copy (its ``{offer}`` is filled
+with a coupon, a discount or a gift)."""
 
 
 def personas_of(stats: AudienceStats, exclusions: list[str] | None = None) -> list[str]:
     """Return the personas with a meaningful share of the audience, largest first.
 
-    When the goal rules out discounts, coupons or promotions, the ``offer`` persona gets no
+    When the goal rules out discounts, coupons, promotions or gifts, the ``offer`` persona gets no
     copy of its own (those users get another persona's, by default ``service``).
     """
     allowed = [p for p in pb.PERSONAS if not (p == "offer" and NO_OFFER & set(exclusions or []))]

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agents.schema import Constraints, Objective
+from agents.schema import ChannelRule, Constraints, Goal, Objective
 from userops.cdp.segment_spec import SegmentSpec
+from userops.dispatch.models import FallbackRule
 
 PERSONAS: tuple[str, ...] = ("tutorial", "offer", "social", "service")
 """Content personas = ``content_affinity`` values."""
@@ -141,6 +142,61 @@ def fallback_channel(channels: list[str]) -> str | None:
     if channels and channels[0] == "app_push" and "sms" in channels[1:]:
         return "sms"
     return None
+
+
+COPY_LANGUAGES = ("zh", "en")
+"""Languages the templates are written in."""
+
+
+def copy_languages(goal: Goal, languages: dict[str, int]) -> list[str]:
+    """The copy's languages, main first: the one the goal asks for, else the audience's own.
+
+    ``languages`` counts the audience per profile language; users whose language has no
+    templates (or is unknown) read the goal's language, which then comes first.
+    """
+    if goal.constraints.content_language:
+        return [goal.constraints.content_language]
+    found = [k for k, n in sorted(languages.items(), key=lambda x: -x[1]) if n > 0]
+    known = [k for k in found if k in COPY_LANGUAGES]
+    if not found or len(known) < len(found) or goal.language in known:
+        known = [goal.language, *[k for k in known if k != goal.language]]
+    return known
+
+
+def fallback_variants(personas: list[str], channel: str, languages: list[str]) -> dict[str, str]:
+    """The fallback rule's content per persona, and per ``persona@language`` for other languages."""
+    out = {p: f"{p}-{channel}" for p in personas}
+    for lang in languages[1:]:
+        out.update({f"{p}@{lang}": f"{p}-{channel}-{lang}" for p in personas})
+    return out
+
+
+def channel_rule(
+    goal: Goal, channels: list[str], personas: list[str], languages: list[str], ids: set[str]
+) -> ChannelRule:
+    """Return the preferred channels and the fallback of a step.
+
+    The goal's order when it gives one (its last channel is the fallback, after the goal's
+    wait), else push with an SMS fallback where both are allowed. ``ids``: the step's variant
+    ids (the fallback names only content that exists).
+    """
+    ordered = len(goal.constraints.channel_order) >= 2 and len(channels) >= 2
+    fb = channels[-1] if ordered else fallback_channel(channels)
+    if fb is None:
+        return ChannelRule(preferred=channels)
+    hours = goal.constraints.fallback_after_hours
+    wait = {"after_seconds": int(hours * 3600)} if hours and ordered else {}
+    by = {k: v for k, v in fallback_variants(personas, fb, languages).items() if v in ids}
+    first = next((v for v in by.values()), f"{personas[0]}-{fb}")
+    return ChannelRule(
+        preferred=channels[:-1] if ordered else channels,
+        fallback=FallbackRule(
+            channel=fb,
+            variant_id=f"{personas[0]}-{fb}" if f"{personas[0]}-{fb}" in ids else first,
+            variant_by_persona=by,
+            **wait,
+        ),
+    )
 
 
 def template_key(objective: Objective, lifecycle: list[str]) -> str:

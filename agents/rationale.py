@@ -14,6 +14,7 @@ def rationale(
     channels: list[str],
     lifecycle: list[str],
     feedback: list[Finding],
+    languages: list[str] | None = None,
 ) -> str:
     """Explain the plan: audience, personas, channels, lifecycle themes, refusals, revisions."""
     themes = templates(goal.language)["lifecycle"]
@@ -34,11 +35,21 @@ def rationale(
     lines = [head]
     if theme:
         lines.append(("生命周期打法：" if zh else "Lifecycle playbook: ") + theme)
+    if languages and (len(languages) > 1 or languages[0] != goal.language):
+        langs = "/".join(languages)
+        lines.append(
+            f"文案语言：{langs}（按每位用户资料中的语言）"
+            if zh
+            else f"Copy in {langs} (each recipient's profile language)"
+        )
     if goal.forbidden:
         lines.append(("不会执行：" if zh else "Will not do: ") + "; ".join(goal.forbidden))
     if goal.not_understood:
         lines.append(("没有理解：" if zh else "Not understood: ") + "; ".join(goal.not_understood))
-    fixed = sorted({f.check for f in feedback if f.severity in ("error", "block")})
+    fixed = sorted(
+        {f.check for f in feedback if f.severity in ("error", "block") and f.check != "approver"}
+    )
+    fixed += [f"“{f.message}”" for f in feedback if f.check == "approver"]
     if fixed:
         lines.append(("本次修订处理了：" if zh else "This revision addresses: ") + ", ".join(fixed))
     return "\n".join(lines)

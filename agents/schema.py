@@ -59,6 +59,11 @@ class Constraints(BaseModel):
     ``california``); the matching ``region`` predicates are in the goal's audience."""
     content_exclusions: list[str] = Field(default_factory=list)
     """What the copy must not contain: ``discount``, ``coupon``, ``promotion``, ``gift``."""
+    content_language: Literal["zh", "en"] | None = None
+    """The copy's language when the operator asks for one ("in English", "用中文发");
+    ``None``: each recipient gets the copy in their own profile language."""
+    tone: Literal["friendly"] | None = None
+    """A tone asked for ("friendlier", "语气亲切一点"); ``None``: the playbook's."""
 
 
 class Clarification(BaseModel):
@@ -108,6 +113,9 @@ class Goal(BaseModel):
     """Requests the system will not carry out (e.g. ignore consent), with the reason."""
     questions: list[Clarification] = Field(default_factory=list)
     """Explicit constraints the parser could not map: ask before planning, never drop them."""
+    amendments: list[str] = Field(default_factory=list)
+    """Approvers' reasons folded into the goal (reject or respond), oldest first: the
+    constraints they set are checked like the operator's own."""
 
 
 class ChannelRule(BaseModel):

@@ -9,6 +9,7 @@ link, template fields, a call script).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -32,6 +33,37 @@ class Copy(BaseModel):
     """Why we call (voice scripts)."""
 
 
+COPY_EXCLUSIONS: dict[str, re.Pattern[str]] = {
+    "discount": re.compile(
+        r"打折|折扣|\d\s*折|优惠|立减|满\s*\d+\s*减|减\s*\d|特价|降价|让利|discounts?|price cuts?"
+        r"|markdowns?|\d+\s*% off|\$?\d+ off\b|\bsale\b|\{offer\}",
+        re.I,
+    ),
+    "coupon": re.compile(
+        r"券|红包|coupons?|vouchers?|promo codes?|discount codes?|\{offer\}", re.I
+    ),
+    "promotion": re.compile(
+        r"促销|推销|广告|限时|抢购|特惠|promotions?|promotional|\bdeals?\b|limited[- ]time|\bads?\b"
+        r"|\{offer\}",
+        re.I,
+    ),
+    "gift": re.compile(r"礼|赠|gifts?|freebies?|\bfree\b|\{offer\}", re.I),
+}
+"""What each content exclusion rules out of the copy, in both languages; the ``{offer}``
+placeholder (filled with a coupon, a discount or a gift at send time) counts for all."""
+
+
+def excluded_words(text: str, exclusions: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Return, per excluded kind found in ``text``, the first words that break it."""
+    out: dict[str, str] = {}
+    for kind in exclusions:
+        pattern = COPY_EXCLUSIONS.get(kind)
+        m = pattern.search(text) if pattern else None
+        if m:
+            out[kind] = m.group(0)
+    return out
+
+
 @lru_cache(maxsize=4)
 def templates(language: str) -> dict[str, Any]:
     """Return the offline template data of ``language`` (``zh`` or ``en``)."""
@@ -40,17 +72,50 @@ def templates(language: str) -> dict[str, Any]:
     return data
 
 
-def template_copy(language: str, key: str, persona: str, *, arm: str = "a") -> Copy:
-    """Return the template copy for objective template ``key`` and ``persona`` (A/B ``arm``)."""
+def template_copy(
+    language: str,
+    key: str,
+    persona: str,
+    *,
+    arm: str = "a",
+    exclude: tuple[str, ...] = (),
+    tone: str | None = None,
+) -> Copy:
+    """Return the template copy for objective template ``key`` and ``persona`` (A/B ``arm``).
+
+    ``exclude``: content kinds the copy must not contain (``discount``, ``gift``...): the
+    objective's plain headline and call to action replace words that break them, and a
+    persona angle that breaks them becomes the service angle. ``tone="friendly"`` uses the
+    warmer persona angles.
+    """
     t = templates(language)
     obj = t["objectives"][key]
-    angle = t["personas"].get(persona, t["personas"]["service"])
+    angles = t["friendly"] if tone == "friendly" else t["personas"]
+    angle = angles.get(persona, angles["service"])
+    if excluded_words(angle, exclude):
+        angle = angles["service"]
     headline = obj["headline_b"] if arm == "b" else obj["headline"]
-    return Copy(headline=headline, angle=angle, cta=obj["cta"], call_reason=obj["call_reason"])
+    cta = obj["cta"]
+    if excluded_words(headline, exclude):
+        headline = obj.get("headline_plain", headline)
+    if excluded_words(cta, exclude):
+        cta = obj.get("cta_plain", cta)
+    return Copy(headline=headline, angle=angle, cta=cta, call_reason=obj["call_reason"])
 
 
-def _sep(language: str) -> tuple[str, str]:
-    return ("，", "。") if language == "zh" else (", ", ". ")
+def sentence(text: str, language: str) -> str:
+    """``text`` ending as a sentence: a full stop unless it already ends with punctuation."""
+    text = text.strip()
+    if not text or text[-1] in ".!?。！？…":
+        return text
+    return text + ("。" if language == "zh" else ".")
+
+
+def _line(copy: Copy, language: str) -> str:
+    """Headline, angle and call to action as one line of running text."""
+    if language == "zh":
+        return f"{copy.headline}，{copy.angle}。{copy.cta}"
+    return " ".join(sentence(p, language) for p in (copy.headline, copy.angle, copy.cta))
 
 
 def render(
@@ -58,8 +123,9 @@ def render(
 ) -> MessageContent:
     """Render ``copy`` for ``channel`` with every part that channel's rules require."""
     t = templates(language)
-    comma, stop = _sep(language)
-    text = f"{copy.angle}{stop}{copy.cta}"
+    text = f"{sentence(copy.angle, language)}{'' if language == 'zh' else ' '}{copy.cta}"
+    if language != "zh":
+        text = sentence(text, language)
     base: dict[str, Any] = {
         "variant_id": variant_id,
         "channel": channel,
@@ -68,14 +134,15 @@ def render(
         "content_type": persona,
     }
     if channel == "sms":
-        body = f"【{{brand}}】{copy.headline}{comma}{text} {t['sms_optout']}"
-        return MessageContent(**base, body=body)
+        optout = t["sms_optout"] if language == "zh" else sentence(t["sms_optout"], language)
+        return MessageContent(**base, body=f"【{{brand}}】{_line(copy, language)} {optout}")
     if channel == "app_push":
-        return MessageContent(**base, title=copy.headline[:40], body=text[:150])
+        return MessageContent(**base, title=copy.headline[:40], body=text[:150].strip())
     if channel == "email":
         footer = t["email_footer"]
         html = (
-            f"<h1>{copy.headline}</h1><p>{copy.angle}{stop}</p><p><b>{copy.cta}</b></p>"
+            f"<h1>{copy.headline}</h1><p>{sentence(copy.angle, language)}</p>"
+            f"<p><b>{copy.cta}</b></p>"
             f"<p><small>{footer.replace('{unsubscribe_url}', '')}"
             f'<a href="{{unsubscribe_url}}">{{unsubscribe_url}}</a></small></p>'
         )
@@ -85,7 +152,7 @@ def render(
         return MessageContent(**base, template_id=template_id, template_fields=fields, body=text)
     if channel == "voice_call":
         return MessageContent(**base, body=copy.headline, script=_script(copy, language))
-    return MessageContent(**base, body=f"{copy.headline}{comma}{text}")
+    return MessageContent(**base, body=_line(copy, language))
 
 
 def _script(copy: Copy, language: str) -> CallScript:
@@ -112,19 +179,24 @@ def template_variants(
     channels: list[str],
     *,
     ab_channels: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    tone: str | None = None,
+    suffix: str = "",
 ) -> list[MessageContent]:
     """Return one template variant per persona × channel (ids ``persona-channel``).
 
     Channels in ``ab_channels`` get a second variant ``persona-channel-b`` with the
-    alternative headline; dispatch splits users between the two by hash.
+    alternative headline; dispatch splits users between the two by hash. ``suffix`` is
+    appended to every id (``-en``: the same copy for the recipients of another language);
+    ``exclude`` and ``tone`` are :func:`template_copy`'s.
     """
     out = []
     for persona in personas:
         for arm in ("a", "b"):
-            copy = template_copy(language, key, persona, arm=arm)
+            copy = template_copy(language, key, persona, arm=arm, exclude=exclude, tone=tone)
             for channel in channels:
                 if arm == "b" and channel not in ab_channels:
                     continue
-                vid = f"{persona}-{channel}" + ("-b" if arm == "b" else "")
+                vid = f"{persona}-{channel}" + ("-b" if arm == "b" else "") + suffix
                 out.append(render(copy, channel, persona, language, vid, f"TPL_{key}"))
     return out

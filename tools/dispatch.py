@@ -4,7 +4,8 @@ Per user, deterministically: holdout by a hash of (campaign, user); channel = th
 ``preferred_channel`` (the reachable channel with the best smoothed open rate in their message
 history) when it is one of the step's channels and reachable, else the first of the step's
 channels the user is reachable on (users reachable on none are left out and counted);
-variant by persona (``content_affinity``, else the step's first persona) and channel, with
+variant by persona (``content_affinity``, else the step's first persona), channel and the
+user's profile language (the plan's language when the step has no copy in theirs), with
 the A/B arm chosen by hash when the step has several variants for that pair.
 The engine's pre-flight then applies consent, caps, quiet hours and budget, writing nothing.
 """
@@ -66,11 +67,17 @@ class PreflightResult(BaseModel):
     """Users reachable on none of the step's channels (not assigned)."""
 
 
-def _variant_index(variants: list[MessageContent]) -> dict[tuple[str, str], list[str]]:
-    index: dict[tuple[str, str], list[str]] = defaultdict(list)
+def _variant_index(variants: list[MessageContent]) -> dict[tuple[str, str, str], list[str]]:
+    index: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for v in variants:
-        index[(v.persona or "default", v.channel)].append(v.variant_id)
+        index[(v.persona or "default", v.channel, v.language)].append(v.variant_id)
     return index
+
+
+def send_fills(variants: list[MessageContent], objective: str) -> dict[str, dict[str, str]]:
+    """The ``brand`` and ``offer`` values per language of the step's copy."""
+    langs = sorted({v.language for v in variants if v.language in ("zh", "en")})
+    return {lang: send_values(lang, objective) for lang in langs}
 
 
 def _send_at(value: str | None) -> int | None:
@@ -107,7 +114,10 @@ def build_dispatch_step(
     ids = user_ids if user_ids is not None else ctx.segment_ids(step.segment)
     reach = reach_of(ctx, ids)
     index = _variant_index(step.variants)
-    default_persona = "default" if any(p == "default" for p, _ in index) else None
+    pairs = {(p, ch) for p, ch, _ in index}
+    langs = {lang for _, _, lang in index}
+    main_lang = plan.language if plan.language in langs or not langs else sorted(langs)[0]
+    default_persona = "default" if any(p == "default" for p, _ in pairs) else None
     if default_persona is None and step.personas:
         default_persona = step.personas[0]
     arms = sorted(step.ab_split)
@@ -129,8 +139,11 @@ def build_dispatch_step(
         if channel is None:
             unreachable += 1
             continue
-        persona = r.persona if r and (r.persona, channel) in index else default_persona
-        choices = index.get((persona or "default", channel))
+        persona = r.persona if r and (r.persona, channel) in pairs else default_persona
+        lang = r.language if r and r.language in langs else main_lang
+        choices = index.get((persona or "default", channel, lang)) or index.get(
+            (persona or "default", channel, main_lang)
+        )
         if not choices:
             unreachable += 1
             continue
@@ -156,6 +169,7 @@ def build_dispatch_step(
             else None,
             metadata={
                 **send_values(plan.language, plan.objective.value),
+                "fill_by_language": send_fills(step.variants, plan.objective.value),
                 "objective": plan.objective.value,
                 "ab_arms": arms,
                 "revision": plan.revision,

@@ -16,8 +16,8 @@ from tools.context import ToolContext
 from userops.privacy import redact
 
 _REACH_SQL = text(
-    "SELECT user_id, reachable_channels, content_affinity, lifecycle_stage, preferred_channel"
-    " FROM traits"
+    "SELECT user_id, reachable_channels, content_affinity, lifecycle_stage, preferred_channel,"
+    " language FROM traits"
     " WHERE user_id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 # Plain SQL: about 1.6x faster than the ORM select when reading 500k rows on SQLite.
@@ -36,6 +36,8 @@ class Reach(NamedTuple):
     """Lifecycle stage."""
     channel: str | None = None
     """``preferred_channel``: the channel the user responds to best (from message history)."""
+    language: str | None = None
+    """The profile's language (``zh``, ``en``...): the copy is written in it."""
 
     @property
     def reachable(self) -> tuple[str, ...]:
@@ -52,6 +54,11 @@ def split_list(value: str | None) -> tuple[str, ...]:
     return tuple(v for v in (value or "").split(",") if v)
 
 
+def _lang(value: str | None) -> str | None:
+    """``zh-CN`` → ``zh``, ``EN`` → ``en``; empty → ``None``."""
+    return (value or "")[:2].lower() or None
+
+
 def reach_of(ctx: ToolContext, user_ids: Iterable[int]) -> dict[int, Reach]:
     """Return reachability, persona and preferred channel of each of ``user_ids`` with traits."""
     ids = list(user_ids)
@@ -59,7 +66,7 @@ def reach_of(ctx: ToolContext, user_ids: Iterable[int]) -> dict[int, Reach]:
     with ctx.engine.connect() as conn:
         for i in range(0, len(ids), _CHUNK):
             rows = conn.execute(_REACH_SQL, {"ids": ids[i : i + _CHUNK]}).all()
-            out.update((r[0], Reach(r[1] or "", r[2], r[3], r[4])) for r in rows)
+            out.update((r[0], Reach(r[1] or "", r[2], r[3], r[4], _lang(r[5]))) for r in rows)
     return out
 
 

@@ -32,6 +32,8 @@ class AudienceStats(BaseModel):
     """Users reachable per channel."""
     lifecycle: dict[str, int] = Field(default_factory=dict)
     """Users per lifecycle stage."""
+    languages: dict[str, int] = Field(default_factory=dict)
+    """Users per profile language (``none`` when unknown)."""
     sampled: bool = False
     """Whether the counts were scaled from a sample."""
 
@@ -61,8 +63,10 @@ def audience_stats(ctx: ToolContext, ids: list[int]) -> AudienceStats:
     personas: Counter[str] = Counter()
     reachable: Counter[str] = Counter()
     lifecycle: Counter[str] = Counter()
+    languages: Counter[str] = Counter()
     for r in reach_of(ctx, sample).values():
         personas[r.persona or "none"] += 1
+        languages[r.language or "none"] += 1
         lifecycle[r.lifecycle or "none"] += 1
         reachable.update(r.reachable)
 
@@ -74,6 +78,7 @@ def audience_stats(ctx: ToolContext, ids: list[int]) -> AudienceStats:
         personas=scaled(personas),
         reachable=scaled(reachable),
         lifecycle=scaled(lifecycle),
+        languages=scaled(languages),
         sampled=len(sample) < len(ids),
     )
 

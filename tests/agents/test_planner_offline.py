@@ -114,7 +114,8 @@ def test_deterministic(ctx):
     a = OfflinePlanner(ctx).plan(goal, [], None)
     b = OfflinePlanner(ctx).plan(goal, [], None)
     assert a.model_dump() == b.model_dump()
-    assert a.language == "en" and all(v.language == "en" for v in a.steps[0].variants)
+    # the operator writes English, the (generated) population reads Chinese: the copy is zh
+    assert a.language == "en" and all(v.language == "zh" for v in a.steps[0].variants)
 
 
 def test_prompt_injection_in_feedback_changes_nothing(sqlite_engine, tmp_path):
@@ -137,7 +138,7 @@ def test_prompt_injection_in_feedback_changes_nothing(sqlite_engine, tmp_path):
 
 def test_language_finding_regenerates_in_goal_language(ctx):
     zh_plan = OfflinePlanner(ctx).plan(parse_goal("召回流失用户"), [], None)
-    goal = parse_goal("Win back churned users")
+    goal = parse_goal("Win back churned users, write the copy in English")  # not their own
     fb = [Finding(check="language", severity="error", message="content language differs")]
     revised = OfflinePlanner(ctx).plan(goal, fb, zh_plan)
     assert revised.revision == 1 and revised.language == "en"

@@ -4,7 +4,8 @@ A step enqueued with a :class:`~userops.dispatch.models.FallbackRule` stores its
 ``after_seconds`` have passed since a message of that step was sent and the user has not
 responded to the campaign, a fallback row (step ``<step>-fb``, the rule's channel) is
 enqueued with the variant the rule names for the persona of the user's original content
-(``variant_by_persona``), else the rule's single variant — through the same policy as any
+(``variant_by_persona``, keyed ``persona@language`` for copy in several languages, else
+``persona``), else the rule's single variant — through the same policy as any
 other message, so consent, caps, quiet hours and budget apply again. Its idempotency key
 makes spawning it twice harmless.
 """
@@ -90,21 +91,30 @@ def spawn_fallbacks(
             marketing=bool(detail.get("marketing", True)),
             contents={v: MessageContent.model_validate(c["content"]) for v, c in picks[1].items()},
             assignments=[(u, fb["channel"], v) for u, v in picks[0]],
-            metadata=dict(content.get("fill") or {}),
+            metadata={**(content.get("fill") or {}), "fill_by_language": _fills(picks[1])},
             send_window=detail.get("send_window"),
         )
         total += enqueue(engine, step, policy=policy, now_ts=now_ts).inserted
     return total
 
 
+def _fills(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each picked record's fill values (``brand``, ``offer``) by its copy's language."""
+    return {
+        str((rec.get("content") or {}).get("language")): dict(rec.get("fill") or {})
+        for rec in records.values()
+    }
+
+
 def _persona_of(conn: Connection, stored: Any, cache: dict[str, str | None]) -> str | None:
-    """The persona of an outbox row's content (its record's ``content.persona``)."""
+    """The persona of an outbox row's content, as ``persona@language`` (its record's content)."""
     ref = (json.loads(stored) if isinstance(stored, str) else stored or {}).get("ref")
     if not ref:
         return None
     if ref not in cache:
-        rec = get_record(conn, CONTENT_ENTITY, ref) or {}
-        cache[ref] = (rec.get("content") or {}).get("persona")
+        content = (get_record(conn, CONTENT_ENTITY, ref) or {}).get("content") or {}
+        persona = content.get("persona")
+        cache[ref] = f"{persona}@{content.get('language')}" if persona else None
     return cache[ref]
 
 
@@ -122,7 +132,9 @@ def _pick_variants(
     contents: dict[str, dict[str, Any]] = {}
     out: list[tuple[int, str]] = []
     for uid, stored in due:
-        rec = by_persona.get(_persona_of(conn, stored, cache) or "") if by_persona else None
+        key = _persona_of(conn, stored, cache) or ""
+        # ``persona@language`` first (the copy in the user's language), then the persona
+        rec = (by_persona.get(key) or by_persona.get(key.split("@")[0])) if by_persona else None
         vid, rec = (str(rec["variant"]), rec) if rec else (variant, content)
         contents[vid] = rec
         out.append((int(uid), vid))
