@@ -58,6 +58,53 @@ def apply(conn: Connection, file: str) -> tuple[int, int]:
     return int(inserted), int(updated)
 
 
+OPT_OUT = "message_opted_out"
+OPT_OUT_SOURCE = "import:opt_out"
+
+
+def withdraw_opt_outs(conn: Connection, events: str, file: str) -> int:
+    """Withdraw the consents that the staged ``message_opted_out`` events of ``events`` end.
+
+    Per (record, channel) the newest opt-out of the file counts; it withdraws the consent when
+    no consent is stored, or the stored one is older (a tie goes to the withdrawal, unless it
+    is already withdrawn). Opt-outs without a channel withdraw nothing. Each change is audited
+    like an imported consent (source ``import:opt_out``). Returns the number of changes.
+    """
+    pg = conn.dialect.name == "postgresql"
+    conn.execute(text(f"DROP TABLE IF EXISTS {CHANGES}"))
+    conn.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {CHANGES} AS"
+            " SELECT l.user_id, l.channel, 'withdrawn' AS status,"
+            f" '{OPT_OUT_SOURCE}' AS source, l.ts, c.id AS old_id,"
+            " c.status AS old_status, c.source AS old_source, c.ts AS old_ts FROM ("
+            f"SELECT user_id, channel, max(ts) AS ts FROM {events} WHERE type = '{OPT_OUT}'"
+            " AND channel IS NOT NULL AND user_id IS NOT NULL GROUP BY user_id, channel) l"
+            " LEFT JOIN consents c ON c.user_id = l.user_id AND c.channel = l.channel"
+            " WHERE c.id IS NULL OR l.ts > c.ts OR (l.ts = c.ts AND c.status <> 'withdrawn')"
+        )
+    )
+    order = ' ORDER BY user_id, channel COLLATE "C"' if pg else " ORDER BY user_id, channel"
+    conn.execute(
+        text(
+            "INSERT INTO consents (user_id, channel, status, source, ts)"
+            f" SELECT user_id, channel, status, source, ts FROM {CHANGES}"
+            f" WHERE old_id IS NULL{order}"
+        )
+    )
+    conn.execute(
+        text(
+            "UPDATE consents SET status = x.status, source = x.source, ts = x.ts"
+            f" FROM {CHANGES} x WHERE consents.id = x.old_id"
+        )
+    )
+    n = int(conn.execute(text(f"SELECT count(*) FROM {CHANGES}")).scalar_one())
+    if n:
+        conn.execute(_audit(pg, order), {"file": file})
+    conn.execute(text(f"DROP TABLE {CHANGES}"))
+    return n
+
+
 def _audit(pg: bool, order: str) -> TextClause:
     """One ``consent.set`` audit row per change, its detail built by the database."""
     obj = "json_build_object" if pg else "json_object"

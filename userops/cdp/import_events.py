@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
 
-from userops.cdp import events_sql, table_parse
+from userops.cdp import consents_sql, events_sql, table_parse
 from userops.cdp import validate as v
 from userops.cdp.columns import (
     Column,
@@ -83,9 +83,17 @@ def parse(reader: Reader, ticker: Ticker, sink: Scratch | None = None) -> Parsed
     return table_parse.parse(reader, ticker, SPEC, sink)
 
 
-def write(conn: Connection, parsed: Parsed) -> Counts:
-    """Insert events whose dedupe key is not stored yet (inside the caller's transaction)."""
+def write(conn: Connection, parsed: Parsed, source: str = "import") -> Counts:
+    """Insert events whose dedupe key is not stored yet (inside the caller's transaction).
+
+    ``message_opted_out`` events with a channel also withdraw that channel's consent when
+    they are newer than the stored one (:func:`consents_sql.withdraw_opt_outs`, audited with
+    ``source``): an imported opt-out is an opt-out. Counted as ``consents_withdrawn``.
+    """
     rows = parsed.table.num_rows
     distinct = len(pc.unique(parsed.table.column("dedupe_key"))) == rows
+    withdrawn = consents_sql.withdraw_opt_outs(conn, events_sql.TMP, source)
     inserted = events_sql.insert_new(conn, rows, distinct=distinct)
-    return Counts(inserted=inserted, unchanged=rows - inserted)
+    counts = Counts(inserted=inserted, unchanged=rows - inserted)
+    counts.extra["consents_withdrawn"] = withdrawn
+    return counts

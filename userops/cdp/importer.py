@@ -183,7 +183,7 @@ def _run_staged(engine: Engine, kind: str, reader: Reader, ticker: Ticker) -> tu
                 )
                 _raise_if_bad(reader)
                 if kind == "events":
-                    return import_events.write(conn, parsed), parsed.rows
+                    return import_events.write(conn, parsed, reader.name), parsed.rows
                 return import_consents.write(conn, parsed, reader.name), parsed.rows
 
 
