@@ -1,9 +1,13 @@
 """The plan evaluator: deterministic checks, the dispatch pre-flight and an optional LLM judge.
 
-Verdict: ``block`` when a finding blocks (nobody matches the goal), ``revise`` when any
-finding is an error, else ``pass``. The judge (when a model is configured) is asked only about
-plans the deterministic checks accept, so a failing round costs no model call; it never
-overrides a deterministic error, and a low relevance score asks for a revision.
+Every explicit constraint of the goal is an ``error`` when the plan breaks it (channels,
+order and fallback, audience predicates and places, budget, recipient cap, content
+exclusions, send window, holdout, each recipient's language), and the finding quotes the
+operator's (or the approver's) words. Verdict: ``block`` when a finding blocks (nobody matches
+the goal), ``revise`` when any finding is an error, else ``pass``. The judge (when a model is
+configured) is asked only about plans the deterministic checks accept, so a failing round
+costs no model call; it never overrides a deterministic error, and a low relevance score asks
+for a revision.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from agents.checks import (
     finding,
     msg,
 )
+from agents.checks_goal import check_exclusions, check_order, check_recipient_language
+from agents.goal_quote import with_quotes
 from agents.goal_window import goal_window, window_finding
 from agents.judge import LLMJudge
 from agents.playbooks import CHANNEL_COST
@@ -24,6 +30,7 @@ from agents.providers import chat_model
 from agents.schema import CampaignPlan, Finding, Goal, JudgeScores, Verdict
 from tools.context import ToolContext
 from tools.dispatch import PreflightResult, preflight_plan
+from tools.profiles import reach_of
 
 
 class PlanEvaluator:
@@ -50,6 +57,7 @@ class PlanEvaluator:
             None if self.ctx.now_ts is None else datetime.fromtimestamp(self.ctx.now_ts, UTC).date()
         )
         findings += check_content(goal, plan) + check_timing(goal, plan, today)
+        findings += check_order(goal, plan) + check_exclusions(goal, plan)
         window = window_finding(goal, self.ctx.run_policy())
         if window is not None:
             findings.append(window)
@@ -61,6 +69,9 @@ class PlanEvaluator:
             send_window=goal_window(goal) if usable else None,
         )
         findings += self._dispatch_checks(goal, plan, pre)
+        languages = {u: r.language for u, r in reach_of(self.ctx, self._assigned(pre)).items()}
+        findings += check_recipient_language(goal, pre.step, languages)
+        findings = with_quotes(goal, findings)
         scores: JudgeScores | None = None
         failing = any(f.severity in ("error", "block") for f in findings)
         if self.judge is not None and not failing:
@@ -180,6 +191,10 @@ class PlanEvaluator:
             )
         out += [finding("preflight", "warn", w) for w in report.warnings]
         return out
+
+    @staticmethod
+    def _assigned(pre: PreflightResult) -> list[int]:
+        return [u for u, _, _ in pre.step.assignments]
 
     def _outside_goal(self, goal: Goal, pre: PreflightResult) -> list[int]:
         a = goal.audience

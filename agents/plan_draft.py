@@ -1,4 +1,11 @@
-"""The LLM's plan draft and how the goal bounds it (the draft can only narrow the audience)."""
+"""The LLM's plan draft and how the goal bounds it (the draft can only narrow the audience).
+
+The goal's explicit constraints are hard for the model too: they are listed in its prompt as
+not negotiable (:func:`hard_constraints`), and whatever it writes is bounded afterwards —
+channels in the goal's order, copy in each recipient's language, and any variant whose copy
+breaks a content exclusion replaced by the reviewed template copy (:func:`bounded_variants`).
+The evaluator then runs the same checks as on the offline planner's plans.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents import playbooks as pb
+from agents.checks import texts_of
 from agents.schema import Goal
+from tools.content import excluded_words, template_variants
 from userops.cdp.segment_spec import SegmentSpec
+from userops.dispatch.models import MessageContent
 
 
 class PlanDraft(BaseModel):
@@ -51,3 +61,69 @@ def bounded_segment(goal: Goal, spec: SegmentSpec | None) -> SegmentSpec:
             "limit": spec.limit,
         }
     )
+
+
+def hard_constraints(goal: Goal) -> str:
+    """The goal's explicit constraints as one line built from parsed values only (no words)."""
+    c = goal.constraints
+    parts = []
+    if c.channels_allowed:
+        parts.append("channels only " + ", ".join(c.channels_allowed))
+    if c.channels_forbidden:
+        parts.append("never " + ", ".join(c.channels_forbidden))
+    if len(c.channel_order) >= 2:
+        wait = f" after {c.fallback_after_hours:g} hours" if c.fallback_after_hours else ""
+        parts.append(
+            f"first {' > '.join(c.channel_order[:-1])}, fallback {c.channel_order[-1]}{wait}"
+        )
+    if c.regions:
+        parts.append("only users in " + ", ".join(c.regions))
+    if c.budget is not None:
+        parts.append(f"budget at most {c.budget:g}")
+    if c.max_recipients is not None:
+        parts.append(f"at most {c.max_recipients} recipients")
+    if c.send_window is not None:
+        parts.append(f"send window {c.send_window.start}-{c.send_window.end} local time")
+    if c.content_exclusions:
+        parts.append("copy without " + ", ".join(c.content_exclusions) + " (no {offer})")
+    parts.append(
+        f"copy in {c.content_language}"
+        if c.content_language
+        else "copy in each recipient's profile language"
+    )
+    if c.tone:
+        parts.append(f"{c.tone} tone")
+    parts.append(f"holdout at least {pb.MIN_HOLDOUT:g}")
+    return "; ".join(parts)
+
+
+def bounded_variants(
+    goal: Goal,
+    written: list[MessageContent],
+    key: str,
+    personas: list[str],
+    channels: list[str],
+    languages: list[str],
+) -> list[MessageContent]:
+    """The model's copy where it keeps the exclusions, else the template's; other languages.
+
+    ``written`` is the model's copy in ``languages[0]``; recipients of the other languages
+    get the reviewed template copy in theirs (ids suffixed ``-<language>``).
+    """
+    exclude = tuple(goal.constraints.content_exclusions)
+    tone = goal.constraints.tone
+    out: list[MessageContent] = []
+    for v in written:
+        if v.language == languages[0] and not excluded_words("\n".join(texts_of(v)), exclude):
+            out.append(v)
+            continue
+        persona, channel = v.persona or personas[0], v.channel
+        plain = template_variants(
+            languages[0], key, [persona], [channel], exclude=exclude, tone=tone
+        )
+        out.append(plain[0].model_copy(update={"variant_id": v.variant_id}))
+    for lang in languages[1:]:
+        out += template_variants(
+            lang, key, personas, channels, exclude=exclude, tone=tone, suffix=f"-{lang}"
+        )
+    return out

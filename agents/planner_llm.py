@@ -6,8 +6,11 @@
    with the located error, then the goal's audience is used.
 3. Content is generated per persona × channel (:mod:`tools.content_llm`).
 4. The draft is bounded by the goal: the audience is the goal's audience AND the draft's;
-   channels obey the allowed/forbidden lists; the holdout is at least 5%; caps and budget
-   apply. Nothing the model writes can widen the audience or bypass a constraint.
+   channels obey the allowed/forbidden lists and the goal's order and fallback wait; copy
+   that breaks a content exclusion becomes the template's; recipients of another language
+   get copy in theirs; the holdout is at least 5%; caps and budget apply. Nothing the model
+   writes can widen the audience or bypass a constraint, and the evaluator checks the result
+   as it checks the offline planner's.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from pydantic import ValidationError
 
 from agents import playbooks as pb
 from agents.goal_parser import describe_goal
-from agents.plan_draft import PlanDraft, bounded_segment
+from agents.plan_draft import PlanDraft, bounded_segment, bounded_variants, hard_constraints
 from agents.planner_offline import cap_segment, personas_of
 from agents.providers import chat_model, invoke_model, structured
-from agents.schema import CampaignPlan, ChannelRule, Finding, Goal, PlanStep
+from agents.schema import CampaignPlan, Finding, Goal, PlanStep
 from prompts.fence import Trusted
 from prompts.loader import render_prompt
 from tools.content_llm import generate_variants
@@ -33,7 +36,6 @@ from tools.context import ToolContext
 from tools.registry import make_tools
 from tools.segments import audience_stats
 from userops.cdp.segment_spec import SegmentSpec
-from userops.dispatch.models import FallbackRule
 from userops.domain import CHANNELS
 from userops.errors import BadInput, UsageError
 from userops.privacy import redact
@@ -87,6 +89,7 @@ class LLMPlanner:
             goal.language,
             goal=redact(goal.text),
             understood=describe_goal(goal),
+            hard=Trusted(hard_constraints(goal)),
             audience=json.dumps(goal.audience.dump(), ensure_ascii=False),
             forbidden="; ".join(goal.forbidden) or "-",
             feedback="; ".join(f"[{f.check}/{f.severity}] {f.message}" for f in feedback) or "-",
@@ -161,38 +164,31 @@ class LLMPlanner:
         channels = pb.allowed_channels(wanted, goal.constraints) or pb.allowed_channels(
             book.channels, goal.constraints
         )
+        order = goal.constraints.channel_order
+        if order:  # the operator's order, not the model's
+            channels = [c for c in order if c in pb.allowed_channels(order, goal.constraints)]
         if not channels:
             raise UsageError("no channel left after the goal's channel constraints")
         stats = audience_stats(self.ctx, self.ctx.segment_ids(segment))
-        channels = [c for c in channels if stats.reachable.get(c, 0) > 0] or channels
+        if not order:
+            channels = [c for c in channels if stats.reachable.get(c, 0) > 0] or channels
         segment = cap_segment(goal, segment, channels, stats, feedback, previous)
-        personas = personas_of(stats)
-        variants = generate_variants(
+        personas = personas_of(stats, goal.constraints.content_exclusions)
+        langs = pb.copy_languages(goal, stats.languages)
+        written = generate_variants(
             self.model,
-            language=goal.language,
+            language=langs[0],
             objective=goal.objective.value,
             goal_text=describe_goal(goal),
             personas=personas,
             channels=channels,
-            knowledge=self._knowledge(goal),
+            knowledge=self._knowledge(goal, langs[0]),
             lessons=self._lessons(goal),
         )
         self.llm_calls += len(personas) * len(channels)
-        fb = pb.fallback_channel(channels)
-        rule = ChannelRule(
-            preferred=channels,
-            fallback=FallbackRule(
-                channel=fb,
-                variant_id=f"{personas[0]}-{fb}",
-                variant_by_persona={
-                    p: f"{p}-{fb}"
-                    for p in personas
-                    if any(v.variant_id == f"{p}-{fb}" for v in variants)
-                },
-            )
-            if fb
-            else None,
-        )
+        key = pb.template_key(goal.objective, [k for k in stats.lifecycle if k != "none"])
+        variants = bounded_variants(goal, written, key, personas, channels, langs)
+        rule = pb.channel_rule(goal, channels, personas, langs, {v.variant_id for v in variants})
         step = PlanStep(
             segment=segment,
             channel_rule=rule,
@@ -212,11 +208,12 @@ class LLMPlanner:
             revision=previous.revision + 1 if previous else 0,
         )
 
-    def _knowledge(self, goal: Goal) -> str:
+    def _knowledge(self, goal: Goal, language: str) -> str:
+        """Brand and product passages in the copy's ``language``."""
         if self.ctx.knowledge is None or goal.objective is None:
             return ""
         query = f"{goal.objective.value} {describe_goal(goal)}"
-        return "\n".join(self.ctx.knowledge.retrieve(query, goal.language, k=3))
+        return "\n".join(self.ctx.knowledge.retrieve(query, language, k=3))
 
     def _lessons(self, goal: Goal) -> str:
         if self.ctx.memory is None or goal.objective is None:

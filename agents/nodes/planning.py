@@ -62,6 +62,26 @@ def inherit_objective(goal: Goal, state: LoopState) -> Goal:
     return inherited.model_copy(update={"assumed": [*goal.assumed, note]})
 
 
+def answered(goal: Goal, state: LoopState) -> Goal:
+    """Drop the questions the operator was already asked (their answer follows the goal).
+
+    The answer is appended to the goal and parsed again: words it could not use are still
+    there, and asking about them again would loop. They are said back as assumed instead.
+    """
+    prev = (state.get("goal") or {}).get("questions") or []
+    asked = {str(q.get("words")) for q in prev if isinstance(q, dict)}
+    kept = [q for q in goal.questions if q.words not in asked]
+    if len(kept) == len(goal.questions):
+        return goal
+    left = "; ".join(f"“{q.words}”" for q in goal.questions if q.words in asked)
+    note = (
+        f"已询问过 {left}，按您的回答继续，未采用这些词"
+        if goal.language == "zh"
+        else f"asked about {left}; going on with your answer, without those words"
+    )
+    return goal.model_copy(update={"questions": kept, "assumed": [*goal.assumed, note]})
+
+
 def _says_something(goal: Goal) -> bool:
     """Whether the words set any audience, constraint or KPI (``hello`` does not: ask)."""
     a, c = goal.audience, goal.constraints
@@ -81,6 +101,8 @@ def intake(
     if state.get("status") == "needs_clarification" and state.get("goal_text"):
         text = f"{state['goal_text']}\n{text}"
     goal = deps.parse_goal(text, None)
+    if state.get("status") == "needs_clarification":
+        goal = answered(goal, state)
     goal = inherit_objective(goal, state)
     thread_id = str((config.get("configurable") or {}).get("thread_id", "local"))
     campaign_id = campaign_id_for(thread_id, len(humans))
@@ -97,7 +119,7 @@ def intake(
     if goal.forbidden:
         msg = say("refused", goal.language, items="; ".join(goal.forbidden))
         return Command(update={**update, "status": "refused", "messages": [msg]}, goto="__end__")
-    if goal.objective is None:
+    if goal.objective is None or goal.questions:
         return Command(update=update, goto="clarify")
     ensure_campaign(
         deps.engine,

@@ -1,3 +1,5 @@
+from sqlalchemy import text
+
 from tests.doubles import local_chroma, tiny_embedding
 from tools.knowledge import KnowledgeBase, knowledge_chunks
 from tools.memory import LessonMemory
@@ -78,6 +80,8 @@ def test_llm_content_prompts_carry_retrieved_knowledge(sqlite_engine, tmp_path):
     from tools.segments import audience_stats
 
     populate(sqlite_engine, 60)
+    with sqlite_engine.begin() as conn:  # an English-reading population: English copy
+        conn.execute(text("UPDATE traits SET language = 'en'"))
     kb = KnowledgeBase(local_chroma(tmp_path / "k"), tiny_embedding())
     ctx = make_ctx(sqlite_engine, knowledge=kb)
     goal = parse_goal("Win back churned users by email only")
