@@ -38,6 +38,9 @@ class LoopState(TypedDict, total=False):
     """Evaluate ⟲ plan rounds since the last human decision."""
     feedback: list[dict[str, Any]]
     """Findings (``Finding`` dumps) sent to the planner for the next revision."""
+    revision_request: dict[str, Any] | None
+    """An approver's reason being addressed (reason, who, what was understood), shown on
+    the next card with what changed since the rejected revision."""
     escalated: bool
     """The evaluator still asks for changes after the last round (approver decides)."""
     blast_share: float
@@ -97,6 +100,7 @@ def initial_fields() -> dict[str, Any]:
         "round": 0,
         "escalated": False,
         "feedback": [],
+        "revision_request": None,
         "step_index": 0,
         "approval_id": None,
         "card": None,

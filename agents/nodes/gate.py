@@ -34,7 +34,8 @@ from agents.nodes.records import set_campaign
 from agents.nodes.text import say
 from agents.nodes.understood import understood
 from agents.nodes.wiring import deps_of
-from agents.schema import CampaignPlan, Finding
+from agents.revise import amend, is_question
+from agents.schema import CampaignPlan, Finding, Goal
 from agents.state import LoopState
 from userops import approvals
 from userops.approval_card import ApprovalCard, build_contract
@@ -153,6 +154,21 @@ def edited_plan(decision: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
+def changes_asked(state: LoopState, decision: dict[str, Any]) -> dict[str, Any]:
+    """A comment (``respond``) that asks for changes is a rejection with that reason.
+
+    "email only", "smaller audience", "不要优惠": the approver asks for another revision,
+    which the planner makes like a rejection's; a comment asking for nothing stays a comment.
+    """
+    message = str(decision.get("message") or "")
+    if decision.get("type") != "respond" or is_question(message):
+        return decision
+    goal = Goal.model_validate(state.get("goal") or {"text": ""})
+    if not amend(goal, message, state.get("card")).understood:
+        return decision
+    return {**decision, "type": "reject", "asked_in": "respond"}
+
+
 def apply_decision(
     state: LoopState, runtime: Runtime[LoopDeps]
 ) -> Command[Literal["approval_gate", "dispatch", "plan", "evaluate"]]:
@@ -170,6 +186,7 @@ def apply_decision(
     try:
         if decision.get("type") == "edit":
             edited = edited_plan(decision)
+        decision = changes_asked(state, decision)
         rec = approvals.decide(
             deps.engine,
             approval_id,
@@ -213,7 +230,9 @@ def apply_decision(
         return Command(update=base, goto="dispatch")
     if rec.status == "rejected":
         reason = str((rec.decision or {}).get("message") or "rejected")
-        finding = Finding(check="approver", severity="error", message=reason)
+        finding = Finding(
+            check="approver", severity="error", message=reason, detail={"by": rec.decided_by}
+        )
         return Command(
             update={
                 **base,

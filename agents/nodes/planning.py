@@ -13,6 +13,7 @@ from langgraph.types import Command
 from agents.goal_text import objective_name
 from agents.nodes.deps import LoopDeps
 from agents.nodes.records import campaign_id_for, ensure_campaign, set_campaign
+from agents.nodes.revision import approver_reason, fold_reason, revision_finding
 from agents.nodes.text import say
 from agents.nodes.wiring import deps_of
 from agents.schema import CampaignPlan, Finding, Goal, Verdict
@@ -157,6 +158,13 @@ def plan(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["evalu
     feedback = [Finding.model_validate(f) for f in state.get("feedback") or []]
     prev = state.get("plan")
     previous = CampaignPlan.model_validate(prev) if prev else None
+    folded: dict[str, Any] = {}
+    reason = approver_reason(feedback)
+    if reason is not None:  # the approver's words become constraints, as the goal's are
+        rejected = int(state.get("revision") or 0)
+        shown = (state.get("verdict") or {}).get("preflight")
+        goal, request = fold_reason(goal, reason, state.get("card"), rejected, shown)
+        folded = {"goal": goal.model_dump(mode="json"), "revision_request": request}
     new = deps.planner.plan(goal, feedback, previous)
     revision = int(state.get("revision") or 0) + 1
     new = new.model_copy(update={"revision": revision})
@@ -171,7 +179,13 @@ def plan(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["evalu
         status="planning",
     )
     return Command(
-        update={"plan": dump, "revision": revision, "feedback": [], "status": "planning"},
+        update={
+            **folded,
+            "plan": dump,
+            "revision": revision,
+            "feedback": [],
+            "status": "planning",
+        },
         goto="evaluate",
     )
 
@@ -205,4 +219,11 @@ def evaluate(
         return Command(update={**update, "feedback": fb, "messages": [msg]}, goto="plan")
     msgs = [say("escalate", lang, round=rnd)] if verdict.verdict == "revise" else []
     update["escalated"] = verdict.verdict == "revise"
+    request = state.get("revision_request")
+    if request:  # say how this revision answers the approver, on the card and here
+        pre = verdict.preflight.model_dump() if verdict.preflight else None
+        note = revision_finding(goal, request, state["plan"] or {}, pre)
+        update["verdict"]["findings"] = [*update["verdict"]["findings"], note.model_dump()]
+        update["revision_request"] = None
+        msgs.append(AIMessage(content=note.message, name="userops"))
     return Command(update={**update, "messages": msgs}, goto="prepare_approval")
