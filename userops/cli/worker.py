@@ -24,9 +24,15 @@ def run(
     channel_config: Path | None = typer.Option(
         None, "--channel-config", help="Channel providers YAML (docs/channels.md)."
     ),
+    journeys: bool = typer.Option(
+        True, "--journeys/--no-journeys", help="Also advance the approved journeys."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Process the outbox with the sandbox adapters until stopped (Ctrl-C), with progress.
+
+    Before each outbox batch the worker also advances the approved journeys (entries,
+    timers, sends through the same engine; docs/journeys.md) unless --no-journeys.
 
     A store failure that may pass (disk full, database locked, connection lost) is ridden
     out: the worker backs off (doubling, at most a minute) and retries, taking back the
@@ -61,6 +67,9 @@ def run(
                 desc = "  ".join(f"{k} {v}" for k, v in sorted(stats.items()) if v)
                 bar.update(task, description=desc)
 
+            from userops.journeys.runner import JourneyRunner
+
+            runner = JourneyRunner(engine, policy=policy, batch_size=batch_size)
             worker = Worker(
                 engine,
                 adapters,
@@ -68,6 +77,7 @@ def run(
                 channels=chans,
                 batch_size=batch_size,
                 progress=show,
+                tick=runner.tick if journeys else None,
             )
             try:
                 stats = worker.run(

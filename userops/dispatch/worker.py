@@ -50,6 +50,7 @@ class Worker:
         progress: Callable[[Counter[str]], None] | None = None,
         fallbacks: bool = True,
         campaigns: list[str] | None = None,
+        tick: Callable[[], int] | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy or Policy.load()
@@ -64,6 +65,8 @@ class Worker:
         self.fallbacks = fallbacks
         self.campaigns = campaigns
         """Only these campaigns' rows (a simulation's); None: every campaign."""
+        self.tick = tick
+        """More work before each batch (the journeys' runner); returns the work it did."""
         self.reclaim_own = False
         """A batch failed in the store: take back our own leased rows at the next claim."""
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -113,6 +116,7 @@ class Worker:
         backoff = StoreBackoff(store_retries, idle_sleep)
         while not (stop and stop.is_set()) and (max_batches is None or batches < max_batches):
             try:
+                ticked = self.tick() if self.tick is not None else 0
                 n = await self.process_batch()
                 spawned = self.spawn_fallbacks() if self.fallbacks and n == 0 else 0
             except Exception as exc:
@@ -122,7 +126,7 @@ class Worker:
             backoff.succeeded()
             batches += 1
             if n == 0:
-                if spawned:
+                if spawned or ticked:
                     continue
                 if stop_when_idle:
                     break

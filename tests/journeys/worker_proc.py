@@ -1,0 +1,44 @@
+"""A journeys worker as a separate process for the kill test: ``python worker_proc.py URL``.
+
+Runs the real outbox Worker with the journeys' tick (a throttled sandbox, so that kills land
+mid-work) until no member is active and no message is queued; prints ``ready`` once started.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from sqlalchemy import text
+
+from userops.dispatch.policy import Policy
+from userops.dispatch.sandbox import SandboxAdapter
+from userops.dispatch.worker import Worker
+from userops.journeys.runner import JourneyRunner
+from userops.store.engine import make_engine
+
+KILL_POLICY = {"quiet_hours": None, "lease_seconds": 2, "batch_size": 2000}
+LEFT = (
+    "SELECT (SELECT count(*) FROM journey_members WHERE state = 'active')"
+    " + (SELECT count(*) FROM outbox WHERE state IN ('pending', 'deferred', 'sending'))"
+)
+
+
+def main(url: str) -> int:
+    engine = make_engine(url)
+    policy = Policy.with_overrides(KILL_POLICY)
+    adapter = SandboxAdapter(engine, "sms", rate_per_second=50_000, burst=2000, max_batch=2000)
+    journeys = JourneyRunner(engine, policy=policy)
+    print("ready", flush=True)
+    while True:
+        Worker(engine, {"sms": adapter}, policy=policy, fallbacks=False, tick=journeys.tick).run(
+            stop_when_idle=True
+        )
+        with engine.connect() as conn:
+            if conn.execute(text(LEFT)).scalar_one() == 0:
+                return 0
+        time.sleep(0.3)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1]))

@@ -1,0 +1,168 @@
+"""Member rows: atomic claims of due members, moves, leases.
+
+A claim is one statement, ``UPDATE … WHERE id IN (SELECT … ORDER BY due_ts LIMIT n) RETURNING
+…`` (with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two workers never hold one member;
+a member whose worker died is claimed again once its lease has expired. A move changes the
+member only while the mover still holds its lease and the member is still at the node it
+was evaluated at, so a move is never applied twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from userops.dispatch.sql import fetch, in_list, is_pg, list_param, many
+
+_COLS = (
+    "id, version_id, journey_id, user_id, entry_no, node_id, visit, due_ts, since_ts,"
+    " node_event, woke_event, sends, attrs"
+)
+_CLAIM = (
+    "UPDATE journey_members SET lease_owner = ?, lease_until_ts = ? WHERE id IN"
+    " (SELECT id FROM journey_members WHERE state = 'active' AND due_ts <= ?"
+    " AND (lease_until_ts IS NULL OR lease_until_ts < ?) AND {versions}"
+    " ORDER BY due_ts LIMIT ?{lock}) RETURNING " + _COLS
+)
+_MINE = (
+    "SELECT " + _COLS + " FROM journey_members WHERE {ids} AND lease_owner = ?"
+    " AND state = 'active' AND due_ts <= ?"
+)
+_MOVE = (
+    "UPDATE journey_members SET node_id = ?, visit = ?, due_ts = ?, since_ts = ?,"
+    " node_event = ?, woke_event = NULL, sends = ?, state = ?, exit_reason = ?, exited_ts = ?,"
+    " attrs = {json}, lease_owner = ?, lease_until_ts = ?"
+    " WHERE id = ? AND lease_owner = ? AND node_id = ? AND visit = ? AND state = 'active'"
+)
+_DONE = (
+    "INSERT INTO journey_steps_done (version_id, journey_id, user_id, entry_no, node_id, visit,"
+    " outcome, channel, variant, reason, next_node, ts)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+@dataclass(slots=True)
+class Member:
+    """One claimed member."""
+
+    id: int
+    version_id: int
+    journey_id: str
+    user_id: int
+    entry_no: int
+    node_id: str
+    visit: int
+    due_ts: int
+    since_ts: int
+    node_event: int
+    woke_event: int | None
+    sends: int
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Move:
+    """What happens to a member at its node: the step record and where it goes."""
+
+    member: Member
+    outcome: str
+    next_node: str | None
+    """None: the member exits (``exit_reason``)."""
+    exit_reason: str | None = None
+    channel: str | None = None
+    variant: str | None = None
+    reason: str | None = None
+    due_ts: int = 0
+    node_event: int = 0
+    visit: int = 0
+    sent: int = 0
+
+
+def _member(r: Sequence[Any]) -> Member:
+    attrs = r[12] if isinstance(r[12], dict) else json.loads(r[12] or "null")
+    return Member(
+        int(r[0]), int(r[1]), str(r[2]), int(r[3]), int(r[4]), str(r[5]), int(r[6]),
+        int(r[7]), int(r[8]), int(r[9]), r[10], int(r[11]), attrs or {},
+    )  # fmt: skip
+
+
+def claim(
+    conn: Connection, *, owner: str, now: int, lease_s: int, limit: int, versions: list[int]
+) -> list[Member]:
+    """Lease up to ``limit`` due members of ``versions`` to ``owner`` (oldest due first)."""
+    if not versions:
+        return []
+    lock = " FOR UPDATE SKIP LOCKED" if is_pg(conn) else ""
+    stmt = _CLAIM.format(versions=in_list(conn, "version_id"), lock=lock)
+    params = [owner, now + lease_s, now, now, list_param(conn, versions), limit]
+    return [_member(r) for r in fetch(conn, stmt, params)]
+
+
+def still_mine(conn: Connection, ids: list[int], *, owner: str, now: int) -> list[Member]:
+    """Members of ``ids`` that ``owner`` still leases and that are due again now."""
+    if not ids:
+        return []
+    stmt = _MINE.format(ids=in_list(conn, "id"))
+    return [_member(r) for r in fetch(conn, stmt, [list_param(conn, ids), owner, now])]
+
+
+def release(conn: Connection, ids: list[int], *, owner: str) -> None:
+    """Give up ``owner``'s leases on ``ids``."""
+    if ids:
+        stmt = (
+            "UPDATE journey_members SET lease_owner = NULL, lease_until_ts = NULL WHERE "
+            + in_list(conn, "id")
+            + " AND lease_owner = ?"
+        )
+        many(conn, stmt, [(list_param(conn, ids), owner)])
+
+
+def record_steps(conn: Connection, moves: list[Move], now: int) -> None:
+    """Insert the steps-done rows of ``moves`` (a row already there is kept)."""
+    many(
+        conn,
+        _DONE,
+        [
+            (
+                m.member.version_id, m.member.journey_id, m.member.user_id, m.member.entry_no,
+                m.member.node_id, m.member.visit, m.outcome, m.channel, m.variant, m.reason,
+                m.next_node, now,
+            )
+            for m in moves
+        ],
+    )  # fmt: skip
+
+
+def apply_moves(
+    conn: Connection, moves: list[Move], *, owner: str, now: int, lease_until: int
+) -> None:
+    """Record the steps and move the members (keeping the lease of those due again now)."""
+    record_steps(conn, moves, now)
+    rows = []
+    for m in moves:
+        mem = m.member
+        exiting = m.next_node is None
+        again = not exiting and m.due_ts <= now
+        attrs = json.dumps(mem.attrs) if mem.attrs else None
+        rows.append(
+            (
+                mem.node_id if exiting else m.next_node,
+                mem.visit if exiting else m.visit,
+                mem.due_ts if exiting else m.due_ts,
+                mem.since_ts if exiting else now,
+                mem.node_event if exiting else m.node_event,
+                mem.sends + m.sent,
+                "exited" if exiting else "active",
+                m.exit_reason if exiting else None,
+                now if exiting else None,
+                attrs,
+                owner if again else None,
+                lease_until if again else None,
+                mem.id, owner, mem.node_id, mem.visit,
+            )
+        )  # fmt: skip
+    many(conn, _MOVE.format(json="CAST(? AS JSON)" if is_pg(conn) else "?"), rows)
