@@ -11,6 +11,7 @@ from userops.cli import (
     dispatch,
     eval,
     imports,
+    journeys,
     outbox,
     privacy,
     profiles,
@@ -40,6 +41,7 @@ app.add_typer(approvals.app, name="approvals")
 app.add_typer(users.app, name="users")
 app.add_typer(threads.app, name="threads")
 app.add_typer(sources.app, name="sources")
+app.add_typer(journeys.app, name="journeys")
 app.add_typer(privacy.app, name="privacy")
 # top-level commands (seed, demo, chat): each module's Typer adds its commands directly
 app.add_typer(seed.app)
