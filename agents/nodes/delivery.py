@@ -15,6 +15,7 @@ from agents.nodes.text import say
 from agents.nodes.wiring import deps_of
 from agents.schema import CampaignPlan, Goal
 from agents.state import LoopState
+from agents.state_view import view
 from userops import approvals
 from userops.dispatch.models import DispatchStep, MessageContent, SendWindow
 from userops.errors import ApprovalRequired
@@ -96,15 +97,15 @@ def make_steps(deps: LoopDeps, state: LoopState) -> list[DispatchStep]:
     enforces it whatever the plan (or an LLM) wrote.
     """
     plan = CampaignPlan.model_validate(state["plan"])
-    idx = int(state.get("step_index") or 0)
-    step = deps.build_step(deps.engine, plan, plan.steps[idx], str(state["campaign_id"]))
+    idx = view(state).step_index
+    step = deps.build_step(deps.engine, plan, plan.steps[idx], view(state).campaign_id)
     goal = state.get("goal")
     window = Goal.model_validate(goal).constraints.send_window if goal else None
     if window is not None:  # the operator's window, from the goal: no plan can drop it
         step = step.model_copy(
             update={"send_window": SendWindow(start=window.start, end=window.end)}
         )
-    share = float(state.get("blast_share", deps.blast_share) or 0.0)
+    share = view(state).blast_share(deps.blast_share)
     return split_blast(step, share) if idx == 0 else [step]
 
 
@@ -116,7 +117,7 @@ def dispatch(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["m
         raise ApprovalRequired(f"no approval recorded for {approval_id or 'this plan'}")
     steps = make_steps(deps, state)
     result = deps.deliver(deps.engine, steps)
-    prev = state.get("dispatch") or {}
+    prev = view(state).dispatch
     merged: dict[str, Any] = {
         "sent": int(prev.get("sent", 0)) + int(result.get("sent", 0)),
         "deferred": int(prev.get("deferred", 0)) + int(result.get("deferred", 0)),
@@ -129,13 +130,13 @@ def dispatch(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["m
         merged["suppressed"][k] = merged["suppressed"].get(k, 0) + int(v)
     set_campaign(
         deps.engine,
-        str(state["campaign_id"]),
+        view(state).campaign_id,
         actor="dispatcher",
         action="dispatch",
         status="running",
         spent=merged["cost"],
     )
-    lang = (state.get("goal") or {}).get("language")
+    lang = view(state).language
     msg = say(
         "dispatched",
         lang,

@@ -37,6 +37,7 @@ from agents.nodes.wiring import deps_of
 from agents.revise import amend, is_question
 from agents.schema import CampaignPlan, Finding, Goal
 from agents.state import LoopState
+from agents.state_view import view
 from userops import approvals
 from userops.approval_card import ApprovalCard, build_contract
 from userops.errors import BadInput, Conflict, PolicyRefused
@@ -53,13 +54,13 @@ def prepare_approval(
     steps = make_steps(deps, state)
     reports = [deps.preflight(deps.engine, s) for s in steps]
     pre = merge_preflights(reports)
-    findings = list((state.get("verdict") or {}).get("findings") or [])
-    escalated = bool(state.get("escalated"))
-    idx = int(state.get("step_index") or 0)
-    campaign_id = str(state["campaign_id"])
-    revision = int(state.get("revision") or 0)
+    findings = view(state).findings
+    escalated = view(state).escalated
+    idx = view(state).step_index
+    campaign_id = view(state).campaign_id
+    revision = view(state).revision
     approval_id = f"{campaign_id}-r{revision}-s{idx}"
-    plan = dict(state["plan"] or {})
+    plan = dict(view(state).plan)
     tier = risk_tier(pre, findings, escalated)
     card = ApprovalCard(
         approval_id=approval_id,
@@ -103,7 +104,7 @@ def prepare_approval(
             system=True,
         )
         entry = {"approval_id": approval_id, "status": rec.status, "actor": "policy"}
-        update["approvals"] = [*(state.get("approvals") or []), entry]
+        update["approvals"] = [*view(state).approvals, entry]
         return Command(update=update, goto="dispatch")
     set_campaign(
         deps.engine,
@@ -112,7 +113,7 @@ def prepare_approval(
         action="await_approval",
         status="awaiting_approval",
     )
-    lang = (state.get("goal") or {}).get("language")
+    lang = view(state).language
     msg = say("awaiting", lang, approval_id=approval_id, risk=tier)
     return Command(
         update={**update, "status": "awaiting_approval", "messages": [msg]},
@@ -122,7 +123,7 @@ def prepare_approval(
 
 def approval_gate(state: LoopState) -> Command[Literal["apply_decision"]]:
     """Wait for a person: ``interrupt()`` with the HITL request, nothing else."""
-    value = interrupt(hitl_request(state["card"] or {}))
+    value = interrupt(hitl_request(view(state).card))
     return Command(update={"resume": value}, goto="apply_decision")
 
 
@@ -175,9 +176,9 @@ def apply_decision(
     """Record the gate's decision exactly once and route on it."""
     config = get_config()
     deps = deps_of(runtime)
-    value = state.get("resume") or {}
-    approval_id = str(state["approval_id"])
-    lang = (state.get("goal") or {}).get("language")
+    value = view(state).resume
+    approval_id = view(state).approval_id
+    lang = view(state).language
     conf = config.get("configurable") or {}
     actor = str(value.get("actor") or conf.get("actor") or "anonymous")
     decisions = value.get("decisions") or [{}]
@@ -225,7 +226,7 @@ def apply_decision(
         "revision": rec.revision,
         "message": rec.comment,
     }
-    base["approvals"] = [*(state.get("approvals") or []), entry]
+    base["approvals"] = [*view(state).approvals, entry]
     if rec.status == "approved":
         return Command(update=base, goto="dispatch")
     if rec.status == "rejected":
@@ -244,11 +245,11 @@ def apply_decision(
             goto="plan",
         )
     plan = edited or edited_plan(rec.decision or {})
-    revision = int(state.get("revision") or 0) + 1
+    revision = view(state).revision + 1
     plan["revision"] = revision
     set_campaign(
         deps.engine,
-        str(state["campaign_id"]),
+        view(state).campaign_id,
         actor=str(rec.decided_by),
         action="plan.edited",
         plan=plan,

@@ -18,6 +18,7 @@ from agents.nodes.text import say
 from agents.nodes.wiring import deps_of
 from agents.schema import CampaignPlan, Finding, Goal, Verdict
 from agents.state import LoopState, initial_fields
+from agents.state_view import view
 
 
 def _text(message: Any) -> str:
@@ -32,7 +33,7 @@ def _actor(config: RunnableConfig, default: str = "operator") -> str:
 
 
 def _lang(state: LoopState) -> str:
-    return str((state.get("goal") or {}).get("language") or "zh")
+    return view(state).language or "zh"
 
 
 FOLLOWS_ON = ("completed", "blocked")
@@ -47,7 +48,7 @@ def inherit_objective(goal: Goal, state: LoopState) -> Goal:
     something about the campaign (audience, constraint or KPI). The inherited
     objective is listed in ``goal.assumed`` so the operator sees it said back.
     """
-    prev = state.get("goal") or {}
+    prev = view(state).goal
     objective = prev.get("objective")
     if goal.objective is not None or not objective or state.get("status") not in FOLLOWS_ON:
         return goal
@@ -69,7 +70,7 @@ def answered(goal: Goal, state: LoopState) -> Goal:
     The answer is appended to the goal and parsed again: words it could not use are still
     there, and asking about them again would loop. They are said back as assumed instead.
     """
-    prev = (state.get("goal") or {}).get("questions") or []
+    prev = view(state).goal.get("questions") or []
     asked = {str(q.get("words")) for q in prev if isinstance(q, dict)}
     kept = [q for q in goal.questions if q.words not in asked]
     if len(kept) == len(goal.questions):
@@ -155,23 +156,23 @@ def plan(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["evalu
     """Make a new plan revision addressing the feedback."""
     deps = deps_of(runtime)
     goal = Goal.model_validate(state["goal"])
-    feedback = [Finding.model_validate(f) for f in state.get("feedback") or []]
+    feedback = [Finding.model_validate(f) for f in view(state).feedback]
     prev = state.get("plan")
     previous = CampaignPlan.model_validate(prev) if prev else None
     folded: dict[str, Any] = {}
     reason = approver_reason(feedback)
     if reason is not None:  # the approver's words become constraints, as the goal's are
-        rejected = int(state.get("revision") or 0)
-        shown = (state.get("verdict") or {}).get("preflight")
+        rejected = view(state).revision
+        shown = view(state).verdict.get("preflight")
         goal, request = fold_reason(goal, reason, state.get("card"), rejected, shown)
         folded = {"goal": goal.model_dump(mode="json"), "revision_request": request}
     new = deps.planner.plan(goal, feedback, previous)
-    revision = int(state.get("revision") or 0) + 1
+    revision = view(state).revision + 1
     new = new.model_copy(update={"revision": revision})
     dump = new.model_dump(mode="json")
     set_campaign(
         deps.engine,
-        str(state["campaign_id"]),
+        view(state).campaign_id,
         actor="planner",
         action="plan.revision",
         plan=dump,
@@ -198,7 +199,7 @@ def evaluate(
     goal = Goal.model_validate(state["goal"])
     plan = CampaignPlan.model_validate(state["plan"])
     verdict: Verdict = deps.evaluator.evaluate(goal, plan)
-    rnd = int(state.get("round") or 0) + 1
+    rnd = view(state).round + 1
     update: dict[str, Any] = {"verdict": verdict.model_dump(mode="json"), "round": rnd}
     lang = goal.language
     problems = [f for f in verdict.findings if f.severity in ("error", "block")]
@@ -206,7 +207,7 @@ def evaluate(
     if verdict.verdict == "block":
         set_campaign(
             deps.engine,
-            str(state["campaign_id"]),
+            view(state).campaign_id,
             actor="evaluator",
             action="blocked",
             status="blocked",
@@ -222,7 +223,7 @@ def evaluate(
     request = state.get("revision_request")
     if request:  # say how this revision answers the approver, on the card and here
         pre = verdict.preflight.model_dump() if verdict.preflight else None
-        note = revision_finding(goal, request, state["plan"] or {}, pre)
+        note = revision_finding(goal, request, view(state).plan, pre)
         update["verdict"]["findings"] = [*update["verdict"]["findings"], note.model_dump()]
         update["revision_request"] = None
         msgs.append(AIMessage(content=note.message, name="userops"))

@@ -16,6 +16,7 @@ from agents.nodes.records import set_campaign
 from agents.nodes.text import line, say
 from agents.nodes.wiring import deps_of
 from agents.state import LoopState
+from agents.state_view import view
 from userops.campaigns import add_lesson, has_lesson
 from userops.measure import SUCCESS_EVENTS, measure_campaign, write_back
 from userops.measure_adjusted import measure_adjusted
@@ -24,14 +25,14 @@ from userops.measure_adjusted import measure_adjusted
 def measure(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["review"]]:
     """Measure the KPI per arm with CI, the baseline arm; write back to profiles."""
     deps = deps_of(runtime)
-    plan = state["plan"] or {}
-    idx = int(state.get("step_index") or 0)
+    plan = view(state).plan
+    idx = view(state).step_index
     step_id = str(plan["steps"][idx]["step_id"])
     metric = str((plan.get("kpi") or {}).get("metric") or "conversion_rate")
     if metric not in SUCCESS_EVENTS:
         metric = "conversion_rate"
-    campaign_id = str(state["campaign_id"])
-    has_blast = f"{step_id}{BLAST_SUFFIX}" in ((state.get("dispatch") or {}).get("steps") or [])
+    campaign_id = view(state).campaign_id
+    has_blast = f"{step_id}{BLAST_SUFFIX}" in (view(state).dispatch.get("steps") or [])
     baseline_step = f"{step_id}{BLAST_SUFFIX}" if has_blast else None
     by_metric: dict[str, Any] = {}
     for m in dict.fromkeys([metric, "conversion_rate", "click_rate"]):
@@ -64,7 +65,7 @@ def measure(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["re
         "response_tags": tags,
         "step_id": step_id,
     }
-    lang = (state.get("goal") or {}).get("language")
+    lang = view(state).language
     lo, hi = kpi["ci"]
     msgs = [say("measured", lang, lo=lo, hi=hi, **res["kpi"])]
     if res["baseline"] is not None:
@@ -74,7 +75,7 @@ def measure(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["re
         vr = a["variance_reduction"]
         msgs.append(say("adjusted", lang, uplift=a["uplift"], lo=a["ci"][0], hi=a["ci"][1], vr=vr))
     if idx > 0:
-        done = [*(state.get("followup_results") or []), kpi]
+        done = [*view(state).followup_results, kpi]
         return Command(update={"followup_results": done, "messages": msgs}, goto="review")
     return Command(update={"kpi": kpi, "baseline": baseline, "messages": msgs}, goto="review")
 
@@ -84,16 +85,16 @@ def review(
 ) -> Command[Literal["prepare_approval", "lessons"]]:
     """Send a further plan step back through approval, else finish."""
     deps = deps_of(runtime)
-    plan = state["plan"] or {}
-    nxt = int(state.get("step_index") or 0) + 1
+    plan = view(state).plan
+    nxt = view(state).step_index + 1
     update: dict[str, Any] = {}
     if nxt == len(plan.get("steps") or []) and nxt <= deps.max_followups:
-        extra = followup_step(plan, str(state["campaign_id"])) if worked(state.get("kpi")) else None
+        extra = followup_step(plan, view(state).campaign_id) if worked(state.get("kpi")) else None
         if extra is not None:
             plan = {**plan, "steps": [*plan["steps"], extra]}
             update["plan"] = plan
     if nxt < len(plan.get("steps") or []) and nxt <= deps.max_followups:
-        lang = (state.get("goal") or {}).get("language")
+        lang = view(state).language
         msg = say("followup", lang, step=plan["steps"][nxt]["step_id"])
         update.update({"step_index": nxt, "escalated": False, "messages": [msg]})
         return Command(update=update, goto="prepare_approval")
@@ -102,10 +103,10 @@ def review(
 
 def lesson_text(state: LoopState) -> str:
     """Summarize what the campaign taught, in the operator's language."""
-    goal = state.get("goal") or {}
+    goal = view(state).goal
     lang = goal.get("language")
-    kpi = state.get("kpi") or {}
-    parts = [f"[{goal.get('objective')}] {(state.get('plan') or {}).get('name', '')}"]
+    kpi = view(state).kpi
+    parts = [f"[{goal.get('objective')}] {view(state).plan.get('name', '')}"]
     if kpi:
         lo, hi = kpi["ci"]
         parts.append(
@@ -146,10 +147,10 @@ def store_lesson(
 def lessons(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["__end__"]]:
     """Store the lesson and close the campaign."""
     deps = deps_of(runtime)
-    goal = state.get("goal") or {}
+    goal = view(state).goal
     lang = str(goal.get("language") or "zh")
     txt = lesson_text(state)
-    campaign_id = str(state["campaign_id"])
+    campaign_id = view(state).campaign_id
     store_lesson(deps.engine, campaign_id, goal.get("objective"), lang, txt, deps.remember)
     set_campaign(deps.engine, campaign_id, actor="system", action="complete", status="completed")
     return Command(
