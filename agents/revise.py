@@ -16,7 +16,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents import lexicon as lx
 from agents import playbooks as pb
+from agents.goal_numbers import normalize
 from agents.goal_parser import parse_goal
 from agents.schema import Constraints, Goal
 from userops.cdp.segment_spec import SegmentSpec
@@ -55,7 +57,32 @@ NO_OFFER = re.compile(
     re.I,
 )
 
-_RELATIVE = (SMALLER, LARGER, CHEAPER, FRIENDLY, NO_OFFER)
+BUDGET_TO = re.compile(
+    r"(?:预算|花费|费用|成本|budget|spend(?:ing)?|costs?)\s{0,2}(?:降到|减到|改成|改为|调到|降低到"
+    r"|压到|控制在|不超过|down to|to|at most|under|below|of)\s{0,2}[¥$￥]?\s{0,2}"
+    r"(\d[\d,]{0,12}(?:\.\d{1,2})?)\s{0,2}(万|千|k)?",
+    re.I,
+)
+CAP_TO = re.compile(
+    r"(?:limit|cap|reduce|cut|shrink|narrow|keep)\b[^\d]{0,20}?(\d[\d,]{0,9})\s{0,2}"
+    r"(?:people|persons|users|customers|recipients|members)"
+    r"|(?:减到|降到|缩小到|控制在|只发|最多|不超过)\s{0,2}(\d[\d,]{0,9})\s{0,2}(?:个|位|名)?(?:人|用户|客户|会员)",
+    re.I,
+)
+INSTEAD = [
+    (
+        ch,
+        re.compile(
+            rf"(?:instead of|rather than|not by|replace|而不是|代替|替代|换掉|不用|别用|不要用)"
+            rf"\s{{0,3}}(?:the\s+|an?\s+)?(?:{pattern})",
+            re.I,
+        ),
+    )
+    for ch, pattern in lx.CHANNEL_WORDS
+]
+"""``use push instead of SMS``: the channel after the contrast word is ruled out."""
+
+_RELATIVE = (SMALLER, LARGER, CHEAPER, FRIENDLY, NO_OFFER, BUDGET_TO, CAP_TO)
 _QUESTION = re.compile(
     r"[?？]\s*$|^\s*(?:why|how|what|which|who|when|is|are|does|do|can|could|would|should)\b"
     r"|^\s*(?:为什么|为何|怎么|是否|能否|可以吗|有没有)|吗\s*$",
@@ -93,6 +120,7 @@ def amend(goal: Goal, reason: str, shown: dict[str, Any] | None = None) -> Amend
     if not words:
         return Amendment(goal)
     said = parse_goal(words, goal.language)
+    _relative(said.constraints, normalize(words).text)
     c = goal.constraints.model_copy(deep=True)
     asks: list[str] = []
     conflicts = _channels(c, said.constraints, asks, goal.language == "zh")
@@ -125,8 +153,29 @@ def amend(goal: Goal, reason: str, shown: dict[str, Any] | None = None) -> Amend
         "audience_hints": [*goal.audience_hints, *said.audience_hints],
         "amendments": [*goal.amendments, words],
     }
-    rest = [w for w in said.not_understood if not any(p.search(w) for p in _RELATIVE)]
+    read = [*said.not_understood, *(q.words for q in said.questions)]
+    rest = [w for w in read if not any(p.search(normalize(w).text) for p in _RELATIVE)]
     return Amendment(goal.model_copy(update=update), asks, unread + rest, conflicts)
+
+
+def _relative(said: Constraints, text: str) -> None:
+    """What the parser reads only in a goal's phrasing, said about a plan shown.
+
+    ``预算降到500``, ``cut the budget to 300``, ``limit it to 200 people``, ``use push
+    instead of SMS`` (``text`` has its numerals in digits).
+    """
+    m = BUDGET_TO.search(text)
+    if m and said.budget is None:
+        unit = {"万": 10000, "千": 1000, "k": 1000, "K": 1000}.get(m.group(2) or "", 1)
+        said.budget = float(m.group(1).replace(",", "")) * unit
+    m = CAP_TO.search(text)
+    if m and said.max_recipients is None:
+        said.max_recipients = int((m.group(1) or m.group(2)).replace(",", ""))
+    for ch, pattern in INSTEAD:
+        if pattern.search(text):
+            said.channels_allowed = [a for a in said.channels_allowed if a != ch]
+            if ch not in said.channels_forbidden:
+                said.channels_forbidden.append(ch)
 
 
 def _channels(c: Constraints, said: Constraints, asks: list[str], zh: bool) -> list[str]:

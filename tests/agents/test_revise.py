@@ -40,6 +40,10 @@ SHOWN = {"audience_size": 800, "preflight": {"cost": 40.0}}
         ("budget 500", "budget 500"),
         ("only customers in California", "audience: region in california"),
         ("write it in Chinese", "copy in zh"),
+        ("预算降到五百", "budget 500"),
+        ("limit it to 200 people", "at most 200 recipients"),
+        ("use push instead of SMS", "never sms"),
+        ("use push instead of SMS", "channels only app_push"),
     ],
 )
 def test_reasons_become_constraints(reason, ask):
