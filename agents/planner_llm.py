@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from agents import playbooks as pb
 from agents.goal_parser import describe_goal
 from agents.plan_draft import PlanDraft, bounded_segment, bounded_variants, hard_constraints
-from agents.planner_offline import cap_segment, personas_of
+from agents.planner_common import cap_segment, personas_of
 from agents.providers import chat_model, invoke_model, structured
 from agents.schema import CampaignPlan, Finding, Goal, PlanStep
 from prompts.fence import Trusted

@@ -2,8 +2,8 @@ import pytest
 from langchain_core.messages import ToolMessage
 
 from agents.goal_parser import parse_goal
+from agents.planner_common import personas_of
 from agents.planner_llm import LLMPlanner, PlanDraft
-from agents.planner_offline import personas_of
 from tests.doubles import ScriptedChatModel, ScriptRanOut, dumps, make_ctx, populate, tool_call
 from tools.content_llm import ContentDraft
 from tools.dispatch import preflight_plan

@@ -73,8 +73,8 @@ def test_llm_tools_list_past_campaigns_and_lessons(sqlite_engine, tmp_path):
 
 def test_llm_content_prompts_carry_retrieved_knowledge(sqlite_engine, tmp_path):
     from agents.goal_parser import parse_goal
+    from agents.planner_common import personas_of
     from agents.planner_llm import LLMPlanner, PlanDraft
-    from agents.planner_offline import personas_of
     from tests.doubles import ScriptedChatModel, make_ctx, populate
     from tools.content_llm import ContentDraft
     from tools.segments import audience_stats

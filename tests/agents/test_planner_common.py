@@ -1,0 +1,19 @@
+"""Both planners take their shared bounds from agents.planner_common, not from each other."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+AGENTS = Path(__file__).resolve().parents[2] / "agents"
+
+
+def _imports(name: str) -> set[str]:
+    tree = ast.parse((AGENTS / name).read_text(encoding="utf-8"))
+    return {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+
+
+def test_the_llm_planner_shares_helpers_not_the_offline_planner() -> None:
+    for planner in ("planner_llm.py", "planner_offline.py"):
+        assert "agents.planner_common" in _imports(planner), planner
+    assert "agents.planner_offline" not in _imports("planner_llm.py")
