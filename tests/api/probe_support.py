@@ -25,6 +25,7 @@ from tests.agents.loop_doubles import make_deps, seed_users
 from tests.api.conftest import live_server
 from userops.accounts import add_user
 from userops.api.app import create_app
+from userops.cdp.stream.sources import add_source
 from userops.settings import Settings
 
 ROLES = {"operator": "olivia", "approver": "ana", "admin": "root"}
@@ -148,6 +149,7 @@ def probe_site(engine: Engine, home: Path, database_url: str | None = None) -> I
             "campaign_id": str(card.get("campaign_id") or "c"),
             "assistant_id": "userops",
             "user_id": "7",
+            "write_key": add_source(engine, "probe", "web")[1],
         }
         probe = Probe(url, tokens, ids, app.openapi())
         handler = _Errors(probe.errors)
@@ -192,6 +194,29 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/v1/profiles/import"): "external_id,name,phone\nprobe-1,Ann,+8613800000001\n",
 }
+_TRACK = {
+    "userId": "probe-1",
+    "event": "Probe Viewed",
+    "messageId": "{new}",
+    "properties": {"note": "x", "revenue": 1},
+    "context": {"timezone": "Asia/Shanghai", "locale": "zh-CN", "device": {"id": "d1"}},
+}
+_WK = {"writeKey": "{write_key}"}
+"""Segment ingest bodies carry the probe source's write key (the probe sends a bearer token,
+which these routes do not take), so their hostile variants reach validation and the store.
+Page, screen, group and alias share that code and get the raw hostile bodies only."""
+BODIES.update(
+    {
+        ("POST", "/v1/track"): {**_WK, **_TRACK},
+        ("POST", "/v1/batch"): {**_WK, "batch": [{"type": "track", **_TRACK}], "context": {}},
+        ("POST", "/v1/identify"): {
+            **_WK,
+            "userId": "probe-1",
+            "messageId": "{new}",
+            "traits": {"email": "a@b.cn", "phone": "+8613800000001", "name": "Ann"},
+        },
+    }
+)
 """A valid request body per route; the probe replaces one field at a time (a route missing
 here gets ``{"probe": "x"}``, so its hostile bodies are still sent)."""
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
@@ -205,6 +230,19 @@ def _fresh(value: Any) -> Any:
         return f"p-{uuid.uuid4().hex[:12]}"
     if isinstance(value, dict):
         return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
+
+
+def _with_ids(value: Any, ids: dict[str, str]) -> Any:
+    """``value`` with ``"{write_key}"`` (any ``"{name}"`` of ``ids``) filled in."""
+    if isinstance(value, str) and value.startswith("{") and value[1:-1] in ids:
+        return ids[value[1:-1]]
+    if isinstance(value, dict):
+        return {k: _with_ids(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_ids(v, ids) for v in value]
     return value
 
 
@@ -267,7 +305,7 @@ def hostile_requests(
     """Every hostile variant of one route: each param, each body field, each raw body."""
     query = QUERIES.get((method, path), {})
     ctype = next(iter(op.get("requestBody", {}).get("content", {})), "application/json")
-    base = BODIES.get((method, path))
+    base = _with_ids(BODIES.get((method, path)), ids)
     if base is None and op.get("requestBody"):  # a route the probe has no valid body for
         base = {"probe": "x"} if ctype == "application/json" else "probe\nx\n"
 

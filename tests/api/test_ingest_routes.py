@@ -186,3 +186,40 @@ def test_traits_follow_the_events_after_the_answer(
     r = c.post("/v1/page", json={"userId": "newbie", "name": "Home"}, headers=_basic(key))
     assert updates_for(sqlite_engine).wait_idle(20)
     assert rows(sqlite_engine, "traits", f"WHERE user_id = {canonical(sqlite_engine, 'newbie')}")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [(b'"a\\u0000b"', "NUL"), (b'"a\\ud800b"', "lone surrogate"), (b"NaN", "finite")],
+)
+def test_an_unstorable_value_refuses_its_message_not_the_batch(
+    client: tuple[TestClient, str], sqlite_engine: Engine, value: bytes, reason: str
+) -> None:
+    c, key = client
+    good = [orjson.dumps({"type": "track", **_track(messageId=m)}) for m in ("m1", "m3")]
+    bad = b'{"type": "track", "userId": "u2", "event": "E", "properties": {"note": %s}}' % value
+    body = b'{"batch": [%s, %s, %s]}' % (good[0], bad, good[1])
+    r = c.post(
+        "/v1/batch", content=body, headers={**_basic(key), "Content-Type": "application/json"}
+    )
+    assert r.status_code == 400, r.text  # the request guard's 422 refused all three
+    got = r.json()
+    assert (got["received"], got["stored"], got["rejected"]) == (3, 2, 1)
+    assert [(e["index"], e["field"]) for e in got["errors"]] == [(1, "batch[1].properties.note")]
+    assert reason in got["errors"][0]["reason"]
+    assert len(rows(sqlite_engine, "events")) == 2
+    r = c.post("/v1/track", content=bad, headers=_basic(key))
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "properties.note"
+
+
+def test_the_guard_leaves_exactly_the_ingest_routes_to_their_own_checks(
+    client: tuple[TestClient, str],
+) -> None:
+    from userops.api.routes import ingest
+
+    c, _ = client
+    assert set(ingest.PATHS) == {r.path for r in ingest.router.routes}  # type: ignore[attr-defined]
+    r = c.post(
+        "/v1/threads", content=b'{"goal": "a\\u0000"}', headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "goal"]

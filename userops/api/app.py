@@ -106,7 +106,11 @@ def create_app(
         return list(app.openapi()["paths"])
 
     app.add_middleware(
-        RequestGuard, templates=templates, max_body=s.max_body_bytes, uploads=uploads
+        RequestGuard,
+        templates=templates,
+        max_body=s.max_body_bytes,
+        uploads=uploads,
+        own_checks=ingest.PATHS,  # a bad event is refused in its message, not the whole batch
     )
     install_metrics(app, services.metrics)
     if s.proxy_list():  # only these peers' X-Forwarded-For is believed (none by default)

@@ -7,13 +7,16 @@ r"""The request guard: every request passes here before routing, parsing or auth
   body a lone surrogate (``\ud800``) or NaN/Infinity, is answered 422 naming where it is
   (``["path", "thread_id"]``, ``["query", "q"]``, ``["body", "goal"]``): no store can keep
   such a value (PostgreSQL refuses NUL, UTF-8 refuses lone surrogates), no JSON answer can
-  quote it back, and no route needs it.
+  quote it back, and no route needs it. The one exception is explicit: the routes given as
+  ``own_checks`` (the Segment ingest routes) refuse such values themselves, in the message
+  that holds them, so that one bad event does not take the good ones of its batch with it
+  (docs/ingest.md). Size limits and the path and query checks apply to them all the same.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -41,6 +44,7 @@ class RequestGuard:
         templates: Callable[[], Iterable[str]],
         max_body: int,
         uploads: Mapping[str, int] | None = None,
+        own_checks: Collection[str] = (),
     ) -> None:
         self.app = app
         self.templates = templates
@@ -48,6 +52,8 @@ class RequestGuard:
         self.max_body = max_body
         self.uploads = dict(uploads or {})
         """Path -> body limit of the routes that take a file upload."""
+        self.own_checks = frozenset(own_checks)
+        """Paths whose route refuses unstorable JSON values itself (per message)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the request; pass it on (its body replayed) or answer it here."""
@@ -74,7 +80,8 @@ class RequestGuard:
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
         body = b"".join(chunks)
-        bad = None if scope["path"] in self.uploads else _json_problem(body)
+        own = scope["path"] in self.uploads or scope["path"] in self.own_checks
+        bad = None if own else _json_problem(body)
         if bad is not None:
             await bad(scope, receive, send)
             return

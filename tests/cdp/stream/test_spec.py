@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from userops.cdp.stream.accept import Refused, accept_batch, accept_one, decode
+from userops.cdp.stream.accept import Accepted, Body, Refused, accept_batch, accept_one, decode
 from userops.cdp.stream.fields import Rejection
 from userops.cdp.stream.spec import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Message, parse
 from userops.domain import DERIVED_EVENT_TYPES
@@ -172,6 +172,60 @@ def test_derived_event_types_cannot_be_sent(derived: str) -> None:
     assert exc.value.rejection.field == "event"
 
 
+@pytest.mark.parametrize(
+    ("value", "field", "reason"),
+    [
+        (b'"a\\ud800b"', "batch[1].properties.note", "lone surrogate"),
+        (b'"a\xed\xa0\x80b"', "batch[1].properties.note", "lone surrogate"),  # raw bytes
+        (b"NaN", "batch[1].properties.note", "finite"),
+        (b"-Infinity", "batch[1].properties.note", "finite"),
+        (b"1e400", "batch[1].properties.note", "finite"),
+        (b"9" * 400, "batch[1].properties.note", "finite"),
+        (b'{"\\udfff": 1}', "batch[1].properties.note", "lone surrogate"),
+    ],
+)
+def test_values_orjson_refuses_are_located_in_their_message(
+    value: bytes, field: str, reason: str
+) -> None:
+    bad = b'{"type": "track", "userId": "u2", "event": "E", "properties": {"note": %s}}' % value
+    good = orjson.dumps(_track())
+    raw, data, lenient = decode(b'{"batch": [%s, %s, %s]}' % (good, bad, good), None)
+    assert lenient
+    ok, refused, total = accept_batch(raw, data, NOW, lenient=lenient)
+    assert total == 3 and len(ok) == 2
+    assert [(r.index, r.field[: len(field)]) for r in refused] == [(1, field)]
+    assert reason in refused[0].reason
+    orjson.dumps([r.to_dict() for r in refused])  # the answer can quote it back
+
+
+def _accept(body: Body) -> tuple[list[Accepted], list[Rejection], int]:
+    return accept_batch(body.raw, body.data, NOW, lenient=body.lenient)
+
+
+def test_a_batch_level_value_is_refused_whole_and_big_integers_read_as_orjson_does() -> None:
+    big = b'{"type": "track", "userId": "u1", "event": "E", "properties": {"n": 1%s}}' % (b"0" * 30)
+    with pytest.raises(Refused) as exc:  # a batch-level value would go into every message
+        _accept(decode(b'{"batch": [%s], "x": [NaN]}' % big, None))
+    assert exc.value.rejection.field == "x[0]"
+    strict = decode(b'{"batch": [%s]}' % big, None)
+    lenient = decode(b'{"batch": [%s, {"x": NaN}]}' % big, None)
+    assert lenient.lenient and not strict.lenient
+    ok, refused, _ = _accept(lenient)
+    assert [r.field for r in refused] == ["batch[1].x"]
+    assert ok[0].msg.properties == strict.data["batch"][0]["properties"] == {"n": 1e30}
+    orjson.dumps(ok[0].msg.properties)  # storable (an int over 64 bits is not)
+
+
+def test_single_route_refuses_an_unstorable_value_at_its_field() -> None:
+    body = b'{"userId": "u1", "event": "E", "properties": {"a": [1, "\\ud800"]}}'
+    with pytest.raises(Refused) as exc:
+        accept_one(*decode(body, None)[:2], NOW, "track", lenient=True)
+    assert exc.value.rejection.field == "properties.a[1]"
+    with pytest.raises(Refused) as exc:
+        accept_one(*decode(b'{"userId": "u1", "event": "E\\u0000"}', None)[:2], NOW, "track")
+    assert exc.value.rejection.field == "event"
+
+
 def test_single_route_checks_type_and_size() -> None:
     body = orjson.dumps({"type": "identify", "userId": "u1"})
     with pytest.raises(Refused) as exc:
@@ -204,13 +258,13 @@ def test_unreadable_bodies_are_refused_whole(
     body: bytes, encoding: str | None, field: str, reason: str
 ) -> None:
     with pytest.raises(Refused) as exc:
-        raw, data = decode(body, encoding)
+        raw, data, _ = decode(body, encoding)
         accept_batch(raw, data, NOW)
     assert exc.value.rejection.field == field and reason in exc.value.rejection.reason
 
 
 def test_gzip_bodies_are_read() -> None:
-    raw, data = decode(gzip.compress(orjson.dumps({"batch": [_track()]})), "gzip")
+    raw, data, _ = decode(gzip.compress(orjson.dumps({"batch": [_track()]})), "gzip")
     good, bad, _ = accept_batch(raw, data, NOW)
     assert len(good) == 1 and not bad
 
@@ -218,3 +272,12 @@ def test_gzip_bodies_are_read() -> None:
 def test_rejection_shortens_what_it_quotes() -> None:
     r = Rejection(3, "batch[3].event", "longer than 200 characters", "e" * 500)
     assert len(r.to_dict()["value"]) == 41 and r.to_dict()["index"] == 3
+
+
+def test_a_refused_value_is_quoted_back_as_valid_json() -> None:
+    r = Rejection(None, "batch", "must be a list of messages", "a\ud800b" + "x" * 50)
+    assert orjson.loads(orjson.dumps(r.to_dict()))["value"].startswith("a\\ud800b")
+    body = decode(b'{"batch": "\\ud800"}', None)
+    with pytest.raises(Refused) as exc:
+        accept_batch(body.raw, body.data, NOW, lenient=body.lenient)
+    assert orjson.dumps(exc.value.rejection.to_dict())

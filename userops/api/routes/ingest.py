@@ -24,8 +24,14 @@ from userops.cdp.stream.batch import Outcome, ingest
 from userops.cdp.stream.profiles import updates_for
 from userops.cdp.stream.sources import KeyCache, Sender
 from userops.errors import NotRecorded
+from userops.text_limits import string_problem
 
 router = APIRouter(tags=["ingest"])
+PATHS = tuple(
+    f"/v1/{k}" for k in ("batch", "track", "identify", "page", "screen", "group", "alias")
+)
+"""The routes here: they refuse NUL, lone surrogates and NaN per message (the request guard
+leaves these bodies to them: ``RequestGuard.own_checks``)."""
 _keys = KeyCache()
 _BODY_DOC: dict[str, Any] = {
     "requestBody": {
@@ -58,11 +64,11 @@ def _body_key(body: bytes, encoding: str | None) -> str | None:
     from userops.cdp.stream.accept import decode
 
     try:
-        _, data = decode(body, encoding)
+        data = decode(body, encoding).data
     except Refused:
         return None
     key = data.get("writeKey") if isinstance(data, dict) else None
-    return key if isinstance(key, str) else None
+    return key if isinstance(key, str) and string_problem(key) is None else None
 
 
 def _unauthorized() -> Response:

@@ -91,11 +91,11 @@ def ingest(
     # SQLite: one request of this process at a time, parsing included; interleaved, a parsing
     # thread and the writing one (which lets go of the GIL at every row) slow each other down.
     with _turn(engine), paused_gc():
-        raw, data = decode(body, encoding)
+        raw, data, lenient = decode(body, encoding)
         if kind == "batch":
-            good, bad, total = accept_batch(raw, data, now)
+            good, bad, total = accept_batch(raw, data, now, lenient=lenient)
         else:
-            good, bad, total = [accept_one(raw, data, now, kind)], [], 1
+            good, bad, total = [accept_one(raw, data, now, kind, lenient=lenient)], [], 1
         out = Outcome(received=total, rejected=bad)
         if good:
             out.stored, touched = store(engine, sender, good, int(now))

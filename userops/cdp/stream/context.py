@@ -1,12 +1,14 @@
-"""The ``context`` fields the store uses, NUL characters, the language of a locale."""
+"""The ``context`` fields the store uses, values no store keeps, the language of a locale."""
 
 from __future__ import annotations
 
 import ipaddress
+import math
 from typing import Any
 
 from userops.cdp import validate as v
 from userops.cdp.stream.fields import Bad, ident
+from userops.text_limits import string_problem
 
 
 def check_context(ctx: dict[str, Any]) -> None:
@@ -44,19 +46,27 @@ def language_of(ctx: dict[str, Any]) -> str | None:
     return base if base in ("zh", "en") else None
 
 
-def find_nul(value: Any, path: str) -> str | None:
-    """JSON path of the first string (key or value) in ``value`` holding a NUL, or None."""
+def unstorable(value: Any, path: str) -> tuple[str, str, Any] | None:
+    """``(JSON path, reason, value)`` of the first value in ``value`` no store keeps, or None.
+
+    A string (key or value) with a NUL or a lone surrogate, a NaN or infinite number.
+    Iterative: a deeply nested message cannot exhaust the stack.
+    """
     stack: list[tuple[str, Any]] = [(path, value)]
     while stack:
         where, item = stack.pop()
         if type(item) is str:
-            if "\x00" in item:
-                return where
+            if (problem := string_problem(item)) is not None:
+                return where, problem, item
+        elif type(item) is float:
+            if not math.isfinite(item):
+                return where, "not a finite number", item
         elif type(item) is dict:
             for k, sub in item.items():
-                if "\x00" in k:
-                    return f"{where}.{k}" if where else k
+                if (problem := string_problem(k)) is not None:
+                    k = k.encode("utf-8", "backslashreplace").decode()  # quotable in the path
+                    return (f"{where}.{k}" if where else k), problem, k
                 stack.append((f"{where}.{k}" if where else k, sub))
         elif type(item) is list:
-            stack.extend((f"{where}[{i}]", sub) for i, sub in enumerate(item))
+            stack.extend((f"{where}[{i}]", sub) for i, sub in reversed(list(enumerate(item))))
     return None

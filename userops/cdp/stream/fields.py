@@ -24,10 +24,13 @@ class Rejection:
     value: Any = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form; long or structured values are shortened."""
+        """JSON form; long or structured values are shortened, lone surrogates escaped."""
         shown = self.value
-        if isinstance(shown, str) and len(shown) > SHOWN:
-            shown = shown[:SHOWN] + "…"
+        if isinstance(shown, str):
+            if len(shown) > SHOWN:
+                shown = shown[:SHOWN] + "…"
+            if not shown.isascii():
+                shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
         elif not isinstance(shown, str | int | float | bool | None):
             shown = type(shown).__name__
         return {"index": self.index, "field": self.field, "reason": self.reason, "value": shown}
