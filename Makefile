@@ -26,13 +26,14 @@ browser-deps:
 	  || echo "warning: could not install chromium; the browser test will be skipped"
 
 test: install browser-deps
-	@$(BIN)/python -m pytest; rc=$$?; \
+	@$(BIN)/python -m pytest --cov --cov-report= --cov-fail-under=60; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 1; fi; exit $$rc
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: install
 	$(BIN)/ruff format .

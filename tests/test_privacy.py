@@ -84,16 +84,21 @@ ADVERSARIAL = ["a", "a.", "a@", "1 ", "1(", "o", "a@a.", "+1", "@a", "a-"]
 
 
 def _scan_seconds(n: int) -> float:
-    t0 = time.perf_counter()
+    """CPU seconds of this process (a loaded machine does not count against the scanner)."""
+    t0 = time.process_time()
     for unit in ADVERSARIAL:
         text = (unit * n)[:n]
         find_contact_data(text)
         redact(text)
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def test_scanner_is_linear_on_adversarial_text() -> None:
-    """1 MB without an ``@`` (or with nothing but) took minutes with ``[...]+@``; now < 2 s."""
+    """1 MB without an ``@`` (or with nothing but) took minutes with ``[...]+@``.
+
+    The bound is on growth, not speed: 10x the text may take at most 30x the CPU time
+    (the quadratic pattern took 100x), and a generous ceiling catches a hang.
+    """
     small, large = _scan_seconds(100_000), _scan_seconds(1_000_000)
-    assert large < 5.0, f"1 MB adversarial scans took {large:.1f} s"
+    assert large < 60.0, f"1 MB adversarial scans took {large:.1f} CPU s"
     assert large < 30 * max(small, 0.01), f"100k: {small:.3f} s, 1M: {large:.3f} s"
