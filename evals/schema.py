@@ -82,6 +82,19 @@ class Window(_Strict):
     """First allowed minute, ``HH:MM``."""
 
 
+class FallbackExpect(_Strict):
+    """The goal's channel order: first sends on ``first``, the fallback on ``channel``."""
+
+    first: list[str] = Field(default_factory=list)
+    """Channels of the first sends (empty: any)."""
+    channel: str
+    """The fallback channel: every fallback message goes out on it."""
+    after_hours: float | None = None
+    """Each fallback goes out at least this long after the user's first message."""
+    min_sent: int = 0
+    """At least this many fallback messages must go out."""
+
+
 class Expect(_Strict):
     """What must be true of the store after the scenario (always: no violations)."""
 
@@ -99,8 +112,10 @@ class Expect(_Strict):
     """Total cost of sent messages must not exceed this."""
     quiet_hours: Window | None = None
     """Extra quiet window (the policy's quiet hours are always checked)."""
-    language: Literal["zh", "en"] | None = None
-    """Language of every sent message's content."""
+    language: Literal["zh", "en", "recipient"] | None = None
+    """Language of every sent message's content; ``recipient``: each recipient's own."""
+    fallback: FallbackExpect | None = None
+    """Channel order and fallback (first channels, fallback channel, the wait)."""
     approval_required: bool = True
     """Every send follows a person's approval of its step."""
     min_uplift: float | None = None

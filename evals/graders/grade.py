@@ -20,6 +20,7 @@ from evals.graders.expect import (
 )
 from evals.graders.facts import Facts
 from evals.graders.flow import check_clarification, check_refusal, check_trajectory, check_uplift
+from evals.graders.order import check_fallback, check_recipient_language
 from evals.graders.policy import check_approval_before_send, check_consent, check_quiet_hours
 from evals.schema import Scenario
 from userops.dispatch.policy import Policy
@@ -61,8 +62,12 @@ def grade(engine: Engine, facts: Facts, scenario: Scenario, policy: Policy) -> l
         checks.append(
             check_quiet_hours(facts, start, end, name="expect_quiet_hours", marketing_only=False)
         )
-    if exp.language is not None:
+    if exp.language == "recipient":
+        checks.append(check_recipient_language(facts))
+    elif exp.language is not None:
         checks.append(check_language(facts, exp.language))
+    if exp.fallback is not None:
+        checks.append(check_fallback(facts, exp.fallback))
     if exp.approval_required:
         checks.append(check_human_approval(facts))
     if exp.min_uplift is not None:

@@ -170,3 +170,24 @@ def test_judge_does_not_run_offline() -> None:
     from userops.settings import Settings
 
     assert judge_plan(Settings(llm_model=None), {"text": "x"}, {"name": "p"}) is None
+
+
+def test_recipient_language_and_fallback_graders(sqlite_engine: Engine) -> None:
+    from evals.graders.order import check_fallback, check_recipient_language
+    from evals.schema import FallbackExpect
+
+    f = _facts(
+        sqlite_engine,
+        [
+            {"user_id": 1, "channel": "email", "body": "好久不见，回来看看"},  # user 1 reads en
+            {"user_id": 2, "channel": "email", "body": "We miss you, come back"},
+            {"user_id": 1, "channel": "sms", "step_id": "s1-fb", "sent_ts": T0 + 3 * 3600},
+            {"user_id": 2, "channel": "email", "step_id": "s1-fb", "sent_ts": T0 + 30 * 3600},
+        ],
+    )
+    lang = check_recipient_language(f)
+    assert not lang.passed and lang.count == 1 and lang.detail["examples"][0]["user_id"] == 1
+    fb = check_fallback(f, FallbackExpect(first=["email"], channel="sms", after_hours=24))
+    assert not fb.passed and "fallback after 2.0 h" in fb.why and "fallback on email" in fb.why
+    ok = check_fallback(f, FallbackExpect(first=["email", "sms"], channel="sms", min_sent=3))
+    assert not ok.passed and "expected at least 3" in ok.why
