@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -113,3 +114,14 @@ class LifecycleStage(StrEnum):
     CHURN_RISK = "churn_risk"
     CHURNED = "churned"
     REACTIVATED = "reactivated"
+
+
+CALL_TOKEN = re.compile(r"[\w\u4e00-\u9fff-]{1,32}")
+"""An intent or tag of an AI call (letters, digits, ``_``, ``-``, any script; ``fullmatch``)."""
+
+
+def call_token(value: object) -> str | None:
+    """``value`` as a lower-cased call intent or tag, or None when it is not one."""
+    if isinstance(value, str) and CALL_TOKEN.fullmatch(value):
+        return value.lower()
+    return None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TEXT_MAX_CHARS = 4000
@@ -75,6 +76,39 @@ class Settings(BaseSettings):
 
     auth_fail_window_s: int = Field(default=60, ge=1)
     """The window of ``auth_fail_limit`` in seconds (counted in the store, across workers)."""
+
+    public_url: str = "http://127.0.0.1:8000"
+    """Where people reach this API from outside (``https://ops.example.com``): the base of
+    the unsubscribe links put into messages (docs/channels.md, "Unsubscribe links")."""
+
+    unsubscribe_key: SecretStr | None = None
+    """Key of the per-recipient unsubscribe tokens (HMAC-SHA256). Unset: a random key made
+    once in ``{home}/unsubscribe.key``; set it when API and workers do not share a home."""
+
+    sms_callback_token: SecretStr | None = None
+    """Secret in the URL of the Aliyun SMS report/inbound callbacks (Aliyun's HTTP batch push
+    carries no signature); unset: those callbacks are refused."""
+
+    email_callback_secret: SecretStr | None = None
+    """HMAC-SHA256 secret of the e-mail bounce/complaint callback; unset: refused."""
+
+    push_callback_secret: SecretStr | None = None
+    """HMAC-SHA256 secret of the push token invalidation callback; unset: refused."""
+
+    call_callback_secret: SecretStr | None = None
+    """HMAC-SHA256 secret of the AI outbound-call outcome callback; unset: refused."""
+
+    callback_tolerance_s: int = Field(default=300, ge=1, le=86_400)
+    """How far a signed callback's timestamp may be from now (either way) before it is
+    refused as expired; a signature seen before within it is refused as replayed."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        url = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+            raise ValueError("must be an http(s) URL without query or fragment")
+        return url
 
     def proxy_list(self) -> list[str]:
         """The trusted proxies as a list (empty: no forwarded header is believed)."""

@@ -26,6 +26,7 @@ from tests.api.conftest import live_server
 from userops.accounts import add_user
 from userops.api.app import create_app
 from userops.cdp.stream.sources import add_source
+from userops.dispatch.feedback import unsubscribe
 from userops.settings import Settings
 
 ROLES = {"operator": "olivia", "approver": "ana", "admin": "root"}
@@ -149,6 +150,7 @@ def probe_site(engine: Engine, home: Path, database_url: str | None = None) -> I
             "campaign_id": str(card.get("campaign_id") or "c"),
             "assistant_id": "userops",
             "user_id": "7",
+            "token": unsubscribe.make_token(7, "email", "probe", unsubscribe.signing_key(settings)),
             "write_key": add_source(engine, "probe", "web")[1],
         }
         probe = Probe(url, tokens, ids, app.openapi())

@@ -58,6 +58,7 @@ def create_app(
     from userops import __version__
     from userops.api.routes import (
         approvals,
+        callbacks,
         campaigns,
         health,
         ingest,
@@ -67,6 +68,7 @@ def create_app(
         profiles,
         segments,
         threads,
+        unsubscribe,
         web,
     )
 
@@ -118,6 +120,8 @@ def create_app(
     for module in (health, threads, approvals, campaigns, segments, profiles, policy, ingest):
         app.include_router(module.router)
     app.include_router(privacy.router)
+    app.include_router(callbacks.router)
+    app.include_router(unsubscribe.router)
     app.include_router(langgraph_compat.router)
     app.include_router(web.router)
     return app

@@ -21,7 +21,8 @@ MODEL_RETRY_AFTER_S = 30
 """``Retry-After`` sent when the chat model is unavailable (the SDK's own retries are spent)."""
 
 
-def _problems(exc: BadInput) -> list[dict[str, Any]]:
+def problem_list(exc: BadInput) -> list[dict[str, Any]]:
+    """The located problems of ``exc`` as JSON (``loc`` from ``body``, field, value...)."""
     return [
         {
             "loc": ["body", *(p.field.split(".") if p.field else [])],
@@ -37,7 +38,7 @@ def _problems(exc: BadInput) -> list[dict[str, Any]]:
 
 async def _bad_input(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BadInput)
-    return JSONResponse({"detail": _problems(exc), "message": exc.render()}, status_code=422)
+    return JSONResponse({"detail": problem_list(exc), "message": exc.render()}, status_code=422)
 
 
 async def _conflict(_: Request, exc: Exception) -> JSONResponse:

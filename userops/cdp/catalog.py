@@ -138,6 +138,15 @@ TRAIT_CATALOG: dict[str, CatalogField] = {
         nullable=True,
     ),
     "satisfaction": _f("float", "Mean feedback/survey rating, 1..5.", nullable=True),
+    "last_call_intent": _f(
+        "string",
+        "Intent of the user's last AI outbound call (interested, not_now, opt_out...).",
+        nullable=True,
+    ),
+    "call_tags": _f("list", "Tags the voice agent gave the user's calls (last 180 days)."),
+    "last_call_ts": _f(
+        "timestamp", "When the user's last AI outbound call ended (UTC epoch).", nullable=True
+    ),
 }
 """Every field a segment may filter on, by name."""
 

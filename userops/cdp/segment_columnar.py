@@ -28,7 +28,17 @@ from userops.cdp.catalog import TRAIT_CATALOG
 from userops.cdp.segment_spec import SegmentSpec, TraitPredicate
 from userops.cdp.segment_sql import traits
 
-VOLATILE = frozenset({"last_contacted_ts", "summary", "summary_hash", "indexed_hash"})
+VOLATILE = frozenset(
+    {
+        "last_contacted_ts",
+        "summary",
+        "summary_hash",
+        "indexed_hash",
+        "last_call_intent",
+        "call_tags",
+        "last_call_ts",
+    }
+)
 """Trait columns written outside the profile build: never copied, never queried there."""
 COLUMNS: tuple[str, ...] = tuple(c.name for c in traits.columns if c.name not in VOLATILE)
 """The columns of the copy."""

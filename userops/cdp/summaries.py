@@ -83,6 +83,9 @@ def render_summary(row: Mapping[str, Any], topics: Mapping[str, int], language: 
     n90, total = int(row.get("orders_90d") or 0), int(row.get("orders_total") or 0)
     aov, sat = float(row.get("aov") or 0.0), row.get("satisfaction")
     region = row.get("region") if _TOKEN.match(str(row.get("region") or "")) else None
+    intent = _say({}, row.get("last_call_intent"))
+    call_tags = [_say({}, t) for t in _tokens(row.get("call_tags"))]
+    calls = sep.join(t for t in call_tags if t)
     parts: list[str]
     if zh:
         parts = [f"{stage}，{ltv}，RFM分群：{rfm}。"]
@@ -96,6 +99,8 @@ def render_summary(row: Mapping[str, Any], topics: Mapping[str, int], language: 
         parts.append(f"近期反馈：{sep.join(tops)}。" if tops else "")
         parts.append(f"满意度{sat:.1f}/5。" if sat is not None else "")
         parts.append(f"地区：{region}。" if region else "")
+        parts.append(f"最近通话意向：{intent}。" if intent else "")
+        parts.append(f"通话标签：{calls}。" if calls else "")
     else:
         parts = [f"{stage}, {ltv}, RFM segment: {rfm}."]
         parts.append(f" Interests: {sep.join(i for i in interests if i)}." if interests else "")
@@ -110,6 +115,8 @@ def render_summary(row: Mapping[str, Any], topics: Mapping[str, int], language: 
         parts.append(f" Recent feedback: {sep.join(tops)}." if tops else "")
         parts.append(f" Satisfaction {sat:.1f}/5." if sat is not None else "")
         parts.append(f" Region: {region}." if region else "")
+        parts.append(f" Last call intent: {intent}." if intent else "")
+        parts.append(f" Call tags: {calls}." if calls else "")
     return redact("".join(parts))
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, insert, text
 
+from userops.cdp import traits_calls
 from userops.cdp import traits_channel as tc
 from userops.cdp import traits_population as tp
 from userops.cdp import traits_rules as rules
@@ -248,6 +249,7 @@ def build_profiles(
     params = pred.params()
     with engine.begin() as conn:
         write_traits(conn, rows)
+        traits_calls.refresh(conn)  # the call traits (feedback columns), over every user
         tp.save(conn, population, as_of_ts)
         for model in ("bgnbd", "gamma_gamma"):
             if params[model] is not None:

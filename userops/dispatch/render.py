@@ -13,19 +13,18 @@ through the same :class:`Template`, so they show exactly what is sent.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from userops.dispatch.clean import clean_values
+from userops.dispatch.feedback import unsubscribe
 from userops.dispatch.models import MessageContent
 
 PLACEHOLDERS = frozenset({"name", "last_product", "offer", "brand", "unsubscribe_url"})
 _PH = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 _TEXT_FIELDS = ("subject", "title", "body", "html", "url")
-UNSUBSCRIBE_BASE = "https://u.userops.invalid/unsubscribe/"
 
 
 class BadContent(ValueError):
@@ -53,8 +52,12 @@ def placeholder_problems(c: MessageContent) -> list[str]:
 
 
 def unsubscribe_url(key: str) -> str:
-    """A per-message unsubscribe link (opaque: no contact data in it)."""
-    return UNSUBSCRIBE_BASE + hashlib.sha256(key.encode()).hexdigest()[:20]
+    """The one-click unsubscribe link of the message with idempotency key ``key``.
+
+    ``{USEROPS_PUBLIC_URL}/unsubscribe/<token>``, the token signed per recipient, channel and
+    campaign (:mod:`userops.dispatch.feedback.unsubscribe`); no contact data in it.
+    """
+    return unsubscribe.link_for_key(key)
 
 
 def _escaped(values: dict[str, str]) -> dict[str, str]:

@@ -164,6 +164,13 @@ class Trait(Base):
     contacts_7d: Mapped[int] = mapped_column(Integer, default=0)
     last_contacted_ts: Mapped[int | None] = mapped_column(BigInteger)
     satisfaction: Mapped[float | None] = mapped_column(Float)
+    last_call_intent: Mapped[str | None] = mapped_column(String(64))
+    """Intent of the user's last AI outbound call (written by the feedback path, not the build:
+    :mod:`userops.cdp.traits_calls`)."""
+    call_tags: Mapped[str | None] = mapped_column(String(400))
+    """Tags of the user's calls in the last 180 days, ``,a,b,`` (as ``last_call_intent``)."""
+    last_call_ts: Mapped[int | None] = mapped_column(BigInteger)
+    """When the user's last call ended (UTC epoch seconds)."""
     summary: Mapped[str | None] = mapped_column(Text)
     summary_hash: Mapped[str | None] = mapped_column(String(40))
     indexed_hash: Mapped[str | None] = mapped_column(String(40))
@@ -394,3 +401,17 @@ class AuthFailure(Base):
     """UTC epoch seconds of the first failure of the current window."""
     failures: Mapped[int] = mapped_column(Integer)
     """Failures since ``window_start``."""
+
+
+class CallbackReplay(Base):
+    """The signature of a signed provider callback already accepted.
+
+    Kept while its timestamp could still pass the tolerance check: the same signature
+    again is a replay.
+    """
+
+    __tablename__ = "callback_replays"
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """sha256 hex of the provider and the signature header."""
+    seen_ts: Mapped[int] = mapped_column(BigInteger, index=True)
+    """When it was accepted (UTC epoch seconds)."""

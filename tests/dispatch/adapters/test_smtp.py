@@ -58,6 +58,7 @@ def test_multipart_with_unsubscribe_headers(smtp: FakeSmtp) -> None:
     assert "你好 1" in parts["text/plain"] and "<a href" in parts["text/html"]
     assert first["Message-ID"] == f"<{dedupe_id('c1|s1|1|email')}@shop.example>"
     assert f"<{unsubscribe_url('c1|s1|1|email')}>" in first["List-Unsubscribe"]
+    assert "<http://127.0.0.1:8000/unsubscribe/" in first["List-Unsubscribe"]  # USEROPS_PUBLIC_URL
     assert "mailto:unsub@shop.example" in first["List-Unsubscribe"]
     assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert first["To"] == "u1@example.com"
