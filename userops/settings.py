@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     """Comma-separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` is
     believed; none by default (the peer address is the client, whatever the headers say)."""
 
+    cors_origins: str = ""
+    """Comma-separated browser origins (``https://studio.example.com``) allowed to call the
+    API cross-origin (CORS); none by default, so browsers on other origins are refused."""
+
     auth_fail_limit: int = Field(default=20, ge=1)
     """Failed authentications per client address, or per presented token, in a window."""
 
@@ -113,6 +117,10 @@ class Settings(BaseSettings):
     def proxy_list(self) -> list[str]:
         """The trusted proxies as a list (empty: no forwarded header is believed)."""
         return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
+    def cors_list(self) -> list[str]:
+        """The allowed CORS origins as a list (empty: no cross-origin browser access)."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     def resolved_database_url(self) -> str:
         """Return the store URL, creating the home directory for the SQLite default."""

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -117,6 +118,14 @@ def create_app(
     install_metrics(app, services.metrics)
     if s.proxy_list():  # only these peers' X-Forwarded-For is believed (none by default)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=s.proxy_list())
+    if s.cors_list():  # outermost: a browser's preflight is answered before auth
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=s.cors_list(),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["Content-Location", "Location", "Retry-After"],
+        )
     for module in (health, threads, approvals, campaigns, segments, profiles, policy, ingest):
         app.include_router(module.router)
     app.include_router(privacy.router)
