@@ -15,7 +15,7 @@ from starlette.routing import Route
 from tests.api.conftest import Api
 from userops.api.limiter import FailureLimiter
 
-PUBLIC = {"/health", "/", "/ui", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+PUBLIC = {"/health", "/ok", "/", "/ui", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 """The static UI shell, the API description and liveness (docs/api.md, "Public paths")."""
 SELF_SIGNED = {"/unsubscribe/{token}"}
 """Public paths whose URL carries its own proof (a signed token): a made-up one is a 400."""

@@ -64,6 +64,7 @@ def create_app(
         health,
         ingest,
         langgraph_compat,
+        lg_assistants,
         policy,
         privacy,
         profiles,
@@ -132,5 +133,7 @@ def create_app(
     app.include_router(callbacks.router)
     app.include_router(unsubscribe.router)
     app.include_router(langgraph_compat.router)
+    app.include_router(lg_assistants.router)
     app.include_router(web.router)
+    app.include_router(lg_assistants.unsupported)  # last: LangGraph routes not served (501)
     return app
