@@ -14,14 +14,13 @@ from sqlalchemy import Engine
 from userops.dispatch.clean import clean_value
 from userops.dispatch.context import UserCtx
 from userops.dispatch.evaluate import content_record
-from userops.dispatch.gate import message_values, sample_recipients
+from userops.dispatch.gate import sample_recipients, send_values
 from userops.dispatch.models import DispatchStep, PreflightReport
+from userops.dispatch.outbox import idempotency_key
 from userops.dispatch.render import BadContent, Template
 
 ACTION = "dispatch_campaign_step"
 ALLOWED = ["approve", "edit", "reject", "respond"]
-PREVIEW_UNSUBSCRIBE = "https://u.userops.invalid/unsubscribe/…"
-"""The per-message unsubscribe link is made at send time; previews show this instead."""
 
 
 def merge_preflights(reports: list[PreflightReport]) -> dict[str, Any]:
@@ -57,7 +56,8 @@ def previews(
 
     The values are the recipient's (canonical record's name, last product, the step's offer
     and brand) filled through the send path's :class:`Template`, so the cleaning an approver
-    sees is the cleaning the recipient gets; only the per-message unsubscribe link differs.
+    sees is the cleaning the recipient gets; ``{unsubscribe_url}`` is the recipient's own
+    signed link (``USEROPS_PUBLIC_URL/unsubscribe/<token>``, the key their message will have).
     """
     samples: dict[str, list[int]] = {}
     for step in steps:
@@ -81,10 +81,11 @@ def _preview(
     step: DispatchStep, vid: str, content: Any, u: UserCtx, product: str | None
 ) -> dict[str, Any]:
     rec = content_record(step, content)
-    values = message_values(u.name, rec["fill"], product)
-    values["unsubscribe_url"] = PREVIEW_UNSUBSCRIBE
+    tpl = Template(rec["content"])
+    key = idempotency_key(step.campaign_id, step.step_id, u.user_id, content.channel)
+    values = send_values(key, u.name, rec["fill"], product, tpl.needs)
     try:
-        filled = Template(rec["content"]).fill(values, u.language)
+        filled = tpl.fill(values, u.language)
     except BadContent:  # the pre-flight already suppressed this variant; show it unfilled
         filled = rec["content"]
     return {

@@ -132,12 +132,25 @@ def sample_recipients(
     return canon, ctx, products
 
 
+def send_values(
+    key: str, name: str | None, fill: dict[str, str], product: str | None, needs: set[str]
+) -> dict[str, str | None]:
+    """Every placeholder value of the message with idempotency key ``key``.
+
+    :func:`message_values` and, when the content uses it (``needs``), the recipient's signed
+    unsubscribe link (``USEROPS_PUBLIC_URL/unsubscribe/<token>``). The approval card's
+    previews call it with the key the message will have, so they show the link that is sent.
+    """
+    values = message_values(name, fill, product)
+    if "unsubscribe_url" in needs:  # a hash per message: only when the content uses it
+        values["unsubscribe_url"] = unsubscribe_url(key)
+    return values
+
+
 def _message(
     r: Claimed, u: UserCtx, rec: dict[str, Any], tpl: Template, product: str | None
 ) -> OutgoingMessage:
-    values = message_values(u.name, rec.get("fill", {}), product)
-    if "unsubscribe_url" in tpl.needs:  # a hash per message: only when the content uses it
-        values["unsubscribe_url"] = unsubscribe_url(r.key)
+    values = send_values(r.key, u.name, rec.get("fill", {}), product, tpl.needs)
     return OutgoingMessage(
         idempotency_key=r.key,
         user_id=u.user_id,

@@ -108,3 +108,23 @@ def test_email_through_the_worker(sqlite_engine: Engine, smtp: FakeSmtp) -> None
     html = next(p for p in first.walk() if p.get_content_type() == "text/html")
     assert unsubscribe_url(key) in html.get_payload(decode=True).decode()
     assert f"<{unsubscribe_url(key)}>" in first["List-Unsubscribe"]
+
+
+@pytest.mark.parametrize(
+    ("sender", "domain"),
+    [
+        ("news@shop.example", "shop.example"),
+        ("优选 <news@shop.example>", "shop.example"),
+        ("noreply", "ops.shop.example"),  # no domain: USEROPS_PUBLIC_URL's host
+        ("", "ops.shop.example"),
+    ],
+)
+def test_message_id_domain(sender: str, domain: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never a made-up ``.invalid`` host (or the bare local part) in our Message-IDs."""
+    from userops.settings import get_settings
+
+    monkeypatch.setenv("USEROPS_PUBLIC_URL", "https://ops.shop.example/base")
+    get_settings.cache_clear()
+    a = SmtpAdapter(host="127.0.0.1", sender=sender)
+    assert a.domain == domain
+    assert a.build(msg(1))["Message-ID"] == f"<{dedupe_id('c1|s1|1|email')}@{domain}>"

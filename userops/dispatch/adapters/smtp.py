@@ -18,14 +18,26 @@ import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
+from urllib.parse import urlsplit
 
 from userops.dispatch.adapters._http import dedupe_id, fail
 from userops.dispatch.adapters.base import Capabilities, OutgoingMessage, SendResult
 from userops.dispatch.render import unsubscribe_url
+from userops.settings import get_settings
 
 _TAGS = re.compile(r"<[^<>]+>")
 """A tag (a run of ``<`` without ``>`` is read once, not once per ``<``)."""
+
+
+def message_id_domain(sender: str) -> str:
+    """The domain of our ``Message-ID`` headers: the sender's, else ``USEROPS_PUBLIC_URL``'s host.
+
+    ``"优选 <news@shop.example>"`` and ``news@shop.example`` give ``shop.example``; a sender
+    without a domain gives the host the unsubscribe links point at.
+    """
+    _, at, domain = parseaddr(sender)[1].rpartition("@")
+    return domain if at and domain else urlsplit(get_settings().public_url).hostname or "localhost"
 
 
 class SmtpAdapter:
@@ -54,7 +66,7 @@ class SmtpAdapter:
         self.security = security
         self.timeout = timeout
         self.unsubscribe_mailto = unsubscribe_mailto
-        self.domain = sender.rpartition("@")[2] or "userops.invalid"
+        self.domain = message_id_domain(sender)
         self.capabilities = Capabilities(
             "email", cost_per_message, rate_per_second, burst, max_batch
         )
