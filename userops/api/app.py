@@ -65,6 +65,7 @@ def create_app(
         ingest,
         langgraph_compat,
         lg_assistants,
+        lg_threads,
         policy,
         privacy,
         profiles,
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(unsubscribe.router)
     app.include_router(langgraph_compat.router)
     app.include_router(lg_assistants.router)
+    app.include_router(lg_threads.router)
     app.include_router(web.router)
     app.include_router(lg_assistants.unsupported)  # last: LangGraph routes not served (501)
     return app

@@ -151,7 +151,11 @@ def _interrupts(snap: Any) -> list[dict[str, Any]]:
 @router.get("/threads/{thread_id}/state")
 def thread_state(user: AnyUser, rt: RuntimeDep, thread_id: str = ThreadId) -> dict[str, Any]:
     """The thread's values, next nodes, tasks and pending interrupts."""
-    snap = _snapshot(rt, user, thread_id, missing_ok=True)
+    return state_view(_snapshot(rt, user, thread_id, missing_ok=True), thread_id)
+
+
+def state_view(snap: Any, thread_id: str) -> dict[str, Any]:
+    """A state snapshot as LangGraph's ``ThreadState`` (also one entry of the history)."""
     conf = (snap.config or {}).get("configurable") or {}
     tasks = [
         {
@@ -178,8 +182,20 @@ def thread_state(user: AnyUser, rt: RuntimeDep, thread_id: str = ThreadId) -> di
             "checkpoint_id": conf.get("checkpoint_id"),
             "checkpoint_map": None,
         },
-        "parent_checkpoint": None,
+        "parent_checkpoint": _checkpoint(snap.parent_config, thread_id),
         "interrupts": _interrupts(snap),
+    }
+
+
+def _checkpoint(config: Any, thread_id: str) -> dict[str, Any] | None:
+    conf = (config or {}).get("configurable") or {}
+    if not conf.get("checkpoint_id"):
+        return None
+    return {
+        "thread_id": thread_id,
+        "checkpoint_ns": conf.get("checkpoint_ns", ""),
+        "checkpoint_id": conf["checkpoint_id"],
+        "checkpoint_map": None,
     }
 
 
