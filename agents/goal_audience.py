@@ -48,10 +48,22 @@ class _Audience:
         return any(getattr(p, "field", "") == field for p in self.preds)
 
 
+_CONTACTED_RECENTLY = (
+    r"(?:这周|本周|这一周|这星期|最近一周|近一周|近7天|最近7天|7天内)[^，。,；;]{0,8}?"
+    r"(?:发过|收到过|联系过|触达过|打扰过|推送过)[^，。,；;]{0,10}?(?:别|不要|排除|去掉|除外|不再)"
+    r"|\b(?:exclude|excluding|leave out|skip|not|except|minus|without)\b[^,.;]{0,24}?"
+    r"\b(?:messaged|contacted|emailed|texted|reached|pinged)\b[^,.;]{0,12}?"
+    r"(?:this week|in the (?:past|last) (?:7 days|week))"
+)
+"""Leave out people already messaged this week: ``contacts_7d = 0``."""
+
+
 def extract_audience(scan: Scan, lang: str = "zh") -> tuple[SegmentSpec, list[str], list[str]]:
     """Return the audience the goal names, the hints understood and the place keys."""
     a = _Audience()
     events: list[EventPredicate] = []
+    if scan.find(_CONTACTED_RECENTLY):  # before recency: "past 7 days" is not an order window
+        a.add("contacts_7d", "=", 0, "not messaged in the last 7 days")
     extract_recency(scan, a.add, events)
     for e in events:
         a.preds.append(e)

@@ -27,8 +27,10 @@ _CN_RUN = re.compile(
     r"\d{1,9}(?:\.\d{1,4})?[万千百亿]\d{0,4}|[零〇一二两三四五六七八九十百千万亿]{1,12}"
 )
 _CN_UNIT_AFTER = re.compile(
-    r"个?半?(?:天|日|周|星期|礼拜|月|季度|年|小时|次|单|笔|元|块|人|名|位|条|毛|角|万|千)"
+    r"个?多?半?(?:天|日|周|星期|礼拜|月|季度|年|小时|次|单|笔|元|块|人|名|位|条|毛|角|万|千|分|点)"
 )
+_CN_NOT_A_NUMBER = frozenset({"十分", "一点", "一分"})
+"""十分 (very), 一点 (a little), 一分 (a bit): words, even before a unit character."""
 _CN_SKIP_BEFORE = ("第", "双", "周", "星期", "礼拜")
 _EN_WORDS = frozenset(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -38,12 +40,15 @@ _EN_WORDS = frozenset(
 _EN_MAGNITUDE = frozenset({"hundred", "thousand", "million"})
 _EN_UNIT_AFTER = re.compile(
     r"[\s-]{0,2}(?:days?|weeks?|months?|quarters?|years?|hours?|times?|orders?|purchases?"
-    r"|people|users?|customers?|recipients?|members?|dollars?|bucks|yuan|rmb|euros?|pounds?)\b",
+    r"|people|users?|customers?|recipients?|members?|dollars?|bucks|yuan|rmb|euros?|pounds?"
+    r"|or (?:more|fewer|less|above|below|over|under)|(?:to|-)\s*(?:\d|[a-z]+ty\b|ten\b))\b",
     re.I,
 )
 _TOKEN = re.compile(r"[A-Za-z]+|[^A-Za-z]+")
 
-DUR_ZH = r"(?:\d{1,5}(?:\.\d{1,3})?\s*个?\s*半?|半\s*个?)\s*(?:天|日|周|星期|礼拜|月|季度|年)半?"
+DUR_ZH = (
+    r"(?:\d{1,5}(?:\.\d{1,3})?\s*个?\s*多?\s*半?|半\s*个?)\s*(?:天|日|周|星期|礼拜|月|季度|年)半?"
+)
 """A duration in Chinese after normalization: ``3个月``, ``半年``, ``2个半月``, ``1年半``."""
 DUR_EN = (
     r"(?:\d{1,5}(?:\.\d{1,3})?|an?|one|half an?|a couple of)\s*-?\s*"
@@ -125,7 +130,7 @@ def _zh_numerals(text: str) -> list[tuple[int, int, str]]:
             continue
         after = _CN_UNIT_AFTER.match(text, m.end())
         single = len(run) == 1 or run in ("千万", "万一")
-        if single and after is None:
+        if single and (after is None or run + after.group(0)[-1] in _CN_NOT_A_NUMBER):
             continue  # 一下, 十分, 千万别: words, not quantities
         value = _cn2an(run)
         if value is not None:

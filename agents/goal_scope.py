@@ -17,7 +17,7 @@ CLAUSE = re.compile(r"[^,，。.;；!！?？\n:：]+|[,，。.;；!！?？\n:：
 
 _FILLER = re.compile(
     r"(?:\s+|发送|发|用|走|打|通过|使用|给|他们|她们|用户们?|客户们?|任何|渠道|的|也|再|了|去|来|都|一律"
-    r"|提|附带|附上|送|带|加|和|与|或|及|、|/|\+|&"
+    r"|提|附带|附上|送|带|加|和|与|或|及|、|/|\+|&|搞|有|含|包含|出现"
     r"|\bthem|\bhim|\bher|\bany|\ban?|\bthe|\buse|\busing|\bsend|\bsending|\bsent|\bvia|\bby"
     r"|\bthrough|\bover|\bon|\bwith|\bto|\breach|\bcontact|\bmessage|\bplease|\balso|\band|\bor"
     r"|\binclude|\bincluding|\boffer|\boffering|\bgive|\bmention|\badd|\bput|\bthem)$",
@@ -26,7 +26,7 @@ _FILLER = re.compile(
 _NEG_END = re.compile(
     r"(?:不要|不用|别|不发|不能|禁止|不走|不许|不准|勿|避免|不通过|无需|不需要|不使用|不想|不可|千万别"
     r"|\bno|\bnot|n't|\bnever|\bavoid|\bwithout|\bexclude|\bexcluding|\bexcept(?: for)?|\bskip"
-    r"|\bnor|\bstop|\bother than|\bbesides|除了?|除)$",
+    r"|\bnor|\bstop|\bother than|\bbesides|\bnothing|除了?|除)$",
     re.I,
 )
 _NEG_AFTER = re.compile(
@@ -34,7 +34,11 @@ _NEG_AFTER = re.compile(
     r"|(?:is|are)?\s*(?:not allowed|off-limits|off limits|banned|out of the question))",
     re.I,
 )
-_EXCEPT_END = re.compile(r"(?:除了?|\bexcept(?: for)?|\bother than|\bbesides)$", re.I)
+_EXCEPT_END = re.compile(
+    r"(?:除了?|\bexcept(?: for)?|\bother than|\bbesides"
+    r"|\b(?:anything|everything|any channel) but)$",
+    re.I,
+)
 _EXCEPT_ONLY = re.compile(
     r"[^。.;；]{0,6}?(?:其他|其它|别的|其余)\s*(?:的)?(?:渠道)?\s*(?:都|一律|全|也)?\s*(?:不要|不用|别|不)"
     r"|[^.;]{0,6}?(?:nothing else|no other)",

@@ -178,3 +178,49 @@ def test_long_adversarial_goals_parse_quickly(goal):
     start = time.perf_counter()
     parse_goal(goal * 3)  # capped at 1000 characters
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    ("goal", "lang", "never", "exclusions", "recent"),
+    [
+        ("Survey buyers, anything but SMS and phone calls", "en", ["sms", "voice_call"], [], False),
+        ("Thank loyal customers, nothing promotional", "en", [], ["promotion"], False),
+        ("给忠实客户做关怀，别搞推销，这周已经联系过的人排除掉", "zh", [], ["promotion"], True),
+        ("VIP关怀，不要有促销信息", "zh", [], ["promotion"], False),
+        ("Upsell, leave out anyone contacted in the past 7 days", "en", [], [], True),
+        ("Repurchase reminder, exclude anyone we messaged this week", "en", [], [], True),
+        ("Follow up with customers we contacted this week", "en", [], [], False),
+    ],
+)
+def test_holdout2_phrasings(goal, lang, never, exclusions, recent):
+    """Batch-3 misses: "anything but X" forbids X; 搞/有/nothing carry a negation to the
+    content word; "exclude anyone messaged this week" is ``contacts_7d = 0`` (only under an
+    exclusion word), not an order window or an unknown number."""
+    g = parse_goal(goal, lang)
+    assert g.constraints.channels_forbidden == never
+    assert g.constraints.channels_allowed == []
+    assert g.constraints.content_exclusions == exclusions
+    preds = [(p.field, p.op, p.value) for p in g.audience.all_ if hasattr(p, "field")]
+    assert (("contacts_7d", "=", 0) in preds) is recent
+    assert not [q for q in g.questions if q.field == "number"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        ("两个多月没下过单", "2个多月没下过单"),
+        ("满意度低于三分", "满意度低于3分"),
+        ("晚上十点以后不要打扰", "晚上10点以后不要打扰"),
+        ("ordered three or more times", "ordered 3 or more times"),
+        ("sixty to ninety days", "60 to 90 days"),
+        ("十分感谢，语气亲切一点", "十分感谢,语气亲切一点"),
+    ],
+)
+def test_numerals_before_more_units_and_ranges(raw, norm):
+    assert normalize(raw).text == norm
+
+
+def test_a_duration_with_duo_is_read():
+    g = parse_goal("召回两个多月没下过单的老客", "zh")
+    preds = [(p.field, p.op, p.value) for p in g.audience.all_ if hasattr(p, "field")]
+    assert preds == [("days_since_last_order", ">=", 60)]
