@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.cdp.search_eval import evaluate, load_population, load_queries, make_population
+from evals.search_recall import evaluate, load_population, load_queries, make_population
 from userops.cdp.embeddings import get_embedding_function
 from userops.cdp.search import ProfileSearch
 from userops.cdp.segment_spec import SegmentSpec

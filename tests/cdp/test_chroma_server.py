@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.cdp.search_eval import language_filter, load_population, make_population
+from evals.search_recall import language_filter, load_population, make_population
 from userops.cdp.search import ProfileSearch
 from userops.cdp.summaries import build_summaries
 from userops.settings import Settings

