@@ -51,7 +51,8 @@ class Accepted:
     profile: traits.Profile | None = None
     """What an identify changes on its record."""
     consents: dict[str, str] | None = None
-    """Consents of a ``Segment Consent Preference Updated`` track."""
+    """Consents of a ``Segment Consent Preference Updated`` track; the withdrawal of an
+    opt-out track (``Unsubscribed``...: :data:`.mapping.OPT_OUT` with a channel)."""
 
 
 class Body(NamedTuple):
@@ -178,6 +179,8 @@ def prepare(msg: Message) -> Accepted | Rejection:
             out.profile = traits.profile(msg)
         elif msg.type == "track" and msg.name == mapping.CONSENT_EVENT:
             out.consents = traits.consents(msg)
+        elif row is not None and row.type == mapping.OPT_OUT and row.channel is not None:
+            out.consents = {row.channel: "withdrawn"}  # an opt-out is an opt-out
     except Bad as bad:
         return Rejection(msg.index, bad.field, bad.reason, bad.value)
     return out

@@ -5,7 +5,8 @@ the caller's transaction; on PostgreSQL under a transaction-level advisory lock,
 two workers never resolve overlapping identities at once. The records whose identities
 changed are resolved at the end with :func:`userops.cdp.identity.resolve_in` (the file
 importer's resolver: shared phone, e-mail, openid... merge). Consents follow the importer's
-rule (a consent newer than the stored one wins) and every change is audited with its source.
+rule (a consent newer than the stored one wins; at an equal time a withdrawal wins) and every
+change is audited with its source.
 """
 
 from __future__ import annotations
@@ -129,7 +130,11 @@ def _json(value: Any) -> dict[str, Any]:
 def set_consents(
     conn: Connection, sender: Sender, msg: Message, uid: int, consents: dict[str, str]
 ) -> int:
-    """Upsert ``channel -> status`` of record ``uid`` at the message time (newer wins); audit."""
+    """Upsert ``channel -> status`` of record ``uid`` at the message time; audit each change.
+
+    A newer consent wins; at an equal time a withdrawal wins over a grant (the safe reading,
+    as for imported and provider opt-outs).
+    """
     changed = 0
     one = marks(conn, 1)
     for channel, status in sorted(consents.items()):
@@ -142,6 +147,8 @@ def set_consents(
             f"INSERT INTO consents (user_id, channel, status, source, ts) VALUES ({marks(conn, 5)})"
             " ON CONFLICT (user_id, channel) DO UPDATE SET status = excluded.status,"
             " source = excluded.source, ts = excluded.ts WHERE consents.ts < excluded.ts"
+            " OR (consents.ts = excluded.ts AND excluded.status = 'withdrawn'"
+            " AND consents.status <> 'withdrawn')"
         )
         cur = conn.connection.cursor()
         try:
@@ -161,6 +168,8 @@ def set_consents(
             "source": sender.name,
             "message_id": msg.message_id,
         }
+        if msg.type == "track":
+            detail["event"] = msg.name
         conn.execute(
             insert(_AUDIT).values(
                 at=datetime.now(UTC),

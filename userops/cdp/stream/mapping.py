@@ -4,7 +4,9 @@
 its amount, quantity and items); a name equal to a store event type (``order``,
 ``page_view``...) is that type; every other name is kept as a ``custom`` event whose
 ``properties.event`` is the name, so that segment predicates can select it
-(``{"event": "custom", "where": {"event": "Video Played"}}``). ``page`` and ``screen`` are
+(``{"event": "custom", "where": {"event": "Video Played"}}``). An opt-out (``Unsubscribed``,
+``Email Unsubscribed``, ``message_opted_out``) with a channel also withdraws that channel's
+consent (:data:`OPT_OUT`, written by the batch with the event). ``page`` and ``screen`` are
 ``page_view`` events; ``group`` is a ``custom`` event named ``Group``. The event types userops
 derives itself (:data:`~userops.domain.DERIVED_EVENT_TYPES`: ``lifecycle_stage_changed``)
 are refused: a client could otherwise forge the events journeys start on.
@@ -19,9 +21,12 @@ from typing import Any
 from userops.cdp import validate as v
 from userops.cdp.stream.fields import Bad
 from userops.cdp.stream.spec import Message
+from userops.cdp.stream.traits import CATEGORY_CHANNELS
 from userops.domain import DERIVED_EVENT_TYPES, EVENT_TYPES, EventType
 
 CUSTOM = EventType.CUSTOM.value
+OPT_OUT = EventType.MESSAGE_OPTED_OUT.value
+"""A track event mapped to this type with a channel withdraws that channel's consent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +48,8 @@ TRACK: dict[str, Rule] = {
     "Email Delivered": Rule("message_delivered", "email"),
     "Email Opened": Rule("message_opened", "email"),
     "Email Link Clicked": Rule("message_clicked", "email"),
-    "Unsubscribed": Rule("message_opted_out", "email"),
+    "Unsubscribed": Rule(OPT_OUT, "email"),  # Segment's e-mail spec
+    "Email Unsubscribed": Rule(OPT_OUT, "email"),  # RudderStack's (Customer.io source)
     "Survey Submitted": Rule("survey"),
     "Feedback Submitted": Rule("feedback"),
     "Ticket Created": Rule("ticket"),
@@ -113,6 +119,8 @@ def _track(msg: Message) -> Row:
         rule.type.startswith("message_") or rule.type == "call_outcome"
     ):
         channel = _field(v.channel, raw_channel, msg, "properties.channel")
+    elif rule.type == OPT_OUT:
+        channel = context_channel(msg) or channel
     amount: float | None = None
     quantity: int | None = None
     text = None
@@ -173,6 +181,18 @@ def _order(msg: Message) -> tuple[float | None, int | None, list[dict[str, Any]]
     if amount is None and math.isfinite(total):
         amount = round(total, 2)
     return amount, count, items
+
+
+def context_channel(msg: Message) -> str | None:
+    """The channel ``context.channel`` names (``sms``, ``email``, ``push``...), else None.
+
+    Segment's and RudderStack's libraries put their own channel there (``server``,
+    ``browser``, ``web``, ``mobile``): a value that names no userops channel is ignored.
+    """
+    raw = msg.context.get("channel")
+    if type(raw) is not str or len(raw) > 40:
+        return None
+    return CATEGORY_CHANNELS.get(raw.strip().lower())
 
 
 def _campaign_of(msg: Message) -> str | None:
