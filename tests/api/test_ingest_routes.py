@@ -223,3 +223,28 @@ def test_the_guard_leaves_exactly_the_ingest_routes_to_their_own_checks(
         "/v1/threads", content=b'{"goal": "a\\u0000"}', headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "goal"]
+
+
+def test_traits_a_killed_server_left_due_are_applied_at_start_up(
+    client: tuple[TestClient, str],
+    sqlite_engine: Engine,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.agents.loop_doubles import make_deps
+    from tests.cdp.stream.support import ORDER, orders_total, with_population
+    from userops.cdp.stream.profiles import ProfileUpdates, updates_for
+    from userops.cdp.traits_due import pending
+
+    c, key = client
+    with_population(sqlite_engine)
+    monkeypatch.setattr(ProfileUpdates, "wake", lambda _self: None)  # dies before the update
+    order = {**ORDER, "userId": "u3", "timestamp": "2026-11-20T10:00:00Z"}
+    assert c.post("/v1/track", json=order, headers=_basic(key)).status_code == 200
+    assert orders_total(sqlite_engine, "u3") == 1 and pending(sqlite_engine) == 1
+    monkeypatch.undo()
+    settings = Settings(home=home, embedding="hashing")
+    app = create_app(settings, engine=sqlite_engine, loop_deps=make_deps(sqlite_engine))
+    with TestClient(app):  # the restarted server's start-up
+        assert updates_for(sqlite_engine).wait_idle(20)
+        assert orders_total(sqlite_engine, "u3") == 2 and pending(sqlite_engine) == 0

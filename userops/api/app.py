@@ -85,7 +85,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         from agents.runtime import open_runtime
+        from userops.cdp.stream.profiles import updates_for
 
+        updates_for(services.engine).wake()  # traits a killed process left due (docs/traits.md)
         with open_runtime(settings=s, engine=services.engine, deps=loop_deps) as rt:
             services.runtime = rt
             sweep = start_recovery(rt) if recover else None

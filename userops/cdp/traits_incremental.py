@@ -1,13 +1,15 @@
 """Profiles that update themselves: recompute a few users' trait rows from their events.
 
-Called after new events are stored (real-time ingestion calls :func:`apply_events` with the
-records its events went to). The users' canonical ids are looked up, the full build's
-aggregate queries run on those users' records only (:class:`traits_sql.Dialect` with
-``records``, through the ``(user_id, ts)`` index), and the full build's rules score them
-against the population saved by the last full build (:mod:`traits_population`: BG/NBD and
-Gamma-Gamma parameters, RFM and LTV cuts, channel and content priors; no refit). The rows are
-upserted; a row whose ``lifecycle_stage`` changed also gets a ``lifecycle_stage_changed``
-event (``properties``: ``from``, ``to``; ``from`` is null for a user's first row).
+Called after new events are stored: real-time ingestion marks the records its events went to
+and, after its commit, :func:`userops.cdp.traits_due.catch_up` calls :func:`apply_events`
+with them (deleting the marks in the same transaction). The users' canonical ids are looked
+up, the full build's aggregate queries run on those users' records only
+(:class:`traits_sql.Dialect` with ``records``, through the ``(user_id, ts)`` index), and the
+full build's rules score them against the population saved by the last full build
+(:mod:`traits_population`: BG/NBD and Gamma-Gamma parameters, RFM and LTV cuts, channel and
+content priors; no refit). The rows are upserted; a row whose ``lifecycle_stage`` changed
+also gets a ``lifecycle_stage_changed`` event (``properties``: ``from``, ``to``; ``from`` is
+null for a user's first row).
 
 As of: the same day a full build run at ``now`` would use (the newest event's UTC day, not
 after ``now``'s day), so an incremental row equals the row a full build would write with the

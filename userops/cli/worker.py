@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from userops.cli.common import JsonOpt, console, print_json, store, user_errors
+from userops.cli.common import JsonOpt, console, err_console, print_json, store, user_errors
 
 app = typer.Typer(help="Run outbox dispatch workers.", no_args_is_help=True)
+log = logging.getLogger(__name__)
 STORE_RETRIES = 5
 """Store failures in a row that ``--until-idle`` / ``--once`` ride out before giving up."""
+
+
+def _catch_up_traits(engine: Any, *, quiet: bool) -> None:
+    """Apply the trait updates a killed ``serve`` left due (docs/traits.md); never fatal."""
+    from userops.cdp.traits_due import catch_up
+
+    try:
+        done = catch_up(engine)
+    except Exception as exc:  # the outbox must not wait on a trait update
+        log.exception("trait catch-up failed (the marks stay for the next one)")
+        err_console.print(f"[yellow]trait catch-up failed, marks kept: {exc}[/yellow]")
+        return
+    if done.marks and not quiet:
+        console.print(f"traits caught up: {done.records} records, {done.users} trait rows")
 
 
 @app.command()
@@ -46,6 +63,7 @@ def run(
     chans = [c.strip() for c in channels.split(",") if c.strip()] if channels else None
     with user_errors():
         engine = store()
+        _catch_up_traits(engine, quiet=as_json)
         policy = Policy.load(policy_file)
         adapters = None
         if channel_config is not None:

@@ -58,3 +58,25 @@ def canonical(engine: Engine, external_id: str) -> int:
     """The canonical user id of record ``external_id``."""
     u = user(engine, external_id)
     return int(u["merged_into"] or u["id"])
+
+
+ORDER = {"type": "track", "event": "Order Completed", "properties": {"total": 30}}
+
+
+def with_population(engine: Engine) -> Sender:
+    """Twelve buyers, a full build (the population updates score against), no marks left."""
+    from userops.cdp.traits import build_profiles
+    from userops.cdp.traits_due import catch_up
+
+    crm = sender(engine, "crm")
+    send(engine, crm, *({**ORDER, "userId": f"u{i}", "timestamp": "2026-11-01T10:00:00Z"}
+                        for i in range(12)))  # fmt: skip
+    build_profiles(engine)
+    catch_up(engine)
+    return crm
+
+
+def orders_total(engine: Engine, external_id: str) -> int:
+    """``orders_total`` of the trait row of ``external_id``'s user (0 without a row)."""
+    got = rows(engine, "traits", f"WHERE user_id = {canonical(engine, external_id)}")
+    return int(got[0]["orders_total"]) if got else 0

@@ -118,8 +118,8 @@ async def _handle(request: Request, kind: str) -> Response:
     except NotRecorded as exc:
         data = {"success": False, "code": "not_recorded", "message": str(exc), "retryable": True}
         return _json(503, data, {"Retry-After": "5"})
-    if out.user_ids:  # their traits follow, after the answer (userops.cdp.stream.profiles)
-        updates_for(services.engine).add(out.user_ids)
+    if out.stored:  # their traits follow, after the answer (userops.cdp.stream.profiles)
+        updates_for(services.engine).wake()
     return _json(400 if out.rejected else 200, out.to_dict())
 
 

@@ -1,12 +1,14 @@
 """One ingestion request: validate every message, write the good ones in one transaction.
 
-The answer is given only after the commit, so an acknowledged message survives a killed
-process (SQLite in WAL mode and PostgreSQL both make a committed transaction durable
-against a process crash). The transaction is retried on a deadlock or a busy store; when it
-still fails nothing was written and :class:`~userops.errors.NotRecorded` (503, retryable)
-is raised. On SQLite the requests of one process take turns on a lock (rather than spinning on
-the database's busy timeout, or fighting over the GIL); on PostgreSQL several workers and
-threads write at once.
+The transaction also marks the records it touched (:func:`userops.cdp.traits_due.mark`):
+their traits are updated after the commit, and a process killed before that leaves the mark
+for the next catch-up. The answer is given only after the commit, so an acknowledged message
+survives a killed process (SQLite in WAL mode and PostgreSQL both make a committed
+transaction durable against a process crash). The transaction is retried on a deadlock or a
+busy store; when it still fails nothing was written and
+:class:`~userops.errors.NotRecorded` (503, retryable) is raised. On SQLite the requests of
+one process take turns on a lock (rather than spinning on the database's busy timeout, or
+fighting over the GIL); on PostgreSQL several workers and threads write at once.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from userops.cdp import traits_due
 from userops.cdp.stream import identify, write
 from userops.cdp.stream.accept import Accepted, Refused, accept_batch, accept_one, decode
 from userops.cdp.stream.fields import Rejection
@@ -50,7 +53,7 @@ class Outcome:
     """Valid messages already stored (a retry): they changed nothing."""
     rejected: list[Rejection] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)
-    """Records touched (their traits are due: :mod:`.profiles`)."""
+    """Records touched (their traits are due, marked in the store: :mod:`.profiles`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON answer (Segment's ``success``, the counts, the first rejections)."""
@@ -190,6 +193,8 @@ def _write(
         applied, records = identify.apply(conn, sender, slow, received_ts)
         stored += applied
         touched |= records
+    if stored:  # their traits are due: a durable mark, committed with the events
+        traits_due.mark(conn, touched, received_ts)
     return stored, touched
 
 

@@ -1,12 +1,15 @@
 """Profiles follow ingestion: the records a request touched get their traits updated.
 
-After a request's commit (and its 200) the records it touched are queued; one background
-thread per store runs :func:`userops.cdp.traits_incremental.apply_events` on everything
-queued since its last run, so a burst of batches is one set-based update and ingestion never
-waits for trait computation. A trait row lags its events by about one update (a fraction of
-a second to a few seconds under load). Queued records of a process that dies are not
-updated until their next event or the next full build (``userops profiles build``), which
-recomputes every row: the events themselves are never lost.
+Each ingest transaction marks the records it touched in the store
+(:func:`userops.cdp.traits_due.mark`, committed with the events). After the commit (and the
+200) the request wakes one background thread per store and process, which runs
+:func:`userops.cdp.traits_due.catch_up`: every mark committed so far, by any worker, is
+applied with :func:`~userops.cdp.traits_incremental.apply_events` and deleted in the same
+transaction. A burst of requests is one set-based update and ingestion never waits for trait
+computation; a trait row lags its events by about one update plus :data:`PAUSE_S`
+(docs/traits.md gives the measured figure). A process killed before the update leaves the
+marks in the store: every ``serve`` worker wakes its thread at start-up, and
+``userops worker run`` catches up when it starts.
 """
 
 from __future__ import annotations
@@ -15,42 +18,42 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
-Apply = Callable[[Engine, list[int]], Any]
+Work = Callable[[Engine], Any]
 PAUSE_S = 0.2
-"""Pause after each update, so that the records of the next requests coalesce."""
+"""Pause after each catch-up, so that the marks of the next requests coalesce."""
 
 
-def _apply_events(engine: Engine, user_ids: list[int]) -> Any:
-    from userops.cdp.traits_incremental import apply_events
+def _catch_up(engine: Engine) -> Any:
+    from userops.cdp.traits_due import catch_up
 
-    return apply_events(engine, user_ids)
+    return catch_up(engine)
 
 
 class ProfileUpdates:
-    """A queue of records whose traits are due, drained by one daemon thread."""
+    """A wake-up flag and one daemon thread that catches up on the store's marks."""
 
-    def __init__(self, engine: Engine, apply: Apply = _apply_events) -> None:
+    def __init__(self, engine: Engine, work: Work = _catch_up) -> None:
         self._engine = engine
-        self._apply = apply
-        self._pending: set[int] = set()
+        self._work = work
+        self._due = False
         self._busy = False
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
         self.updates = 0
-        """Updates run so far."""
+        """Catch-ups run so far."""
         self.failures = 0
-        """Updates that raised (logged; their records wait for their next event)."""
+        """Catch-ups that raised (logged; their marks stay for the next one)."""
 
-    def add(self, user_ids: Iterable[int]) -> None:
-        """Queue records for an update (starts the thread on first use)."""
+    def wake(self) -> None:
+        """Ask for a catch-up (starts the thread on first use)."""
         with self._cv:
-            self._pending.update(user_ids)
+            self._due = True
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="userops-profile-updates", daemon=True
@@ -59,10 +62,10 @@ class ProfileUpdates:
             self._cv.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until nothing is queued or being applied; False on timeout."""
+        """Wait until no catch-up is asked for or running; False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cv:
-            while self._pending or self._busy:
+            while self._due or self._busy:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -72,18 +75,15 @@ class ProfileUpdates:
     def _run(self) -> None:
         while True:
             with self._cv:
-                while not self._pending:
+                while not self._due:
                     self._cv.wait()
-                ids, self._pending = sorted(self._pending), set()
-                self._busy = True
+                self._due, self._busy = False, True
             try:
-                self._apply(self._engine, ids)
+                self._work(self._engine)
                 self.updates += 1
             except Exception:
                 self.failures += 1
-                log.exception(
-                    "profile update of %d records failed (their events are stored)", len(ids)
-                )
+                log.exception("profile update failed (the marks stay for the next catch-up)")
             finally:
                 with self._cv:
                     self._busy = False
@@ -96,7 +96,7 @@ _guard = threading.Lock()
 
 
 def updates_for(engine: Engine) -> ProfileUpdates:
-    """The profile-update queue of ``engine`` (one per store and process)."""
+    """The profile-update thread of ``engine`` (one per store and process)."""
     with _guard:
         found = _updaters.get(engine)
         if found is None:
