@@ -56,6 +56,12 @@ _CONTACTED_RECENTLY = (
     r"(?:this week|in the (?:past|last) (?:7 days|week))"
 )
 """Leave out people already messaged this week: ``contacts_7d = 0``."""
+_RATING = (
+    r"(?:满意度|评分|打分)\s*(?:在)?\s*(?P<n>[1-4](?:\.5)?)\s*分\s*(?:及|或)?以下"
+    r"|(?:满意度|评分|打分)\s*(?:低于|小于|不到)\s*(?P<n2>[1-5](?:\.5)?)\s*分"
+    r"|rated\s+(?:us\s+)?(?P<n3>[1-4](?:\.5)?)\s*(?:stars?\s*)?(?:or|and)\s+(?:below|lower|less|under)"
+)
+"""A stated rating: ``满意度2分及以下`` (<= 2), ``低于3分`` (< 3), ``rated us 2 or below``."""
 
 
 def extract_audience(scan: Scan, lang: str = "zh") -> tuple[SegmentSpec, list[str], list[str]]:
@@ -75,8 +81,11 @@ def extract_audience(scan: Scan, lang: str = "zh") -> tuple[SegmentSpec, list[st
     extract_spend(scan, a.add, lang)
     if scan.find(r"价格敏感|对价格敏感|price[- ]sensitive|bargain hunters"):
         a.add("price_sensitivity", ">=", 0.6)
-    if scan.find(
-        r"满意度低|不满意|差评|低评分|unhappy|dissatisfied|low (satisfaction|rating)"
+    if m := scan.find(_RATING):
+        rating = float(m.group("n") or m.group("n2") or m.group("n3"))
+        a.add("satisfaction", "<" if m.group("n2") else "<=", rating)
+    elif scan.find(
+        r"满意度低|不满意|差评|低评分|unhappy|dissatisfied|low[- ](satisfaction|rating)"
         r"|(satisfaction|rating) (is )?low"
     ):
         a.add("satisfaction", "<=", 2.5)
@@ -103,7 +112,10 @@ def extract_audience(scan: Scan, lang: str = "zh") -> tuple[SegmentSpec, list[st
 
 
 def _tiers(scan: Scan, a: _Audience) -> None:
-    recency = a.has("days_since_last_order")
+    recency = any(  # "X days without an order" covers churn risk; "bought lately" does not
+        getattr(p, "field", "") == "days_since_last_order" and getattr(p, "op", "") == ">="
+        for p in a.preds
+    )
     tables = (
         ("ltv_tier", lx.LTV_WORDS),
         ("lifecycle_stage", lx.LIFECYCLE_WORDS),
@@ -148,14 +160,15 @@ def _topics(scan: Scan, hints: list[str]) -> list[Pred]:
 def _interests(scan: Scan, hints: list[str]) -> list[Pred]:
     found: list[str] = []
     m = scan.find(
-        r"对\s*(\S{1,6}?)\s*(?:感兴趣|有兴趣)|喜欢\s*(\S{1,4}?)的|interested in ([a-z][a-z-]*)"
+        r"对\s*(\S{1,6}?)\s*(?:感兴趣|有兴趣)|喜欢\s*(\S{1,4}?)(?:的|、)"
+        r"|interested in ([a-z][a-z-]*)"
     )
     if m:
         word = (m.group(1) or m.group(2) or m.group(3) or "").strip()
         found.append(lx.INTEREST_ZH.get(word, word.lower()))
     for m in scan.find_all(lx.INTEREST_EN):
         value = m.group(1).lower()
-        value = "pets" if value == "pet" else value
+        value = "pet" if value == "pets" else value  # the interest code (seed_corpus)
         if value not in found:
             found.append(value)
     for zh, en in lx.INTEREST_ZH.items():

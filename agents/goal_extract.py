@@ -33,8 +33,10 @@ _BUDGET = (
     rf"|budget(?:\s*(?:is|of|at|under|around|about|cap(?:ped)? at|limit(?:ed)? to"
     rf"|no more than|:)){{0,3}}"
     rf"\s*{CURRENCY}{AMOUNT}{_YUAN}"
-    rf"|keep (?:it|costs?|the cost|spend(?:ing)?|the budget)\s+(?:under|below|within|at most)\s*"
-    rf"{CURRENCY}{AMOUNT}{_YUAN}"
+    rf"|keep (?:it|costs?|the cost|(?:the )?spend(?:ing)?|the budget|the total)\s+(?:at\s+)?"
+    rf"(?:under|below|within|at most|no more than|less than)\s*{CURRENCY}{AMOUNT}{_YUAN}"
+    rf"|(?:under|below|at most|no more than|less than)\s*{CURRENCY}{AMOUNT}"
+    rf"\s*(?:dollars?|bucks|usd)?\s+(?:in )?total\b"
     rf"|(?:spend|spending|costs?|the cost)\s+(?:capped at|at most|no more than|up to|under|below"
     rf"|less than|max(?:imum)?(?: of)?|within|limited to)\s*{CURRENCY}{AMOUNT}{_YUAN}"
 )
@@ -44,7 +46,8 @@ _CAP = (
     rf"(?:最多|不超过|不要超过|上限|至多|控制在|限|限制在)\s*(?:发给?|给|触达|覆盖)?\s*{AMOUNT}\s*{_PEOPLE}"
     rf"|人数\s*(?:上限)?\s*(?:为|是|不超过|控制在|在)?\s*{AMOUNT}\s*(?:人)?\s*(?:以内|之内|以下)"
     rf"|{AMOUNT}\s*{_PEOPLE}\s*(?:以内|之内|封顶|为限)"
-    rf"|(?:at most|no more than|not more than|max(?:imum)?(?: of)?|cap(?:ped)? (?:at|of)"
+    rf"|{AMOUNT}\s*{_PEOPLE_EN}\s+(?:tops|max|maximum|at most)\b"
+    rf"|(?:at most|no more than|not more than|max(?:imum)?(?: of)?|cap(?:ped)?(?: it)? (?:at|of)"
     rf"|limit(?:ed)? to)\s*{AMOUNT}(?![\d\s]*%)(?:\s*{_PEOPLE_EN})?"
     rf"|up to\s*{AMOUNT}\s*{_PEOPLE_EN}"
 )

@@ -44,6 +44,7 @@ _ABROAD = (
     ("california", ("加州", "california", "US-CA"), r"加州|加利福尼亚|california"),
     ("texas", ("得州", "texas", "US-TX"), r"得州|得克萨斯|texas"),
     ("florida", ("佛罗里达", "florida", "US-FL"), r"佛罗里达|florida"),
+    ("new_jersey", ("新泽西", "new jersey", "US-NJ"), r"新泽西|new jersey"),
     ("illinois", ("伊利诺伊", "illinois", "US-IL"), r"伊利诺伊|illinois|chicago|芝加哥"),
     ("washington", ("华盛顿州", "washington", "US-WA"), r"华盛顿州|washington state|seattle"),
     ("massachusetts", ("麻省", "massachusetts", "US-MA"), r"麻省|massachusetts|boston"),

@@ -29,7 +29,8 @@ _NOT_ORDERED = (
     rf"(?:最近|近|过去|超过|已经?|快|将近|有)?\s*(?P<d>{DUR})\s*(?:内|以来|以上|多)?\s*(?:都|一直|再)?\s*"
     rf"(?:没有?|未|无|没再|不曾)\s*(?:再|来|有)?\s*{_BOUGHT_ZH}"
     rf"|(?:\bnot|n't|\bnever|\bno|\bwithout)\s+(?:any\s+)?{_BOUGHT_EN}(?:\s+anything)?\s+"
-    rf"(?:in|for|within|over)\s+{_LAST}(?P<e>{DUR})"
+    rf"(?:in|for|within|over)\s+(?:about|around|roughly|like|over|more than|almost|nearly)?\s*"
+    rf"{_LAST}(?P<e>{DUR})"
     rf"|last\s+(?:ordered|purchased|bought)\s+(?:more than|over|at least)\s+(?P<f>{DUR})\s+ago"
 )
 _ORDERED = (
@@ -40,8 +41,22 @@ _ORDERED = (
 )
 _BETWEEN = (
     r"(?:最后[一1]次|上次)(?:下单|购买)(?:时间)?(?:在|是|距今)?\s*(\d{1,4})\s*天?\s*(?:到|至|-|~)\s*(\d{1,4})\s*天"
-    r"|(\d{1,4})\s*(?:到|至|-|~)\s*(\d{1,4})\s*天\s*(?:内)?\s*(?:没有?|未)\s*(?:下单|购买)"
+    r"|(\d{1,4})\s*(?:到|至|-|~)\s*(\d{1,4})\s*天\s*(?:内)?\s*(?:没有?|未)\s*(?:下单|购买|复购|买)"
+    r"|(?:\bnot|n't|\bnever)\s+(?:ordered|purchased|bought|shopped)\s+(?:anything\s+)?(?:in|for)\s+"
+    r"(\d{1,4})\s*(?:to|-|and)\s*(\d{1,4})\s+days"
     r"|last (?:order|purchase)\s+(?:was\s+)?between\s+(\d{1,4})\s+and\s+(\d{1,4})\s+days"
+)
+_LEAVE_OUT_PRE = (
+    r"(?:don't|do not|never)\s+(?:bother|message|contact|target|include|disturb)\b[^,.;]{0,30}$"
+    r"|\b(?:exclude|excluding|leave out|skip|except|minus)\b[^,.;]{0,30}$"
+)
+_LEAVE_OUT_POST = (
+    r"[^，。,；;]{0,4}?(?:的)?(?:人|用户|客户)?\s*(?:就|都|也)?\s*(?:别|不要|排除|去掉|除外)"
+)
+_BOUGHT_LEFT_OUT = (
+    r"(?:已经|已)(?:下过单|买过(?:东西)?|购买过)的(?:人|用户|客户)?\s*(?:就|都|也)?\s*(?:别|不要|排除|去掉)"
+    r"|(?:don't|do not|never)\s+(?:bother|message|contact|target|include)\s+(?:people|anyone|those"
+    r"|customers|users)\s+who\s+(?:have\s+)?(?:already\s+)?(?:bought|ordered|purchased)\b(?!\s+in\b)"
 )
 _SIGNUP_WITHIN = (
     rf"(?:新)?注册\s*(?:时间)?\s*(?:不到|不足|少于|在)?\s*(?P<d>{DUR})\s*(?:内|以内|之内)?"
@@ -76,7 +91,7 @@ _SPEND = (
     rf"{CURRENCY}{AMOUNT}(?:\s+in\s+the\s+(?:last|past)\s+(?P<e>{DUR}|year))?"
 )
 _AOV = (
-    rf"(?:客单价|平均订单金额|average order (?:value|size)|\baov\b)(?:\s+is)?"
+    rf"(?:客单价|平均订单金额|average order(?: value| size)?|\baov\b)(?:\s+is)?"
     rf"\s*(?P<op>在|超过|高于|大于|above|over|of at least|at least|more than|低于|少于|不到|不足"
     rf"|less than|under|below)?"
     rf"\s*{CURRENCY}{AMOUNT}"
@@ -108,7 +123,16 @@ def extract_recency(scan: Scan, add: Add, events: list[EventPredicate]) -> None:
             add("days_since_last_order", ">=", days)
     elif m := scan.find_free(_ORDERED):
         if (days := _days(m)) is not None:
-            add("days_since_last_order", "<=", days)
+            left_out = _left_out(scan, m)  # "don't bother people who bought in the last 30 days"
+            add("days_since_last_order", ">" if left_out else "<=", days)
+    elif scan.find_free(_BOUGHT_LEFT_OUT):
+        add("orders_total", "=", 0)
+
+
+def _left_out(scan: Scan, m: re.Match[str]) -> bool:
+    c0, c1 = scan.clause_of(m.start())
+    pre, post = scan.text[max(c0, m.start() - 48) : m.start()], scan.text[m.end() : c1][:16]
+    return bool(re.search(_LEAVE_OUT_PRE, pre, re.I) or re.match(_LEAVE_OUT_POST, post))
 
 
 def _frequency(scan: Scan, add: Add, events: list[EventPredicate]) -> None:

@@ -15,7 +15,7 @@ OBJECTIVE_WORDS: list[tuple[Objective, str]] = [
     ),
     (
         Objective.SURVEY,
-        r"调研|问卷|满意度调查|收集.{0,4}(反馈|意见)|\bsurvey|questionnaire|\bnps\b"
+        r"调研|问卷|满意度调查|回访|收集.{0,4}(反馈|意见)|\bsurvey|questionnaire|\bnps\b"
         r"|collect (their )?feedback|ask (them )?for feedback",
     ),
     (
@@ -28,7 +28,7 @@ OBJECTIVE_WORDS: list[tuple[Objective, str]] = [
     ),
     (
         Objective.REPURCHASE,
-        r"复购|补货|回购|续购|耗材|再次购买|repurchase|replenish|refill|reorder|running out"
+        r"复购|补货|回购|续购|耗材|再次购买|repurchase|replenish|restock|refill|reorder|running out"
         r"|consumable",
     ),
     (
@@ -37,7 +37,8 @@ OBJECTIVE_WORDS: list[tuple[Objective, str]] = [
     ),
     (
         Objective.WIN_BACK,
-        r"召回|挽回|唤醒|赢回|拉回|找回|回流|win[- ]?back|re-?engage|reactivat|bring (them )?back",
+        r"召回|挽留|挽回|唤醒|赢回|拉回|找回|回流|win[- ]?back|re-?engage|reactivat"
+        r"|bring (them )?back",
     ),
     (
         Objective.VIP_CARE,
@@ -74,7 +75,7 @@ LTV_WORDS: list[tuple[str, str]] = [
         r"|(?<![a-z])vips?(?![a-z])(?!\s*(?:care|关怀|专属|服务|webinar|event|活动|沙龙|专场|day|日))"
         r"|top (customers|spenders)|big spenders|best customers",
     ),
-    ("mid", r"中等价值|中价值|mid[- ]value|medium[- ]value"),
+    ("mid", r"中等价值|中价值|中端|mid[- ](?:value|tier)|medium[- ]value"),
     ("low", r"低价值|low[- ]value"),
 ]
 """LTV tier words."""
@@ -95,7 +96,7 @@ INTEREST_ZH: dict[str, str] = {
     "户外": "outdoor",
     "数码": "electronics",
     "家居": "home",
-    "宠物": "pets",
+    "宠物": "pet",
     "食品": "food",
     "茶": "tea",
     "健身": "fitness",

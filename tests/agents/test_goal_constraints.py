@@ -224,3 +224,60 @@ def test_a_duration_with_duo_is_read():
     g = parse_goal("召回两个多月没下过单的老客", "zh")
     preds = [(p.field, p.op, p.value) for p in g.audience.all_ if hasattr(p, "field")]
     assert preds == [("days_since_last_order", ">=", 60)]
+
+
+def _preds(goal: str, lang: str) -> set[tuple[str, str, object]]:
+    g = parse_goal(goal, lang)
+    return {(p.field, p.op, str(p.value)) for p in g.audience.all_ if hasattr(p, "field")}
+
+
+@pytest.mark.parametrize(
+    ("goal", "lang", "want"),
+    [
+        ("已经买过东西的就别打扰了，给新用户发欢迎短信", "zh", ("orders_total", "=", "0")),
+        (
+            "Win back at-risk users, don't bother people who already bought in the last 30 days",
+            "en",
+            ("days_since_last_order", ">", "30"),
+        ),
+        (
+            "Win back at-risk users, don't bother people who already bought in the last 30 days",
+            "en",
+            ("lifecycle_stage", "in", "['churn_risk']"),
+        ),
+        ("给满意度两分及以下的用户发道歉邮件", "zh", ("satisfaction", "<=", "2.0")),
+        ("满意度低于三分的用户做回访调研", "zh", ("satisfaction", "<", "3.0")),
+        ("Apologize to customers who rated us 2 or below", "en", ("satisfaction", "<=", "2.0")),
+        (
+            "Remind people who haven't bought in sixty to ninety days to restock",
+            "en",
+            ("days_since_last_order", "between", "[60, 90]"),
+        ),
+        ("提醒60到90天没复购的用户补货", "zh", ("days_since_last_order", "between", "[60, 90]")),
+        (
+            "Win back folks who haven't ordered in about 4 months",
+            "en",
+            ("days_since_last_order", ">=", "120"),
+        ),
+        ("Cross-sell to pet owners", "en", ("interests", "in", "['pet']")),
+        ("对喜欢咖啡、消费超过五千的客户做交叉销售", "zh", ("interests", "in", "['coffee']")),
+        ("Cross-sell to customers whose average order is above $150", "en", ("aov", ">=", "150.0")),
+        ("Upsell mid-tier customers", "en", ("ltv_tier", "in", "['mid']")),
+    ],
+)
+def test_holdout2_audience_phrasings(goal, lang, want):
+    assert want in _preds(goal, lang)
+
+
+@pytest.mark.parametrize(
+    ("goal", "lang", "budget", "cap"),
+    [
+        ("Win back lapsed users, keep the spend at no more than 3k", "en", 3000, None),
+        ("Restock reminder, push only, under 1000 dollars total", "en", 1000, None),
+        ("Survey recent buyers, keep it to one thousand people tops", "en", None, 1000),
+        ("Survey recent buyers, cap it at 500 people", "en", None, 500),
+    ],
+)
+def test_holdout2_budget_and_cap_phrasings(goal, lang, budget, cap):
+    c = parse_goal(goal, lang).constraints
+    assert (c.budget, c.max_recipients) == (budget, cap)
