@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from bench.bench_import import generate
+from userops.cdp.seed_files import generate_users
 from userops.store.engine import make_engine, upgrade
 
 N = 60_000
@@ -44,7 +44,7 @@ def test_sigkill_during_import_leaves_all_or_nothing(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{home / 'userops.db'}")
     upgrade(engine)
     path = tmp_path / "users.csv"
-    generate(path, N)
+    generate_users(path, N)
     killed_alive = 0
     for delay in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0):
         proc = _import(home, path)
