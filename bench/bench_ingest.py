@@ -16,120 +16,18 @@ how far the figures can be trusted.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 
 from bench.http_load import tree_cpu_s
-
-EVENTS = (
-    ("track", "Product Viewed"),
-    ("track", "Order Completed"),
-    ("track", "Application Opened"),
-    ("track", "Video Played"),
-    ("page", "Home"),
-    ("screen", "Cart"),
-)
-
-
-def batch_body(start: int, n: int, users: int, *, identify: bool = False) -> bytes:
-    """A ``/v1/batch`` body of ``n`` messages numbered from ``start`` (stable messageIds)."""
-    out = []
-    for i in range(start, start + n):
-        uid = f"user-{i * 7919 % users}"
-        msg: dict[str, Any] = {
-            "userId": uid,
-            "messageId": f"bench-{i}",
-            "timestamp": "2026-11-01T10:00:00.123+00:00",
-            "context": {"library": {"name": "analytics-python", "version": "2.4.0"}},
-        }
-        if identify:
-            msg["type"] = "identify"
-            n_ph = i * 7919 % users
-            msg["traits"] = {"email": f"{uid}@example.com", "phone": f"+86138{n_ph:08d}"}
-        else:
-            kind, name = EVENTS[i % len(EVENTS)]
-            msg["type"] = kind
-            msg["event" if kind == "track" else "name"] = name
-            msg["properties"] = {"product_id": f"p{i % 97}", "price": 12.5, "category": "coffee"}
-            if name == "Order Completed":
-                msg["properties"]["total"] = 25.0
-        out.append(msg)
-    return orjson.dumps({"batch": out, "sentAt": "2026-11-01T10:00:01+00:00"})
-
-
-def basic(key: str) -> str:
-    """The ``Authorization`` header value of write key ``key``."""
-    return "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve(
-    home: Path, *, workers: int = 1, url: str | None = None, log: Path | None = None
-) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``userops serve --no-access-log`` on a free port; return it and its base URL.
-
-    The server's stderr goes to ``log`` (discarded when None).
-    """
-    port = free_port()
-    env = {**os.environ, "USEROPS_HOME": str(home), "USEROPS_EMBEDDING": "hashing"}
-    env.pop("USEROPS_DATABASE_URL", None)
-    if url is not None:
-        env["USEROPS_DATABASE_URL"] = url
-    cmd = [sys.executable, "-m", "userops.cli.main", "serve", "--port", str(port)]
-    cmd += ["--workers", str(workers), "--no-access-log"]
-    err = subprocess.DEVNULL if log is None else log.open("ab")
-    root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen(cmd, env=env, stderr=err, cwd=root, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-        if proc.poll() is not None:
-            break
-    kill(proc)
-    raise RuntimeError("userops serve did not start")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a server started by :func:`serve` and its worker processes."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        kill(proc)
-    except ProcessLookupError:
-        proc.wait(10)
-
-
-def kill(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL a server started by :func:`serve` with all its worker processes."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(10)
+from scripts.serve_procs import basic, serve, stop
+from userops.cdp.seed_batches import batch_body
 
 
 async def _conn(

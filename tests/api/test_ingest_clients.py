@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from bench.bench_ingest import serve, stop
+from scripts.serve_procs import serve, stop
 from tests.cdp.stream.support import canonical, rows, user
 from userops.cdp.stream.sources import add_source
 from userops.store.engine import make_engine, upgrade

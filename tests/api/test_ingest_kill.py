@@ -18,7 +18,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bench.bench_ingest import basic, batch_body, kill, serve, stop
+from scripts.serve_procs import basic, kill, serve, stop
+from userops.cdp.seed_batches import batch_body
 from userops.cdp.stream.sources import add_source
 from userops.store.engine import make_engine, upgrade
 

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bench.bench_ingest import basic, batch_body, serve, stop
+from scripts.serve_procs import basic, serve, stop
+from userops.cdp.seed_batches import batch_body
 from userops.cdp.stream.sources import add_source
 from userops.store.engine import make_engine, upgrade
 
