@@ -6,8 +6,9 @@ bucket; hand the rest to the adapter. A *transactional* adapter (the sandbox) re
 deliveries in the same transaction that marks the rows ``sent``; any other adapter gets the
 idempotency key as the provider's dedupe id, transient failures are retried with tenacity
 (exponential backoff with jitter, honouring ``retry_after``), then re-queued with a backoff,
-then dead-lettered after ``retry.max_attempts``; permanent failures are ``failed``. A provider
-that is down is held off by a per-channel circuit breaker (:mod:`userops.dispatch.breaker`).
+then dead-lettered after ``retry.max_attempts``; permanent failures are ``failed`` (and an
+address the provider says is gone is cleared from the user: :mod:`.feedback.results`). A
+provider that is down is held off by a per-channel circuit breaker (:mod:`.breaker`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import Engine, text
 
 from userops.dispatch.adapters.base import ChannelAdapter, OutgoingMessage
 from userops.dispatch.breaker import CircuitBreaker, expire
+from userops.dispatch.feedback.results import clear_gone
 from userops.dispatch.gate import gate
 from userops.dispatch.outbox import Claimed, claim, mark_sent, transition
 from userops.dispatch.policy import Policy
@@ -208,13 +210,18 @@ class Worker:
             errors = [r.error for r in results.values() if not r.ok and r.transient]
             breaker.record(accepted or not errors, now, (errors or [""])[0] or "")
             ok: dict[int, str] = {}
+            gone = []
             for row, msg in part:
                 res = results.get(msg.idempotency_key)
                 if res is not None and res.ok:
                     ok[row.id] = res.provider_message_id or ""
                 else:
                     moves.append(self._failure(row, res, tries.get(msg.idempotency_key, 1), now))
+                    if res is not None and res.gone:
+                        gone.append((msg, res))
             self._finish_sent(part, ok, now)
+            if gone and (cleared := clear_gone(self.engine, channel, gone)) is not None:
+                self.stats["contacts_invalidated"] += cleared.contacts_invalidated
         return moves
 
     def _record_in_tx(

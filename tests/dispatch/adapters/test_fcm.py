@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from tests.dispatch.adapters.pipeline import drain, enqueue_step, rows
-from tests.dispatch.factory import push
+from tests.dispatch.adapters.pipeline import DAY_TS, FAST, drain, enqueue_step, rows
+from tests.dispatch.factory import push, step
 from tests.fakes.fcm import FakeFcm
 from userops.dispatch.adapters.base import OutgoingMessage, SendResult
 from userops.dispatch.adapters.fcm import FcmAdapter, static_token
+from userops.dispatch.engine import enqueue
+from userops.dispatch.feedback.record import value_hash
 from userops.dispatch.outbox import idempotency_key
 
 
@@ -128,3 +131,41 @@ def test_timeout_after_acceptance_repeats_under_the_same_collapse_id(fake: FakeF
     collapse = {r["body"]["message"]["android"]["collapse_key"] for r in fake.requests}
     apns = {r["body"]["message"]["apns"]["headers"]["apns-collapse-id"] for r in fake.requests}
     assert len(collapse) == 1 and collapse == apns
+
+
+def test_unregistered_token_is_cleared_and_the_next_push_is_unreachable(
+    any_engine: Engine, fake: FakeFcm
+) -> None:
+    """FCM's 404 UNREGISTERED send result clears the token, as the push callback does; it
+    used to fail the row only, and every later push to that user failed the same way."""
+    users = enqueue_step(any_engine, 3, "app_push", push())
+    with any_engine.begin() as conn:
+        conn.execute(text("INSERT INTO identities (user_id, kind, value) VALUES (2, 'device_id',"
+                          " 'dev2'), (3, 'device_id', 'dev3')"))  # fmt: skip
+    fake.faults.always[idempotency_key("c1", "s1", 2, "app_push")] = "permanent"
+    stats = drain(any_engine, {"app_push": adapter(fake)})
+    assert {u: s[:2] for u, s in rows(any_engine).items()} == {
+        1: ("sent", None), 2: ("failed", "fcm UNREGISTERED"), 3: ("sent", None)
+    }  # fmt: skip
+    assert stats["contacts_invalidated"] == 1
+    with any_engine.connect() as conn:
+        devices = dict(conn.execute(text("SELECT id, device_id FROM users")).all())
+        ids = conn.execute(text("SELECT user_id, value FROM identities")).all()
+        audit = conn.execute(
+            text("SELECT actor, entity_id, detail FROM audit WHERE action = 'contact.invalidated'")
+        ).all()
+    assert devices == {1: "dev1", 2: None, 3: "dev3"} and [tuple(r) for r in ids] == [(3, "dev3")]
+    [(actor, entity, detail)] = audit
+    detail = detail if isinstance(detail, dict) else json.loads(detail)
+    assert (actor, entity) == ("feedback:send:app_push", "2")
+    assert detail == {"kind": "device_id", "value_sha256": value_hash("dev2"),
+                      "reason": "fcm UNREGISTERED"}  # fmt: skip
+    enqueue(any_engine, step(users, campaign="c2", channel="app_push", contents={"p1": push()}),
+            policy=FAST, now_ts=DAY_TS + 86400)  # fmt: skip
+    with any_engine.connect() as conn:
+        nxt = conn.execute(
+            text("SELECT user_id, state, reason FROM outbox WHERE campaign_id = 'c2'")
+        ).all()
+    assert {int(r[0]): (r[1], r[2]) for r in nxt} == {
+        1: ("pending", None), 2: ("suppressed", "unreachable"), 3: ("pending", None)
+    }  # fmt: skip

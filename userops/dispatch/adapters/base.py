@@ -48,6 +48,10 @@ class SendResult:
     error: str | None = None
     retry_after: float | None = None
     """Seconds the provider asked us to wait (rate limit)."""
+    gone: str | None = None
+    """The kind of the message's address (``device_id``...) that the provider says no longer
+    exists (FCM's ``UNREGISTERED``): the worker clears it from the user as the provider's
+    callback would (:mod:`userops.dispatch.feedback.results`)."""
 
 
 class ChannelAdapter(Protocol):

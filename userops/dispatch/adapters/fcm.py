@@ -9,8 +9,10 @@ message (FCM's batch endpoint is gone), at most ``concurrency`` in flight.
 Answers: 200 ``{"name": ...}`` is delivered; 429 and 503 (with ``Retry-After``), 500 and
 timeouts are transient; 401 refreshes the token once (still 401: transient, so a credential
 fix lets the retries through before the dead letter); 404 ``UNREGISTERED``, 400
-``INVALID_ARGUMENT`` and 403 ``SENDER_ID_MISMATCH`` are permanent. The idempotency key
-travels in ``data.idempotency_key`` (the app can drop a repeat) and as the Android
+``INVALID_ARGUMENT`` and 403 ``SENDER_ID_MISMATCH`` are permanent. ``UNREGISTERED`` also
+marks the device token gone (``SendResult.gone``): the worker clears it from the user, so
+the next push to them is suppressed as ``unreachable`` instead of failing again. The
+idempotency key travels in ``data.idempotency_key`` (the app can drop a repeat) and as the Android
 ``collapse_key``/APNs ``apns-collapse-id`` (a repeat replaces the first notification instead
 of showing twice); FCM itself does not deduplicate, so a timeout after FCM accepted a message
 is at-least-once at that moment.
@@ -19,6 +21,7 @@ is at-least-once at that moment.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -112,7 +115,9 @@ class FcmAdapter:
         code = _fcm_error(resp)
         if resp.status_code == 401:  # credentials: fixable, so retried, then dead-lettered
             return fail(m, "fcm UNAUTHENTICATED", transient=True)
-        if code in ("UNREGISTERED", "INVALID_ARGUMENT", "SENDER_ID_MISMATCH"):
+        if code == "UNREGISTERED":  # the app was uninstalled or the token expired
+            return replace(fail(m, f"fcm {code}", transient=False), gone="device_id")
+        if code in ("INVALID_ARGUMENT", "SENDER_ID_MISMATCH"):
             return fail(m, f"fcm {code}", transient=False)
         return http_failure(m, resp, code)
 
