@@ -53,10 +53,16 @@ _THEN_BEFORE = re.compile(
     r"|\bfollow(?:ed)? up|\bfollowed|\bafter that)$",
     re.I,
 )
+_IF_UNANSWERED = re.compile(
+    r"\bif (?:nobody|no one|they (?:don't|do not|haven't)|it's not|it is not|not)\b[^.;]{0,40}?"
+    r"[,，]?\s*(?:then\s+)?(?:(?:send|use)\s+)?(?:an?\s+)?$",
+    re.I,
+)
+"""``email, and if nobody opens it within a day, push``: the channel after it is the fallback."""
 _THEN_AFTER = re.compile(
-    r"\s*(?:兜底|作为兜底|做兜底|补发|as (?:a |the )?(?:fallback|backup)"
+    r"\s*(?:them\s+|it\s+)?(?:兜底|作为兜底|做兜底|补发|as (?:a |the )?(?:fallback|backup)"
     r"|\d{1,3}\s*(?:hours?|days?|h)\s+later|later|afterwards"
-    r"|if (?:unopened|unread|ignored|there is no|no response|they don't|they do not))",
+    r"|if (?:unopened|unread|ignored|there is no|no response|they don't|they do not|they ignore))",
     re.I,
 )
 _WAIT = re.compile(
@@ -163,6 +169,7 @@ def _judge(g: _Group, text: str) -> None:
         g.sign = 1
     g.first = ends_with(g.pre, _FIRST_BEFORE) or bool(_FIRST_AFTER.match(g.post))
     g.then = ends_with(g.pre, _THEN_BEFORE) or bool(_THEN_AFTER.match(g.post))
+    g.then = g.then or bool(_IF_UNANSWERED.search(text[max(0, g.start - 64) : g.start]))
 
 
 def _order(scan: Scan, positive: list[_Group], out: ChannelConstraints) -> None:

@@ -42,6 +42,13 @@ _BEFORE = re.compile(
     rf"(?:before|by|until|no later than)\s++{_tok(1)}|{_tok(2)}\s*+(?:之前|以前|前)", re.I
 )
 _AFTER = re.compile(rf"(?:after|from)\s++{_tok(1)}|{_tok(2)}\s*+(?:之后|以后|后)", re.I)
+_NOT_AFTER = re.compile(
+    rf"(?:don't|do not|never|no)\s++(?:\w++\s++){{0,3}}after\s++{_tok(1)}"
+    rf"|{_tok(2)}\s*+(?:之后|以后|后)\s*+(?:就|都)?\s*+(?:不要|别|勿|不)"
+    rf"|(?:不要|别|勿)\s*+在?\s*+{_tok(3)}\s*+(?:之后|以后|后)",
+    re.I,
+)
+"""A negated "after": ``don't send anything after 9pm``, ``晚上10点以后不要打扰`` end the window."""
 _WORK = r"工作时间|上班时间|business hours|office hours"
 _DAY = (
     r"(晚上|夜间|夜里|深夜)\s*+(不要|别|勿|不)\s*+(打扰|发)|白天发|白天|免打扰"
@@ -114,7 +121,7 @@ def _from_range(m: re.Match[str]) -> TimeWindow | None:
 
 
 def _one_side(m: re.Match[str]) -> tuple[int, int] | None:
-    i = 1 if m.group("h1") else 2
+    i = next(i for i in (1, 2, 3) if m.groupdict().get(f"h{i}"))
     t = _Time(m, i)
     return t.clock() if t.timey else None
 
@@ -125,7 +132,7 @@ def find_window(text: str) -> tuple[TimeWindow, tuple[int, int]] | None:
         w = _from_range(m)
         if w is not None:
             return w, (m.start(), m.end())
-    b = _BEFORE.search(text)
+    b = _NOT_AFTER.search(text) or _BEFORE.search(text)
     end = _one_side(b) if b else None
     if b and end is not None and end > (9, 0):
         return TimeWindow(start="09:00", end=_fmt(end)), (b.start(), b.end())

@@ -117,8 +117,10 @@ class OfflinePlanner:
         self, goal: Goal, previous: CampaignPlan | None, feedback: list[Finding]
     ) -> SegmentSpec:
         base = goal.audience if _non_empty(goal.audience) else None
-        if base is None:
-            base = pb.default_audience(goal.objective or Objective.WIN_BACK)
+        if base is None or _only_modifiers(base):  # "exclude anyone messaged this week" alone
+            default = pb.default_audience(goal.objective or Objective.WIN_BACK)
+            extra = list(base.all_) if base is not None else []
+            base = default.model_copy(update={"all_": [*default.all_, *extra]})
         keep_limit = previous is not None and not (
             _has(feedback, "audience") or _has(feedback, "approver")
         )
@@ -141,6 +143,15 @@ class OfflinePlanner:
             cheap = [c for c in channels if pb.CHANNEL_COST.get(c, 0.0) <= 0.01]
             channels = cheap or channels
         return channels
+
+
+_MODIFIERS = frozenset({"contacts_7d"})
+"""Fields that narrow an audience but name nobody: the objective's default still applies."""
+
+
+def _only_modifiers(spec: SegmentSpec) -> bool:
+    fields = {getattr(p, "field", None) for p in spec.all_}
+    return bool(fields) and fields <= _MODIFIERS and not (spec.any_ or spec.none or spec.search)
 
 
 def _non_empty(spec: SegmentSpec) -> bool:

@@ -281,3 +281,47 @@ def test_holdout2_audience_phrasings(goal, lang, want):
 def test_holdout2_budget_and_cap_phrasings(goal, lang, budget, cap):
     c = parse_goal(goal, lang).constraints
     assert (c.budget, c.max_recipients) == (budget, cap)
+
+
+def test_an_exclusion_alone_keeps_the_objectives_default_audience(ctx):
+    """``contacts_7d = 0`` names nobody: the win-back default stays, narrowed by it."""
+    goal = parse_goal("Win back customers, exclude anyone we messaged this week", "en")
+    seg = OfflinePlanner(ctx).plan(goal, [], None).steps[0].segment
+    fields = [getattr(p, "field", None) for p in seg.all_]
+    plain = OfflinePlanner(ctx).plan(parse_goal("Win back customers", "en"), [], None)
+    default = [getattr(p, "field", None) for p in plain.steps[0].segment.all_]
+    assert default and fields == [*default, "contacts_7d"]
+
+
+@pytest.mark.parametrize(
+    ("goal", "lang", "order", "wait", "window"),
+    [
+        (
+            "Onboard new users: email, and if nobody opens it within a day, push",
+            "en",
+            ["email", "app_push"],
+            24.0,
+            None,
+        ),
+        (
+            "Win back: push first and text them 12 hours later if they ignore it",
+            "en",
+            ["app_push", "sms"],
+            12.0,
+            None,
+        ),
+        (
+            "Win back churned users by SMS, don't send anything after 9pm",
+            "en",
+            [],
+            None,
+            "09:00-21:00",
+        ),
+        ("新客引导，晚上十点以后不要发", "zh", [], None, "09:00-22:00"),
+        ("会员关怀，不要在晚上10点以后打扰", "zh", [], None, "09:00-22:00"),
+    ],
+)
+def test_holdout2_order_and_window_phrasings(goal, lang, order, wait, window):
+    c = parse_goal(goal, lang).constraints
+    w = f"{c.send_window.start}-{c.send_window.end}" if c.send_window else None
+    assert (c.channel_order, c.fallback_after_hours, w) == (order, wait, window)
