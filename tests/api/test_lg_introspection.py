@@ -44,28 +44,34 @@ def test_ok_info_and_the_assistant(site: tuple[str, dict[str, str]]) -> None:
 
 
 UNSUPPORTED = [
-    ("POST", "/runs/crons"),
-    ("POST", "/runs/crons/search"),
-    ("PUT", "/store/items"),
-    ("POST", "/store/namespaces"),
-    ("POST", "/assistants"),
-    ("DELETE", "/assistants/userops"),
-    ("PATCH", "/assistants/userops"),
-    ("GET", "/assistants/userops/subgraphs"),
-    ("POST", "/runs/wait"),
-    ("POST", "/threads/prune"),
-    ("GET", "/threads"),
-    ("POST", "/mcp"),
+    ("POST", "/runs/crons", "/runs"),
+    ("POST", "/runs/crons/search", "/runs"),
+    ("PUT", "/store/items", "/store"),
+    ("POST", "/store/namespaces", "/store"),
+    ("POST", "/assistants", "/assistants"),
+    ("DELETE", "/assistants/userops", "/assistants/{assistant_id}"),
+    ("PATCH", "/assistants/userops", "/assistants/{assistant_id}"),
+    ("GET", "/assistants/userops/subgraphs", "/assistants/{assistant_id}/subgraphs"),
+    ("POST", "/runs/wait", "/runs"),
+    ("POST", "/threads/prune", "/threads/prune"),
+    ("GET", "/threads", "/threads"),
+    ("POST", "/mcp", "/mcp"),
 ]
 
 
 def test_unsupported_routes_answer_501(site: tuple[str, dict[str, str]]) -> None:
     url, tokens = site
-    for method, path in UNSUPPORTED:
+    for method, path, template in UNSUPPORTED:
         r = httpx.request(method, url + path, json={}, headers={"x-api-key": tokens["olivia"]})
         assert r.status_code == 501, (method, path, r.status_code, r.text)
-        assert r.json()["detail"].startswith(f"{method} {path} is not supported")
+        assert r.json()["detail"].startswith(f"{method} {template} is not supported")
         assert httpx.request(method, url + path, json={}).status_code == 401  # no token: 401
+    # untrusted text is never echoed, and a path that is no LangGraph route stays a 404
+    for path in ("/threads/a%2Fb/copy", "/threads/x/nothing", "/assistants/x/y/z"):
+        r = httpx.post(url + path, json={}, headers={"x-api-key": tokens["olivia"]})
+        assert r.status_code == 404, (path, r.status_code, r.text)
+    r = httpx.delete(url + "/threads/%3Cscript%3E", headers={"x-api-key": tokens["olivia"]})
+    assert r.status_code == 501 and "<script>" not in r.text
 
 
 def test_sdk_store_and_crons_raise_501(site: tuple[str, dict[str, str]]) -> None:

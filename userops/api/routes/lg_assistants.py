@@ -11,6 +11,7 @@ the store, background runs, assistant edits...) gets the 501, never a bare 404 o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Body, Request
@@ -23,7 +24,7 @@ from userops.api.routes.langgraph_compat import GRAPH_ID, _assistant, _check_ass
 router = APIRouter(tags=["langgraph"])
 unsupported = APIRouter(tags=["langgraph"])
 
-LANGGRAPH_PREFIXES = ("assistants", "threads", "runs", "store", "crons", "mcp", "a2a")
+LANGGRAPH_PREFIXES = ("assistants", "threads", "runs", "store", "mcp", "a2a")
 """First path segments of the LangGraph server API (docs/api.md, "LangGraph API")."""
 _ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -95,15 +96,43 @@ def assistant_versions(
     return found[offset : offset + limit]
 
 
-def _not_supported(request: Request, _user: AnyUser) -> JSONResponse:
-    what = f"{request.method} {request.url.path}"
-    return JSONResponse(
-        {
-            "detail": f"{what} is not supported by userops (docs/api.md, 'LangGraph API')",
-            "supported": False,
-        },
-        status_code=501,
+_ID = "[^/]{1,200}"
+UNSUPPORTED: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(pattern.replace("{id}", _ID)), template)
+    for pattern, template in (
+        ("/assistants", "/assistants"),
+        ("/assistants/{id}", "/assistants/{assistant_id}"),
+        ("/assistants/{id}/latest", "/assistants/{assistant_id}/latest"),
+        ("/assistants/{id}/subgraphs(/.*)?", "/assistants/{assistant_id}/subgraphs"),
+        ("/threads", "/threads"),
+        ("/threads/prune", "/threads/prune"),
+        ("/threads/{id}", "/threads/{thread_id}"),
+        ("/threads/{id}/copy", "/threads/{thread_id}/copy"),
+        ("/threads/{id}/state(/.*)?", "/threads/{thread_id}/state"),
+        ("/threads/{id}/stream", "/threads/{thread_id}/stream"),
+        ("/threads/{id}/runs(/.*)?", "/threads/{thread_id}/runs"),
+        ("/runs(/.*)?", "/runs"),
+        ("/store(/.*)?", "/store"),
+        ("/mcp(/.*)?", "/mcp"),
+        ("/a2a(/.*)?", "/a2a"),
     )
+]
+"""LangGraph routes userops does not serve (a method another route serves never gets here)."""
+
+
+def _not_supported(request: Request, _user: AnyUser) -> JSONResponse:
+    path = request.url.path
+    for pattern, template in UNSUPPORTED:
+        if pattern.fullmatch(path):  # linear-time: no nested quantifiers
+            what = f"{request.method} {template}"
+            return JSONResponse(
+                {
+                    "detail": f"{what} is not supported by userops (docs/api.md, 'LangGraph API')",
+                    "supported": False,
+                },
+                status_code=501,
+            )
+    return JSONResponse({"detail": "Not Found"}, status_code=404)  # not a LangGraph route
 
 
 for _prefix in LANGGRAPH_PREFIXES:
