@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from userops.accounts import AccountInfo
 from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
 from userops.api.hub import Hub
+from userops.api.lg_resume import resume_decision
 from userops.api.loop import (
     Update,
     decide,
@@ -234,17 +235,12 @@ def _run(
 def _execute(rt: Any, user: AccountInfo, thread_id: str, body: RunIn, on_update: Update) -> Any:
     _check_assistant(body.assistant_id)
     if body.command and "resume" in body.command:
-        resume = body.command["resume"]
-        decisions = resume.get("decisions") if isinstance(resume, dict) else None
-        if not isinstance(decisions, list) or not decisions or not isinstance(decisions[0], dict):
-            raise BadInput.one("a list of HITL decisions", field="command.resume.decisions")
-        if isinstance(decisions[0].get("message"), str):
-            check_text(decisions[0]["message"], "command.resume.decisions.0.message")
-        check_role(user.role, str(decisions[0].get("type", "")))  # the rule of /v1 too
+        decision = resume_decision(body.command["resume"])  # HITL or Agent Inbox shape
+        check_role(user.role, str(decision["type"]))  # the rule of /v1 too
         approval_id = rt.get(thread_id).approval_id
         if approval_id is None:
             raise Conflict(f"thread {thread_id} is not waiting for a decision")
-        decide(rt, approval_id, decisions[0], actor=user.name, on_update=on_update)
+        decide(rt, approval_id, decision, actor=user.name, on_update=on_update)
         return rt.get(thread_id)
     if user.role not in ("operator", "admin"):
         raise PolicyRefused(f"role {user.role} may not start runs", reason="role")
@@ -257,10 +253,13 @@ def _execute(rt: Any, user: AccountInfo, thread_id: str, body: RunIn, on_update:
     )
 
 
-def _final(res: Any) -> dict[str, Any]:
+def _final(rt: Any, thread_id: str, res: Any) -> dict[str, Any]:
+    """The run's values with ``__interrupt__`` carrying the id ``get_state`` shows too."""
     out: dict[str, Any] = jsonable(res.values)
     if res.interrupt is not None:
-        out["__interrupt__"] = [{"value": jsonable(res.interrupt), "id": res.approval_id}]
+        snap = rt.graph.get_state({"configurable": {"thread_id": thread_id}})
+        ids = [i.id for i in snap.interrupts or ()]
+        out["__interrupt__"] = [{"value": jsonable(res.interrupt), "id": ids[0] if ids else None}]
     return out
 
 
@@ -269,7 +268,7 @@ def run_wait(
     body: RunIn, user: AnyUser, rt: RuntimeDep, services: ServicesDep, thread_id: str = ThreadId
 ) -> dict[str, Any]:
     """Run to the interrupt or the end; return the values (with ``__interrupt__``)."""
-    return _final(_run(rt, services.hub, user, thread_id, body, None))
+    return _final(rt, thread_id, _run(rt, services.hub, user, thread_id, body, None))
 
 
 @router.post("/threads/{thread_id}/runs/stream", response_class=StreamingResponse)
@@ -286,8 +285,8 @@ def run_stream(
 
     def done(res: Any) -> tuple[str, Any]:
         if "values" in modes:
-            return ("values", _final(res))
-        return ("updates", {"__interrupt__": _final(res).get("__interrupt__", [])})
+            return ("values", _final(rt, thread_id, res))
+        return ("updates", {"__interrupt__": _final(rt, thread_id, res).get("__interrupt__", [])})
 
     events = stream_run(lambda cb: _run(rt, services.hub, user, thread_id, body, cb), done, shape)
 
