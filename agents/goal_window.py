@@ -50,6 +50,8 @@ _NOT_AFTER = re.compile(
 )
 """A negated "after": ``don't send anything after 9pm``, ``晚上10点以后不要打扰`` end the window."""
 _WORK = r"工作时间|上班时间|business hours|office hours"
+_MORNING = r"上午|\bin the morning\b"
+_AFTERNOON = r"下午|\bin the afternoon\b"
 _DAY = (
     r"(晚上|夜间|夜里|深夜)\s*+(不要|别|勿|不)\s*+(打扰|发)|白天发|白天|免打扰"
     r"|(no|don't|do not|not)\s++(?:\w++\s++){0,3}(at night|in the evening|overnight)"
@@ -140,7 +142,12 @@ def find_window(text: str) -> tuple[TimeWindow, tuple[int, int]] | None:
     start = _one_side(a) if a else None
     if a and start is not None and start < (21, 0):
         return TimeWindow(start=_fmt(start), end="21:00"), (a.start(), a.end())
-    for pattern, window in ((_WORK, ("09:00", "18:00")), (_DAY, ("09:00", "21:00"))):
+    for pattern, window in (
+        (_WORK, ("09:00", "18:00")),
+        (_DAY, ("09:00", "21:00")),
+        (_MORNING, ("09:00", "12:00")),
+        (_AFTERNOON, ("13:00", "18:00")),
+    ):
         found = re.search(pattern, text, re.I)
         if found:
             return TimeWindow(start=window[0], end=window[1]), (found.start(), found.end())

@@ -319,6 +319,7 @@ def test_an_exclusion_alone_keeps_the_objectives_default_audience(ctx):
         ),
         ("新客引导，晚上十点以后不要发", "zh", [], None, "09:00-22:00"),
         ("会员关怀，不要在晚上10点以后打扰", "zh", [], None, "09:00-22:00"),
+        ("下周一上午给高价值客户发邀请", "zh", [], None, "09:00-12:00"),
     ],
 )
 def test_holdout2_order_and_window_phrasings(goal, lang, order, wait, window):
