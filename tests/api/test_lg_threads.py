@@ -7,7 +7,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from userops.accounts import add_user
 
@@ -59,3 +59,18 @@ def test_search_count_history(site: tuple[str, dict[str, str]], sqlite_engine: E
     with pytest.raises(httpx.HTTPStatusError) as err:
         oscar.threads.get_history("t-one")  # another operator's thread: as if missing
     assert err.value.response.status_code == 404
+
+    # delete: refused while an approval waits, by approvers and for others' threads
+    for who, tid, code in ((olivia, "t-one", 409), (ana, "t-two", 403), (oscar, "t-two", 404)):
+        with pytest.raises(httpx.HTTPStatusError) as err:
+            who.threads.delete(tid)
+        assert err.value.response.status_code == code, (tid, code)
+    olivia.threads.delete("t-two")
+    for gone in (lambda: olivia.threads.get("t-two"), lambda: ana.threads.get_history("t-two")):
+        with pytest.raises(httpx.HTTPStatusError) as err:
+            gone()
+        assert err.value.response.status_code == 404
+    assert [t["thread_id"] for t in ana.threads.search()] == ["t-oscar", "t-one"]
+    with sqlite_engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM thread_events WHERE thread_id = 't-two'"))
+        assert left.scalar_one() == 0

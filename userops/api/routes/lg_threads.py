@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
-from sqlalchemy import func, select
+from fastapi import APIRouter, Body, Response
+from sqlalchemy import delete, func, select
 
 from userops.accounts import AccountInfo
 from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
 from userops.api.loop import jsonable
 from userops.api.routes.langgraph_compat import _snapshot, state_view
 from userops.api.routes.threads import ThreadId
-from userops.errors import BadInput
+from userops.errors import BadInput, Conflict, PolicyRefused
 from userops.store.models import ThreadEvent
 from userops.thread_access import may_see
 
@@ -130,3 +130,26 @@ def thread_history(
         raise BadInput.one("must be a checkpoint object with checkpoint_id", field="before")
     snaps = rt.graph.get_state_history(config, limit=limit, before=before)
     return [state_view(s, thread_id) for s in snaps]
+
+
+@router.delete("/threads/{thread_id}", status_code=204)
+def delete_thread(
+    user: AnyUser, rt: RuntimeDep, services: ServicesDep, thread_id: str = ThreadId
+) -> Response:
+    """Delete the thread's checkpoints and events (operators their own, admins any).
+
+    Refused (409) while a run holds the thread or an approval waits on it: decide or reject
+    it first, so no pending approval is left pointing at a thread that is gone.
+    """
+    from agents.locks import thread_lock
+
+    if user.role not in ("operator", "admin"):
+        raise PolicyRefused(f"role {user.role} may not delete threads", reason="role")
+    with thread_lock(thread_id, rt.lock_url):  # ThreadBusy (409) while a run holds it
+        snap = _snapshot(rt, user, thread_id)  # 404 unless visible
+        if thread_status(snap) == "interrupted":
+            raise Conflict(f"thread {thread_id} waits for a decision; decide it first")
+        rt.graph.checkpointer.delete_thread(thread_id)
+        with services.engine.begin() as conn:
+            conn.execute(delete(ThreadEvent).where(ThreadEvent.thread_id == thread_id))
+    return Response(status_code=204)
