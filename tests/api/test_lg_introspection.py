@@ -70,7 +70,7 @@ def test_unsupported_routes_answer_501(site: tuple[str, dict[str, str]]) -> None
     for path in ("/threads/a%2Fb/copy", "/threads/x/nothing", "/assistants/x/y/z"):
         r = httpx.post(url + path, json={}, headers={"x-api-key": tokens["olivia"]})
         assert r.status_code == 404, (path, r.status_code, r.text)
-    r = httpx.delete(url + "/threads/%3Cscript%3E", headers={"x-api-key": tokens["olivia"]})
+    r = httpx.patch(url + "/assistants/%3Cscript%3E", headers={"x-api-key": tokens["olivia"]})
     assert r.status_code == 501 and "<script>" not in r.text
 
 
