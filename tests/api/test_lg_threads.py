@@ -56,6 +56,12 @@ def test_search_count_history(site: tuple[str, dict[str, str]], sqlite_engine: E
     assert older["checkpoint"]["checkpoint_id"] == newest["parent_checkpoint"]["checkpoint_id"]
     assert newest["interrupts"] and not older["interrupts"]
     assert len(olivia.threads.get_history("t-one", limit=100)) > 2
+    older_only = olivia.threads.get_history("t-one", before=newest["checkpoint"], limit=1)
+    assert older_only[0]["checkpoint"]["checkpoint_id"] == older["checkpoint"]["checkpoint_id"]
+    for bad in ({"checkpoint_id": 5}, "x"):
+        with pytest.raises(httpx.HTTPStatusError) as err:
+            olivia.threads.get_history("t-one", before=bad)  # type: ignore[arg-type]
+        assert err.value.response.status_code == 422
     with pytest.raises(httpx.HTTPStatusError) as err:
         oscar.threads.get_history("t-one")  # another operator's thread: as if missing
     assert err.value.response.status_code == 404

@@ -20,7 +20,7 @@ from userops.api.routes.langgraph_compat import _snapshot, state_view
 from userops.api.routes.threads import ThreadId
 from userops.errors import BadInput, Conflict, PolicyRefused
 from userops.store.models import ThreadEvent
-from userops.thread_access import may_see
+from userops.thread_access import check_thread_id, may_see
 
 router = APIRouter(tags=["langgraph"])
 STATUSES = ("idle", "busy", "interrupted", "error")
@@ -124,8 +124,9 @@ def thread_history(
     limit = _int(body, "limit", 10, MAX_LIMIT)
     config = {"configurable": {"thread_id": thread_id}}
     before = body.get("before")
-    if isinstance(before, dict) and before.get("checkpoint_id"):
-        before = {"configurable": {"thread_id": thread_id, **before}}
+    if isinstance(before, dict) and isinstance(before.get("checkpoint_id"), str):
+        cid = check_thread_id(before["checkpoint_id"], field="before.checkpoint_id")
+        before = {"configurable": {"thread_id": thread_id, "checkpoint_id": cid}}
     elif before is not None:
         raise BadInput.one("must be a checkpoint object with checkpoint_id", field="before")
     snaps = rt.graph.get_state_history(config, limit=limit, before=before)
