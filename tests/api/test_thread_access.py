@@ -162,4 +162,9 @@ def test_an_unprintable_thread_id_is_refused_and_shown_escaped(api: Api) -> None
         body = json.dumps({"thread_id": bad})  # \ud800 escaped: the client cannot encode it
         h = {**api.auth("olivia"), "content-type": "application/json"}
         r = api.client.post("/threads", content=body, headers=h)
-        assert r.status_code == 422 and r.json()["detail"][0]["value"] == ascii(bad), r.text
+        problem = r.json()["detail"][0]
+        assert r.status_code == 422 and "thread_id" in problem["loc"], r.text
+        # the guard refuses a lone surrogate before the route (``input``); the route's own
+        # check refuses control characters (``value``): both show the value escaped
+        shown = problem.get("value", problem.get("input"))
+        assert shown in (ascii(bad), ascii(bad)[1:-1]), r.text
