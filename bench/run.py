@@ -2,6 +2,9 @@
 
 Each module ``bench/bench_<name>.py`` defines ``run(workdir: Path) -> dict[str, Any]`` that
 returns flat metrics (numbers or short strings). ``BENCH_ONLY=name1,name2`` selects modules.
+Beside each module's ``wall_s`` the runner records ``cpu_s`` (user + system seconds of this
+process and its waited-for children) and the 1-minute load average before and after
+(``load_avg``): on a shared machine wall seconds alone mislead.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import importlib
 import json
 import os
 import platform
+import resource
 import sys
 import time
 import traceback
@@ -20,6 +24,13 @@ from rich.console import Console
 from rich.table import Table
 
 HERE = Path(__file__).parent
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> int:
@@ -43,7 +54,7 @@ def main() -> int:
             continue
         print(f"== bench {name}", flush=True)
         mod = importlib.import_module(f"bench.bench_{name}")
-        t0 = time.perf_counter()
+        t0, cpu0, load0 = time.perf_counter(), cpu_seconds(), os.getloadavg()[0]
         try:
             metrics = mod.run(workdir / name)
         except Exception:
@@ -51,6 +62,8 @@ def main() -> int:
             metrics = {"error": traceback.format_exc(limit=3)}
             failed = True
         metrics["wall_s"] = round(time.perf_counter() - t0, 2)
+        metrics["cpu_s"] = round(cpu_seconds() - cpu0, 2)
+        metrics["load_avg"] = f"{load0:.1f} -> {os.getloadavg()[0]:.1f}"
         results["benchmarks"][name] = metrics
         out = HERE / "results.json"
         if only and out.exists():
