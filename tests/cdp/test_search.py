@@ -28,10 +28,10 @@ from userops.errors import UsageError
 from userops.settings import Settings
 from userops.store.models import Trait
 
-# recall@10 on evals/data/search_queries.yaml (docs/search.md): the default (use+hashing)
-# measured 0.651 on the 200-person population, hashing 0.678 on the 600-person one; the
-# floors leave room for small template changes but catch a broken ranking.
-DEFAULT_RECALL_FLOOR = 0.58
+# recall@10 on evals/data/search_queries.yaml (docs/search.md): hashing measured 0.678 on the
+# 600-person population; the floor leaves room for small template changes but catches a
+# broken ranking. The default (static) is held to the previous default's figures in
+# tests/cdp/test_search_static.py.
 HASHING_RECALL_FLOOR = 0.62
 
 
@@ -108,14 +108,6 @@ def test_switching_embedding_requires_a_rebuild(sqlite_engine: Engine, home: Pat
         ProfileSearch(sqlite_engine, Settings(home=home, embedding="use"))
     rebuilt = ProfileSearch(sqlite_engine, Settings(home=home, embedding="use"), rebuild=True)
     assert rebuilt.count() == 0
-
-
-def test_default_embedding_reaches_the_recall_floor(tmp_path: Path) -> None:
-    """End to end with the default embedding (offline: the network guard is on)."""
-    assert Settings().embedding == "use+hashing"
-    result = evaluate(Settings().embedding, make_population(200, seed=7), tmp_path)
-    assert result["recall10_all"] >= DEFAULT_RECALL_FLOOR, result
-    assert result["recall10_para"] > 0.3, result  # hashing alone: 0.22 (no paraphrases)
 
 
 def test_hashing_reaches_its_recall_floor(tmp_path: Path) -> None:

