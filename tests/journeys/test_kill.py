@@ -112,7 +112,7 @@ def test_two_workers_and_sigkill_on_postgresql(pg_url: str) -> None:
     kills = 0
     delivered = "SELECT count(*) FROM deliveries"
     while kills < 4 and _one(engine, delivered) < n:
-        time.sleep(rng.uniform(0.3, 1.5))
+        time.sleep(rng.uniform(0.1, 0.5))
         i = rng.randrange(2)
         if procs[i].poll() is None:
             os.kill(procs[i].pid, signal.SIGKILL)
