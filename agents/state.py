@@ -88,7 +88,7 @@ class LoopInput(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     """The operator's new message (the newest human message is the goal or the answer)."""
     owner: str
-    """Who started the thread (:mod:`userops.thread_access`)."""
+    """Who started the thread (:mod:`userops.threads.access`)."""
 
 
 def initial_fields() -> dict[str, Any]:

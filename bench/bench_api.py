@@ -29,8 +29,8 @@ from bench.http_load import get_load, pct
 
 
 def _setup(home: Path) -> str:
-    from userops import approvals
     from userops.accounts import add_user
+    from userops.approvals import records as approvals
     from userops.store.engine import open_store
 
     shutil.rmtree(home, ignore_errors=True)
@@ -112,8 +112,8 @@ async def _one_stream(client: httpx.AsyncClient, i: int, hold: float, out: dict[
 
 def _writer(home: Path, stop: float, every: float) -> int:
     """Record a progress event per followed thread every ``every`` s, as a run elsewhere would."""
-    from userops import thread_events
     from userops.store.engine import make_engine
+    from userops.threads import events as thread_events
 
     engine = make_engine(f"sqlite:///{home / 'userops.db'}")
     n = 0

@@ -17,12 +17,12 @@ GOAL = "最近60天没下单的高价值用户有流失风险，做一次召回�
 
 def run(workdir: Path) -> dict[str, Any]:
     """Seed, build profiles, then time parse → plan → evaluate."""
-    from agents.evaluator import PlanEvaluator
-    from agents.goal_parser import parse_goal
-    from agents.planner_offline import OfflinePlanner
+    from agents.evaluation.evaluator import PlanEvaluator
+    from agents.goal.parser import parse_goal
+    from agents.planning.offline import OfflinePlanner
     from tools.context import ToolContext
-    from userops.cdp.seed import seed_population
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.sample.population import seed_population
+    from userops.cdp.traits.build import build_profiles
     from userops.store.engine import make_engine, upgrade
 
     users = int(os.environ.get("BENCH_BRAIN_USERS", "20000"))

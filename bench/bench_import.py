@@ -5,7 +5,7 @@ time, SQLite runs in-process) is the steadier figure on a shared box, and the 1-
 average before and after the run says how shared it was.
 
 ``BENCH_IMPORT_ROWS`` sets the size (default 300,000). The files come from
-:mod:`userops.cdp.seed_files` (about 5% of the users share a phone or an openid).
+:mod:`userops.cdp.sample.files` (about 5% of the users share a phone or an openid).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from userops.cdp.identity import resolve_identities
-from userops.cdp.importer import import_file
-from userops.cdp.seed_files import generate_consents, generate_events, generate_users
+from userops.cdp.identity.resolve import resolve_identities
+from userops.cdp.ingest.importer import import_file
+from userops.cdp.sample.files import generate_consents, generate_events, generate_users
 from userops.store.engine import make_engine, upgrade
 
 

@@ -27,7 +27,7 @@ import orjson
 
 from bench.http_load import tree_cpu_s
 from scripts.serve_procs import basic, serve, stop
-from userops.cdp.seed_batches import batch_body
+from userops.cdp.sample.batches import batch_body
 
 
 async def _conn(

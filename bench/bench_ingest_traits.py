@@ -5,7 +5,7 @@ The built store of ``bench_trait_latency`` (made once there) is copied. Events a
 (orders, pages, app opens, e-mails, feedback); every ``WINDOW_MS`` those that arrived are
 sent as one batch through :func:`userops.cdp.stream.batch.ingest` (validation, the write and
 the durable trait mark, committed together) and the profile-update thread is woken, as the
-route does after its answer. The thread runs :func:`userops.cdp.traits_due.catch_up`
+route does after its answer. The thread runs :func:`userops.cdp.traits.due.catch_up`
 (pausing ``PAUSE_S`` after each). An event's latency runs from its arrival to the commit of
 the catch-up that applied its batch's mark: the first catch-up that began after the batch's
 commit (a catch-up applies every mark committed before it began).
@@ -72,7 +72,7 @@ def _run(path: Path, rate: int, seconds: int, window: float) -> dict[str, Any]:
     from userops.cdp.stream import profiles
     from userops.cdp.stream.batch import ingest
     from userops.cdp.stream.sources import add_source, authenticate
-    from userops.cdp.traits_due import catch_up
+    from userops.cdp.traits.due import catch_up
     from userops.store.engine import make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{path}")

@@ -71,7 +71,7 @@ def _expected(engine: Any, campaign_id: str, step: str) -> float:
 def _campaign(home: Path, goal: str, thread: str, t: dict[str, float]) -> dict[str, Any]:
     """Run the goal to the gate, approve, and return the loop report."""
     from agents.nodes.report import build_report
-    from agents.runtime import open_runtime
+    from agents.runtime.threads import open_runtime
     from userops.cli.demo import BLAST_SHARE
     from userops.settings import Settings
     from userops.store.engine import make_engine
@@ -92,8 +92,8 @@ def _campaign(home: Path, goal: str, thread: str, t: dict[str, float]) -> dict[s
 
 def run(workdir: Path) -> dict[str, Any]:
     """Seed, build profiles, start the demo goal, approve, measure (N campaigns)."""
-    from userops.cdp.seed import seed_population
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.sample.population import seed_population
+    from userops.cdp.traits.build import build_profiles
     from userops.cli.demo import DEMO_USERS, GOALS
     from userops.store.engine import make_engine, upgrade
 

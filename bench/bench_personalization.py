@@ -30,7 +30,7 @@ from bench.bench_loop import _expected
 def _campaign(home: Path, goal: str, thread: str, now_ts: int) -> dict[str, Any]:
     """Run the goal to the gate, approve, and return the loop report."""
     from agents.nodes.report import build_report
-    from agents.runtime import open_runtime
+    from agents.runtime.threads import open_runtime
     from userops.cli.demo import BLAST_SHARE
     from userops.settings import Settings
     from userops.store.engine import make_engine
@@ -81,8 +81,8 @@ def trait_quality(engine: Any) -> dict[str, float]:
 
 
 def _population(workdir: Path, users: int, seed: int) -> tuple[Path, dict[str, Any]]:
-    from userops.cdp.seed import seed_population
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.sample.population import seed_population
+    from userops.cdp.traits.build import build_profiles
     from userops.store.engine import make_engine, upgrade
 
     base = workdir / f"seed{seed}"

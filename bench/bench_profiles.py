@@ -182,7 +182,7 @@ def generate(path: Path, users: int, per_user: float = 10.0, seed: int = 1) -> i
 
 
 def _measure(workdir: Path, users: int) -> dict[str, Any]:
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.traits.build import build_profiles
     from userops.store.engine import make_engine
 
     path = workdir / f"store_{users}.db"

@@ -41,7 +41,7 @@ def _close(got: float | None, want: float) -> bool:
 
 def project(phrase: str) -> float | None:
     """The project's pipeline: normalize (cn2an + text2num), then days or amount."""
-    from agents.goal_numbers import AMOUNT, DUR, amount, normalize, to_days
+    from agents.goal.numbers import AMOUNT, DUR, amount, normalize, to_days
 
     text = normalize(phrase).text
     if re.fullmatch(r"\s*" + DUR + r"\s*", text, re.I):

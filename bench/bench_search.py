@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from evals.search_recall import evaluate, load_population, load_queries, make_population
-from userops.cdp.embeddings import EMBEDDINGS, get_embedding_function
-from userops.cdp.search import ProfileSearch
-from userops.cdp.segment_spec import SegmentSpec
-from userops.cdp.summaries import build_summaries
+from userops.cdp.search.embeddings import EMBEDDINGS, get_embedding_function
+from userops.cdp.search.index import ProfileSearch
+from userops.cdp.search.summaries import build_summaries
+from userops.cdp.segments.spec import SegmentSpec
 from userops.settings import Settings
 from userops.store.engine import make_engine, upgrade
 from userops.store.models import Trait

@@ -14,7 +14,7 @@ from typing import Any
 
 
 def run(workdir: Path) -> dict[str, Any]:
-    from userops.cdp.seed import seed_population
+    from userops.cdp.sample.population import seed_population
     from userops.store.engine import make_engine, upgrade
 
     users = int(os.environ.get("BENCH_SEED_USERS", "1000000"))

@@ -4,7 +4,7 @@ Builds a synthetic ``traits`` table (numpy generator, raw ``sqlite3`` bulk inser
 schema and indexes, summaries and hashes as wide as real ones) plus the ``users`` table the
 canonical-user filter reads (2% extra merged records), then times ``preview_segment`` on a
 realistic spec and on everyone, on the store (``columnar=False``) and on the DuckDB columnar
-copy (:mod:`userops.cdp.segment_columnar`, refreshed as a profile build does). The reference
+copy (:mod:`userops.cdp.segments.columnar`, refreshed as a profile build does). The reference
 floor is the same one-pass aggregate hand-written in DuckDB (in-memory, loaded from a CSV of
 the same rows; no extension download). ``BENCH_SEGMENTS_USERS`` scales it down.
 """
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from userops.cdp.segment_columnar import refresh_columnar_copy
-from userops.cdp.segments import parse_spec, preview_segment
+from userops.cdp.segments.columnar import refresh_columnar_copy
+from userops.cdp.segments.service import parse_spec, preview_segment
 from userops.domain import CHANNELS
 from userops.store.engine import make_engine
 from userops.store.models import Base

@@ -49,7 +49,7 @@ def _env(name: str, default: int) -> int:
 
 def _built_store(workdir: Path, users: int, out: dict[str, Any]) -> Path:
     """A generated and fully built store of ``users`` users (made once, then reused)."""
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.traits.build import build_profiles
     from userops.store.engine import make_engine
 
     path = workdir / f"built_{users}.db"
@@ -94,7 +94,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _run(path: Path, rate: int, seconds: int, window: float) -> dict[str, Any]:
-    from userops.cdp.traits_incremental import apply_events
+    from userops.cdp.traits.incremental import apply_events
     from userops.store.engine import make_engine
 
     engine = make_engine(f"sqlite:///{path}")

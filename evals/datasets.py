@@ -29,8 +29,8 @@ def dataset_key(ds: Dataset, base: Path) -> str:
 
 def build_dataset(ds: Dataset, scenario_dir: Path, target: Path) -> Path:
     """Seed ``ds`` into a fresh SQLite store at ``target`` and build profiles; return it."""
-    from userops.cdp.seed import seed_population
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.sample.population import seed_population
+    from userops.cdp.traits.build import build_profiles
     from userops.store.engine import open_store
     from userops.store.meta import mark_simulated
 
@@ -52,8 +52,8 @@ def build_dataset(ds: Dataset, scenario_dir: Path, target: Path) -> Path:
 
 def _import_bundle(engine: object, bundle: Path) -> None:
     """Import ``users``, ``consents`` then ``events`` files of a bundle directory."""
-    from userops.cdp.identity import resolve_identities
-    from userops.cdp.importer import import_file
+    from userops.cdp.identity.resolve import resolve_identities
+    from userops.cdp.ingest.importer import import_file
 
     for kind in ("users", "consents", "events"):
         for f in sorted(bundle.glob(f"{kind}.*")):

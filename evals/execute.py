@@ -101,7 +101,7 @@ def scenario_settings(workdir: Path, planner: str) -> Iterator[Any]:
 def _run_and_grade(
     settings: Any, engine: Any, scenario: Scenario, out: dict[str, Any]
 ) -> list[Check]:
-    from agents.runtime import open_runtime
+    from agents.runtime.threads import open_runtime
     from evals.graders.facts import read_facts
     from evals.graders.grade import grade
     from evals.graders.judge import judge_plan

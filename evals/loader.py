@@ -91,7 +91,7 @@ def load_scenario(path: Path) -> Scenario:
 
 def _check_audience(sc: Scenario, src: str, line: int | None) -> None:
     """Catalog check of ``expect.audience`` (unknown trait fields, wrong value types)."""
-    from userops.cdp.segments import validate_spec
+    from userops.cdp.segments.service import validate_spec
 
     assert sc.expect.audience is not None
     try:

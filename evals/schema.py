@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from userops.cdp.segment_spec import SegmentSpec
+from userops.cdp.segments.spec import SegmentSpec
 
 
 class _Strict(BaseModel):

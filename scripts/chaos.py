@@ -133,7 +133,7 @@ def run_chaos(cfg: Config) -> dict[str, Any]:
         dec = Decisions(cluster.url, tokens)
         dec.contest(S.MAIN_APPROVAL, list(S.APPROVERS), ["approve"] * len(S.APPROVERS))
         before = S.delivered(engine) + S.waiting(engine)
-        from userops import approvals
+        from userops.approvals import records as approvals
 
         approved = approvals.is_approved(engine, S.MAIN_APPROVAL)
         stop = threading.Event()

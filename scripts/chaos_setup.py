@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, insert, text
 
-from userops import approvals
 from userops.accounts import add_user
+from userops.approvals import records as approvals
 from userops.dispatch.models import DispatchStep, MessageContent
 from userops.store.engine import make_engine, upgrade
 from userops.store.models import Campaign

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from agents.checks import TAG
+from agents.evaluation.checks import TAG
 from userops.dispatch.adapters.smtp import _TAGS
 
 
@@ -45,7 +45,7 @@ UNITS = [
 @pytest.mark.parametrize("unit", UNITS, ids=[repr(u) for u in UNITS])
 def test_goal_parser_is_quick_on_adversarial_goals(unit: str) -> None:
     """The longest goal accepted, made of one repeated unit: 4,000 blanks took 14 s."""
-    from agents.goal_parser import parse_goal
+    from agents.goal.parser import parse_goal
     from userops.settings import TEXT_MAX_CHARS
 
     parse_goal("warm up the pattern cache: 召回 60天 预算5000元 10点到18点")

@@ -8,14 +8,14 @@ from userops.settings import Settings
 
 
 def chroma_client(settings: Settings) -> Any:
-    """Return the platform's Chroma client (``userops.cdp.search.chroma_client``)."""
-    from userops.cdp.search import chroma_client as platform_client
+    """Return the platform's Chroma client (``userops.cdp.search.index.chroma_client``)."""
+    from userops.cdp.search.index import chroma_client as platform_client
 
     return platform_client(settings)
 
 
 def embedding_function(settings: Settings) -> Any:
-    """Return the platform's embedding function (``userops.cdp.embeddings``)."""
-    from userops.cdp.embeddings import get_embedding_function
+    """Return the platform's embedding function (``userops.cdp.search.embeddings``)."""
+    from userops.cdp.search.embeddings import get_embedding_function
 
     return get_embedding_function(settings)

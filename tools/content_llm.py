@@ -17,12 +17,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 
-from agents.providers import invoke_model
 from prompts.fence import Trusted
 from prompts.loader import render_prompt
 from tools.content import Copy, render, template_copy
 from userops.dispatch.content_rules import PLACEHOLDERS
 from userops.dispatch.models import MessageContent
+from userops.llm import invoke_model
 from userops.privacy import redact
 
 PERSONA_HINTS = {

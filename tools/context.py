@@ -1,8 +1,8 @@
 """The services a tool needs, injected once: store engine, settings, segment and dispatch hooks.
 
 Tools never reach for globals. The default hooks import the platform modules lazily
-(``userops.cdp.segments``, ``userops.dispatch.engine``, ``userops.cdp.search``); tests pass
-their own.
+(``userops.cdp.segments.service``, ``userops.dispatch.engine``, ``userops.cdp.search.index``);
+tests pass their own.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from userops.cdp.segment_spec import SegmentSpec
+from userops.cdp.segments.spec import SegmentSpec
 from userops.dispatch.models import DispatchStep, PreflightReport
 from userops.settings import Settings
 
@@ -35,7 +35,7 @@ class ToolContext:
     settings: Settings = field(default_factory=Settings)
     """Platform settings (model, Chroma, policy file)."""
     segment_fn: SegmentFn | None = None
-    """Segment evaluation; default ``userops.cdp.segments.segment_user_ids``."""
+    """Segment evaluation; default ``userops.cdp.segments.service.segment_user_ids``."""
     preflight_fn: PreflightFn | None = None
     """Dispatch pre-flight; default ``userops.dispatch.engine.preflight``."""
     search: Any = None
@@ -62,7 +62,7 @@ class ToolContext:
         """Return the canonical user ids in ``spec``, sorted."""
         if self.segment_fn is not None:
             return sorted(self.segment_fn(self.engine, spec))
-        from userops.cdp.segments import segment_user_ids
+        from userops.cdp.segments.service import segment_user_ids
 
         searcher = None
         if spec.search:
@@ -91,7 +91,7 @@ class ToolContext:
     def profile_search(self) -> Any:
         """Return the profile search service, building the default one on first use."""
         if self.search is None:
-            from userops.cdp.search import ProfileSearch
+            from userops.cdp.search.index import ProfileSearch
 
             self.search = ProfileSearch(self.engine, self.settings)
         return self.search

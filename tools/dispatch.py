@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agents.schema import CampaignPlan, ChannelRule, Objective, PlanStep
 from tools.content import template_variants, templates
 from tools.context import ToolContext
 from tools.profiles import reach_of
@@ -27,6 +26,7 @@ from tools.segments import audience_stats
 from userops.dispatch.models import DispatchStep, MessageContent, PreflightReport, SendWindow
 from userops.domain import CHANNELS, ContentType
 from userops.errors import BadInput
+from userops.plan import CampaignPlan, ChannelRule, Objective, PlanStep
 
 
 def send_values(language: str, objective: str) -> dict[str, str]:
@@ -235,7 +235,7 @@ def estimate_dispatch(ctx: ToolContext, args: EstimateArgs) -> dict[str, Any]:
         Audience size, unreachable users, would-send, deferred, suppressed by reason, cost and
         messages per channel.
     """
-    from userops.cdp.segments import parse_spec
+    from userops.cdp.segments.service import parse_spec
 
     unknown = [c for c in args.channels if c not in CHANNELS]
     if unknown:

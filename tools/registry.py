@@ -74,7 +74,7 @@ def _safe(fn: Any) -> Any:
 
 def make_tools(ctx: ToolContext) -> list[BaseTool]:
     """Return the planner's tools bound to ``ctx``."""
-    from userops.cdp.segments import parse_spec
+    from userops.cdp.segments.service import parse_spec
 
     def catalog() -> str:
         return _json(segments.trait_catalog())

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from tools.context import ToolContext
 from tools.profiles import reach_of
-from userops.cdp.segment_spec import SegmentSpec
+from userops.cdp.segments.spec import SegmentSpec
 from userops.store.models import Trait
 
 SAMPLE = 5000
@@ -51,7 +51,7 @@ def trait_catalog() -> dict[str, Any]:
     Returns:
         Field name → type, description, allowed values and operators.
     """
-    from userops.cdp.catalog import catalog_as_dict
+    from userops.cdp.traits.catalog import catalog_as_dict
 
     return catalog_as_dict()
 

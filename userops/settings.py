@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     """API key for the chat endpoint."""
 
     llm_timeout_s: float = 60.0
-    """Timeout of one chat request (the openai SDK retries it, see agents/providers.py)."""
+    """Timeout of one chat request (the openai SDK retries it, see userops/llm.py)."""
 
     policy_file: Path | None = None
     """Policy config (YAML); default: the built-in defaults documented in docs/policy.md."""

@@ -13,12 +13,12 @@ from agents.nodes.deps import LoopDeps
 from agents.nodes.records import set_campaign
 from agents.nodes.text import say
 from agents.nodes.wiring import deps_of
-from agents.schema import CampaignPlan, Goal
 from agents.state import LoopState
 from agents.state_view import view
-from userops import approvals
+from userops.approvals import records as approvals
 from userops.dispatch.models import DispatchStep, MessageContent, SendWindow
 from userops.errors import ApprovalRequired
+from userops.plan import CampaignPlan, Goal
 
 BLAST_SUFFIX = "b"
 

@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from agents.schema import CampaignPlan, Evaluator, Goal, Planner, PlanStep
+from agents.schema import Evaluator, Planner
 from userops.dispatch.models import DispatchStep, PreflightReport
 from userops.dispatch.policy import Policy
+from userops.plan import CampaignPlan, Goal, PlanStep
 
 GoalParser = Callable[[str, "str | None"], Goal]
 """``(text, language) -> Goal``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.schema import PlanStep
+from userops.plan import PlanStep
 
 
 def followup_step(plan: dict[str, Any], campaign_id: str) -> dict[str, Any] | None:

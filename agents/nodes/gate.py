@@ -1,15 +1,15 @@
 """The approval gate: prepare the card (side effects), interrupt (alone), apply the decision.
 
-The card (:class:`~userops.approval_card.ApprovalCard`) is a contract: it lists every step
+The card (:class:`~userops.approvals.card.ApprovalCard`) is a contract: it lists every step
 the approval permits (the plan step, its fallback, the comparison arm) with per-channel
 maximum messages and cost, and the dispatch engine holds each step to it.
 
 LangGraph re-runs an interrupted node from its first line on resume, so the gate node does
 nothing but ``interrupt()``; the request row is written before it (idempotently) and the
-decision is recorded after it, exactly once, in ``userops.approvals``. If recording fails
+decision is recorded after it, exactly once, in ``userops.approvals.records``. If recording fails
 (the store is down, a bug), the thread goes back to the gate and waits for a decision again
 instead of stopping half way; a failure after the decision is recorded leaves the run at
-``apply_decision`` for the recovery sweep (:mod:`agents.recovery`).
+``apply_decision`` for the recovery sweep (:mod:`agents.runtime.recovery`).
 
 An approver's edit makes a new revision whose ``edited_by`` is that approver: they may never
 approve it, and the policy never auto-approves it.
@@ -34,13 +34,14 @@ from agents.nodes.records import set_campaign
 from agents.nodes.text import say
 from agents.nodes.understood import understood
 from agents.nodes.wiring import deps_of
-from agents.revise import amend, is_question
-from agents.schema import CampaignPlan, Finding, Goal
+from agents.planning.revise import amend, is_question
+from agents.schema import Finding
 from agents.state import LoopState
 from agents.state_view import view
-from userops import approvals
-from userops.approval_card import ApprovalCard, build_contract
+from userops.approvals import records as approvals
+from userops.approvals.card import ApprovalCard, build_contract
 from userops.errors import BadInput, Conflict, PolicyRefused
+from userops.plan import CampaignPlan, Goal
 
 log = logging.getLogger(__name__)
 

@@ -10,15 +10,16 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from agents.goal_text import objective_name
+from agents.goal.text import objective_name
 from agents.nodes.deps import LoopDeps
 from agents.nodes.records import campaign_id_for, ensure_campaign, set_campaign
 from agents.nodes.revision import approver_reason, fold_reason, revision_finding
 from agents.nodes.text import say
 from agents.nodes.wiring import deps_of
-from agents.schema import CampaignPlan, Finding, Goal, Verdict
+from agents.schema import Finding, Verdict
 from agents.state import LoopState, initial_fields
 from agents.state_view import view
+from userops.plan import CampaignPlan, Goal
 
 
 def _text(message: Any) -> str:

@@ -1,7 +1,7 @@
 """An approver's reason through the loop: fold it into the goal, then say what changed.
 
 The plan node folds a rejection's (or a change-asking comment's) reason into the goal with
-:func:`agents.revise.amend`; the evaluate node, once the new revision goes to a person,
+:func:`agents.planning.revise.amend`; the evaluate node, once the new revision goes to a person,
 compares it with the revision that was rejected and writes a ``revision`` finding on the
 card: the reason, what was understood, what changed (audience, cost, channels, copy...),
 and, when nothing could be changed, says so plainly instead of presenting the same plan as
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.revise import amend
-from agents.schema import Finding, Goal
+from agents.planning.revise import amend
+from agents.schema import Finding
+from userops.plan import Goal
 
 _SAID: dict[str, dict[str, str]] = {
     "addressed": {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.schema import Goal
-from userops.approval_card import Understood
+from userops.approvals.card import Understood
+from userops.plan import Goal
 
 _LABELS: dict[str, dict[str, str]] = {
     "objective": {"zh": "目标：{v}", "en": "Objective: {v}"},

@@ -74,7 +74,7 @@ def _memory(engine: Engine, settings: Settings) -> Any:
 
 
 def _evaluator(ctx: Any) -> Any:
-    from agents.evaluator import PlanEvaluator
+    from agents.evaluation.evaluator import PlanEvaluator
 
     return PlanEvaluator(ctx)
 
@@ -91,7 +91,7 @@ def default_deps(
     ``now_ts`` fixes the loop's clock (goal dates, plan name, pre-flight, dispatch and the
     simulated responses) so that a run is reproducible; None: the real clock.
     """
-    from agents.goal_parser import clarifying_question, parse_goal
+    from agents.goal.parser import clarifying_question, parse_goal
     from tools.context import ToolContext
     from tools.dispatch import build_dispatch_step
     from userops.store.engine import open_store
@@ -102,11 +102,11 @@ def default_deps(
     policy = Policy.load(s.policy_file)  # once per run: tools, evaluator and delivery share it
     ctx = ToolContext(engine=eng, settings=s, memory=memory, now_ts=now_ts, policy=policy)
     if s.llm_configured:
-        from agents.planner_llm import LLMPlanner
+        from agents.planning.llm import LLMPlanner
 
         planner: Any = LLMPlanner(ctx)
     else:
-        from agents.planner_offline import OfflinePlanner
+        from agents.planning.offline import OfflinePlanner
 
         planner = OfflinePlanner(ctx)
     evaluator = _evaluator(ctx)

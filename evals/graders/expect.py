@@ -33,7 +33,7 @@ def _copy(text: str) -> str:
 
 def check_audience(engine: Engine, facts: Facts, expect: Expect) -> Check:
     """Every recipient satisfies ``expect.audience`` (evaluated on the store)."""
-    from userops.cdp.segments import segment_user_ids
+    from userops.cdp.segments.service import segment_user_ids
 
     assert expect.audience is not None
     allowed = set(segment_user_ids(engine, expect.audience))

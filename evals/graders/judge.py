@@ -17,9 +17,9 @@ def judge_plan(
     """Score the final plan with the LLM judge; None offline (no model) or without a plan."""
     if not settings.llm_configured or not plan or not goal:
         return None
-    from agents.judge import LLMJudge
-    from agents.providers import chat_model
-    from agents.schema import CampaignPlan, Goal
+    from agents.evaluation.judge import LLMJudge
+    from userops.llm import chat_model
+    from userops.plan import CampaignPlan, Goal
 
     model = chat_model(settings, temperature=0.0)
     if model is None:

@@ -10,17 +10,10 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, text
 
 from agents.nodes.deps import LoopDeps
-from agents.schema import (
-    CampaignPlan,
-    ChannelRule,
-    Finding,
-    Goal,
-    Objective,
-    PlanStep,
-    Verdict,
-)
-from userops.cdp.segment_spec import SegmentSpec
+from agents.schema import Finding, Verdict
+from userops.cdp.segments.spec import SegmentSpec
 from userops.dispatch.models import DispatchStep, MessageContent, PreflightReport
+from userops.plan import CampaignPlan, ChannelRule, Goal, Objective, PlanStep
 from userops.store.models import CampaignMember, Event, Outbox, User
 
 PERSONAS = ("offer", "tutorial")

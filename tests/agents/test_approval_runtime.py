@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from agents.checkpoint import open_checkpointer
 from agents.graph import make_graph
-from agents.locks import thread_lock
-from agents.runtime import LoopRuntime
+from agents.runtime.checkpoint import open_checkpointer
+from agents.runtime.locks import thread_lock
+from agents.runtime.threads import LoopRuntime
 from tests.agents.loop_doubles import make_deps, outbox_count, seed_users
 from userops.errors import Conflict, PolicyRefused
 

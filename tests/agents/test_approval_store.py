@@ -1,4 +1,4 @@
-"""userops.approvals: exactly-once decisions, conflicts, roles, self-approval, audit."""
+"""userops.approvals.records: exactly-once decisions, conflicts, roles, self-approval, audit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 import pytest
 from sqlalchemy import Engine, insert, text
 
-from userops import accounts, approvals
+from userops import accounts
+from userops.approvals import records as approvals
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
 from userops.store.models import Campaign
 

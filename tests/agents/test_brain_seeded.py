@@ -3,11 +3,11 @@ the real dispatch pre-flight: the offline planner reaches a passing plan."""
 
 import pytest
 
-from agents.evaluator import PlanEvaluator
-from agents.goal_parser import parse_goal
-from agents.planner_offline import OfflinePlanner
-from agents.schema import Objective
+from agents.evaluation.evaluator import PlanEvaluator
+from agents.goal.parser import parse_goal
+from agents.planning.offline import OfflinePlanner
 from tools.context import ToolContext
+from userops.plan import Objective
 
 GOALS = {
     "zh": [
@@ -35,8 +35,8 @@ GOALS = {
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    from userops.cdp.seed import seed_population
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.sample.population import seed_population
+    from userops.cdp.traits.build import build_profiles
     from userops.store.engine import make_engine, upgrade
 
     path = tmp_path_factory.mktemp("seeded") / "s.db"

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from agents.goal_parser import parse_goal
+from agents.goal.parser import parse_goal
 from agents.nodes.delivery import split_blast
 from agents.nodes.understood import understood
-from userops.approval_card import build_contract
+from userops.approvals.card import build_contract
 from userops.dispatch.models import (
     ChannelBound,
     DispatchStep,

@@ -19,7 +19,7 @@ def cfg(tid: str) -> dict:
 
 
 def test_prune_on_postgres_never_drops_a_pending_approval(pg_engine: Engine, pg_url: str) -> None:
-    from agents.checkpoint import open_checkpointer, prune_threads
+    from agents.runtime.checkpoint import open_checkpointer, prune_threads
 
     seed_users(pg_engine)
     with open_checkpointer(pg_url) as saver:
@@ -53,7 +53,7 @@ def test_prune_on_postgres_never_drops_a_pending_approval(pg_engine: Engine, pg_
 
 def test_workers_setting_up_checkpoints_at_once_on_a_fresh_database(pg_url: str) -> None:
     """``userops serve --workers N`` on a new database: every worker's setup succeeds."""
-    from agents.checkpoint import open_checkpointer
+    from agents.runtime.checkpoint import open_checkpointer
 
     start = threading.Barrier(4)
     errors: list[BaseException] = []

@@ -11,8 +11,8 @@ from langgraph.graph.message import add_messages
 from langgraph.types import Command, interrupt
 from sqlalchemy import Engine
 
-from agents.checkpoint import open_checkpointer
-from agents.checkpoint_scrub import checkpoint_step, iter_values
+from agents.runtime.checkpoint import open_checkpointer
+from agents.runtime.checkpoint_scrub import checkpoint_step, iter_values
 from tests.cdp.dsr_support import BIG, BYSTANDER, NAME, OTHER, SUMMARY, seed_person
 from userops.cdp.dsr.person import load_person
 

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from agents.checkpoint import open_checkpointer
 from agents.graph import make_graph
 from agents.nodes import gate
-from agents.recovery import recover
-from agents.runtime import LoopRuntime
+from agents.runtime.checkpoint import open_checkpointer
+from agents.runtime.recovery import recover
+from agents.runtime.threads import LoopRuntime
 from tests.agents.loop_doubles import make_deps, outbox_count, seed_users
-from userops import approvals
+from userops.approvals import records as approvals
 from userops.errors import Conflict, NotRecorded, PolicyRefused
 
 

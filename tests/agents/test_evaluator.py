@@ -1,9 +1,9 @@
 import pytest
 
-from agents.evaluator import PlanEvaluator
-from agents.goal_parser import parse_goal
-from agents.judge import LLMJudge
-from agents.planner_offline import OfflinePlanner
+from agents.evaluation.evaluator import PlanEvaluator
+from agents.evaluation.judge import LLMJudge
+from agents.goal.parser import parse_goal
+from agents.planning.offline import OfflinePlanner
 from agents.schema import JudgeScores
 from tests.doubles import ScriptedChatModel, make_ctx, populate
 
@@ -70,7 +70,7 @@ def test_missing_holdout_and_forbidden_channel(ctx, good):
 
 def test_recipients_outside_goal_audience_are_found(ctx, good):
     goal, plan = good
-    from userops.cdp.segment_spec import SegmentSpec
+    from userops.cdp.segments.spec import SegmentSpec
 
     wide = plan.steps[0].model_copy(update={"segment": SegmentSpec()})
     v = PlanEvaluator(ctx).evaluate(goal, plan.model_copy(update={"steps": [wide]}))
@@ -168,7 +168,7 @@ def test_no_holdout_request_is_refused(ctx):
 def test_deadline_checks(ctx):
     from datetime import date
 
-    from agents.checks import check_timing
+    from agents.evaluation.checks import check_timing
 
     goal = parse_goal("召回流失用户，12月1日前完成", today=date(2026, 11, 23))
     plan = OfflinePlanner(ctx).plan(goal, [], None)

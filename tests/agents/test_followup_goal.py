@@ -9,8 +9,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from sqlalchemy import Engine
 
-from agents.goal_parser import parse_goal
-from agents.goal_text import explain_goal
+from agents.goal.parser import parse_goal
+from agents.goal.text import explain_goal
 from agents.nodes.deps import LoopDeps
 from agents.nodes.planning import inherit_objective
 from tests.agents.loop_doubles import LoopGraph, make_deps, seed_users

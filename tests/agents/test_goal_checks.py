@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from agents.evaluator import PlanEvaluator
-from agents.goal_parser import parse_goal
-from agents.planner_offline import OfflinePlanner
-from agents.revise import amend
+from agents.evaluation.evaluator import PlanEvaluator
+from agents.goal.parser import parse_goal
+from agents.planning.offline import OfflinePlanner
+from agents.planning.revise import amend
 from tests.doubles import make_ctx, populate
 from userops.dispatch.models import FallbackRule
 

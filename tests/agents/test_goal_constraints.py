@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlalchemy import text
 
-from agents.goal_numbers import normalize
-from agents.goal_parser import clarifying_question, parse_goal
-from agents.goal_text import explain_goal
-from agents.planner_offline import OfflinePlanner
+from agents.goal.numbers import normalize
+from agents.goal.parser import clarifying_question, parse_goal
+from agents.goal.text import explain_goal
+from agents.planning.offline import OfflinePlanner
 from tests.doubles import make_ctx, populate
 
 

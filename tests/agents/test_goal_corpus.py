@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from agents.goal_parser import parse_goal
-from agents.schema import Goal
+from agents.goal.parser import parse_goal
+from userops.plan import Goal
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "goals"

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.goal_parser import clarifying_question, parse_goal
-from agents.schema import Objective
+from agents.goal.parser import clarifying_question, parse_goal
+from userops.plan import Objective
 
 TODAY = date(2026, 11, 23)
 
@@ -180,14 +180,14 @@ GOALS = [
 
 @pytest.mark.parametrize("text", GOALS)
 def test_parsed_audiences_are_valid_segments(text):
-    from userops.cdp.segments import parse_spec
+    from userops.cdp.segments.service import parse_spec
 
     spec = parse_goal(text).audience
     assert parse_spec(spec.dump()) == spec
 
 
 def test_goal_is_said_back_in_its_language():
-    from agents.goal_text import explain_goal
+    from agents.goal.text import explain_goal
 
     zh = explain_goal(
         parse_goal("最近60天没下单的高价值用户，做一次召回，预算5000元，只发短信，转化率提升2个点")
@@ -250,7 +250,7 @@ WORDS = [
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=8)), max_size=10))
 def test_parse_goal_never_crashes_and_yields_valid_segments(parts):
-    from userops.cdp.segments import parse_spec
+    from userops.cdp.segments.service import parse_spec
     from userops.privacy import find_contact_data
 
     goal = parse_goal("".join(parts), today=TODAY)

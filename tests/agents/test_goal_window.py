@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.goal_parser import parse_goal
-from agents.goal_window import find_window
+from agents.goal.parser import parse_goal
+from agents.goal.window import find_window
 
 
 @pytest.mark.parametrize(

@@ -210,7 +210,7 @@ def test_blast_split_is_disjoint_and_deterministic(engine: Engine) -> None:
 
 
 def test_resume_after_restart_on_sqlite_file(engine: Engine, tmp_path: Path) -> None:
-    from agents.checkpoint import open_checkpointer
+    from agents.runtime.checkpoint import open_checkpointer
 
     url = f"sqlite:///{tmp_path / 'cp.db'}"
     with open_checkpointer(url) as saver:
@@ -225,7 +225,7 @@ def test_resume_after_restart_on_sqlite_file(engine: Engine, tmp_path: Path) -> 
 
 @pytest.mark.pg
 def test_resume_after_restart_on_postgres(engine: Engine, pg_url: str) -> None:
-    from agents.checkpoint import open_checkpointer
+    from agents.runtime.checkpoint import open_checkpointer
 
     with open_checkpointer(pg_url) as saver:
         out = LoopGraph(make_deps(engine), saver).invoke(GOAL, cfg())
@@ -266,7 +266,7 @@ def test_langgraph_json_exposes_the_graph() -> None:
 
 
 def test_prune_keeps_threads_waiting_for_approval(engine: Engine, tmp_path: Path) -> None:
-    from agents.checkpoint import open_checkpointer, prune_threads
+    from agents.runtime.checkpoint import open_checkpointer, prune_threads
 
     with open_checkpointer(f"sqlite:///{tmp_path / 'cp.db'}") as saver:
         g = LoopGraph(make_deps(engine), saver)
@@ -298,7 +298,7 @@ def test_loop_proposes_follow_up_when_main_step_worked(engine: Engine) -> None:
 
 
 def test_goal_window_is_set_on_every_dispatch_step_whatever_the_plan(engine: Engine) -> None:
-    from agents.goal_parser import parse_goal
+    from agents.goal.parser import parse_goal
     from agents.nodes.delivery import make_steps
 
     plan = TinyPlanner().plan(None, [], None)  # type: ignore[arg-type]

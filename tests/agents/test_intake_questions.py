@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from agents.runtime import open_runtime
+from agents.runtime.threads import open_runtime
 from tests.doubles import populate
 from userops.settings import Settings
 

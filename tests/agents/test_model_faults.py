@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from agents.providers import SDK_RETRIES
-from agents.runtime import LoopRuntime, open_runtime
+from agents.runtime.threads import LoopRuntime, open_runtime
 from tests.doubles import populate
 from tests.fakes.openai_chat import FakeOpenAIChat
 from userops.errors import ModelUnavailable
+from userops.llm import SDK_RETRIES
 from userops.settings import Settings
 
 GOAL = "召回最近60天没下单的高价值用户，只发邮件"
@@ -150,8 +150,8 @@ def test_the_sdk_waits_for_retry_after(fake: FakeOpenAIChat) -> None:
 
     from langchain_core.messages import HumanMessage
 
-    from agents.plan_draft import PlanDraft
-    from agents.providers import chat_model, invoke_model, structured
+    from agents.planning.draft import PlanDraft
+    from userops.llm import chat_model, invoke_model, structured
 
     fake.retry_after = 1
     fake.faults.next.append("429")

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from agents.goal_parser import parse_goal
-from agents.planner_common import personas_of
-from agents.planner_llm import LLMPlanner
+from agents.goal.parser import parse_goal
+from agents.planning.common import personas_of
+from agents.planning.llm import LLMPlanner
 from tests.doubles import make_ctx, populate
 from tools.segments import audience_stats
 from userops.privacy import find_contact_data

@@ -1,4 +1,4 @@
-"""Both planners take their shared bounds from agents.planner_common, not from each other."""
+"""Both planners take their shared bounds from agents.planning.common, not from each other."""
 
 from __future__ import annotations
 
@@ -15,5 +15,5 @@ def _imports(name: str) -> set[str]:
 
 def test_the_llm_planner_shares_helpers_not_the_offline_planner() -> None:
     for planner in ("planner_llm.py", "planner_offline.py"):
-        assert "agents.planner_common" in _imports(planner), planner
-    assert "agents.planner_offline" not in _imports("planner_llm.py")
+        assert "agents.planning.common" in _imports(planner), planner
+    assert "agents.planning.offline" not in _imports("planner_llm.py")

@@ -1,9 +1,9 @@
 import pytest
 from langchain_core.messages import ToolMessage
 
-from agents.goal_parser import parse_goal
-from agents.planner_common import personas_of
-from agents.planner_llm import LLMPlanner, PlanDraft
+from agents.goal.parser import parse_goal
+from agents.planning.common import personas_of
+from agents.planning.llm import LLMPlanner, PlanDraft
 from tests.doubles import ScriptedChatModel, ScriptRanOut, dumps, make_ctx, populate, tool_call
 from tools.content_llm import ContentDraft
 from tools.dispatch import preflight_plan
@@ -208,8 +208,8 @@ def test_revision_sends_findings_to_the_model(ctx):
 
 
 def test_llm_plan_passes_the_real_evaluator(sqlite_engine):
-    from agents.evaluator import PlanEvaluator
-    from agents.judge import LLMJudge
+    from agents.evaluation.evaluator import PlanEvaluator
+    from agents.evaluation.judge import LLMJudge
     from agents.schema import JudgeScores
     from tools.context import ToolContext
 

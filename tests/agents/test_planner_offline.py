@@ -1,8 +1,8 @@
 import pytest
 
-from agents.evaluator import PlanEvaluator
-from agents.goal_parser import parse_goal
-from agents.planner_offline import OfflinePlanner
+from agents.evaluation.evaluator import PlanEvaluator
+from agents.goal.parser import parse_goal
+from agents.planning.offline import OfflinePlanner
 from agents.schema import Finding
 from tests.doubles import dumps, make_ctx, populate
 from tools.dispatch import preflight_plan

@@ -1,9 +1,9 @@
 import pytest
 
-from agents.planner_llm import LLMPlanner
-from agents.providers import chat_model
+from agents.planning.llm import LLMPlanner
 from tests.doubles import make_ctx
 from userops.errors import UsageError
+from userops.llm import chat_model
 from userops.settings import Settings
 
 

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from agents.goal_parser import parse_goal
-from agents.planner_offline import OfflinePlanner
-from agents.playbooks import PERSONAS
-from agents.runtime import open_runtime
-from agents.schema import Objective
+from agents.goal.parser import parse_goal
+from agents.planning.offline import OfflinePlanner
+from agents.planning.playbooks import PERSONAS
+from agents.runtime.threads import open_runtime
 from tests.doubles import make_ctx, populate
 from tools.content import template_variants
 from tools.dispatch import build_dispatch_step
 from userops.dispatch.outbox import CONTENT_ENTITY, get_record
+from userops.plan import Objective
 from userops.settings import Settings
 from userops.store.meta import mark_simulated
 

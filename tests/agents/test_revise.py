@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from agents.goal_parser import parse_goal
-from agents.revise import amend, is_question
-from agents.runtime import open_runtime
+from agents.goal.parser import parse_goal
+from agents.planning.revise import amend, is_question
+from agents.runtime.threads import open_runtime
 from tests.doubles import populate
 from userops.settings import Settings
 

@@ -3,7 +3,7 @@ from typing import Any
 from sqlalchemy import text
 
 from tests.api.conftest import Api, decision_race, gate
-from userops.approval_card import ApprovalCard
+from userops.approvals.card import ApprovalCard
 
 
 def test_list_filters_and_card(api: Api) -> None:

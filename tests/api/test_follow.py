@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from tests.api.conftest import Api
-from userops import thread_events
+from userops.threads import events as thread_events
 
 
 def _read(resp: httpx.Response, events: list, until: threading.Event) -> None:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from scripts.serve_procs import basic, kill, serve, stop
-from userops.cdp.seed_batches import batch_body
+from userops.cdp.sample.batches import batch_body
 from userops.cdp.stream.sources import add_source
 from userops.store.engine import make_engine, upgrade
 

@@ -160,7 +160,7 @@ def test_traits_follow_the_events_after_the_answer(
 ) -> None:
     from tests.cdp.stream.support import canonical, send, sender
     from userops.cdp.stream.profiles import updates_for
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.traits.build import build_profiles
 
     c, key = client
     order = {"type": "track", "event": "Order Completed", "properties": {"total": 30}}
@@ -234,7 +234,7 @@ def test_traits_a_killed_server_left_due_are_applied_at_start_up(
     from tests.agents.loop_doubles import make_deps
     from tests.cdp.stream.support import ORDER, orders_total, with_population
     from userops.cdp.stream.profiles import ProfileUpdates, updates_for
-    from userops.cdp.traits_due import pending
+    from userops.cdp.traits.due import pending
 
     c, key = client
     with_population(sqlite_engine)

@@ -5,7 +5,7 @@ import pytest
 from langgraph_sdk import get_sync_client
 from sqlalchemy import Engine, text
 
-from userops import thread_events
+from userops.threads import events as thread_events
 
 
 def _client(url: str, token: str):  # type: ignore[no-untyped-def]

@@ -7,11 +7,12 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from agents.schema import CampaignPlan, Finding, Goal
+from agents.schema import Finding
 from tests.agents.loop_doubles import TinyPlanner, make_deps, outbox_count, seed_users
 from userops.accounts import add_user
 from userops.api.app import create_app
 from userops.errors import ModelUnavailable
+from userops.plan import CampaignPlan, Goal
 from userops.settings import Settings
 
 

@@ -22,8 +22,13 @@ CASES: list[tuple[str, str, Any, str, list[Any]]] = [
     ("GET", "/v1/threads/t-%00/events", None, "ana", ["path", "thread_id"]),
     ("GET", "/v1/approvals?campaign_id=c%00", None, "ana", ["query", "campaign_id"]),
     ("GET", "/v1/approvals/a%00", None, "ana", ["path", "approval_id"]),
-    ("POST", "/v1/approvals/APPROVAL/decision", {"decision": "reject", "comment": "no\x00"},
-     "ana", ["body", "comment"]),  # fmt: skip
+    (
+        "POST",
+        "/v1/approvals/APPROVAL/decision",
+        {"decision": "reject", "comment": "no\x00"},
+        "ana",
+        ["body", "comment"],
+    ),  # fmt: skip
     ("GET", "/v1/campaigns/c%00", None, "ana", ["path", "campaign_id"]),
     ("GET", "/v1/campaigns/c%00/messages", None, "ana", ["path", "campaign_id"]),
     ("GET", "/v1/campaigns/CAMPAIGN/kpi?step_id=s%00", None, "ana", ["query", "step_id"]),
@@ -32,11 +37,20 @@ CASES: list[tuple[str, str, Any, str, list[Any]]] = [
     ("PUT", "/v1/policy", {"quiet_hours\x00": 1}, "root", ["body", "quiet_hours\x00"]),
     ("GET", "/threads/t-%00", None, "ana", ["path", "thread_id"]),
     ("GET", "/threads/t-%00/state", None, "ana", ["path", "thread_id"]),
-    ("POST", f"/threads/{TID}/runs/wait", {"assistant_id": "userops", "input": {"goal": "\x00"}},
-     "olivia", ["body", "input", "goal"]),  # fmt: skip
-    ("POST", f"/threads/{TID}/runs/stream",
-     {"assistant_id": "userops", "input": {"messages": [{"role": "user", "content": "a\x00"}]}},
-     "olivia", ["body", "input", "messages", 0, "content"]),  # fmt: skip
+    (
+        "POST",
+        f"/threads/{TID}/runs/wait",
+        {"assistant_id": "userops", "input": {"goal": "\x00"}},
+        "olivia",
+        ["body", "input", "goal"],
+    ),  # fmt: skip
+    (
+        "POST",
+        f"/threads/{TID}/runs/stream",
+        {"assistant_id": "userops", "input": {"messages": [{"role": "user", "content": "a\x00"}]}},
+        "olivia",
+        ["body", "input", "messages", 0, "content"],
+    ),  # fmt: skip
 ]
 
 
@@ -53,7 +67,7 @@ def test_nul_is_a_located_422(
 
 
 def test_nul_in_an_upload_names_its_line(pg_api: Api) -> None:
-    data = "user_id,name\n1,ok\n2,a\x00b\n".encode()
+    data = b"user_id,name\n1,ok\n2,a\x00b\n"
     r = pg_api.client.post(
         "/v1/profiles/import?kind=users",
         content=data,

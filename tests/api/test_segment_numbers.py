@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.api.conftest import Api
-from userops.cdp.segments import parse_spec
+from userops.cdp.segments.service import parse_spec
 from userops.cli.main import app
 from userops.errors import BadInput
 

@@ -2,7 +2,7 @@ import json
 
 from sqlalchemy import text
 
-from agents.locks import thread_lock
+from agents.runtime.locks import thread_lock
 from tests.api.conftest import Api
 
 

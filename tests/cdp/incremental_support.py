@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, text
 
-from userops.cdp.seed import seed_population
-from userops.cdp.traits import build_profiles
-from userops.cdp.traits_write import TRAIT_COLUMNS
+from userops.cdp.sample.population import seed_population
+from userops.cdp.traits.build import build_profiles
+from userops.cdp.traits.write import TRAIT_COLUMNS
 from userops.store.models import Consent, Event, Identity, User
 
 NOW = datetime(2026, 11, 5, 18, 0, tzinfo=UTC)

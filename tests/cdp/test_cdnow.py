@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
 from tests.conftest import DATA
-from userops.cdp.cdnow import import_cdnow
+from userops.cdp.ingest.cdnow import import_cdnow
 from userops.cli.main import app
 from userops.errors import BadInput
 from userops.store.models import Event, User

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def _open(home: str, start: object, out: object) -> None:
-    from userops.cdp.search import chroma_client
+    from userops.cdp.search.index import chroma_client
     from userops.settings import Settings
 
     start.wait()  # type: ignore[attr-defined]

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import Engine
 
 from evals.search_recall import language_filter, load_population, make_population
-from userops.cdp.search import ProfileSearch
-from userops.cdp.summaries import build_summaries
+from userops.cdp.search.index import ProfileSearch
+from userops.cdp.search.summaries import build_summaries
 from userops.settings import Settings
 
 

@@ -26,8 +26,8 @@ from userops.cdp.dsr import erase as erase_mod
 from userops.cdp.dsr.erase import erase_person
 from userops.cdp.dsr.export import FORMAT, dumps, export_person, summary
 from userops.cdp.dsr.person import AlreadyErased
-from userops.cdp.identity import resolve_identities
-from userops.cdp.importer import import_file
+from userops.cdp.identity.resolve import resolve_identities
+from userops.cdp.ingest.importer import import_file
 from userops.errors import NotFound
 from userops.store.models import AuditLog, Outbox, User
 

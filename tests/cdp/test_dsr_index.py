@@ -11,7 +11,7 @@ from tests.cdp.dsr_support import BIG, OTHER, SUMMARY, seed_person
 from userops.cdp.dsr import erase as erase_mod
 from userops.cdp.dsr.erase import erase_person
 from userops.cdp.dsr.index import index_step
-from userops.cdp.search import ProfileSearch
+from userops.cdp.search.index import ProfileSearch
 from userops.settings import Settings
 
 

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from tests.cdp.import_support import USER_HEADER, snapshot, write_csv
-from userops.cdp.identity import canonical_id, resolve_identities, unmerge
-from userops.cdp.importer import import_file
-from userops.cdp.merge_plan import plan_merges
+from userops.cdp.identity.merge_plan import plan_merges
+from userops.cdp.identity.resolve import canonical_id, resolve_identities, unmerge
+from userops.cdp.ingest.importer import import_file
 from userops.errors import Conflict, NotFound
 from userops.store.models import IdentityMerge
 

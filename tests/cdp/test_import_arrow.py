@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from tests.cdp.import_support import USER_HEADER, write_csv
-from userops.cdp import csv_arrow
-from userops.cdp import validate as v
-from userops.cdp.csv_arrow import column_batches, count_lines
-from userops.cdp.import_users import FIELDS
-from userops.cdp.importer import import_file
-from userops.cdp.iso_columns import iso_seconds
-from userops.cdp.readers import LinesUnknown, Reader
+from userops.cdp.ingest import csv_arrow
+from userops.cdp.ingest import validate as v
+from userops.cdp.ingest.csv_arrow import column_batches, count_lines
+from userops.cdp.ingest.importer import import_file
+from userops.cdp.ingest.iso_columns import iso_seconds
+from userops.cdp.ingest.readers import LinesUnknown, Reader
+from userops.cdp.ingest.users import FIELDS
 from userops.errors import BadInput
 
 SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?)?"
@@ -152,7 +152,7 @@ def test_concurrent_imports_into_one_store_both_land(sqlite_engine: Engine, tmp_
 def test_scratch_is_removed_when_the_write_fails(
     sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from userops.cdp import users_sql
+    from userops.cdp.ingest import users_sql
 
     def broken(*_: object) -> None:
         raise RuntimeError("disk on fire")

@@ -13,13 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from userops.cdp import csv_arrow, import_users, table_parse
-from userops.cdp.columns import check_column
-from userops.cdp.import_users import FIELDS
-from userops.cdp.readers import LinesUnknown, Reader, _lines
-from userops.cdp.rows import Ticker, paused_gc
-from userops.cdp.table_parse import Parsed
-from userops.cdp.user_columns import COLUMNS as BULK
+from userops.cdp.ingest import csv_arrow, table_parse
+from userops.cdp.ingest import users as import_users
+from userops.cdp.ingest.columns import check_column
+from userops.cdp.ingest.readers import LinesUnknown, Reader, _lines
+from userops.cdp.ingest.rows import Ticker, paused_gc
+from userops.cdp.ingest.table_parse import Parsed
+from userops.cdp.ingest.user_columns import COLUMNS as BULK
+from userops.cdp.ingest.users import FIELDS
 
 EDGE: dict[str, list[str]] = {
     "user_id": ["u1", " u2 ", "", " ", "用户-3", "x" * 128, "x" * 129, "a\nb", "\ufeffu4"],
@@ -227,7 +228,7 @@ def test_line_numbers_that_do_not_add_up_are_refused() -> None:
 def test_a_file_whose_lines_do_not_add_up_is_read_row_by_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from userops.cdp import readers
+    from userops.cdp.ingest import readers
 
     def unsure(*_: object) -> list[int]:
         raise LinesUnknown("test")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 
 from tests.cdp.import_support import IMPORT_DATA, write_csv
-from userops.cdp.importer import import_file
+from userops.cdp.ingest.importer import import_file
 from userops.store.models import AuditLog
 
 HEADER = "user_id,channel,status,source,ts"

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.cdp.import_support import IMPORT_DATA, USER_HEADER, counts, snapshot, write_csv
-from userops.cdp.importer import import_file
+from userops.cdp.ingest.importer import import_file
 from userops.errors import BadInput
 
 
@@ -107,7 +107,7 @@ def test_file_level_problems(sqlite_engine: Engine, tmp_path: Path) -> None:
     ],
 )
 def test_validators_fast_and_slow_paths(value: str, ok: bool) -> None:
-    from userops.cdp import validate
+    from userops.cdp.ingest import validate
 
     check = validate.email if "@" in value else validate.phone
     if ok:

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from tests.cdp.import_support import IMPORT_DATA, snapshot, write_csv
-from userops.cdp.importer import import_file
+from userops.cdp.ingest.importer import import_file
 
 
 def _load_users(engine: Engine) -> None:

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from tests.cdp.import_support import IMPORT_DATA, write_csv
-from userops.cdp import events_sql
-from userops.cdp.event_keys import VALUES, column_keys, dedupe_key
-from userops.cdp.importer import import_file
+from userops.cdp.ingest import events_sql
+from userops.cdp.ingest.event_keys import VALUES, column_keys, dedupe_key
+from userops.cdp.ingest.importer import import_file
 from userops.errors import BadInput
 
 TEXT = st.one_of(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from userops.cdp.seed_files import generate_users
+from userops.cdp.sample.files import generate_users
 from userops.store.engine import make_engine, upgrade
 
 N = 60_000

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from tests.cdp.import_support import IMPORT_DATA, write_csv
-from userops.cdp.importer import import_file
+from userops.cdp.ingest.importer import import_file
 
 HEADER = "user_id,type,ts,channel"
 

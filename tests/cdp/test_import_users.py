@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.cdp.import_support import IMPORT_DATA, USER_HEADER, counts, snapshot, write_csv
-from userops.cdp import csv_arrow
-from userops.cdp.importer import import_file
+from userops.cdp.ingest import csv_arrow
+from userops.cdp.ingest.importer import import_file
 from userops.errors import BadInput
 
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 
 from tests.cdp.import_support import USER_HEADER, snapshot, write_csv
-from userops.cdp import users_sql
-from userops.cdp.importer import import_file
+from userops.cdp.ingest import users_sql
+from userops.cdp.ingest.importer import import_file
 
 FIRST = [
     "a1,Ann,13900000001,ann@example.com,o-1,,,,SH,2024-01-01",

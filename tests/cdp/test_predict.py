@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from tests.conftest import DATA
-from userops.cdp import predict_bgnbd as bg
-from userops.cdp import predict_gg as gg
-from userops.cdp.cdnow import import_cdnow
-from userops.cdp.traits import build_profiles
+from userops.cdp.ingest.cdnow import import_cdnow
+from userops.cdp.predict import bgnbd as bg
+from userops.cdp.predict import gamma_gamma as gg
+from userops.cdp.traits.build import build_profiles
 from userops.cli.main import app
 from userops.store.models import ModelFit
 

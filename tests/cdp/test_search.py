@@ -19,10 +19,10 @@ from evals.search_recall import (
     load_population,
     make_population,
 )
-from userops.cdp.embeddings import HashingEmbedding, OpenAIEmbedding, get_embedding_function
-from userops.cdp.search import ProfileSearch
-from userops.cdp.segment_spec import SegmentSpec
-from userops.cdp.summaries import build_summaries
+from userops.cdp.search.embeddings import HashingEmbedding, OpenAIEmbedding, get_embedding_function
+from userops.cdp.search.index import ProfileSearch
+from userops.cdp.search.summaries import build_summaries
+from userops.cdp.segments.spec import SegmentSpec
 from userops.cli.main import app
 from userops.errors import UsageError
 from userops.settings import Settings

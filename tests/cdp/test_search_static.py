@@ -13,10 +13,10 @@ from sqlalchemy import Engine, select, update
 
 from evals.search_recall import evaluate, load_population, make_population
 from scripts.build_static_embedding import reference_corpus
-from userops.cdp import embed_static
-from userops.cdp.embed_static import TABLE, StaticEmbedding, clauses, dense_clause
-from userops.cdp.search import ProfileSearch
-from userops.cdp.summaries import build_summaries, render_summary
+from userops.cdp.search import embed_static
+from userops.cdp.search.embed_static import TABLE, StaticEmbedding, clauses, dense_clause
+from userops.cdp.search.index import ProfileSearch
+from userops.cdp.search.summaries import build_summaries, render_summary
 from userops.settings import Settings
 from userops.store.models import Trait
 

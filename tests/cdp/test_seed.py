@@ -11,10 +11,10 @@ import phonenumbers
 import pytest
 from sqlalchemy import Engine, text
 
-from userops.cdp import validate
-from userops.cdp.seed import DEFAULT_AS_OF, SeedResult, seed_population
-from userops.cdp.seed_chunk import Plan, chunk_source
-from userops.cdp.seed_corpus import INJECTION_TEXTS
+from userops.cdp.ingest import validate
+from userops.cdp.sample.chunk import Plan, chunk_source
+from userops.cdp.sample.corpus import INJECTION_TEXTS
+from userops.cdp.sample.population import DEFAULT_AS_OF, SeedResult, seed_population
 from userops.domain import CHANNELS, ContentType
 from userops.errors import BadInput, Conflict
 from userops.store.engine import make_engine, upgrade
@@ -258,7 +258,7 @@ def test_refuses_a_non_empty_store_unless_replacing(sqlite_engine: Engine) -> No
 def test_a_failure_midway_leaves_the_store_as_it_was(
     sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import userops.cdp.seed_chunk as seed_chunk
+    import userops.cdp.sample.chunk as seed_chunk
 
     def boom(*_: object) -> None:
         raise RuntimeError("disk full")

@@ -9,13 +9,13 @@ from sqlalchemy import Engine, delete, insert, update
 
 from tests.cdp import segment_fixture as fx
 from tests.cdp.test_segments_compile import CASES
-from userops.cdp.segment_columnar import (
+from userops.cdp.segments.columnar import (
     columnar_ok,
     columnar_path,
     open_fresh_copy,
     refresh_columnar_copy,
 )
-from userops.cdp.segments import parse_spec, preview_segment
+from userops.cdp.segments.service import parse_spec, preview_segment
 from userops.store.models import Trait, User
 
 TRAIT_ONLY = [spec for spec, _ in CASES if columnar_ok(parse_spec(spec))]
@@ -133,7 +133,7 @@ def test_search_and_limit_on_the_copy(sqlite_engine: Engine) -> None:
 def test_a_profile_build_refreshes_the_copy(sqlite_engine: Engine) -> None:
     from datetime import UTC, datetime
 
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.traits.build import build_profiles
 
     engine = _rebuilt(sqlite_engine)
     assert not _is_fresh(engine)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from tests.cdp import segment_fixture as fx
 from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE
-from userops.cdp.segments import parse_spec, segment_user_ids
+from userops.cdp.segments.service import parse_spec, segment_user_ids
 from userops.errors import UsageError
 from userops.store.engine import make_engine, upgrade
 
@@ -242,7 +242,7 @@ def test_canonical_filter_is_skipped_only_without_stale_rows(sqlite_engine: Engi
 def test_text_contains_renders_per_dialect() -> None:
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from userops.cdp.segment_sql import list_contains, traits
+    from userops.cdp.segments.sql import list_contains, traits
 
     expr = list_contains(traits.c.reachable_channels, "sms")
     assert "instr(" in str(expr.compile(dialect=sqlite.dialect()))

@@ -7,8 +7,8 @@ import json
 from sqlalchemy import Engine
 
 from tests.cdp import segment_fixture as fx
-from userops.cdp.segment_preview import safe_summary
-from userops.cdp.segments import parse_spec, preview_segment, segment_user_ids
+from userops.cdp.segments.preview import safe_summary
+from userops.cdp.segments.service import parse_spec, preview_segment, segment_user_ids
 from userops.privacy import find_contact_data
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from userops.cdp.catalog import TRAIT_CATALOG, catalog_as_dict
-from userops.cdp.segment_spec import SegmentSpec, TraitPredicate
-from userops.cdp.segments import parse_spec, validate_spec
+from userops.cdp.segments.service import parse_spec, validate_spec
+from userops.cdp.segments.spec import SegmentSpec, TraitPredicate
+from userops.cdp.traits.catalog import TRAIT_CATALOG, catalog_as_dict
 from userops.domain import EVENT_TYPES
 from userops.errors import BadInput
 

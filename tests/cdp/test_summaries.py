@@ -7,7 +7,7 @@ import re
 from sqlalchemy import Engine, select, update
 
 from evals.search_recall import NASTY, load_population, make_population
-from userops.cdp.summaries import build_summaries, render_summary, summary_hash
+from userops.cdp.search.summaries import build_summaries, render_summary, summary_hash
 from userops.privacy import find_contact_data
 from userops.store.models import Trait, User
 

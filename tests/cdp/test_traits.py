@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, insert, text
 
-from userops.cdp import traits_rules as rules
-from userops.cdp.traits import build_profiles, newest_event_day
+from userops.cdp.traits import rules
+from userops.cdp.traits.build import build_profiles, newest_event_day
 from userops.store.models import Consent, Event, User
 
 AS_OF = date(2024, 6, 30)
@@ -171,7 +171,7 @@ def test_rfm_and_ltv_tier() -> None:
 
 
 def test_build_on_seeded_population_uses_the_vocabulary(sqlite_engine: Engine) -> None:
-    seed = pytest.importorskip("userops.cdp.seed")
+    seed = pytest.importorskip("userops.cdp.sample.population")
     seed.seed_population(sqlite_engine, users=300, seed=5, language="en")
     result = build_profiles(sqlite_engine, as_of=AS_OF)
     with sqlite_engine.connect() as conn:

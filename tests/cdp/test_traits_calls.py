@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Engine, insert
 
 from tests.cdp.test_traits import AS_OF, ev, seed_store, traits_by_user, ts
-from userops.cdp import traits_calls
-from userops.cdp.segments import parse_spec, preview_segment
-from userops.cdp.summaries import render_summary
-from userops.cdp.traits import build_profiles
+from userops.cdp.search.summaries import render_summary
+from userops.cdp.segments.service import parse_spec, preview_segment
+from userops.cdp.traits import calls as traits_calls
+from userops.cdp.traits.build import build_profiles
 from userops.dispatch.feedback.items import Feedback, NewEvent, Withdrawal
 from userops.feedback import record
 from userops.store.models import Event

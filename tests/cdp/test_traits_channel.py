@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from userops.cdp.traits_channel import (
+from userops.cdp.traits.channel import (
     CHANNELS,
     DEFAULT_STRENGTH,
     beta_strength,

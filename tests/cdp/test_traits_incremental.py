@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import Engine, insert, text
 
 from tests.cdp import incremental_support as sup
-from userops.cdp import traits_population as tp
-from userops.cdp import traits_rules as rules
-from userops.cdp import traits_sql as q
-from userops.cdp.segment_columnar import columnar_path, refresh_columnar_copy
-from userops.cdp.traits import DAY, build_profiles, compute, fetch, newest_event_day
-from userops.cdp.traits_incremental import NO_BUILD, apply_events
-from userops.cdp.traits_write import TRAIT_COLUMNS
+from userops.cdp.segments.columnar import columnar_path, refresh_columnar_copy
+from userops.cdp.traits import population as tp
+from userops.cdp.traits import rules
+from userops.cdp.traits import sql as q
+from userops.cdp.traits.build import DAY, build_profiles, compute, fetch, newest_event_day
+from userops.cdp.traits.incremental import NO_BUILD, apply_events
+from userops.cdp.traits.write import TRAIT_COLUMNS
 from userops.store.models import Event, User
 
 STAGE = TRAIT_COLUMNS.index("lifecycle_stage")

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from agents.runtime import open_runtime
+from agents.runtime.threads import open_runtime
 from tests.doubles import populate
-from userops import approvals
+from userops.approvals import records as approvals
 from userops.cli.main import app
 from userops.store.meta import mark_simulated
 

@@ -42,8 +42,8 @@ def _outbox(campaign_id: str) -> int:
 
 def _card_bounds_dispatch(rep: dict[str, Any]) -> None:
     """The card lists every step that sent, and what went out stays within it."""
-    from userops.approval_card import ApprovalCard
-    from userops.approvals import get
+    from userops.approvals.card import ApprovalCard
+    from userops.approvals.records import get
     from userops.store.engine import open_store
 
     card = ApprovalCard.model_validate(get(open_store(), rep["approval_id"]).card)

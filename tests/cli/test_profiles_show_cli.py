@@ -8,8 +8,8 @@ from sqlalchemy import Engine, insert
 from typer.testing import CliRunner
 
 from tests.cdp.test_traits import AS_OF, seed_store
-from userops.cdp.traits import build_profiles
-from userops.cdp.traits_write import TRAIT_COLUMNS
+from userops.cdp.traits.build import build_profiles
+from userops.cdp.traits.write import TRAIT_COLUMNS
 from userops.cli.main import app
 from userops.store.models import User
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, text
 
-from userops import approvals
-from userops.approval_card import Contract, build_contract
+from userops.approvals import records as approvals
+from userops.approvals.card import Contract, build_contract
 from userops.dispatch.models import DispatchStep, MessageContent, PreflightReport
 from userops.store.models import Campaign
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from tests.dispatch.card_helpers import LONG_SMS, approve_card, contents, held
 from tests.dispatch.factory import add_users, set_consent
-from userops.approval_card import Contract
+from userops.approvals.card import Contract
 from userops.dispatch.bounds import COST_EPS, approved_bounds
 from userops.dispatch.engine import enqueue, preflight
 from userops.dispatch.models import DispatchStep, FallbackRule

@@ -64,7 +64,7 @@ def _one(rt: Any, engine: Engine, fake: FakeOpenAIChat, mode: str, lasting: bool
 
 def run(n: int) -> list[dict[str, Any]]:
     """Each model fault ``n`` times passing (once) and ``n`` times lasting."""
-    from agents.runtime import open_runtime
+    from agents.runtime.threads import open_runtime
     from userops.store.engine import make_engine, upgrade
 
     rows: list[dict[str, Any]] = []

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 from tests.cdp.import_support import snapshot
 from tests.cdp.test_import_columns import COLUMNS, EDGE
 from tests.fuzz.strategies import FUZZ
-from userops.cdp.importer import import_file
+from userops.cdp.ingest.importer import import_file
 from userops.errors import BadInput
 
 CELL = {f: st.sampled_from(EDGE[f]) | st.text(max_size=10) for f in COLUMNS}

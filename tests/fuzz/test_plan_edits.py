@@ -21,12 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from agents.checkpoint import open_checkpointer
 from agents.graph import make_graph
-from agents.runtime import LoopRuntime
+from agents.runtime.checkpoint import open_checkpointer
+from agents.runtime.threads import LoopRuntime
 from tests.agents.loop_doubles import ScriptedEvaluator, make_deps, seed_users
 from tests.fuzz.strategies import FUZZ, JSON, mutate
-from userops import approvals
+from userops.approvals import records as approvals
 from userops.errors import UseropsError
 
 THREADS = itertools.count()

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 
 from tests.cdp.segment_fixture import load
 from tests.fuzz.strategies import FUZZ, JSON, near
-from userops.cdp.catalog import catalog_as_dict
-from userops.cdp.segments import parse_spec, segment_user_ids
+from userops.cdp.segments.service import parse_spec, segment_user_ids
+from userops.cdp.traits.catalog import catalog_as_dict
 from userops.domain import EVENT_TYPES
 from userops.errors import BadInput
 

@@ -31,8 +31,8 @@ SEND = {
 
 
 def _seeded(tmp_path: Path) -> Engine:
-    from userops.cdp.seed import seed_population
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.sample.population import seed_population
+    from userops.cdp.traits.build import build_profiles
 
     engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
     upgrade(engine)

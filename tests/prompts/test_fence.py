@@ -11,9 +11,9 @@ from string import Formatter
 
 import pytest
 
-from agents.goal_parser import parse_goal
-from agents.judge import LLMJudge
-from agents.planner_llm import LLMPlanner, PlanDraft
+from agents.evaluation.judge import LLMJudge
+from agents.goal.parser import parse_goal
+from agents.planning.llm import LLMPlanner, PlanDraft
 from agents.schema import Finding, JudgeScores
 from prompts.fence import CLOSE, LIMIT, OPEN, Trusted, fence, prompt_value
 from prompts.loader import LANGUAGES, load_prompt, render_prompt

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 import userops.dispatch.engine as dispatch_engine
-from agents.checkpoint import open_checkpointer
 from agents.graph import make_graph
 from agents.nodes.deps import LoopDeps
-from agents.runtime import LoopRuntime
+from agents.runtime.checkpoint import open_checkpointer
+from agents.runtime.threads import LoopRuntime
 from tests.agents.loop_doubles import make_deps
 from userops.dispatch.models import DispatchStep
 from userops.store.engine import make_engine

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert, text
 
-from agents.checkpoint import open_checkpointer
 from agents.graph import make_graph
-from agents.locks import thread_lock
-from agents.recovery import recover
-from agents.runtime import LoopRuntime
-from agents.schema import CampaignPlan
+from agents.runtime.checkpoint import open_checkpointer
+from agents.runtime.locks import thread_lock
+from agents.runtime.recovery import recover
+from agents.runtime.threads import LoopRuntime
 from tests.agents.loop_doubles import build_step, seed_users
 from tests.recovery.driver import CHUNK, real_deps
+from userops.plan import CampaignPlan
 from userops.store.models import Consent
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import Engine, text
 
 import userops.dispatch.engine as dispatch_engine
-from agents.checkpoint import open_checkpointer
 from agents.graph import make_graph
-from agents.locks import thread_lock
-from agents.recovery import recover
-from agents.runtime import LoopRuntime
-from agents.schema import CampaignPlan
+from agents.runtime.checkpoint import open_checkpointer
+from agents.runtime.locks import thread_lock
+from agents.runtime.recovery import recover
+from agents.runtime.threads import LoopRuntime
 from tests.agents.loop_doubles import build_step, seed_users
 from tests.recovery.driver import CHUNK, real_deps
+from userops.plan import CampaignPlan
 
 pytestmark = pytest.mark.pg
 

@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, inspect
 
-from userops.cdp.seed import seed_population
+from userops.cdp.sample.population import seed_population
 from userops.store.engine import alembic_config, make_engine, upgrade
 from userops.store.meta import is_simulated, mark_simulated, simulated_by
 

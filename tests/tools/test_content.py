@@ -1,11 +1,11 @@
 import pytest
 
-from agents.playbooks import PERSONAS
-from agents.schema import Objective
+from agents.planning.playbooks import PERSONAS
 from tools.content import template_variants
 from tools.content_llm import clean
 from userops.dispatch.content_rules import check_content
 from userops.domain import CHANNELS
+from userops.plan import Objective
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])

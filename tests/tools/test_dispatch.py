@@ -1,7 +1,7 @@
 import pytest
 
-from agents.goal_parser import parse_goal
-from agents.planner_offline import OfflinePlanner
+from agents.goal.parser import parse_goal
+from agents.planning.offline import OfflinePlanner
 from tests.doubles import make_ctx, populate
 from tools.content import template_variants
 from tools.dispatch import build_dispatch_step, unit_hash
@@ -123,7 +123,7 @@ def test_estimate_tool_for_the_model(ctx):
 
 
 def parse_spec_(data):
-    from userops.cdp.segments import parse_spec
+    from userops.cdp.segments.service import parse_spec
 
     return parse_spec(data)
 
@@ -138,7 +138,7 @@ def test_fast_user_hash_equals_unit_hash():
 
 
 def test_plan_and_preflight_on_both_backends(any_engine):
-    from agents.evaluator import PlanEvaluator
+    from agents.evaluation.evaluator import PlanEvaluator
     from tools.context import ToolContext
 
     populate(any_engine, 150)

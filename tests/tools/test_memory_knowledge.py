@@ -44,8 +44,8 @@ def test_knowledge_retrieval_by_language(tmp_path):
 
 
 def test_offline_planner_quotes_past_lessons(sqlite_engine, tmp_path):
-    from agents.goal_parser import parse_goal
-    from agents.planner_offline import OfflinePlanner
+    from agents.goal.parser import parse_goal
+    from agents.planning.offline import OfflinePlanner
     from tests.doubles import make_ctx, populate
 
     populate(sqlite_engine, 60)
@@ -72,9 +72,9 @@ def test_llm_tools_list_past_campaigns_and_lessons(sqlite_engine, tmp_path):
 
 
 def test_llm_content_prompts_carry_retrieved_knowledge(sqlite_engine, tmp_path):
-    from agents.goal_parser import parse_goal
-    from agents.planner_common import personas_of
-    from agents.planner_llm import LLMPlanner, PlanDraft
+    from agents.goal.parser import parse_goal
+    from agents.planning.common import personas_of
+    from agents.planning.llm import LLMPlanner, PlanDraft
     from tests.doubles import ScriptedChatModel, make_ctx, populate
     from tools.content_llm import ContentDraft
     from tools.segments import audience_stats

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def start_recovery(rt: Any) -> threading.Thread:
     """Run the recovery sweep over ``rt`` in a background thread (logged, never raises)."""
-    from agents.recovery import recover
+    from agents.runtime.recovery import recover
 
     def run() -> None:
         try:
@@ -53,7 +53,7 @@ def create_app(
         loop_deps: Agent-loop dependencies (``agents.nodes.deps.LoopDeps``); default: the
             configured planner, evaluator and dispatch.
         recover: At start-up, resume approved threads a killed process left unfinished
-            (:mod:`agents.recovery`, in a background thread; each worker may run it, the
+            (:mod:`agents.runtime.recovery`, in a background thread; each worker may run it, the
             per-thread lock keeps one run per thread).
     """
     from userops import __version__
@@ -84,7 +84,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        from agents.runtime import open_runtime
+        from agents.runtime.threads import open_runtime
         from userops.cdp.stream.profiles import updates_for
 
         updates_for(services.engine).wake()  # traits a killed process left due (docs/traits.md)

@@ -71,7 +71,7 @@ class Services:
     """Thread events through the store to SSE watchers (built on ``engine``)."""
     tokens: TokenCache = field(default_factory=TokenCache)
     runtime: Any = None
-    """The :class:`agents.runtime.LoopRuntime`, opened by the app's lifespan."""
+    """The :class:`agents.runtime.threads.LoopRuntime`, opened by the app's lifespan."""
 
     _reads: CapacityLimiter | None = field(default=None, init=False, repr=False)
 

@@ -1,6 +1,6 @@
 """Fan-out of thread progress to SSE watchers in every API process, through the store.
 
-A run records its events in ``thread_events`` (:mod:`userops.thread_events`) from whichever
+A run records its events in ``thread_events`` (:mod:`userops.threads.events`) from whichever
 process runs it. Each process has one poller task that, while anyone watches, reads the new
 events of the watched threads every ``interval`` seconds (one query for all of them) and hands
 each to the watchers of its thread. So a stream opened on one ``userops serve`` worker sees a
@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from userops import thread_events
 from userops.api.loop import jsonable
+from userops.threads import events as thread_events
 
 Event = tuple[int, str, Any]
 """(id, event name, data)."""

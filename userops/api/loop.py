@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from userops import approvals
+from userops.approvals import records as approvals
 from userops.errors import Conflict, ThreadBusy
 
 Update = Callable[[str, dict[str, Any]], None]
@@ -42,7 +42,7 @@ def message_view(msg: Any) -> dict[str, Any]:
 
 
 def thread_view(res: Any) -> dict[str, Any]:
-    """Return the public view of a :class:`agents.runtime.RunResult`."""
+    """Return the public view of a :class:`agents.runtime.threads.RunResult`."""
     v = res.values
     return {
         "thread_id": res.thread_id,

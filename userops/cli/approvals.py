@@ -29,7 +29,7 @@ def list_(
     """List approval requests (pending by default)."""
     from rich.table import Table
 
-    from userops.approvals import list_approvals
+    from userops.approvals.records import list_approvals
 
     with user_errors():
         rows = list_approvals(store(), status=None if status == "all" else status)
@@ -56,7 +56,7 @@ def list_(
 @app.command("show")
 def show(approval_id: str, as_json: bool = JsonOpt) -> None:
     """Show one approval card: plan, pre-flight, previews, findings, risk, diff."""
-    from userops.approvals import get
+    from userops.approvals.records import get
     from userops.cli.loop_view import print_card
 
     with user_errors():
@@ -73,7 +73,7 @@ def show(approval_id: str, as_json: bool = JsonOpt) -> None:
 def decide_and_resume(approval_id: str, decision: dict[str, Any], actor: str) -> dict[str, Any]:
     """Record ``decision`` through the loop runtime (resumes the thread); return a summary."""
     from agents.nodes.report import build_report
-    from agents.runtime import open_runtime
+    from agents.runtime.threads import open_runtime
 
     engine = store()
     with open_runtime(engine=engine) as rt:

@@ -181,7 +181,7 @@ def chat(
     A refused step (a decision you may not take, a busy thread) is printed and the prompt
     comes back; at an approval, decision words are read in English or Chinese.
     """
-    from agents.runtime import open_runtime
+    from agents.runtime.threads import open_runtime
 
     actor = actor_name(as_)
     err_console.print(HELP)

@@ -62,9 +62,9 @@ def _decision(kind: str, message: str) -> dict[str, Any] | None:
 
 def who_may_decide(engine: Any, approval_id: str, actor: str, allow_self: bool) -> str | None:
     """Why ``actor`` may not approve ``approval_id`` and who may; ``None`` when they may."""
-    from userops import approvals
     from userops.accounts import APPROVER_ROLES, has_accounts, list_users
-    from userops.approval_rules import check_actor
+    from userops.approvals import records as approvals
+    from userops.approvals.rules import check_actor
     from userops.errors import PolicyRefused
 
     rec = approvals.get(engine, approval_id)

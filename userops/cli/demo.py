@@ -40,7 +40,7 @@ def ensure_population(engine: Any, users: int, seed: int, language: str, quiet: 
     Raises:
         PolicyRefused: the store holds users and is not marked simulated.
     """
-    from userops.cdp.seed import has_users, seed_population
+    from userops.cdp.sample.population import has_users, seed_population
     from userops.store.meta import is_simulated
 
     if has_users(engine):
@@ -55,7 +55,7 @@ def ensure_population(engine: Any, users: int, seed: int, language: str, quiet: 
                 reason="not_simulated",
             )
         return False
-    from userops.cdp.traits import build_profiles
+    from userops.cdp.traits.build import build_profiles
 
     if not quiet:
         err_console.print(f"seeding {users} users ({language}) ...")
@@ -137,7 +137,7 @@ def demo(
 ) -> None:
     """Seed if empty, run a goal through plan → evaluate → approval → dispatch → measure."""
     from agents.nodes.report import build_report
-    from agents.runtime import open_runtime
+    from agents.runtime.threads import open_runtime
     from userops.cli.loop_view import print_card, print_report
     from userops.settings import get_settings
     from userops.text_limits import check_text

@@ -25,8 +25,8 @@ BAR_MIN_ROWS = 50_000
 
 def _import(kind: str, path: Path, mapping: list[str], fmt: str | None, as_json: bool) -> None:
     """Run one import and print its summary (problems go to stderr, exit 1)."""
-    from userops.cdp.importer import import_file
-    from userops.cdp.readers import parse_mapping
+    from userops.cdp.ingest.importer import import_file
+    from userops.cdp.ingest.readers import parse_mapping
 
     try:
         renames = parse_mapping(mapping)

@@ -85,8 +85,8 @@ def erase(
     as_json: bool = JsonOpt,
 ) -> None:
     """Erase one person everywhere (store, search index, checkpoints); idempotent."""
-    from agents.checkpoint import checkpoint_url
-    from agents.checkpoint_scrub import url_step
+    from agents.runtime.checkpoint import checkpoint_url
+    from agents.runtime.checkpoint_scrub import url_step
     from userops.cdp.dsr.erase import erase_person
     from userops.cdp.dsr.index import index_step
     from userops.settings import get_settings

@@ -48,7 +48,7 @@ def build(
     """Compute traits and predictions (BG/NBD, Gamma-Gamma) for every canonical user."""
     with user_errors():
         day = _parse_day(as_of)
-        from userops.cdp.traits import build_profiles
+        from userops.cdp.traits.build import build_profiles
 
         engine = store()
         if json:

@@ -10,7 +10,7 @@ from userops.cli.common import JsonOpt, console, print_json, store, user_errors
 
 
 def _searcher(engine: Any, rebuild: bool = False) -> Any:
-    from userops.cdp.search import ProfileSearch
+    from userops.cdp.search.index import ProfileSearch
     from userops.settings import get_settings
 
     return ProfileSearch(engine, get_settings(), rebuild=rebuild)
@@ -19,7 +19,7 @@ def _searcher(engine: Any, rebuild: bool = False) -> Any:
 def summarize(json: bool = JsonOpt) -> None:
     """Render the profile summaries from the traits (only changed ones are written)."""
     with user_errors():
-        from userops.cdp.summaries import build_summaries
+        from userops.cdp.search.summaries import build_summaries
 
         changed = build_summaries(store())
         if json:
@@ -38,7 +38,7 @@ def index(
     import time
 
     with user_errors():
-        from userops.cdp.summaries import build_summaries
+        from userops.cdp.search.summaries import build_summaries
 
         engine = store()
         t0 = time.perf_counter()
@@ -81,7 +81,7 @@ def search(
     with user_errors():
         spec = None
         if where is not None:
-            from userops.cdp.segments import parse_spec
+            from userops.cdp.segments.service import parse_spec
             from userops.cli.segments import _read_spec
 
             raw, source = _read_spec(where)

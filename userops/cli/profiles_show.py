@@ -25,7 +25,7 @@ def load_profile(engine: Any, user: str) -> dict[str, Any]:
     """
     from sqlalchemy import or_, select
 
-    from userops.cdp.traits_write import TRAIT_COLUMNS
+    from userops.cdp.traits.write import TRAIT_COLUMNS
     from userops.store.models import Trait, User
 
     if not user or len(user) > MAX_ID:

@@ -53,7 +53,7 @@ def seed_cmd(
     propensities. Same --users/--seed/--language/--as-of always give identical rows.
     """
     with user_errors():
-        from userops.cdp.seed import seed_population
+        from userops.cdp.sample.population import seed_population
 
         when = _as_of(as_of)
         engine = store()
@@ -72,7 +72,7 @@ def _with_progress(
 ) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from userops.cdp.seed import seed_population
+    from userops.cdp.sample.population import seed_population
 
     columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:

@@ -55,7 +55,7 @@ def preview(
     as_json: bool = JsonOpt,
 ) -> None:
     """Preview a segment: size, reach per channel, distributions, anonymized samples."""
-    from userops.cdp.segments import parse_spec, preview_segment
+    from userops.cdp.segments.service import parse_spec, preview_segment
 
     with user_errors():
         text, source = _read_spec(spec)
@@ -74,7 +74,7 @@ def _searcher() -> Any:
     from userops.errors import UsageError
 
     try:
-        from userops.cdp.search import ProfileSearch
+        from userops.cdp.search.index import ProfileSearch
         from userops.settings import get_settings
     except ImportError as exc:  # pragma: no cover - depends on the search module
         raise UsageError(f"profile search is not available: {exc}") from None
@@ -86,7 +86,7 @@ def catalog(as_json: bool = JsonOpt) -> None:
     """List the trait fields a segment can filter on, with types and allowed values."""
     from rich.table import Table
 
-    from userops.cdp.catalog import catalog_as_dict
+    from userops.cdp.traits.catalog import catalog_as_dict
 
     data = catalog_as_dict()
     if as_json:

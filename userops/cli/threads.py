@@ -15,8 +15,8 @@ def recover(as_json: bool = JsonOpt) -> None:
 
     Threads running elsewhere (their lock is held) are skipped. Exits 1 if one failed.
     """
-    from agents.recovery import recover as sweep
-    from agents.runtime import open_runtime
+    from agents.runtime.recovery import recover as sweep
+    from agents.runtime.threads import open_runtime
 
     with user_errors(), open_runtime(engine=store()) as rt:
         done = sweep(rt)

@@ -30,7 +30,7 @@ def transactions(
             )
         if not file.is_file():
             raise BadInput.one("no such file", field="FILE", value=str(file))
-        from userops.cdp.cdnow import import_cdnow
+        from userops.cdp.ingest.cdnow import import_cdnow
 
         result = import_cdnow(store(), file)
         if json:

@@ -19,7 +19,7 @@ STORE_RETRIES = 5
 
 def _catch_up_traits(engine: Any, *, quiet: bool) -> None:
     """Apply the trait updates a killed ``serve`` left due (docs/traits.md); never fatal."""
-    from userops.cdp.traits_due import catch_up
+    from userops.cdp.traits.due import catch_up
 
     try:
         done = catch_up(engine)

@@ -14,7 +14,7 @@ then writes one event ``type='call_outcome'``, ``channel='voice_call'`` with
 and the transcript summary as the event's untrusted ``text``. Intents and tags are
 identifiers (letters, digits, ``_``, ``-``; 32 characters; :func:`userops.domain.call_token`),
 lower-cased: they become the traits ``last_call_intent`` and ``call_tags``
-(:mod:`userops.cdp.traits_calls`). An
+(:mod:`userops.cdp.traits.calls`). An
 ``opt_out`` intent also records ``message_opted_out`` and withdraws the user's voice-call
 consent at the call's end. Idempotent by task id (``events.dedupe_key``): a callback
 delivered twice returns the same event id.

@@ -1,6 +1,6 @@
 """Simulated receipts and responses of the sandbox channel, from the hidden propensities.
 
-The causal model is the seed's (:mod:`userops.cdp.seed_messages`), from the user's hidden
+The causal model is the seed's (:mod:`userops.cdp.sample.messages`), from the user's hidden
 ``attributes`` only (never from the plan or its claims). For every sandbox delivery,
 deterministically per ``(seed, idempotency key)``: delivered seconds later; opened with
 P(open) = ``propensity.channel[channel]``, minutes to hours later; clicked with

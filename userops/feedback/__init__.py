@@ -6,7 +6,7 @@ trait updates, and the engine's outbox and feedback writer):
 * :mod:`.aliyun` — Aliyun SMS delivery reports and inbound replies (``退订``/``TD``/``STOP``);
 * :mod:`.mail_push` — e-mail bounces and complaints, push token invalidation;
 * :func:`record` — :func:`userops.dispatch.feedback.record.record_feedback`, then the
-  users' trait rows (:func:`userops.cdp.traits_calls.after_feedback`).
+  users' trait rows (:func:`userops.cdp.traits.calls.after_feedback`).
 
 Verification, the writer, call outcomes and unsubscribe tokens live in the engine
 (:mod:`userops.dispatch.feedback`, :mod:`userops.dispatch.call_callback`). See
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from userops.cdp.traits_calls import after_feedback
+from userops.cdp.traits.calls import after_feedback
 from userops.dispatch.feedback.items import Feedback, Recorded
 from userops.dispatch.feedback.record import record_feedback
 from userops.dispatch.feedback.signed import Replay

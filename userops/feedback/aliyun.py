@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Engine, func, select
 
-from userops.cdp import validate as v
+from userops.cdp.ingest import validate as v
 from userops.dispatch.feedback import lookup, parse
 from userops.dispatch.feedback.items import Feedback, NewEvent, Withdrawal
 from userops.store.models import User

@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Engine
 
-from userops.cdp import validate as v
+from userops.cdp.ingest import validate as v
 from userops.dispatch.feedback import lookup, parse
 from userops.dispatch.feedback.items import Feedback, Invalidation, NewEvent, Withdrawal
 

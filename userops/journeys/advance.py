@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, select
 
-from userops.cdp.segment_spec import SegmentSpec
-from userops.cdp.segment_sql import restrict_to_ids, spec_condition, traits
+from userops.cdp.segments.spec import SegmentSpec
+from userops.cdp.segments.sql import restrict_to_ids, spec_condition, traits
 from userops.dispatch.policy import Policy
 from userops.dispatch.sql import fetch, in_list, list_param
 from userops.journeys.events import max_event_id

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from userops.cdp.catalog import CONTENT_TYPES
-from userops.cdp.segment_check import check_event, check_spec, check_trait
-from userops.cdp.segment_spec import EventPredicate, SegmentSpec
+from userops.cdp.segments.check import check_event, check_spec, check_trait
+from userops.cdp.segments.spec import EventPredicate, SegmentSpec
+from userops.cdp.traits.catalog import CONTENT_TYPES
 from userops.dispatch.evaluate import content_problems
 from userops.dispatch.render import placeholders
 from userops.domain import CHANNELS

@@ -25,7 +25,7 @@ import json
 
 from sqlalchemy import Connection, Engine, TextClause, text
 
-from userops.cdp.segments import segment_user_ids
+from userops.cdp.segments.service import segment_user_ids
 from userops.dispatch.sql import fetch, in_list, is_pg, list_param, many
 from userops.journeys.advance import due_at, zones
 from userops.journeys.events import (

@@ -12,8 +12,8 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, select
 
-from userops.cdp.segment_check import where_items
-from userops.cdp.segment_sql import _where_condition  # the segments' property filters
+from userops.cdp.segments.check import where_items
+from userops.cdp.segments.sql import _where_condition  # the segments' property filters
 from userops.cdp.stream.mapping import CUSTOM, TRACK
 from userops.journeys.nodes import EventMatch
 from userops.journeys.spec import LifecycleTrigger

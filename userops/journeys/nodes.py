@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from userops.cdp.segment_spec import SegmentSpec, TraitPredicate
+from userops.cdp.segments.spec import SegmentSpec, TraitPredicate
 from userops.dispatch.models import MessageContent, SendWindow
 
 NODE_ID = r"^[A-Za-z][A-Za-z0-9_-]{0,19}$"

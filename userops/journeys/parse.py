@@ -14,7 +14,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from userops.cdp.segment_check import value_problems
+from userops.cdp.segments.check import value_problems
 from userops.errors import BadInput, Problem
 from userops.journeys.check import check_journey
 from userops.journeys.spec import JourneySpec

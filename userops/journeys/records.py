@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from userops.accounts import find_user, has_accounts
-from userops.approval_rules import check_role
+from userops.approvals.rules import check_role
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
 from userops.journeys.events import max_event_id
 from userops.journeys.spec import JourneySpec

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from userops.cdp.segment_spec import SegmentSpec
+from userops.cdp.segments.spec import SegmentSpec
 from userops.journeys.nodes import HHMM, EventMatch, Node, Strict
 
 Stage = Literal["new", "growing", "mature", "churn_risk", "churned", "reactivated"]

@@ -8,7 +8,7 @@ timezone-aware ``DateTime`` columns.
 A user row is one *record* as imported from one touchpoint. Identity resolution links records
 that share an identifier by setting ``merged_into`` on the absorbed record; the canonical
 user of a record is ``coalesce(merged_into, id)``. Events keep pointing at the original
-record, so a merge is undone by clearing ``merged_into`` (see ``userops.cdp.identity``).
+record, so a merge is undone by clearing ``merged_into`` (see ``userops.cdp.identity.resolve``).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class Trait(Base):
     satisfaction: Mapped[float | None] = mapped_column(Float)
     last_call_intent: Mapped[str | None] = mapped_column(String(64))
     """Intent of the user's last AI outbound call (written by the feedback path, not the build:
-    :mod:`userops.cdp.traits_calls`)."""
+    :mod:`userops.cdp.traits.calls`)."""
     call_tags: Mapped[str | None] = mapped_column(String(400))
     """Tags of the user's calls in the last 180 days, ``,a,b,`` (as ``last_call_intent``)."""
     last_call_ts: Mapped[int | None] = mapped_column(BigInteger)

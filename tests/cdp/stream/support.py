@@ -65,8 +65,8 @@ ORDER = {"type": "track", "event": "Order Completed", "properties": {"total": 30
 
 def with_population(engine: Engine) -> Sender:
     """Twelve buyers, a full build (the population updates score against), no marks left."""
-    from userops.cdp.traits import build_profiles
-    from userops.cdp.traits_due import catch_up
+    from userops.cdp.traits.build import build_profiles
+    from userops.cdp.traits.due import catch_up
 
     crm = sender(engine, "crm")
     send(engine, crm, *({**ORDER, "userId": f"u{i}", "timestamp": "2026-11-01T10:00:00Z"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from tests.cdp.stream.support import canonical, send, sender
-from userops.cdp.segments import parse_spec, segment_user_ids
-from userops.cdp.traits import build_profiles
+from userops.cdp.segments.service import parse_spec, segment_user_ids
+from userops.cdp.traits.build import build_profiles
 
 
 def test_custom_and_mapped_events_are_segment_predicates(sqlite_engine: Engine) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tests.cdp.stream.support import canonical, rows, send, sender, snapshot, user
-from userops.cdp.importer import import_file
+from userops.cdp.ingest.importer import import_file
 
 T0 = "2026-11-01T10:00:00+00:00"
 ORDER = {

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from tests.cdp.stream.support import ORDER, orders_total, rows, send, with_population
-from userops.cdp import traits_incremental
-from userops.cdp.traits_due import catch_up, pending
+from userops.cdp.traits import incremental as traits_incremental
+from userops.cdp.traits.due import catch_up, pending
 
 
 def _order(day: int, user: str = "u3") -> dict[str, Any]:

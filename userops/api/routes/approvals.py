@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, Table, bindparam, select
 
-from userops import approvals
 from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep, ServicesDep
 from userops.api.loop import decide, jsonable, progress_event, thread_view
-from userops.approval_rules import check_role
+from userops.approvals import records as approvals
+from userops.approvals.rules import check_role
 from userops.errors import BadInput
 from userops.store.models import Approval
 from userops.text_limits import BoundedText
@@ -45,7 +45,7 @@ def hitl_decision(body: DecisionIn) -> dict[str, Any]:
             raise BadInput.one("required for edit", field="edited_plan", value=None)
         from pydantic import ValidationError
 
-        from agents.schema import CampaignPlan
+        from userops.plan import CampaignPlan
 
         try:
             CampaignPlan.model_validate(body.edited_plan)

@@ -31,10 +31,10 @@ from userops.api.loop import (
     thread_view,
 )
 from userops.api.routes.threads import ThreadId
-from userops.approval_rules import check_role
+from userops.approvals.rules import check_role
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
 from userops.text_limits import check_text
-from userops.thread_access import check_thread_id, may_see, sees_all
+from userops.threads.access import check_thread_id, may_see, sees_all
 
 router = APIRouter(tags=["langgraph"])
 GRAPH_ID = "userops"

@@ -3,7 +3,7 @@
 A thread is listed once it has run (its events are in ``thread_events``), newest activity
 first. Its ``status`` comes from its latest checkpoint: ``interrupted`` while it waits for
 a decision, ``error`` when a task failed, ``busy`` while nodes are still due, else ``idle``.
-Operators list only their own threads, approvers and admins all (:mod:`userops.thread_access`).
+Operators list only their own threads, approvers and admins all (:mod:`userops.threads.access`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from userops.api.routes.langgraph_compat import _snapshot, state_view
 from userops.api.routes.threads import ThreadId
 from userops.errors import BadInput, Conflict, PolicyRefused
 from userops.store.models import ThreadEvent
-from userops.thread_access import check_thread_id, may_see
+from userops.threads.access import check_thread_id, may_see
 
 router = APIRouter(tags=["langgraph"])
 STATUSES = ("idle", "busy", "interrupted", "error")
@@ -142,7 +142,7 @@ def delete_thread(
     Refused (409) while a run holds the thread or an approval waits on it: decide or reject
     it first, so no pending approval is left pointing at a thread that is gone.
     """
-    from agents.locks import thread_lock
+    from agents.runtime.locks import thread_lock
 
     if user.role not in ("operator", "admin"):
         raise PolicyRefused(f"role {user.role} may not delete threads", reason="role")

@@ -8,7 +8,7 @@ import yaml
 from fastapi import APIRouter, Body
 
 from userops.api.deps import Admin, AnyUser, ServicesDep
-from userops.approvals import audit
+from userops.approvals.records import audit
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
 

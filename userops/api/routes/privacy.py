@@ -36,8 +36,8 @@ def erase_user(
     user: Admin, services: ServicesDep, runtime: RuntimeDep, user_id: UserId
 ) -> dict[str, Any]:
     """Erase the person everywhere (all or nothing in the store); answer what was done."""
-    from agents.checkpoint_scrub import checkpoint_step
-    from agents.locks import thread_lock
+    from agents.runtime.checkpoint_scrub import checkpoint_step
+    from agents.runtime.locks import thread_lock
     from userops.cdp.dsr.erase import erase_person
     from userops.cdp.dsr.index import index_step
 

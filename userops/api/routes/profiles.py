@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from userops.api.deps import AnyUser, EngineDep, Operator, ServicesDep
 from userops.api.loop import jsonable
-from userops.approvals import audit
+from userops.approvals.records import audit
 
 router = APIRouter(prefix="/v1/profiles", tags=["profiles"])
 MAX_UPLOAD = 200 * 1024 * 1024
@@ -24,7 +24,7 @@ def search(
     k: int = Query(default=10, ge=1, le=100),
 ) -> list[dict[str, Any]]:
     """Find profiles by a description in words (summaries only, no contact data)."""
-    from userops.cdp.search import ProfileSearch
+    from userops.cdp.search.index import ProfileSearch
 
     hits = ProfileSearch(services.engine, services.settings).search(q, k=k)
     return [h.model_dump() for h in hits]
@@ -52,7 +52,7 @@ async def import_upload(
     """Import the uploaded file (body): every row valid, or a 422 naming file:line and field."""
     from starlette.concurrency import run_in_threadpool
 
-    from userops.cdp.importer import import_file
+    from userops.cdp.ingest.importer import import_file
     from userops.errors import BadInput
 
     data = await request.body()

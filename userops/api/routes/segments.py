@@ -19,7 +19,7 @@ def preview(
     spec: dict[str, Any] = Body(..., examples=[{"all": [{"field": "ltv_tier", "eq": "high"}]}]),
 ) -> dict[str, Any]:
     """Preview a segment spec; an invalid field is named in a 422."""
-    from userops.cdp.segments import parse_spec, preview_segment
+    from userops.cdp.segments.service import parse_spec, preview_segment
 
     parsed = parse_spec(spec, source="body")
     return jsonable(preview_segment(engine, parsed))  # type: ignore[no-any-return]

@@ -1,7 +1,7 @@
 """Operator threads: start with a goal, post a message, read state, stream progress (SSE).
 
 Operators read and act only on the threads they started; approvers and admins read all
-(:mod:`userops.thread_access`). Another operator's thread answers 404, like a missing one.
+(:mod:`userops.threads.access`). Another operator's thread answers 404, like a missing one.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from userops.accounts import AccountInfo
 from userops.api.deps import AnyUser, Operator, RuntimeDep, Services, ServicesDep
 from userops.api.loop import Update, jsonable, progress_event, sse, stream_run, thread_view
-from userops.approvals import audit
+from userops.approvals.records import audit
 from userops.errors import NotFound
 from userops.text_limits import UserText
-from userops.thread_access import THREAD_ID_PATTERN, may_see, sees_all
+from userops.threads.access import THREAD_ID_PATTERN, may_see, sees_all
 
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
 ThreadId = Path(pattern=THREAD_ID_PATTERN, description="Thread id (a UUID or t-<hex>).")
@@ -50,7 +50,7 @@ def _audit_start(engine: Any, actor: str, thread_id: str, text: str) -> None:
 
 
 def visible(rt: Any, user: AccountInfo, thread_id: str) -> Any:
-    """Return the thread's :class:`~agents.runtime.RunResult` if ``user`` may see it.
+    """Return the thread's :class:`~agents.runtime.threads.RunResult` if ``user`` may see it.
 
     Raises:
         NotFound: no such thread, or another operator's.
@@ -181,7 +181,7 @@ async def follow_thread(
     operator's thread looks exactly like one that does not exist: state ``new``, then
     pings; none of its events are sent.
     """
-    from agents.runtime import RunResult
+    from agents.runtime.threads import RunResult
 
     hub = services.hub
     first: dict[str, Any] | None = None

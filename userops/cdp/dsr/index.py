@@ -33,7 +33,7 @@ def remove_from_index(engine: Engine, settings: Settings, ids: list[int]) -> int
         conn.execute(update(TRAITS).where(TRAITS.c.user_id.in_(ids)).values(indexed_hash=None))
     if not settings.chroma_url and not (settings.home / "chroma").is_dir():
         return 0
-    from userops.cdp.search import chroma_client
+    from userops.cdp.search.index import chroma_client
 
     client = chroma_client(settings)
     keys = [str(i) for i in ids]

@@ -1,6 +1,6 @@
 """One ingestion request: validate every message, write the good ones in one transaction.
 
-The transaction also marks the records it touched (:func:`userops.cdp.traits_due.mark`):
+The transaction also marks the records it touched (:func:`userops.cdp.traits.due.mark`):
 their traits are updated after the commit, and a process killed before that leaves the mark
 for the next catch-up. The answer is given only after the commit, so an acknowledged message
 survives a killed process (SQLite in WAL mode and PostgreSQL both make a committed
@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from userops.cdp import traits_due
 from userops.cdp.stream import identify, write
 from userops.cdp.stream.accept import Accepted, Refused, accept_batch, accept_one, decode
 from userops.cdp.stream.fields import Rejection
 from userops.cdp.stream.sources import Sender
 from userops.cdp.stream.spec import MAX_REPORTED
+from userops.cdp.traits import due as traits_due
 from userops.errors import NotRecorded
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import ipaddress
 import math
 from typing import Any
 
-from userops.cdp import validate as v
+from userops.cdp.ingest import validate as v
 from userops.cdp.stream.fields import Bad, ident
 from userops.text_limits import string_problem
 

@@ -3,7 +3,7 @@
 Each is applied once per (source, messageId) (``ingest_messages``), in batch order, inside
 the caller's transaction; on PostgreSQL under a transaction-level advisory lock, so that
 two workers never resolve overlapping identities at once. The records whose identities
-changed are resolved at the end with :func:`userops.cdp.identity.resolve_in` (the file
+changed are resolved at the end with :func:`userops.cdp.identity.resolve.resolve_in` (the file
 importer's resolver: shared phone, e-mail, openid... merge). Consents follow the importer's
 rule (a consent newer than the stored one wins; at an equal time a withdrawal wins) and every
 change is audited with its source.
@@ -18,7 +18,7 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import Connection, Table, insert, text
 
-from userops.cdp.identity import resolve_in
+from userops.cdp.identity.resolve import resolve_in
 from userops.cdp.stream.sources import Sender
 from userops.cdp.stream.spec import Message
 from userops.cdp.stream.traits import ANONYMOUS_ID, IDENTITY_COLUMNS, USER_ID, Profile

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from userops.cdp import validate as v
+from userops.cdp.ingest import validate as v
 from userops.cdp.stream.fields import Bad
 from userops.cdp.stream.spec import Message
 from userops.cdp.stream.traits import CATEGORY_CHANNELS

@@ -1,10 +1,10 @@
 """Profiles follow ingestion: the records a request touched get their traits updated.
 
 Each ingest transaction marks the records it touched in the store
-(:func:`userops.cdp.traits_due.mark`, committed with the events). After the commit (and the
+(:func:`userops.cdp.traits.due.mark`, committed with the events). After the commit (and the
 200) the request wakes one background thread per store and process, which runs
-:func:`userops.cdp.traits_due.catch_up`: every mark committed so far, by any worker, is
-applied with :func:`~userops.cdp.traits_incremental.apply_events` and deleted in the same
+:func:`userops.cdp.traits.due.catch_up`: every mark committed so far, by any worker, is
+applied with :func:`~userops.cdp.traits.incremental.apply_events` and deleted in the same
 transaction. A burst of requests is one set-based update and ingestion never waits for trait
 computation; a trait row lags its events by about one update plus :data:`PAUSE_S`
 (docs/traits.md gives the measured figure). A process killed before the update leaves the
@@ -30,7 +30,7 @@ PAUSE_S = 0.2
 
 
 def _catch_up(engine: Engine) -> Any:
-    from userops.cdp.traits_due import catch_up
+    from userops.cdp.traits.due import catch_up
 
     return catch_up(engine)
 

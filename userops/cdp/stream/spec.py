@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from userops.cdp import validate as v
+from userops.cdp.ingest import validate as v
 from userops.cdp.stream.context import check_context
 from userops.cdp.stream.fields import Bad, Rejection, ident, iso, name, obj
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from userops.cdp import validate as v
+from userops.cdp.ingest import validate as v
 from userops.cdp.stream.context import language_of
 from userops.cdp.stream.fields import Bad, iso
 from userops.cdp.stream.spec import Message

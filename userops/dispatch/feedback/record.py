@@ -14,7 +14,7 @@ item writes nothing and a good request writes everything:
 
 :class:`Recorded` says which users changed (``users``) and which got call outcomes
 (``callers``): the caller brings their trait rows up to date after the commit
-(:func:`userops.feedback.record`, through :func:`userops.cdp.traits_calls.after_feedback`).
+(:func:`userops.feedback.record`, through :func:`userops.cdp.traits.calls.after_feedback`).
 """
 
 from __future__ import annotations
