@@ -70,14 +70,10 @@ def preview(
 
 
 def _searcher() -> Any:
-    """Return the profile searcher's ``search_ids`` when the search module is available."""
-    from userops.errors import UsageError
+    """Return the profile searcher's ``search_ids``."""
+    from userops.cdp.search.index import ProfileSearch
+    from userops.settings import get_settings
 
-    try:
-        from userops.cdp.search.index import ProfileSearch
-        from userops.settings import get_settings
-    except ImportError as exc:  # pragma: no cover - depends on the search module
-        raise UsageError(f"profile search is not available: {exc}") from None
     return ProfileSearch(store(), get_settings()).search_ids
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from userops.dispatch.bounds import OVER_BOUND, Allowance
+from userops.dispatch.content_rules import check_content
 from userops.dispatch.context import chunks, load_commits, load_users
 from userops.dispatch.decide import decide
 from userops.dispatch.models import DispatchStep, MessageContent
@@ -47,12 +48,8 @@ class Tally:
 
 
 def content_problems(c: MessageContent) -> list[str]:
-    """Content-rule findings for ``c`` (channel rules when available, placeholders always)."""
+    """Content-rule findings for ``c``: unknown placeholders, then the channel rules."""
     found = [f"unknown placeholder {{{p}}}" for p in placeholder_problems(c)]
-    try:
-        from userops.dispatch.content_rules import check_content
-    except ImportError:  # pragma: no cover - seam until the rules exist
-        return found
     return found + [v.message for v in check_content(c)]
 
 

@@ -73,10 +73,8 @@ def transient(exc: BaseException) -> bool:
         if name is None:  # raised by hand, not by the driver: its message says which
             return str(orig).strip() in _PASSING_TEXT
         return name in _PASSING or str(name).startswith("SQLITE_IOERR")
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
+    import psycopg  # a dependency; imported here so SQLite-only runs do not load it
+
     # class 08 connection, 53 insufficient resources (disk full), 57 shutdown, 58 system
     return isinstance(orig, psycopg.OperationalError)
 
@@ -86,10 +84,8 @@ def is_store_error(exc: BaseException) -> bool:
     orig = _orig(exc)
     if isinstance(orig, sqlite3.Error):
         return type(orig) in (sqlite3.OperationalError, sqlite3.DatabaseError)
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
+    import psycopg
+
     return isinstance(orig, psycopg.OperationalError)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from userops.cdp.identity.resolve import resolve_identities
 from userops.errors import BadInput, Conflict
 from userops.store.meta import mark_simulated
 from userops.store.models import CampaignMember, Outbox, User
@@ -62,8 +63,8 @@ class SeedResult:
     """Events written."""
     events_by_type: dict[str, int] = field(default_factory=dict)
     """Events written per type."""
-    merges: int | None = None
-    """Identity merges made by resolution (None when resolution is unavailable)."""
+    merges: int = 0
+    """Identity merges made by resolution."""
     seed: int = 0
     """Seed used."""
     language: str = "zh"
@@ -148,11 +149,7 @@ def seed_population(
     return result
 
 
-def _resolve(engine: Engine, progress: SeedProgress | None) -> int | None:
-    try:
-        from userops.cdp.identity.resolve import resolve_identities  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
+def _resolve(engine: Engine, progress: SeedProgress | None) -> int:
     if progress is not None:
         progress("resolve", 0, 1)
     merges = int(resolve_identities(engine))
