@@ -71,19 +71,12 @@ def load_scenario(path: Path) -> Scenario:
     try:
         sc = Scenario.model_validate(raw)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            problems.append(
-                Problem(
-                    err["msg"],
-                    field=".".join(str(p) for p in loc) or None,
-                    value=_value_at(raw, loc),
-                    source=src,
-                    line=_line_of(loc, lines),
-                )
-            )
-        raise BadInput(problems) from None
+        raise BadInput.from_validation_error(
+            exc,
+            source=src,
+            value=lambda e: _value_at(raw, tuple(e["loc"])),
+            line=lambda loc: _line_of(loc, lines),
+        ) from None
     if sc.expect.audience is not None:
         _check_audience(sc, src, _line_of(("expect", "audience"), lines))
     return sc

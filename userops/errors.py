@@ -14,8 +14,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
 
 
 class UseropsError(Exception):
@@ -84,6 +89,43 @@ class BadInput(UseropsError):
     def one(cls, reason: str, **where: Any) -> BadInput:
         """Build a ``BadInput`` carrying a single problem."""
         return cls([Problem(reason, **where)])
+
+    @classmethod
+    def from_validation_error(
+        cls,
+        exc: ValidationError,
+        *,
+        where: str = "",
+        source: str | None = None,
+        first: bool = False,
+        value: Callable[[ErrorDetails], Any] | None = None,
+        line: Callable[[tuple[int | str, ...]], int | None] | None = None,
+    ) -> BadInput:
+        """One located problem per error of ``exc`` (pydantic's message, dotted field path).
+
+        Args:
+            exc: the validation error.
+            where: prefix of every field path (``"edited_plan"``: ``edited_plan.channel``).
+            source: the file or request part the input came from.
+            first: keep only the first error.
+            value: the offending value of an error (default: the input pydantic saw).
+            line: the line number of a location in ``source`` (default: none).
+        """
+        errors = exc.errors()[:1] if first else exc.errors()
+        problems = []
+        for e in errors:
+            loc = tuple(e["loc"])
+            path = ".".join(str(p) for p in (where, *loc) if p != "")
+            problems.append(
+                Problem(
+                    e["msg"],
+                    field=path or None,
+                    value=value(e) if value is not None else e.get("input"),
+                    source=source,
+                    line=line(loc) if line is not None else None,
+                )
+            )
+        return cls(problems)
 
     def render(self, limit: int = 50) -> str:
         """Render the first ``limit`` problems one per line, then the count of the rest."""

@@ -149,11 +149,8 @@ def edited_plan(decision: dict[str, Any]) -> dict[str, Any]:
     try:
         return CampaignPlan.model_validate(raw).model_dump(mode="json")
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise BadInput.one(
-            err["msg"], field=f"edited_action.args.plan.{where}", value=err.get("input")
-        ) from None
+        where = "edited_action.args.plan"
+        raise BadInput.from_validation_error(exc, where=where, first=True) from None
 
 
 def changes_asked(state: LoopState, decision: dict[str, Any]) -> dict[str, Any]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from userops.cli.common import JsonOpt, console, print_json, store, user_errors
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 app = typer.Typer(help="Dispatch pre-flight and policy.", no_args_is_help=True)
 
@@ -20,7 +23,7 @@ def read_step(path: Path) -> Any:
     from pydantic import ValidationError
 
     from userops.dispatch.models import DispatchStep
-    from userops.errors import BadInput, Problem
+    from userops.errors import BadInput
 
     try:
         raw = path.read_text(encoding="utf-8")
@@ -33,17 +36,13 @@ def read_step(path: Path) -> Any:
     try:
         return DispatchStep.model_validate(data)
     except ValidationError as exc:
-        raise BadInput(
-            [
-                Problem(
-                    e["msg"],
-                    field=".".join(str(p) for p in e["loc"]),
-                    value=e.get("input") if not isinstance(e.get("input"), dict | list) else None,
-                    source=str(path),
-                )
-                for e in exc.errors()
-            ]
-        ) from None
+        raise BadInput.from_validation_error(exc, source=str(path), value=_scalar) from None
+
+
+def _scalar(e: ErrorDetails) -> Any:
+    """The input of a validation error, unless it is a whole object or list."""
+    found = e.get("input")
+    return None if isinstance(found, dict | list) else found
 
 
 @app.command()

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from userops.errors import BadInput, Problem
+from userops.errors import BadInput
 
 DEFAULT_FILE = Path(__file__).with_name("policy_default.yaml")
 FALLBACK_TZ = "Asia/Shanghai"
@@ -154,17 +154,7 @@ class Policy(BaseModel):
         try:
             return cls.model_validate(merged)
         except ValidationError as exc:
-            raise BadInput(
-                [
-                    Problem(
-                        e["msg"],
-                        field=".".join(str(p) for p in e["loc"]),
-                        value=e.get("input"),
-                        source=source,
-                    )
-                    for e in exc.errors()
-                ]
-            ) from exc
+            raise BadInput.from_validation_error(exc, source=source) from exc
 
     def cost(self, channel: str, segments: int = 1) -> float:
         """Cost of one message on ``channel`` (``segments`` SMS parts)."""

@@ -50,11 +50,7 @@ def hitl_decision(body: DecisionIn) -> dict[str, Any]:
         try:
             CampaignPlan.model_validate(body.edited_plan)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise BadInput.one(
-                err["msg"], field=f"edited_plan.{where}", value=err.get("input")
-            ) from None
+            raise BadInput.from_validation_error(exc, where="edited_plan", first=True) from None
         return {
             "type": "edit",
             "edited_action": {"name": "dispatch_campaign_step", "args": {"plan": body.edited_plan}},
