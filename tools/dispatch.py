@@ -25,7 +25,7 @@ from tools.profiles import reach_of
 from tools.segments import audience_stats
 from userops.dispatch.models import DispatchStep, MessageContent, PreflightReport, SendWindow
 from userops.domain import CHANNELS, ContentType
-from userops.errors import BadInput
+from userops.errors import BadInput, ModelRetry
 from userops.plan import CampaignPlan, ChannelRule, Objective, PlanStep
 
 
@@ -239,9 +239,8 @@ def estimate_dispatch(ctx: ToolContext, args: EstimateArgs) -> dict[str, Any]:
 
     unknown = [c for c in args.channels if c not in CHANNELS]
     if unknown:
-        raise BadInput.one(
-            f"unknown channel; known: {', '.join(CHANNELS)}", field="channels", value=unknown
-        )
+        # the model's own argument: it reads this in the tool's answer and tries again
+        raise ModelRetry(f"channels={unknown!r}: unknown channel; known: {', '.join(CHANNELS)}")
     spec = parse_spec(args.segment, source="estimate_dispatch")
     ids = ctx.segment_ids(spec)
     known = {c.value for c in ContentType}

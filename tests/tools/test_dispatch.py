@@ -122,6 +122,15 @@ def test_estimate_tool_for_the_model(ctx):
     assert bad.startswith("error:") and "pigeon" in bad
 
 
+def test_an_unknown_channel_from_the_model_asks_it_to_retry(ctx):
+    from tools.dispatch import EstimateArgs, estimate_dispatch
+    from userops.errors import ModelRetry
+
+    args = EstimateArgs(segment={"all": []}, channels=["pigeon"], objective="win_back")
+    with pytest.raises(ModelRetry, match=r"channels=\['pigeon'\]: unknown channel; known: "):
+        estimate_dispatch(ctx, args)
+
+
 def parse_spec_(data):
     from userops.cdp.segments.service import parse_spec
 
