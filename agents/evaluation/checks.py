@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 from agents.schema import Finding
+from prompts.catalog import say
 from userops.dispatch.content_rules import check_content as channel_rules
 from userops.dispatch.models import MessageContent
 from userops.plan import CampaignPlan, Goal
@@ -32,9 +33,9 @@ TAG = re.compile(r"<[^<>]+>")
 """An HTML tag (``<[^>]+>`` read a run of ``<`` without ``>`` once per ``<``: quadratic)."""
 
 
-def msg(goal: Goal, zh: str, en: str) -> str:
-    """Pick the message in the goal's language."""
-    return zh if goal.language == "zh" else en
+def msg(goal: Goal, key: str, **values: object) -> str:
+    """Return the line ``check.<key>`` of ``prompts/messages/`` in the goal's language."""
+    return say(f"check.{key}", goal.language, **values)
 
 
 def finding(check: str, severity: Severity, message: str, **detail: object) -> Finding:
@@ -59,7 +60,7 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
             finding(
                 "objective",
                 "error",
-                msg(goal, "计划目标与需求不一致", "the plan's objective differs from the goal"),
+                msg(goal, "objective_differs"),
                 goal=goal.objective.value,
                 plan=plan.objective.value,
             )
@@ -71,7 +72,7 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                 finding(
                     "holdout",
                     "error",
-                    msg(goal, "缺少对照组", "no holdout group"),
+                    msg(goal, "no_holdout"),
                     step=step.step_id,
                 )
             )
@@ -88,7 +89,7 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                 finding(
                     "channel",
                     "error",
-                    msg(goal, f"使用了不允许的渠道：{bad}", f"channels not allowed: {bad}"),
+                    msg(goal, "channels_not_allowed", bad=bad),
                     channels=bad,
                 )
             )
@@ -104,7 +105,7 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                 finding(
                     "coverage",
                     "error",
-                    msg(goal, f"缺少内容：{missing}", f"missing content for {missing}"),
+                    msg(goal, "missing_content", missing=missing),
                     missing=missing,
                 )
             )
@@ -114,7 +115,7 @@ def check_structure(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                 finding(
                     "coverage",
                     "error",
-                    msg(goal, "兜底渠道的内容不存在", "the fallback variant does not exist"),
+                    msg(goal, "no_fallback_variant"),
                     variant=fb.variant_id,
                 )
             )
@@ -133,7 +134,7 @@ def check_timing(goal: Goal, plan: CampaignPlan, today: date | None = None) -> l
             finding(
                 "deadline",
                 "warn",
-                msg(goal, f"截止日期 {deadline} 已过", f"the deadline {deadline} has passed"),
+                msg(goal, "deadline_passed", deadline=deadline),
                 deadline=deadline,
             )
         )
@@ -143,11 +144,7 @@ def check_timing(goal: Goal, plan: CampaignPlan, today: date | None = None) -> l
                 finding(
                     "deadline",
                     "error",
-                    msg(
-                        goal,
-                        f"步骤 {step.step_id} 的发送时间晚于截止日期 {deadline}",
-                        f"step {step.step_id} is scheduled after the deadline {deadline}",
-                    ),
+                    msg(goal, "after_deadline", step=step.step_id, deadline=deadline),
                     step=step.step_id,
                     send_at=step.send_at,
                 )
@@ -168,9 +165,7 @@ def check_content(goal: Goal, plan: CampaignPlan) -> list[Finding]:
             finding(
                 "language",
                 "error",
-                msg(
-                    goal, "方案语言与需求语言不一致", "the plan's language differs from the goal's"
-                ),
+                msg(goal, "plan_language"),
                 expected=goal.language,
                 plan=plan.language,
             )
@@ -187,11 +182,7 @@ def check_content(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                     finding(
                         "language",
                         "error",
-                        msg(
-                            goal,
-                            f"内容 {v.variant_id} 的语言不是 {expected}",
-                            f"the copy of {v.variant_id} is not in {expected}",
-                        ),
+                        msg(goal, "copy_language", variant=v.variant_id, expected=expected),
                         variant=v.variant_id,
                         expected=expected,
                     )
@@ -202,7 +193,7 @@ def check_content(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                     finding(
                         "contact_data",
                         "error",
-                        msg(goal, "文案中出现联系方式", "contact data written into the copy"),
+                        msg(goal, "contact_in_copy"),
                         variant=v.variant_id,
                         kinds=sorted({k for k, _ in contacts}),
                     )
@@ -213,7 +204,7 @@ def check_content(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                     finding(
                         "claims",
                         "error",
-                        msg(goal, f"违规宣传用语：{claims}", f"forbidden claims: {claims}"),
+                        msg(goal, "forbidden_claims", claims=claims),
                         variant=v.variant_id,
                         claims=claims,
                     )

@@ -98,7 +98,7 @@ class PlanEvaluator:
                 finding(
                     "audience",
                     "block",
-                    msg(goal, "没有可触达的目标用户", "no reachable user matches the goal"),
+                    msg(goal, "no_reachable"),
                     audience=pre.audience,
                     unreachable=pre.unreachable,
                 )
@@ -112,11 +112,7 @@ class PlanEvaluator:
                 finding(
                     "budget",
                     "error",
-                    msg(
-                        goal,
-                        f"预计花费 {estimate:.2f} 超出预算 {c.budget:g}",
-                        f"estimated cost {estimate:.2f} exceeds the budget {c.budget:g}",
-                    ),
+                    msg(goal, "over_budget", estimate=estimate, budget=c.budget),
                     cost=round(estimate, 4),
                     budget=c.budget,
                     recipients=report.total,
@@ -127,11 +123,7 @@ class PlanEvaluator:
                 finding(
                     "max_recipients",
                     "error",
-                    msg(
-                        goal,
-                        f"收件人 {report.total} 超过上限 {c.max_recipients}",
-                        f"{report.total} recipients exceed the cap of {c.max_recipients}",
-                    ),
+                    msg(goal, "over_cap", total=report.total, cap=c.max_recipients),
                     recipients=report.total,
                     cap=c.max_recipients,
                 )
@@ -142,11 +134,7 @@ class PlanEvaluator:
                 finding(
                     "audience",
                     "error",
-                    msg(
-                        goal,
-                        f"{len(outside)} 名收件人不符合需求中的受众条件",
-                        f"{len(outside)} recipients do not satisfy the goal's audience",
-                    ),
+                    msg(goal, "outside_audience", n=len(outside)),
                     outside=len(outside),
                     examples=outside[:5],
                 )
@@ -156,11 +144,7 @@ class PlanEvaluator:
                 finding(
                     "holdout",
                     "warn",
-                    msg(
-                        goal,
-                        "对照组为空，无法衡量增量",
-                        "the holdout group is empty: uplift cannot be measured",
-                    ),
+                    msg(goal, "empty_holdout"),
                 )
             )
         if report.suppressed.get("content_rule"):
@@ -168,12 +152,7 @@ class PlanEvaluator:
                 finding(
                     "content_rule",
                     "error",
-                    msg(
-                        goal,
-                        f"{report.suppressed['content_rule']} 条消息因内容不合规会被拦截",
-                        f"{report.suppressed['content_rule']} messages would be suppressed "
-                        "for their content",
-                    ),
+                    msg(goal, "content_suppressed", n=report.suppressed["content_rule"]),
                     warnings=report.warnings[:10],
                 )
             )
@@ -182,7 +161,7 @@ class PlanEvaluator:
                 finding(
                     "audience",
                     "block",
-                    msg(goal, "所有消息都会被拦截，无人可发", "every message would be suppressed"),
+                    msg(goal, "all_suppressed"),
                     suppressed=report.suppressed,
                 )
             )
@@ -214,7 +193,7 @@ def judge_findings(goal: Goal, scores: JudgeScores) -> list[Finding]:
             finding(
                 "judge",
                 "error",
-                msg(goal, "评审认为计划与目标关联度低", "the judge finds the plan off-goal"),
+                msg(goal, "off_goal"),
                 relevance=scores.relevance,
             )
         )

@@ -39,9 +39,9 @@ def check_order(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                 "error",
                 msg(
                     goal,
-                    f"首选渠道应为 {' > '.join(first)}，方案为 {' > '.join(rule.preferred)}",
-                    f"the first channels should be {' > '.join(first)}, the plan has "
-                    f"{' > '.join(rule.preferred)}",
+                    "first_channels",
+                    expected=" > ".join(first),
+                    plan=" > ".join(rule.preferred),
                 ),
                 expected=first,
                 plan=rule.preferred,
@@ -54,11 +54,7 @@ def check_order(goal: Goal, plan: CampaignPlan) -> list[Finding]:
             finding(
                 "channel_order",
                 "error",
-                msg(
-                    goal,
-                    f"兜底渠道应为 {last}，方案为 {got or '无'}",
-                    f"the fallback channel should be {last}, the plan has {got or 'none'}",
-                ),
+                msg(goal, "fallback_channel", expected=last, plan=got or msg(goal, "none")),
                 expected=last,
                 plan=got,
             )
@@ -72,10 +68,9 @@ def check_order(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                     "error",
                     msg(
                         goal,
-                        f"兜底前应等待 {c.fallback_after_hours:g} 小时，方案为 "
-                        f"{fb.after_seconds / 3600:g} 小时",
-                        f"the fallback should wait {c.fallback_after_hours:g} h, the plan waits "
-                        f"{fb.after_seconds / 3600:g} h",
+                        "fallback_wait",
+                        expected=c.fallback_after_hours,
+                        plan=fb.after_seconds / 3600,
                     ),
                     expected_s=want,
                     plan_s=fb.after_seconds,
@@ -99,11 +94,7 @@ def check_exclusions(goal: Goal, plan: CampaignPlan) -> list[Finding]:
                     finding(
                         "content_exclusion",
                         "error",
-                        msg(
-                            goal,
-                            f"内容 {v.variant_id} 含有需求排除的内容（{found}）",
-                            f"the copy of {v.variant_id} has what the goal rules out ({found})",
-                        ),
+                        msg(goal, "excluded_content", variant=v.variant_id, found=found),
                         variant=v.variant_id,
                         found=hits,
                     )
@@ -135,12 +126,7 @@ def check_recipient_language(
         finding(
             "language",
             "error",
-            msg(
-                goal,
-                f"{n} 名收件人会收到非其语言的内容",
-                f"{n} recipients would get copy in another language than "
-                + ("the one asked for" if wanted else "their own"),
-            ),
+            msg(goal, "wrong_language_asked" if wanted else "wrong_language_own", n=n),
             recipients=n,
             pairs=dict(wrong),
         )

@@ -174,11 +174,7 @@ def window_finding(goal: Goal, policy: Policy | None = None) -> Finding | None:
         return finding(
             "send_window",
             "block",
-            msg(
-                goal,
-                f"发送时段 {start}-{end} 无效",
-                f"window {start}-{end} is not a valid time range",
-            ),
+            msg(goal, "window_invalid", start=start, end=end),
             start=start,
             end=end,
         )
@@ -187,18 +183,14 @@ def window_finding(goal: Goal, policy: Policy | None = None) -> Finding | None:
         return finding(
             "send_window",
             "block",
-            msg(goal, f"发送时段 {start}-{end} 全在免打扰时段内，无法发送", problem),
+            msg(goal, "window_quiet", start=start, end=end, problem=problem),
             start=start,
             end=end,
         )
     return finding(
         "send_window",
         "info",
-        msg(
-            goal,
-            f"发送时段 {start}-{end}（按每位用户的本地时间）由发送引擎强制执行",
-            f"window {start}-{end} (each user's local time) is enforced by the dispatch engine",
-        ),
+        msg(goal, "window_enforced", start=start, end=end),
         start=start,
         end=end,
     )
