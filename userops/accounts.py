@@ -49,11 +49,9 @@ def add_user(engine: Engine, name: str, role: str) -> tuple[AccountInfo, str]:
     with engine.begin() as conn:
         if conn.execute(select(t.c.id).where(t.c.name == name)).first() is not None:
             raise Conflict(f"account {name!r} already exists", current=name)
-        new_id = conn.execute(
-            insert(t).values(name=name, role=role, token_hash=hash_token(token), disabled=False)
-        ).inserted_primary_key
-    assert new_id is not None
-    return AccountInfo(int(new_id[0]), name, role, False), token
+        row = {"name": name, "role": role, "token_hash": hash_token(token), "disabled": False}
+        new_id = conn.execute(insert(t).values(**row).returning(t.c.id)).scalar_one()
+    return AccountInfo(int(new_id), name, role, False), token
 
 
 def list_users(engine: Engine) -> list[AccountInfo]:

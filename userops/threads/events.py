@@ -33,11 +33,8 @@ class StoredEvent:
 def record(engine: Engine, thread_id: str, event: str, data: dict[str, Any]) -> int:
     """Append one event of ``thread_id``; return its id."""
     with engine.begin() as conn:
-        key = conn.execute(
-            insert(_T).values(thread_id=thread_id, event=event, data=data)
-        ).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+        row = {"thread_id": thread_id, "event": event, "data": data}
+        return int(conn.execute(insert(_T).values(**row).returning(_T.c.id)).scalar_one())
 
 
 def last_id(engine: Engine, thread_id: str) -> int:

@@ -141,15 +141,13 @@ def accept_batch(
             )
             continue
         got = parse(item, i, received, sent_at=sent, context=ctx)
-        if type(got) is Rejection:
+        if isinstance(got, Rejection):
             bad_ones.append(got)
             continue
-        assert isinstance(got, Message)
         ok = prepare(got)
-        if type(ok) is Rejection:
+        if isinstance(ok, Rejection):
             bad_ones.append(ok)
         else:
-            assert isinstance(ok, Accepted)
             good.append(ok)
     return good, bad_ones, len(items)
 
@@ -163,10 +161,9 @@ def accept_one(
     if (lenient or NUL in raw) and (found := unstorable(data, "")) is not None:
         raise Refused(found[0] or "body", found[1], shown(found[2]))
     got = parse(data, None, received, kind=kind)
-    ok = got if type(got) is Rejection else prepare(got)  # type: ignore[arg-type]
-    if type(ok) is Rejection:
+    ok = got if isinstance(got, Rejection) else prepare(got)
+    if isinstance(ok, Rejection):
         raise Refused(ok.field, ok.reason, ok.value)
-    assert isinstance(ok, Accepted)
     return ok
 
 

@@ -80,9 +80,8 @@ def add_source(engine: Engine, name: str, touchpoint: str | None = None) -> tupl
         if conn.execute(select(_T.c.id).where(_T.c.name == name)).first() is not None:
             raise Conflict(f"source {name!r} already exists", current=name)
         row = {"name": name, "key_hash": hash_key(key), "touchpoint": touchpoint, "created_at": now}
-        new_id = conn.execute(insert(_T).values(**row)).inserted_primary_key
-    assert new_id is not None
-    return SourceInfo(int(new_id[0]), name, touchpoint, now, None), key
+        new_id = conn.execute(insert(_T).values(**row).returning(_T.c.id)).scalar_one()
+    return SourceInfo(int(new_id), name, touchpoint, now, None), key
 
 
 def list_sources(engine: Engine) -> list[SourceInfo]:
