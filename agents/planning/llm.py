@@ -38,7 +38,7 @@ from userops.cdp.segments.spec import SegmentSpec
 from userops.domain import CHANNELS
 from userops.errors import BadInput, UsageError
 from userops.llm import chat_model, invoke_model, structured
-from userops.plan import CampaignPlan, Goal, PlanStep
+from userops.plan import CampaignPlan, Goal, Objective, PlanStep
 from userops.privacy import redact
 
 
@@ -66,7 +66,8 @@ class LLMPlanner:
         self, goal: Goal, feedback: list[Finding], previous: CampaignPlan | None
     ) -> CampaignPlan:
         """Return a new plan revision for ``goal`` that addresses ``feedback``."""
-        if goal.objective is None:
+        objective = goal.objective
+        if objective is None:
             raise UsageError("the goal has no objective: ask the operator first")
         lang = goal.language
         messages: list[BaseMessage] = [
@@ -75,7 +76,7 @@ class LLMPlanner:
         ]
         self._explore(messages)
         draft, spec = self._draft(goal, messages)
-        return self._assemble(goal, draft, spec, feedback, previous)
+        return self._assemble(goal, objective, draft, spec, feedback, previous)
 
     def _task(self, goal: Goal, feedback: list[Finding], previous: CampaignPlan | None) -> str:
         prev = "-"
@@ -106,7 +107,8 @@ class LLMPlanner:
         for _ in range(self.max_steps):
             ai = invoke_model(bound, messages, what="planner's tool loop")
             self.llm_calls += 1
-            assert isinstance(ai, AIMessage)
+            if not isinstance(ai, AIMessage):
+                raise UsageError(f"the planner's chat model answered {type(ai).__name__}")
             messages.append(ai)
             used += _tokens(ai, messages)
             if not ai.tool_calls and not ai.invalid_tool_calls:
@@ -153,13 +155,13 @@ class LLMPlanner:
     def _assemble(
         self,
         goal: Goal,
+        objective: Objective,
         draft: PlanDraft,
         spec: SegmentSpec | None,
         feedback: list[Finding],
         previous: CampaignPlan | None,
     ) -> CampaignPlan:
-        assert goal.objective is not None
-        book = pb.playbook(goal.objective)
+        book = pb.playbook(objective)
         segment = bounded_segment(goal, spec)
         wanted = [c for c in draft.channels if c in CHANNELS] or list(book.channels)
         channels = pb.allowed_channels(wanted, goal.constraints) or pb.allowed_channels(
@@ -179,7 +181,7 @@ class LLMPlanner:
         written = generate_variants(
             self.model,
             language=langs[0],
-            objective=goal.objective.value,
+            objective=objective.value,
             goal_text=describe_goal(goal),
             personas=personas,
             channels=channels,
@@ -187,7 +189,7 @@ class LLMPlanner:
             lessons=self._lessons(goal),
         )
         self.llm_calls += len(personas) * len(channels)
-        key = pb.template_key(goal.objective, [k for k in stats.lifecycle if k != "none"])
+        key = pb.template_key(objective, [k for k in stats.lifecycle if k != "none"])
         variants = bounded_variants(goal, written, key, personas, channels, langs)
         rule = pb.channel_rule(goal, channels, personas, langs, {v.variant_id for v in variants})
         step = PlanStep(
@@ -199,8 +201,8 @@ class LLMPlanner:
         )
         notes = [redact(draft.rationale)] + goal.forbidden
         return CampaignPlan(
-            name=redact(draft.name) or goal.objective.value,
-            objective=goal.objective,
+            name=redact(draft.name) or objective.value,
+            objective=objective,
             language=goal.language,
             steps=[step],
             budget=goal.constraints.budget,

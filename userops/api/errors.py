@@ -21,6 +21,10 @@ MODEL_RETRY_AFTER_S = 30
 """``Retry-After`` sent when the chat model is unavailable (the SDK's own retries are spent)."""
 
 
+def _miswired(handler: str, exc: Exception) -> UsageError:
+    return UsageError(f"{handler} got {type(exc).__name__}, not the error it is installed for")
+
+
 def problem_list(exc: BadInput) -> list[dict[str, Any]]:
     """The located problems of ``exc`` as JSON (``loc`` from ``body``, field, value...)."""
     return [
@@ -37,12 +41,14 @@ def problem_list(exc: BadInput) -> list[dict[str, Any]]:
 
 
 async def _bad_input(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, BadInput)
+    if not isinstance(exc, BadInput):  # Starlette types every handler for Exception
+        raise _miswired("_bad_input", exc)
     return JSONResponse({"detail": problem_list(exc), "message": exc.render()}, status_code=422)
 
 
 async def _conflict(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, Conflict)
+    if not isinstance(exc, Conflict):  # Starlette types every handler for Exception
+        raise _miswired("_conflict", exc)
     return JSONResponse({"detail": str(exc), "current": exc.current}, status_code=409)
 
 
@@ -51,7 +57,8 @@ async def _not_found(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _refused(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, PolicyRefused)
+    if not isinstance(exc, PolicyRefused):  # Starlette types every handler for Exception
+        raise _miswired("_refused", exc)
     return JSONResponse({"detail": str(exc), "reason": exc.reason}, status_code=403)
 
 

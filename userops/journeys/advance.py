@@ -23,7 +23,6 @@ from userops.journeys.events import max_event_id
 from userops.journeys.members import Member, Move, apply_moves, claim, release, still_mine
 from userops.journeys.nodes import (
     BranchNode,
-    ExitNode,
     Node,
     SendNode,
     SplitNode,
@@ -95,7 +94,6 @@ def evaluate(
             return _branch(conn, node, batch, now)
     if isinstance(node, SplitNode):
         return _split(vc, node, batch)
-    assert isinstance(node, ExitNode)
     return [Move(m, "exit", None, exit_reason=node.reason) for m in batch]
 
 

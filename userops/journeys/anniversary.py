@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, text
 
+from userops.errors import UsageError
 from userops.journeys.entry import CAS_SCAN, cas, enter
 from userops.journeys.events import canonical, users
 from userops.journeys.send import VersionCtx
@@ -49,7 +50,8 @@ def _dates(conn: Connection, kind: str) -> dict[int, tuple[str, Any]]:
 def anniversary_pass(engine: Engine, vc: VersionCtx, *, entries: bool, now: int) -> int:
     """Scan the users' dates when due; return how many users entered."""
     trig = vc.spec.trigger
-    assert isinstance(trig, AnniversaryTrigger)
+    if not isinstance(trig, AnniversaryTrigger):
+        raise UsageError(f"anniversary_pass needs an anniversary trigger, not {trig.kind!r}")
     with engine.connect() as conn:
         lo = int(
             conn.execute(

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, TextClause, text
 
 from userops.cdp.segments.service import segment_user_ids
 from userops.dispatch.sql import fetch, in_list, is_pg, list_param, many
+from userops.errors import UsageError
 from userops.journeys.advance import due_at, zones
 from userops.journeys.events import (
     lifecycle_condition,
@@ -168,7 +169,8 @@ def _wake(
 def segment_pass(engine: Engine, vc: VersionCtx, *, entries: bool, now: int) -> int:
     """Check a segment trigger when due; return how many users entered."""
     trig = vc.spec.trigger
-    assert isinstance(trig, SegmentTrigger)
+    if not isinstance(trig, SegmentTrigger):
+        raise UsageError(f"segment_pass needs a segment trigger, not {trig.kind!r}")
     with engine.connect() as conn:
         lo = int(
             conn.execute(
