@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from userops.approvals.rules import check_actor, check_kind
-from userops.errors import Conflict, NotFound
+from userops.errors import Conflict, NotFound, NotRecorded
 from userops.store.audit import audit as audit  # re-exported for the routes
 from userops.store.models import Approval, utcnow
 
@@ -134,7 +134,8 @@ def create_request(
             detail["edited_by"] = edited_by
         audit(conn, requested_by or "system", "proposal", "approval", approval_id, detail)
         rec = _row(conn, approval_id)
-    assert rec is not None
+    if rec is None:
+        raise NotRecorded(f"approval {approval_id} was not stored")
     return rec
 
 

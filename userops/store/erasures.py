@@ -16,12 +16,13 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
+from typing import Literal, cast, overload
 
 from sqlalchemy import DateTime, Index, Integer, String, Table, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
+from userops.errors import NotRecorded
 from userops.store.models import Base, utcnow
 
 KEY_NAME = "erasure_key"
@@ -51,12 +52,18 @@ _PUT = text(
 )
 
 
+@overload
+def digest_key(conn: Connection, *, create: Literal[True]) -> bytes: ...
+@overload
+def digest_key(conn: Connection, *, create: bool) -> bytes | None: ...
 def digest_key(conn: Connection, *, create: bool) -> bytes | None:
     """The store's digest key; made (inside the caller's transaction) when ``create``."""
     found = conn.execute(_GET, {"k": KEY_NAME}).scalar()
     if found is None and create:
         conn.execute(_PUT, {"k": KEY_NAME, "v": secrets.token_hex(32), "at": utcnow()})
         found = conn.execute(_GET, {"k": KEY_NAME}).scalar()
+        if found is None:
+            raise NotRecorded("the store did not keep the erasure digest key")
     return None if found is None else bytes.fromhex(str(found))
 
 

@@ -122,9 +122,8 @@ def fit(
         raise ValueError("BG/NBD needs at least one customer")
     data = _compress(x, t_x, t_end, seed)
     scale = float(np.mean(t_end)) or 1.0
-    best = None
-    for start in ((1.0, scale / 4, 1.0, 1.0), (0.5, scale, 0.5, 2.0)):
-        res = minimize(
+    fits = [
+        minimize(
             _nll_and_grad,
             np.log(start),
             args=data,
@@ -133,9 +132,9 @@ def fit(
             bounds=[(-12.0, 12.0)] * 4,
             options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 500},
         )
-        if best is None or res.fun < best.fun:
-            best = res
-    assert best is not None
+        for start in ((1.0, scale / 4, 1.0, 1.0), (0.5, scale, 0.5, 2.0))
+    ]
+    best = min(fits, key=lambda res: float(res.fun))  # the first of equals, as before
     r, alpha, a, b = (float(v) for v in np.exp(best.x))
     return BgNbdParams(r, alpha, a, b, time_unit)
 

@@ -209,8 +209,7 @@ def _events(conn: Connection, sender: Sender, events: list[Accepted]) -> tuple[i
         if m.user_id is not None:
             if m.user_id not in known:
                 known[m.user_id] = write.first_sight(m)
-        elif m.anonymous_id not in anonymous:
-            assert m.anonymous_id is not None
+        elif m.anonymous_id is not None and m.anonymous_id not in anonymous:
             anonymous[m.anonymous_id] = write.first_sight(m)
     ids = write.user_records(conn, sender, known) if known else {}
     anon = write.anonymous_records(conn, sender, anonymous) if anonymous else {}

@@ -30,6 +30,7 @@ from userops.cdp.stream.write import (
     marks,
     user_records,
 )
+from userops.errors import BadInput
 from userops.store.models import AuditLog
 
 ACTOR = "ingest"
@@ -59,8 +60,8 @@ def apply(
         links: list[tuple[int, str, str]] = []
         if msg.anonymous_id is not None and msg.user_id is not None:
             links.append((uid, ANONYMOUS_ID, msg.anonymous_id))
-        if msg.type == "alias":  # the previous id's record (made if new) shares a user_id
-            assert msg.previous_id is not None
+        # an alias (spec.parse requires its previousId): that record (made if new) shares a user_id
+        if msg.type == "alias" and msg.previous_id is not None:
             prev = user_records(conn, sender, {msg.previous_id: first_sight(msg)})[msg.previous_id]
             links.append((uid, ANONYMOUS_ID, msg.previous_id))
             links += [(uid, USER_ID, msg.previous_id), (prev, USER_ID, msg.previous_id)]
@@ -80,7 +81,8 @@ def _record(conn: Connection, sender: Sender, msg: Message) -> int:
     first = first_sight(msg)
     if msg.user_id is not None:
         return user_records(conn, sender, {msg.user_id: first})[msg.user_id]
-    assert msg.anonymous_id is not None
+    if msg.anonymous_id is None:  # spec.parse refuses such a message; this keeps it so
+        raise BadInput.one("needs userId or anonymousId", field="anonymousId", value=None)
     return anonymous_records(conn, sender, {msg.anonymous_id: first})[msg.anonymous_id]
 
 

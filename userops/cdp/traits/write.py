@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from userops.errors import UsageError
 from userops.store.bulk import copy_rows
 
 TRAIT_COLUMNS: tuple[str, ...] = (
@@ -66,7 +67,8 @@ def write_traits(
     user records (an incremental update); None looks at every merged record.
     """
     raw = conn.connection.dbapi_connection
-    assert raw is not None
+    if raw is None:
+        raise UsageError("write_traits needs an open connection")
     cur: Any
     cols = ", ".join(TRAIT_COLUMNS)
     if conn.dialect.name == "postgresql" and len(rows) < COPY_FROM:
