@@ -22,6 +22,7 @@ from agents.goal.channels import extract_channels
 from agents.goal.content import extract_content_language, extract_exclusions
 from agents.goal.extract import Scan, extract_constraints, extract_kpi
 from agents.goal.numbers import MAX_GOAL_CHARS
+from prompts.catalog import say
 from userops.plan import Goal, KpiTarget, Objective
 from userops.privacy import redact
 
@@ -179,9 +180,5 @@ def _leftovers(scan: Scan, lang: str, length: int) -> list[str]:
         if clause and not _FILLER.match(clause) and not clause.isdigit():
             out.append(redact(scan.norm.quote(m.start(), m.end()).strip()))
     if length > MAX_GOAL_CHARS:
-        out.append(
-            f"（只读取了前{MAX_GOAL_CHARS}个字）"
-            if lang == "zh"
-            else f"(only the first {MAX_GOAL_CHARS} characters were read)"
-        )
+        out.append(say("goal.truncated", lang, max=MAX_GOAL_CHARS))
     return out

@@ -13,6 +13,7 @@ import re
 from agents.goal import lexicon as lx
 from agents.goal import words as gw
 from agents.schema import Finding
+from prompts.catalog import say
 from userops.plan import Goal
 from userops.privacy import redact
 
@@ -70,10 +71,8 @@ def with_quotes(goal: Goal, findings: list[Finding]) -> list[Finding]:
             out.append(f)
             continue
         who, words = q
-        if goal.language == "zh":
-            tail = f"（{'审批意见' if who == 'approver' else '需求原话'}：“{words}”）"
-        else:
-            tail = f' ({"the approver said" if who == "approver" else "you said"}: "{words}")'
+        key = "goal.quote_approver" if who == "approver" else "goal.quote_user"
+        tail = say(key, goal.language, words=words)
         detail = {**f.detail, "words": words, "said_by": who}
         out.append(f.model_copy(update={"message": f.message + tail, "detail": detail}))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from prompts.catalog import say
 from userops.plan import Goal
 from userops.privacy import redact
 
@@ -128,7 +129,7 @@ def describe_audience(goal: Goal) -> list[str]:
         out.append(f"{_FIELDS[lang].get(field, field)} {op} {shown}")
     topics = sorted({str(p.where.get("topic")) for p in goal.audience.any_ if hasattr(p, "where")})
     if topics:
-        out.append(("反馈主题 " if lang == "zh" else "feedback topic ") + "/".join(topics))
+        out.append(say("goal.feedback_topic", lang, topics="/".join(topics)))
     return out
 
 

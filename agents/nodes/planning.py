@@ -19,6 +19,7 @@ from agents.nodes.wiring import deps_of
 from agents.schema import Finding, Verdict
 from agents.state import LoopState, initial_fields
 from agents.state_view import view
+from prompts.catalog import say as catalog_say
 from userops.plan import CampaignPlan, Goal
 
 
@@ -57,11 +58,7 @@ def inherit_objective(goal: Goal, state: LoopState) -> Goal:
         return goal
     inherited = Goal.model_validate({**goal.model_dump(mode="json"), "objective": objective})
     name = objective_name(str(objective), goal.language)
-    note = (
-        f"目标沿用本会话上一次的活动：{name}"
-        if goal.language == "zh"
-        else f"objective carried over from this thread's previous campaign: {name}"
-    )
+    note = catalog_say("goal.objective_carried", goal.language, name=name)
     return inherited.model_copy(update={"assumed": [*goal.assumed, note]})
 
 
@@ -77,11 +74,7 @@ def answered(goal: Goal, state: LoopState) -> Goal:
     if len(kept) == len(goal.questions):
         return goal
     left = "; ".join(f"“{q.words}”" for q in goal.questions if q.words in asked)
-    note = (
-        f"已询问过 {left}，按您的回答继续，未采用这些词"
-        if goal.language == "zh"
-        else f"asked about {left}; going on with your answer, without those words"
-    )
+    note = catalog_say("goal.already_asked", goal.language, left=left)
     return goal.model_copy(update={"questions": kept, "assumed": [*goal.assumed, note]})
 
 

@@ -14,42 +14,8 @@ from typing import Any
 
 from agents.planning.revise import amend
 from agents.schema import Finding
+from prompts.catalog import catalog, say
 from userops.plan import Goal
-
-_SAID: dict[str, dict[str, str]] = {
-    "addressed": {
-        "zh": "审批意见“{reason}”：{changes}",
-        "en": "Approver's reason “{reason}”: {changes}",
-    },
-    "unread": {
-        "zh": "无法根据审批意见“{reason}”修改方案：没有读出可执行的修改（可以说“只发邮件”“缩小受众”"
-        "“不要优惠”“语气亲切一点”）。下面的方案与第 {revision} 版相同。",
-        "en": "Could not address “{reason}”: I found no change I can make in these words (try "
-        "“email only”, “smaller audience”, “no discount”, “friendlier”). The plan below is "
-        "the same as revision {revision}.",
-    },
-    "same": {
-        "zh": "无法根据审批意见“{reason}”修改方案：已理解为 {asks}，但在需求的约束下没有别的方案。"
-        "下面的方案与第 {revision} 版相同。",
-        "en": "Could not address “{reason}”: understood as {asks}, but the goal's constraints "
-        "leave no other plan. The plan below is the same as revision {revision}.",
-    },
-    "partly": {
-        "zh": "审批意见“{reason}”中无法执行的部分：{items}",
-        "en": "What “{reason}” asks that the goal does not allow: {items}",
-    },
-}
-_LABELS = {
-    "audience": "受众",
-    "cost": "花费",
-    "channels": "渠道",
-    "fallback": "兜底渠道",
-    "personas": "人群内容",
-    "languages": "文案语言",
-    "holdout": "对照组比例",
-    "audience definition": "受众条件",
-    "copy": "文案",
-}
 
 
 def approver_reason(feedback: list[Finding]) -> Finding | None:
@@ -134,16 +100,16 @@ def revision_finding(
     conflicts = list(request.get("conflicts") or [])
     if addressed:
         text = "; ".join(_change(c, lang) for c in changes)
-        message = _SAID["addressed"][lang].format(reason=reason, changes=text)
+        message = say("revision.addressed", lang, reason=reason, changes=text)
     elif request.get("asks") or conflicts:
         asks = ", ".join([*request.get("asks", []), *conflicts])
-        message = _SAID["same"][lang].format(reason=reason, asks=asks, revision=revision)
+        message = say("revision.same", lang, reason=reason, asks=asks, revision=revision)
         conflicts = []
     else:
-        message = _SAID["unread"][lang].format(reason=reason, revision=revision)
+        message = say("revision.unread", lang, reason=reason, revision=revision)
     if conflicts:
         items = "; ".join(conflicts)
-        message += " " + _SAID["partly"][lang].format(reason=reason, items=items)
+        message += " " + say("revision.partly", lang, reason=reason, items=items)
     return Finding(
         check="revision",
         severity="info" if addressed else "warn",
@@ -162,9 +128,10 @@ def revision_finding(
 
 
 def _change(c: dict[str, Any], lang: str) -> str:
-    what = _LABELS.get(c["what"], c["what"]) if lang == "zh" else c["what"]
+    label = f"revision.label.{c['what']}"
+    what = say(label, lang) if label in catalog(lang) else c["what"]
     if c["before"] is None and c["after"] == "changed":
-        return f"{what}已修改" if lang == "zh" else f"{what} changed"
+        return say("revision.changed", lang, what=what)
     return f"{what} {_fmt(c['before'])} → {_fmt(c['after'])}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from prompts.catalog import say
 from userops.approvals.card import Understood
 from userops.plan import Goal
 
@@ -70,7 +71,7 @@ def understood(goal: dict[str, Any] | None, plan: dict[str, Any], step_index: in
 
 def _lines(u: Understood) -> list[str]:
     lang = u.language if u.language in ("zh", "en") else "en"
-    sep = "、" if lang == "zh" else ", "
+    sep = say("understood.separator", lang)
     values: list[tuple[str, Any]] = [
         ("objective", u.objective),
         ("audience", sep.join(u.audience)),

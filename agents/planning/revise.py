@@ -20,6 +20,7 @@ from agents.goal import lexicon as lx
 from agents.goal.numbers import normalize
 from agents.goal.parser import parse_goal
 from agents.planning import playbooks as pb
+from prompts.catalog import say
 from userops.cdp.segments.spec import SegmentSpec
 from userops.plan import Constraints, Goal
 from userops.privacy import redact
@@ -123,7 +124,7 @@ def amend(goal: Goal, reason: str, shown: dict[str, Any] | None = None) -> Amend
     _relative(said.constraints, normalize(words).text)
     c = goal.constraints.model_copy(deep=True)
     asks: list[str] = []
-    conflicts = _channels(c, said.constraints, asks, goal.language == "zh")
+    conflicts = _channels(c, said.constraints, asks, goal.language)
     extra = ["discount", "coupon"] if NO_OFFER.search(words) else []
     added = list(dict.fromkeys(k for k in [*said.constraints.content_exclusions, *extra]))
     added = [k for k in added if k not in c.content_exclusions]
@@ -178,20 +179,16 @@ def _relative(said: Constraints, text: str) -> None:
                 said.channels_forbidden.append(ch)
 
 
-def _channels(c: Constraints, said: Constraints, asks: list[str], zh: bool) -> list[str]:
+def _channels(c: Constraints, said: Constraints, asks: list[str], lang: str) -> list[str]:
     """Fold the reason's channels into ``c``; return the ones the goal does not allow."""
     goal_channels = ", ".join(c.channels_allowed)
-    outside = (
-        "{ch}：不在需求允许的渠道（{all}）内" if zh else "{ch}: not among the goal's channels {all}"
-    )
-    ruled = "{ch}：需求不允许使用" if zh else "{ch}: the goal rules it out"
     conflicts = [
-        outside.format(ch=ch, all=goal_channels)
+        say("revise.channel_outside", lang, ch=ch, all=goal_channels)
         for ch in said.channels_allowed
         if c.channels_allowed and ch not in c.channels_allowed
     ]
     conflicts += [
-        ruled.format(ch=ch)
+        say("revise.channel_ruled_out", lang, ch=ch)
         for ch in said.channels_allowed
         if ch in c.channels_forbidden and ch not in said.channels_forbidden
     ]
