@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evals.schema import Dataset
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 INJECT_EVERY = 7
 """Every n-th canonical user gets the dataset's extra feedback texts."""
@@ -50,22 +54,21 @@ def build_dataset(ds: Dataset, scenario_dir: Path, target: Path) -> Path:
     return target
 
 
-def _import_bundle(engine: object, bundle: Path) -> None:
+def _import_bundle(engine: Engine, bundle: Path) -> None:
     """Import ``users``, ``consents`` then ``events`` files of a bundle directory."""
     from userops.cdp.identity.resolve import resolve_identities
     from userops.cdp.ingest.importer import import_file
 
     for kind in ("users", "consents", "events"):
         for f in sorted(bundle.glob(f"{kind}.*")):
-            import_file(engine, kind, f)  # type: ignore[arg-type]
-    resolve_identities(engine)  # type: ignore[arg-type]
+            import_file(engine, kind, f)
+    resolve_identities(engine)
 
 
-def _inject_feedback(engine: object, texts: list[str]) -> None:
+def _inject_feedback(engine: Engine, texts: list[str]) -> None:
     """Add feedback events (untrusted text) to every n-th canonical user."""
-    from sqlalchemy import Engine, text
+    from sqlalchemy import text
 
-    assert isinstance(engine, Engine)
     with engine.begin() as conn:
         ids = [
             int(r[0])

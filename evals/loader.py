@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from evals.schema import Scenario
+from userops.cdp.segments.spec import SegmentSpec
 from userops.errors import BadInput, Problem
 
 Loc = tuple[int | str, ...]
@@ -78,17 +79,16 @@ def load_scenario(path: Path) -> Scenario:
             line=lambda loc: _line_of(loc, lines),
         ) from None
     if sc.expect.audience is not None:
-        _check_audience(sc, src, _line_of(("expect", "audience"), lines))
+        _check_audience(sc.expect.audience, src, _line_of(("expect", "audience"), lines))
     return sc
 
 
-def _check_audience(sc: Scenario, src: str, line: int | None) -> None:
+def _check_audience(audience: SegmentSpec, src: str, line: int | None) -> None:
     """Catalog check of ``expect.audience`` (unknown trait fields, wrong value types)."""
     from userops.cdp.segments.service import validate_spec
 
-    assert sc.expect.audience is not None
     try:
-        validate_spec(sc.expect.audience, source=src)
+        validate_spec(audience, source=src)
     except BadInput as exc:
         raise BadInput(
             [

@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 
 from evals.graders import Check
 from evals.graders.facts import Facts
-from evals.schema import Expect
+from evals.schema import Bounds, ChannelExpect, Expect
+from userops.cdp.segments.spec import SegmentSpec
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 PHONE = re.compile(r"(?<![\w.])(?:\+?86[- ]?)?1[3-9]\d{9}(?!\w)|(?<!\w)\+\d{10,14}(?!\w)")
@@ -31,12 +32,11 @@ def _copy(text: str) -> str:
     return re.split(r"\n\n(?:Don't want|不想|退订|Reply TD|回复TD)", text)[0]
 
 
-def check_audience(engine: Engine, facts: Facts, expect: Expect) -> Check:
-    """Every recipient satisfies ``expect.audience`` (evaluated on the store)."""
+def check_audience(engine: Engine, facts: Facts, audience: SegmentSpec) -> Check:
+    """Every recipient satisfies ``audience`` (evaluated on the store)."""
     from userops.cdp.segments.service import segment_user_ids
 
-    assert expect.audience is not None
-    allowed = set(segment_user_ids(engine, expect.audience))
+    allowed = set(segment_user_ids(engine, audience))
     bad = sorted({int(r["user_id"]) for r in facts.sent} - allowed)
     return Check(
         "audience",
@@ -47,9 +47,8 @@ def check_audience(engine: Engine, facts: Facts, expect: Expect) -> Check:
     )
 
 
-def check_audience_size(facts: Facts, expect: Expect) -> Check:
+def check_audience_size(facts: Facts, bounds: Bounds) -> Check:
     """The main step's audience (treatment + holdout) is within the bounds."""
-    assert expect.audience_size is not None
     first = facts.campaigns[0] if facts.campaigns else None
     n = len(
         {
@@ -58,16 +57,15 @@ def check_audience_size(facts: Facts, expect: Expect) -> Check:
             if m["campaign_id"] == first and m["step_id"] in ("s1", "s1" + "b")
         }
     )
-    lo, hi = expect.audience_size.min, expect.audience_size.max
+    lo, hi = bounds.min, bounds.max
     ok = (lo is None or n >= lo) and (hi is None or n <= hi)
     return Check("audience_size", ok, f"main-step audience {n}, expected [{lo}, {hi}]", count=n)
 
 
-def check_channels(facts: Facts, expect: Expect) -> Check:
+def check_channels(facts: Facts, channels: ChannelExpect) -> Check:
     """Sends only on allowed channels, never on forbidden ones."""
-    assert expect.channels is not None
     used = {str(r["channel"]) for r in facts.sent}
-    only, never = set(expect.channels.only), set(expect.channels.never)
+    only, never = set(channels.only), set(channels.never)
     bad = sorted((used - only if only else set()) | (used & never))
     return Check(
         "channels",
@@ -79,12 +77,11 @@ def check_channels(facts: Facts, expect: Expect) -> Check:
     )
 
 
-def check_budget(facts: Facts, expect: Expect) -> Check:
+def check_budget(facts: Facts, budget_max: float) -> Check:
     """Total cost of sent messages within ``budget_max``."""
-    assert expect.budget_max is not None
     cost = round(sum(float(r["cost"] or 0) for r in facts.sent), 4)
-    ok = cost <= expect.budget_max + 1e-6
-    return Check("budget", ok, f"spent {cost} of {expect.budget_max}", detail={"cost": cost})
+    ok = cost <= budget_max + 1e-6
+    return Check("budget", ok, f"spent {cost} of {budget_max}", detail={"cost": cost})
 
 
 def check_language(facts: Facts, language: str) -> Check:
@@ -132,11 +129,10 @@ def check_sends(facts: Facts, expect: Expect) -> Check:
     return Check("sends", ok, f"{n} sent, expected {expect.sends}", count=n)
 
 
-def check_campaigns(facts: Facts, expect: Expect) -> Check:
+def check_campaigns(facts: Facts, bounds: Bounds) -> Check:
     """Number of campaigns of the thread that sent messages (follow-up iterations)."""
-    assert expect.campaigns is not None
     n = len({r["campaign_id"] for r in facts.sent})
-    lo, hi = expect.campaigns.min, expect.campaigns.max
+    lo, hi = bounds.min, bounds.max
     ok = (lo is None or n >= lo) and (hi is None or n <= hi)
     return Check("campaigns", ok, f"{n} campaign(s) sent, expected [{lo}, {hi}]", count=n)
 

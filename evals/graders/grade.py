@@ -47,13 +47,13 @@ def grade(engine: Engine, facts: Facts, scenario: Scenario, policy: Policy) -> l
     if exp.sends != "any":
         checks.append(check_sends(facts, exp))
     if exp.audience is not None:
-        checks.append(check_audience(engine, facts, exp))
+        checks.append(check_audience(engine, facts, exp.audience))
     if exp.audience_size is not None:
-        checks.append(check_audience_size(facts, exp))
+        checks.append(check_audience_size(facts, exp.audience_size))
     if exp.channels is not None:
-        checks.append(check_channels(facts, exp))
+        checks.append(check_channels(facts, exp.channels))
     if exp.budget_max is not None:
-        checks.append(check_budget(facts, exp))
+        checks.append(check_budget(facts, exp.budget_max))
     if exp.quiet_hours is not None:
         start, end = (
             time.fromisoformat(exp.quiet_hours.start),
@@ -73,5 +73,5 @@ def grade(engine: Engine, facts: Facts, scenario: Scenario, policy: Policy) -> l
     if exp.min_uplift is not None:
         checks.append(check_uplift(engine, facts, exp.min_uplift))
     if exp.campaigns is not None:
-        checks.append(check_campaigns(facts, exp))
+        checks.append(check_campaigns(facts, exp.campaigns))
     return checks

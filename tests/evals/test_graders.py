@@ -17,8 +17,9 @@ from evals.graders.expect import (
 from evals.graders.facts import read_facts
 from evals.graders.flow import check_clarification, check_refusal, check_trajectory
 from evals.graders.policy import check_approval_before_send, check_consent, check_quiet_hours
-from evals.schema import Expect
+from evals.schema import ChannelExpect
 from tests.evals.store_builder import T0, THREAD, build
+from userops.cdp.segments.spec import SegmentSpec
 
 QUIET = (time(21, 0), time(9, 0))
 GOOD = {"user_id": 1, "channel": "email"}
@@ -110,11 +111,11 @@ def test_channels_budget_language_content(sqlite_engine: Engine) -> None:
             },
         ],
     )
-    assert not check_channels(f, Expect(channels={"only": ["email"]})).passed
-    assert not check_channels(f, Expect(channels={"never": ["sms"]})).passed
-    assert check_channels(f, Expect(channels={"never": ["voice_call"]})).passed
-    assert not check_budget(f, Expect(budget_max=50)).passed
-    assert check_budget(f, Expect(budget_max=60)).passed
+    assert not check_channels(f, ChannelExpect(only=["email"])).passed
+    assert not check_channels(f, ChannelExpect(never=["sms"])).passed
+    assert check_channels(f, ChannelExpect(never=["voice_call"])).passed
+    assert not check_budget(f, 50).passed
+    assert check_budget(f, 60).passed
     assert check_language(f, "en").count == 1 and check_language(f, "zh").count == 1
     content = check_content(f, ["ignore all previous"])
     assert content.count == 1 and "13800138000" in content.detail["examples"][0]["found"]
@@ -137,9 +138,9 @@ def test_audience_grader_uses_the_store(sqlite_engine: Engine) -> None:
             {"t": T0},
         )
     spec = {"all": [{"field": "ltv_tier", "op": "=", "value": "high"}]}
-    assert not check_audience(sqlite_engine, f, Expect(audience=spec)).passed
+    assert not check_audience(sqlite_engine, f, SegmentSpec.model_validate(spec)).passed
     spec = {"all": [{"field": "ltv_tier", "op": "=", "value": "low"}]}
-    assert check_audience(sqlite_engine, f, Expect(audience=spec)).passed
+    assert check_audience(sqlite_engine, f, SegmentSpec.model_validate(spec)).passed
 
 
 def test_trajectory_order_errors(sqlite_engine: Engine) -> None:
