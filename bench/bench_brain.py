@@ -1,7 +1,7 @@
 """Brain benchmark: offline plan + evaluation (real segments and pre-flight) on a seeded store.
 
 Population size from ``BENCH_BRAIN_USERS`` (default 20,000). Reports goal parsing per goal,
-plan and evaluate latency for the DESIGN.md win-back goal, and the audience sizes.
+plan and evaluate latency for the README's win-back goal, and the audience sizes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The chat model from settings: ``ChatOpenAI`` against any OpenAI-compatible endpoint.
 
-Pitfalls handled here (DESIGN.md): compatible servers need ``use_responses_api=False``;
+Pitfalls handled here: compatible servers need ``use_responses_api=False``;
 structured output uses function calling (DeepSeek rejects ``json_schema``).
 
 Retries have ONE layer: the openai SDK's own (``max_retries=SDK_RETRIES``: 429, 408, 409,

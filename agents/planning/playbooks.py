@@ -1,4 +1,4 @@
-"""Lifecycle and objective playbooks of the offline planner (DESIGN.md, "the domain").
+"""Lifecycle and objective playbooks of the offline planner.
 
 A playbook says, for one objective, whom to target when the goal names nobody, which channels
 to try first, which KPI to measure and which lifecycle theme the content follows:

@@ -19,7 +19,7 @@ GOALS = {
     "en": "Customers who have not ordered in 60 days are at risk of churning: win them back, "
     "budget 5,000, no messages at night.",
 }
-"""Default goals: DESIGN.md's win-back without "high-value", measured by conversion (the
+"""Default goals: the README's win-back goal without "high-value", measured by conversion (the
 parser's default KPI: orders within the window, so the holdout's organic orders count and
 the uplift is real). High-value lapsed buyers are about 1.4% of the population (about 700
 at 50,000 users): too few for the arms to separate within the demo's time budget."""

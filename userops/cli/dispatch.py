@@ -47,7 +47,7 @@ def _scalar(e: ErrorDetails) -> Any:
 
 @app.command()
 def preflight(
-    plan: Path = typer.Argument(..., help="DispatchStep JSON (see docs/dispatch.md)."),
+    plan: Path = typer.Argument(..., help="DispatchStep JSON (see docs/policy.md)."),
     policy_file: Path | None = PolicyOpt,
     now: int | None = typer.Option(None, "--now", help="Evaluate at this UTC epoch second."),
     as_json: bool = JsonOpt,
