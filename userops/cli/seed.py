@@ -102,8 +102,7 @@ def _print_result(data: dict[str, Any]) -> None:
         table.add_row(key, f"{data[key]:,}")
     for name, count in sorted(data["events_by_type"].items()):
         table.add_row(f"  {name}", f"{count:,}")
-    merges = data["merges"]
-    table.add_row("identity merges", "n/a" if merges is None else f"{merges:,}")
+    table.add_row("identity merges", f"{data['merges']:,}")
     console.print(table)
     console.print(
         f"as of {data['as_of']}; {data['elapsed_s']} s "
