@@ -8,28 +8,6 @@ from prompts.catalog import say
 from userops.approvals.card import Understood
 from userops.plan import Goal
 
-_LABELS: dict[str, dict[str, str]] = {
-    "objective": {"zh": "目标：{v}", "en": "Objective: {v}"},
-    "audience": {"zh": "受众：{v}", "en": "Audience: {v}"},
-    "regions": {"zh": "地区：{v}", "en": "Regions: {v}"},
-    "channels": {"zh": "渠道（按优先级）：{v}", "en": "Channels, in order of preference: {v}"},
-    "fallback": {
-        "zh": "{h} 小时内未回应的用户改发 {v}",
-        "en": "Users who do not respond within {h} hours get {v}",
-    },
-    "forbidden": {"zh": "不使用的渠道：{v}", "en": "Channels not used: {v}"},
-    "budget": {"zh": "预算：{v}", "en": "Budget: {v}"},
-    "max_recipients": {"zh": "最多 {v} 人", "en": "At most {v} recipients"},
-    "window": {
-        "zh": "发送时段（用户当地时间）：{v}，夜间免打扰始终生效",
-        "en": "Send window (each user's local time): {v}; quiet hours always apply",
-    },
-    "exclusions": {"zh": "文案不含：{v}", "en": "Copy must not contain: {v}"},
-    "kpi": {"zh": "衡量指标：{v}（对照组比较）", "en": "Measured by: {v} (against a holdout)"},
-    "assumed": {"zh": "我的假设：{v}", "en": "Assumed: {v}"},
-    "not_understood": {"zh": "没有理解（已忽略）：{v}", "en": "Not understood (ignored): {v}"},
-}
-
 
 def _num(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
@@ -88,4 +66,4 @@ def _lines(u: Understood) -> list[str]:
         ("not_understood", sep.join(u.not_understood)),
     ]
     hours = _num(u.fallback_after_hours or 0)
-    return [_LABELS[k][lang].format(v=v, h=hours) for k, v in values if v not in (None, "")]
+    return [say(f"understood.{k}", lang, v=v, h=hours) for k, v in values if v not in (None, "")]
