@@ -22,6 +22,7 @@ from agents.planning import playbooks as pb
 from agents.planning.common import cap_segment, personas_of
 from agents.planning.rationale import rationale
 from agents.schema import Finding
+from prompts.catalog import LANGUAGES, catalog
 from tools.content import template_variants
 from tools.context import ToolContext
 from tools.segments import audience_stats
@@ -159,17 +160,10 @@ def _has(feedback: list[Finding], check: str) -> bool:
 def _name(objective: Objective, language: str, now_ts: int | None = None) -> str:
     when = datetime.now(UTC) if now_ts is None else datetime.fromtimestamp(now_ts, UTC)
     day = when.strftime("%Y-%m-%d")
-    labels = {
-        "zh": {
-            "win_back": "召回",
-            "onboarding": "新客引导",
-            "repurchase_reminder": "复购提醒",
-            "upsell_cross_sell": "交叉销售",
-            "vip_care": "VIP关怀",
-            "survey_feedback": "满意度调研",
-            "event_invitation": "活动邀请",
-            "service_recovery": "服务补救",
-        }
-    }
-    label = labels.get(language, {}).get(objective.value, objective.value.replace("_", " "))
+    plain = objective.value.replace("_", " ")
+    label = (
+        catalog(language).get(f"plan.name.{objective.value}", plain)
+        if language in LANGUAGES
+        else plain
+    )
     return f"{label} {day}"
