@@ -23,8 +23,9 @@ from agents.evaluation.checks import (
 )
 from agents.evaluation.goal_checks import check_exclusions, check_order, check_recipient_language
 from agents.evaluation.judge import LLMJudge
+from agents.evaluation.window import window_finding
 from agents.goal.quote import with_quotes
-from agents.goal.window import goal_window, window_finding
+from agents.goal.window import goal_window
 from agents.planning.playbooks import CHANNEL_COST
 from agents.schema import Finding, JudgeScores, Verdict
 from tools.context import ToolContext

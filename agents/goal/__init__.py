@@ -4,7 +4,7 @@ from agents.goal.numbers import AMOUNT, DUR, amount, normalize, to_days
 from agents.goal.parser import clarifying_question, describe_goal, parse_goal
 from agents.goal.quote import with_quotes
 from agents.goal.text import explain_goal, objective_name
-from agents.goal.window import find_window, goal_window, window_finding
+from agents.goal.window import find_window, goal_window
 
 __all__ = [
     "AMOUNT",
@@ -19,6 +19,5 @@ __all__ = [
     "objective_name",
     "parse_goal",
     "to_days",
-    "window_finding",
     "with_quotes",
 ]

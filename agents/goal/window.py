@@ -5,19 +5,14 @@ Understood: ranges (``上午10点到下午6点``, ``10点到18点之间``, ``下
 (``晚上8点前``, ``before 8pm``, ``10点以后``, ``after 10am``) and words (``白天发``,
 ``工作时间``, ``business hours``, ``晚上不要打扰``). A one-sided limit is closed by the
 usual day (09:00 or 21:00). Times are local to each user; the engine enforces the window
-together with the policy's quiet hours; :func:`window_finding` tells the evaluator whether
-the window can be used at all.
+together with the policy's quiet hours; :func:`agents.evaluation.window.window_finding` tells the
+evaluator whether the window can be used at all.
 """
 
 from __future__ import annotations
 
 import re
 
-from agents.evaluation.checks import finding, msg
-from agents.schema import Finding
-from userops.dispatch.models import SendWindow
-from userops.dispatch.policy import Policy
-from userops.dispatch.window import parse_bounds, window_problem
 from userops.plan import Goal, TimeWindow
 
 _PERIOD = r"凌晨|早上|早晨|清晨|上午|中午|下午|傍晚|晚上|夜里|夜间"
@@ -159,38 +154,3 @@ def goal_window(goal: Goal) -> tuple[str, str] | None:
     """The goal's local send window as ``(start, end)``, or None."""
     w = goal.constraints.send_window
     return (w.start, w.end) if w is not None else None
-
-
-def window_finding(goal: Goal, policy: Policy | None = None) -> Finding | None:
-    """The goal's send window: enforced by the engine (info) or unusable (block)."""
-    pair = goal_window(goal)
-    if pair is None:
-        return None
-    start, end = pair
-    try:
-        w = SendWindow.model_validate(pair)
-        bounds = parse_bounds(w.start, w.end)
-    except ValueError:
-        return finding(
-            "send_window",
-            "block",
-            msg(goal, "window_invalid", start=start, end=end),
-            start=start,
-            end=end,
-        )
-    problem = window_problem(policy or Policy.load(), bounds, True)
-    if problem:
-        return finding(
-            "send_window",
-            "block",
-            msg(goal, "window_quiet", start=start, end=end, problem=problem),
-            start=start,
-            end=end,
-        )
-    return finding(
-        "send_window",
-        "info",
-        msg(goal, "window_enforced", start=start, end=end),
-        start=start,
-        end=end,
-    )

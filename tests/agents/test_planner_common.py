@@ -14,6 +14,6 @@ def _imports(name: str) -> set[str]:
 
 
 def test_the_llm_planner_shares_helpers_not_the_offline_planner() -> None:
-    for planner in ("planner_llm.py", "planner_offline.py"):
+    for planner in ("planning/llm.py", "planning/offline.py"):
         assert "agents.planning.common" in _imports(planner), planner
-    assert "agents.planning.offline" not in _imports("planner_llm.py")
+    assert "agents.planning.offline" not in _imports("planning/llm.py")
