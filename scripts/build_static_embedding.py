@@ -1,4 +1,4 @@
-"""Build ``userops/cdp/static_embedding.npz``: the distilled table of the ``static`` embedding.
+"""Build ``userops/cdp/search/static_embedding.npz``, the table of the ``static`` embedding.
 
 Profile summaries are rendered from a closed vocabulary (``userops/cdp/search/summary_vocab.py``),
 so they split into a few hundred distinct clauses (``成熟期用户``, ``Prefers offers and discounts``,
