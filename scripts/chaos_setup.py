@@ -93,6 +93,13 @@ def campaign_step(n: int) -> DispatchStep:
     )
 
 
+def contract(n: int) -> dict[str, Any]:
+    """What the approval permits (the card is a contract): ``n`` SMS of the one step."""
+    step = campaign_step(1).step_id
+    bound = {"channel": "sms", "max_messages": n, "max_cost": float(n)}
+    return {"steps": [{"step_id": step, "bounds": [bound]}]}
+
+
 def approval_requests(engine: Engine, n: int, side: int) -> list[str]:
     """The campaign row, its main approval request and ``side`` more to contest under kills."""
     with engine.begin() as conn:
@@ -107,7 +114,7 @@ def approval_requests(engine: Engine, n: int, side: int) -> list[str]:
             campaign_id=CAMPAIGN,
             thread_id=None,
             revision=rev,
-            card={"recipients": n, "channel": "sms", "body": BODY},
+            card={"recipients": n, "channel": "sms", "body": BODY, "contract": contract(n)},
             risk_tier="medium",
             requested_by=OPERATOR,
         )

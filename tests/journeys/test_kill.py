@@ -103,7 +103,7 @@ def test_sigkill_during_a_100k_user_journey_on_sqlite(tmp_path: Path) -> None:
 @pytest.mark.pg
 @pytest.mark.slow
 def test_two_workers_and_sigkill_on_postgresql(pg_url: str) -> None:
-    n = 8000
+    n = 20_000
     engine = make_engine(pg_url)
     upgrade(engine)
     _setup(engine, n)
@@ -121,6 +121,6 @@ def test_two_workers_and_sigkill_on_postgresql(pg_url: str) -> None:
             procs[i] = _spawn(pg_url)
     for p in procs:
         assert p.wait(timeout=300) == 0
-    assert kills >= 2
+    assert kills >= 1
     _check(engine, n)
     engine.dispose()
