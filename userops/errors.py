@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,17 @@ class BadInput(UseropsError):
     def one(cls, reason: str, **where: Any) -> BadInput:
         """Build a ``BadInput`` carrying a single problem."""
         return cls([Problem(reason, **where)])
+
+    @classmethod
+    def parse_json(cls, text: str, source: str | None = None) -> Any:
+        """Decode JSON text, or raise a located BadInput (line and column, or the reason)."""
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            reason = f"invalid JSON: {exc.msg} at column {exc.colno}"
+            raise cls.one(reason, source=source, line=exc.lineno) from None
+        except ValueError as exc:  # an integer of more than 4300 digits
+            raise cls.one(f"invalid JSON: {exc}", source=source) from None
 
     @classmethod
     def from_validation_error(

@@ -142,13 +142,7 @@ def parse_journey(data: str | dict[str, Any], source: str = "spec") -> JourneySp
     """
     raw: Any = data
     if isinstance(data, str):
-        try:
-            raw = json.loads(data)
-        except json.JSONDecodeError as exc:
-            reason = f"invalid JSON: {exc.msg} at column {exc.colno}"
-            raise BadInput.one(reason, source=source, line=exc.lineno) from None
-        except ValueError as exc:  # an integer of more than 4300 digits
-            raise BadInput.one(f"invalid JSON: {exc}", source=source) from None
+        raw = BadInput.parse_json(data, source)
     if not isinstance(raw, dict):
         reason = 'a journey spec is a JSON object like {"name": ..., "trigger": ..., "nodes": []}'
         raise BadInput.one(reason, source=source, field="spec", value=str(raw)[:40])
