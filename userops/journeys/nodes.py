@@ -164,6 +164,11 @@ class SplitNode(Strict):
     """The arms (their weights share what the holdout leaves)."""
     holdout: float = Field(default=0.0, ge=0, le=0.5, allow_inf_nan=False)
     """Share of users held out: they exit with reason ``holdout`` and get nothing."""
+    auto_winner: bool = False
+    """After the significance rule names a winning arm (docs/journeys.md, Measurement), new
+    members of the arms all take the winner. Off unless the approved version turns it on."""
+    min_per_arm: int = Field(default=200, ge=30, le=1_000_000)
+    """Members each arm needs before the significance rule may name a winner."""
 
 
 class ExitNode(Strict):
