@@ -161,13 +161,46 @@ def list_(as_json: bool = JsonOpt) -> None:
     console.print(table)
 
 
+LangOpt = typer.Option(None, "--lang", help="Language of the card's text (zh or en).")
+
+
+@app.command("forecast")
+def forecast_cmd(
+    journey_id: str,
+    version: int | None = typer.Option(None, "--version", help="Version (default: newest)."),
+    days: int = typer.Option(90, "--days", min=1, max=3650, help="Days of history to replay."),
+    mermaid_: bool = typer.Option(False, "--mermaid", help="Print the graph as Mermaid."),
+    lang: str | None = LangOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Backtest a version over the store's last DAYS days: entries, messages, cost, collisions."""
+    from userops.cli.journeys_view import print_forecast
+    from userops.journeys.forecast import forecast
+    from userops.journeys.forecast_util import finding_text
+    from userops.journeys.graph import mermaid, text_graph
+    from userops.journeys.records import version_spec
+
+    with user_errors():
+        spec = version_spec(store(), journey_id, version)
+        fc = forecast(store(), spec, days=days, journey_id=journey_id)
+        got = fc.model_dump(mode="json")
+        got["findings_text"] = [finding_text(f, lang) for f in fc.findings]
+    if as_json:
+        print_json(got)
+        return
+    print_forecast(got)
+    for line in mermaid(fc.graph).splitlines() if mermaid_ else text_graph(fc.graph):
+        console.print(line, markup=False, highlight=False)
+
+
 @app.command("show")
-def show(journey_id: str, as_json: bool = JsonOpt) -> None:
-    """Show a journey: versions, decisions and per-node counts."""
+def show(journey_id: str, lang: str | None = LangOpt, as_json: bool = JsonOpt) -> None:
+    """Show a journey: versions, decisions, the card (forecast, graph), counts, measurement."""
+    from userops.cli.journeys_view import print_version
     from userops.journeys.views import show_journey
 
     with user_errors():
-        got = show_journey(store(), journey_id)
+        got = show_journey(store(), journey_id, lang=lang)
     if as_json:
         print_json(got)
         return
@@ -175,7 +208,4 @@ def show(journey_id: str, as_json: bool = JsonOpt) -> None:
     for v in got["versions"]:
         who = f"  by {v['approved_by']}" if v["approved_by"] else ""
         console.print(f"v{v['version']}: {v['status']}{who}", markup=False, highlight=False)
-        for node_id, c in (v.get("nodes") or {}).items():
-            parts = [f"{k} {c[k]}" for k in ("entered", "waiting", "sent", "deferred") if c[k]]
-            parts += [f"{k}:{r} {n}" for k in ("suppressed", "exited") for r, n in c[k].items()]
-            console.print(f"  {node_id} ({c['kind']}): " + ", ".join(parts), markup=False)
+        print_version(v)

@@ -11,7 +11,7 @@ rest keep their timer (``due_ts``) and lose the lease.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import Connection, Engine, select
 
@@ -50,8 +50,11 @@ def _branch(conn: Connection, node: BranchNode, batch: list[Member], now: int) -
     return [Move(m, "branch", target.get(m.user_id, node.otherwise), reason=None) for m in batch]
 
 
-def _split(vc: VersionCtx, node: SplitNode, batch: list[Member]) -> list[Move]:
+def _split(
+    vc: VersionCtx, node: SplitNode, batch: list[Member], won: str | None = None
+) -> list[Move]:
     total = sum(a.weight for a in node.arms)
+    best = next((a for a in node.arms if a.name == won), None) if node.auto_winner else None
     out = []
     for m in batch:
         u = unit(vc.journey_id, node.id, m.user_id, "split")
@@ -59,6 +62,9 @@ def _split(vc: VersionCtx, node: SplitNode, batch: list[Member]) -> list[Move]:
             out.append(Move(m, "holdout", None, exit_reason="holdout"))
             continue
         x = (u - node.holdout) / (1 - node.holdout) * total
+        if best is not None:  # the significance rule named it and the approval allows it
+            out.append(Move(m, "arm", best.next, reason=best.name))
+            continue
         arm = node.arms[-1]
         for a in node.arms:
             if x < a.weight:
@@ -80,7 +86,13 @@ def _wait_for_event(node: WaitForEventNode, batch: list[Member], now: int) -> li
 
 
 def evaluate(
-    engine: Engine, vc: VersionCtx, node: Node, batch: list[Member], now: int, policy: Policy
+    engine: Engine,
+    vc: VersionCtx,
+    node: Node,
+    batch: list[Member],
+    now: int,
+    policy: Policy,
+    winners: Mapping[tuple[int, str], str] | None = None,
 ) -> list[Move]:
     """The moves of ``batch``, all at ``node`` of version ``vc``."""
     if isinstance(node, SendNode):
@@ -93,7 +105,7 @@ def evaluate(
         with engine.connect() as conn:
             return _branch(conn, node, batch, now)
     if isinstance(node, SplitNode):
-        return _split(vc, node, batch)
+        return _split(vc, node, batch, (winners or {}).get((vc.version_id, node.id)))
     return [Move(m, "exit", None, exit_reason=node.reason) for m in batch]
 
 
@@ -150,6 +162,7 @@ def advance_batch(
     lease_s: int,
     policy: Policy,
     hook: Callable[[str], None] | None = None,
+    winners: Mapping[tuple[int, str], str] | None = None,
 ) -> int:
     """Claim and advance one batch of due members of ``vcs``; return how many were claimed.
 
@@ -172,7 +185,7 @@ def advance_batch(
         moves: list[Move] = []
         for (vid, node_id), group in groups.items():
             vc = vcs[vid]
-            moves += evaluate(engine, vc, vc.spec.node(node_id), group, now, policy)
+            moves += evaluate(engine, vc, vc.spec.node(node_id), group, now, policy, winners)
         if hook:
             hook("evaluated")
         with engine.begin() as conn:

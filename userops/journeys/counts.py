@@ -5,7 +5,8 @@ Per node: ``entered`` (members that reached it), ``waiting`` (there now), ``sent
 engine's: consent, do-not-contact, frequency cap...; and the journey's: unreachable,
 journey limit), ``exited`` by reason (``goal``, ``holdout``, ``stopped``, an exit node's
 reason), ``converted`` (exited by the goal event there) and the ``outcomes`` of the node
-(``happened`` / ``timed_out``, branch targets, arms).
+(``happened`` / ``timed_out``, branch targets, arms); and the ``edges`` members took
+(``from``, ``to``: None for the holdout, ``count``).
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ def version_counts(
         ),
         {"v": version_id},
     ).all()
+    edges: Counter[tuple[str, str | None]] = Counter()
     for node_id, outcome, reason, nxt, n in done:
         c = nodes.setdefault(node_id, _empty("?"))
         c["entered"] += n
+        if nxt is not None or outcome == "holdout":
+            edges[(str(node_id), nxt)] += n
         if outcome == "suppressed":
             c["suppressed"][reason or "policy"] += n
         elif outcome == "arm" or node_id in arms:
@@ -79,7 +83,11 @@ def version_counts(
             c["converted"] += n
             totals["converted"] += n
     _outbox(conn, campaign_id(jid, version), nodes)
-    return {"nodes": _plain(nodes), "totals": _plain({"t": totals})["t"]}
+    return {
+        "nodes": _plain(nodes),
+        "totals": _plain({"t": totals})["t"],
+        "edges": [{"from": a, "to": b, "count": n} for (a, b), n in edges.items()],
+    }
 
 
 def _outbox(conn: Connection, camp: str, nodes: dict[str, dict[str, Any]]) -> None:

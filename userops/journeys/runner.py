@@ -23,11 +23,14 @@ from userops.journeys.advance import advance_batch
 from userops.journeys.anniversary import anniversary_pass
 from userops.journeys.check import has_cycle
 from userops.journeys.entry import event_pass, segment_pass
+from userops.journeys.measure import check_winners
 from userops.journeys.nodes import WaitForEventNode
 from userops.journeys.send import VersionCtx
 from userops.journeys.spec import JourneySpec
 from userops.journeys.tables import versions
 
+WINNER_EVERY_S = 60
+"""Seconds between two checks of the splits' significance rule (auto winner)."""
 _RUNNABLE = text(
     "SELECT v.id, v.journey_id, v.version, v.status, j.state FROM journey_versions v"
     " JOIN journeys j ON j.id = v.journey_id WHERE v.status IN ('approved', 'superseded')"
@@ -60,6 +63,9 @@ class JourneyRunner:
         """Test seam: called between the claim and the moves of a batch."""
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._specs: dict[int, VersionCtx] = {}
+        self.winners: dict[tuple[int, str], str] = {}
+        """``(version id, split node) -> arm`` that takes the split's traffic (auto winner)."""
+        self._winners_at = -WINNER_EVERY_S
 
     def _ctx(self, vid: int, jid: str, version: int) -> VersionCtx:
         got = self._specs.get(vid)
@@ -103,6 +109,9 @@ class JourneyRunner:
             elif entries and trig.kind == "anniversary":
                 work += anniversary_pass(self.engine, vc, entries=open_, now=now)
         moving = {vc.version_id: vc for vc, _, running in versions if running}
+        if now >= self._winners_at + WINNER_EVERY_S:
+            self._winners_at = now
+            self.winners = check_winners(self.engine, list(moving.values()))
         if moving:
             work += advance_batch(
                 self.engine,
@@ -113,6 +122,7 @@ class JourneyRunner:
                 lease_s=self.lease_s,
                 policy=self.policy,
                 hook=self.hook,
+                winners=self.winners,
             )
         return work
 

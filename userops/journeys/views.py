@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
+from prompts.catalog import say
 from userops.errors import NotFound
 from userops.journeys.counts import version_counts
+from userops.journeys.forecast import forecast
+from userops.journeys.forecast_util import finding_text
+from userops.journeys.graph import journey_graph
+from userops.journeys.measure import measure_version
+from userops.journeys.nodes import SplitNode
 from userops.journeys.spec import JourneySpec
 from userops.journeys.tables import journeys, members, versions
 
@@ -50,8 +56,46 @@ def list_journeys(engine: Engine) -> list[dict[str, Any]]:
     ]
 
 
-def show_journey(engine: Engine, jid: str) -> dict[str, Any]:
-    """One journey: its state, every version (decision, spec of the newest) and counts.
+def card(spec: JourneySpec, lang: str | None) -> dict[str, Any]:
+    """What the approver reads beside the numbers: the in-flight rule, the splits' rules."""
+    splits = [n for n in spec.nodes if isinstance(n, SplitNode)]
+    return {
+        "in_flight": say("journey.card.in_flight", lang),
+        "splits": [
+            say(f"journey.card.{'' if n.auto_winner else 'no_'}auto_winner", lang,
+                node=n.id, min_n=n.min_per_arm)
+            for n in splits
+        ],
+    }  # fmt: skip
+
+
+def _live(
+    conn: Connection, item: dict[str, Any], spec: JourneySpec, vid: int, jid: str, n: int
+) -> None:
+    """Counts, graph and measurement of a version that ran."""
+    item.update(version_counts(conn, spec, vid, jid, n))
+    item["measurement"] = measure_version(conn, spec, vid, jid, n)
+    item["graph"] = journey_graph(
+        spec,
+        {k: c["entered"] for k, c in item["nodes"].items()},
+        {(e["from"], e["to"]): e["count"] for e in item["edges"]},
+    )
+
+
+def show_journey(
+    engine: Engine,
+    jid: str,
+    *,
+    lang: str | None = None,
+    with_forecast: bool = True,
+    now: int | None = None,
+) -> dict[str, Any]:
+    """One journey: its state, every version (decision, card, graph) and counts.
+
+    A version awaiting approval carries its ``forecast`` (a 90-day backtest,
+    :func:`userops.journeys.forecast.forecast`) and a ``graph`` with the expected counts; an
+    approved or superseded one its per-node counts, ``graph`` and ``measurement``. Every
+    version has a ``card`` (the in-flight rule, each split's winner rule).
 
     Raises:
         NotFound: no such journey.
@@ -64,6 +108,7 @@ def show_journey(engine: Engine, jid: str) -> dict[str, Any]:
             select(versions).where(versions.c.journey_id == jid).order_by(versions.c.version)
         ).all()
         out_versions = []
+        todo: list[tuple[dict[str, Any], JourneySpec]] = []
         for v in vs:
             spec = JourneySpec.model_validate(v.spec)
             item: dict[str, Any] = {
@@ -75,10 +120,18 @@ def show_journey(engine: Engine, jid: str) -> dict[str, Any]:
                 "decided_at": _iso(v.decided_at),
                 "comment": v.comment,
             }
+            item["card"] = card(spec, lang)
             if v.status in ("approved", "superseded"):
-                item.update(version_counts(conn, spec, int(v.id), jid, int(v.version)))
+                _live(conn, item, spec, int(v.id), jid, int(v.version))
+            elif v.status == "awaiting_approval":
+                todo.append((item, spec))
             out_versions.append(item)
         latest = JourneySpec.model_validate(vs[-1].spec).dump() if vs else None
+    for item, spec in todo if with_forecast else []:
+        fc = forecast(engine, spec, journey_id=jid, now=now)
+        item["forecast"] = fc.model_dump(mode="json")
+        item["forecast"]["findings_text"] = [finding_text(f, lang) for f in fc.findings]
+        item["graph"] = fc.graph
     return {
         "id": j.id,
         "name": j.name,
