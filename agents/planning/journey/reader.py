@@ -1,0 +1,154 @@
+"""Read a journey goal (zh or en) into a :class:`JourneyIntent`, deterministically.
+
+The goal is normalized (numerals in digits), split into clauses, and each clause read in
+order: the exit on the goal event (``下单即退出``, *exit when they order*), re-entry
+(``每30天最多一次``, *at most once every 30 days*), a message limit, a wait for an event that
+did not happen (``3天内没下单``, *if no order within 3 days*), a delay (``1天后``, *2 hours
+later*), a local time (``上午10点``), and a send (a channel or a send verb, a content theme,
+an offer). The campaign goal parser (:func:`agents.goal.parser.parse_goal`) adds the goal-wide
+constraints: channels only or never, content exclusions, a send window, a budget, and what
+the platform refuses. A clause nothing recognises is kept in ``not_understood``; a channel
+the platform cannot send on, or one both named and forbidden, becomes a question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agents.goal import words as gw
+from agents.goal.journey_intent import MARKERS
+from agents.goal.numbers import MAX_GOAL_CHARS, normalize
+from agents.goal.parser import detect_language, parse_goal
+from agents.planning.journey import patterns as pt
+from agents.planning.journey.book import book, pick_playbook, pick_theme
+from agents.planning.journey.intent import JourneyIntent, Step
+from prompts.catalog import say
+
+_SPLIT = re.compile(r"[，,。;；!！?？\n]|\.(?=\s|$)")
+_UNSUPPORTED = re.compile(gw.UNSUPPORTED_CHANNELS, re.I)
+_FILLER = re.compile(r"^\s*(?:请|帮我|麻烦|吧|谢谢|please|thanks?|and|then|also|ok)?\s*$", re.I)
+_STAGES = (
+    ("流失风险", "churn_risk"), ("churn risk", "churn_risk"), ("at risk", "churn_risk"),
+    ("at-risk", "churn_risk"), ("沉默", "churn_risk"), ("沉睡", "churn_risk"),
+    ("inactive", "churn_risk"), ("dormant", "churn_risk"), ("成长期", "growing"),
+    ("growing", "growing"), ("成熟期", "mature"), ("mature", "mature"), ("新用户", "new"),
+)  # fmt: skip
+
+
+def read_goal(text: str) -> JourneyIntent:
+    """The journey the words ask for (see the module docstring)."""
+    text = (text or "")[:MAX_GOAL_CHARS]
+    lang = "zh" if detect_language(text) == "zh" else "en"
+    goal = parse_goal(text, lang)
+    c = goal.constraints
+    window = c.send_window.model_dump() if c.send_window else None
+    intent = JourneyIntent(
+        text=text, language=lang, playbook=pick_playbook(text), send_window=window,
+        channels_allowed=list(c.channels_allowed), channels_forbidden=list(c.channels_forbidden),
+        exclusions=list(c.content_exclusions), budget=c.budget, forbidden=list(goal.forbidden),
+    )  # fmt: skip
+    norm = normalize(text).text
+    for clause in (p.strip() for p in _SPLIT.split(norm)):
+        if clause:
+            _clause(intent, clause)
+    _trigger(intent, norm)
+    _questions(intent, norm)
+    return intent
+
+
+def _clause(intent: JourneyIntent, clause: str) -> None:
+    low = clause.lower()
+    seen = any(m in low for m in MARKERS) or bool(pick_playbook(low))
+    exit_m = pt.EXIT.search(clause)
+    if exit_m:
+        words = next(g for g in exit_m.groups() if g)
+        intent.goal_event, intent.goal_explicit, seen = pt.event_of(words), True, True
+        clause = clause[: exit_m.start()] + " " + clause[exit_m.end() :]
+    for pattern in (pt.REENTRY_AFTER, pt.REENTRY_NEVER, pt.LIMIT):
+        m = pattern.search(clause)
+        if m is None:
+            continue
+        n = next((int(g) for g in m.groups() if g), None)
+        if pattern is pt.LIMIT:
+            intent.per_entry = n
+        else:
+            intent.reentry = {"policy": "after", "days": n} if n else {"policy": "never"}
+        clause, seen = clause[: m.start()] + " " + clause[m.end() :], True
+    durations = list(pt.DURATION.finditer(clause))
+    not_done = pt.NOT_DONE.search(clause)
+    chans = pt.channels_in(clause)
+    rest = clause if not_done is None else clause[: not_done.start()] + clause[not_done.end() :]
+    sends = (bool(chans) or bool(pt.SEND_VERB.search(clause))) and not pt.NEGATED.search(rest)
+    if sends and pt.ONLY.search(rest) and not durations and pick_theme(clause) is None:
+        sends = False  # 只用推送 / only by email: the goal parser's channel constraint
+    if not_done:
+        secs = pt.seconds_of(durations.pop(0)) if durations else 0
+        intent.steps.append(
+            Step(kind="await", seconds=secs, event=pt.event_of(not_done.group(0)), words=clause)
+        )
+        seen = True
+    for d in durations:
+        intent.steps.append(Step(kind="wait", seconds=pt.seconds_of(d), words=d.group(0)))
+        seen = True
+    clock = _clock(clause)
+    if clock is not None:
+        if intent.playbook == "birthday" or "生日" in clause or "birthday" in low:
+            intent.trigger_time = clock
+        else:
+            intent.steps.append(Step(kind="until", time=clock, words=clause))
+        seen = True
+    if sends:
+        offer = pt.OFFER.search(clause)
+        intent.steps.append(
+            Step(
+                kind="send", channels=chans, theme=pick_theme(clause), words=clause,
+                offer=offer.group(0).strip() if offer else None,
+            )
+        )  # fmt: skip
+        seen = True
+    if not seen and not pt.CONSTRAINT.search(clause) and not _FILLER.match(clause):
+        intent.not_understood.append(clause)
+
+
+def _clock(clause: str) -> str | None:
+    if pt.RANGE.search(clause):
+        return None  # a window (10点到18点) is the goal parser's send window
+    m = pt.TIME.search(clause)
+    return pt.clock_of(m) if m else None
+
+
+def _trigger(intent: JourneyIntent, norm: str) -> None:
+    """The trigger: the playbook's, with the stage or time the operator named."""
+    if intent.playbook is None:
+        return
+    pb = book().playbook(intent.playbook)
+    trig = dict(pb.trigger)
+    low = norm.lower()
+    if trig["kind"] == "lifecycle":
+        stage = next((s for w, s in _STAGES if w in low), None)
+        if stage is not None:
+            trig["to"] = [stage]
+    if trig["kind"] == "anniversary" and intent.trigger_time:
+        trig["at"] = intent.trigger_time
+    intent.trigger = trig
+    intent.trigger_explicit = any(w in low for w in pb.words)
+    if intent.goal_event is None and pb.goal:
+        intent.goal_event = pb.goal
+        intent.assumed.append(say("journey.assumed_goal", intent.language, event=pb.goal))
+
+
+def _questions(intent: JourneyIntent, norm: str) -> None:
+    lang = intent.language
+    if intent.trigger is None:
+        intent.questions.append(say("journey.ask_trigger", lang))
+    bad = _UNSUPPORTED.search(norm)
+    if bad:
+        intent.questions.append(say("journey.ask_channel", lang, words=bad.group(0)))
+    named = {ch for s in intent.explicit_sends() for ch in s.channels}
+    clash = sorted(named & set(intent.channels_forbidden))
+    if clash:
+        intent.questions.append(say("journey.ask_clash", lang, channels=", ".join(clash)))
+    for s in intent.steps:
+        if s.kind == "await" and s.seconds <= 0:
+            s.seconds = 3 * 86400
+            intent.assumed.append(say("journey.assumed_timeout", lang, words=s.words))
