@@ -209,3 +209,33 @@ def show(journey_id: str, lang: str | None = LangOpt, as_json: bool = JsonOpt) -
         who = f"  by {v['approved_by']}" if v["approved_by"] else ""
         console.print(f"v{v['version']}: {v['status']}{who}", markup=False, highlight=False)
         print_version(v)
+
+
+@app.command("propose")
+def propose(goal: str, as_: str = AsOpt, as_json: bool = JsonOpt) -> None:
+    """Let the agent design a journey for GOAL; its version 1 waits for an approver.
+
+    The planner (the LLM planner when a model is configured) and the evaluator run; nothing
+    is sent. ``--json`` prints ``journey_id``, ``version``, ``approval_id``, ``status`` and the
+    findings. A question or a refusal stores nothing (exit 0 with the question, 1 refused).
+    """
+    from agents.planning.journey.wiring import propose as propose_journey
+
+    with user_errors():
+        res = propose_journey(store(), goal, actor=actor_name(as_))
+    if as_json:
+        print_json(res)
+    else:
+        _say_proposal(res)
+    if res["status"] in ("refused", "blocked"):
+        raise typer.Exit(1)
+
+
+def _say_proposal(res: dict[str, Any]) -> None:
+    out = [res.get("message") or ""] if res["status"] != "needs_clarification" else []
+    out += [f"? {q}" for q in res["questions"]]
+    out += [f"- {a}" for a in res["assumed"]]
+    out += [f"[{f['check']}/{f['severity']}] {f['message']}" for f in res["findings"]]
+    for line in out:
+        if line:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
