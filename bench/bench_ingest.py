@@ -66,12 +66,13 @@ async def send(port: int, key: str, bodies: list[bytes], conc: int) -> list[dict
 
 def _pass(base: str, pid: int, key: str, bodies: list[bytes], conc: int) -> dict[str, Any]:
     port = int(base.rsplit(":", 1)[1])
-    cpu0 = tree_cpu_s(pid)
+    cpu0, own0 = tree_cpu_s(pid), time.process_time()
     t0 = time.perf_counter()
     acks = asyncio.run(send(port, key, bodies, conc))
     wall = time.perf_counter() - t0
     return {
         "wall_s": round(wall, 2),
+        "loadgen_cpu_s": round(time.process_time() - own0, 3),
         "acked": sum(a["received"] for a in acks if a["status"] == 200),
         "stored": sum(a.get("stored", 0) for a in acks),
         "errors": sum(a["status"] != 200 for a in acks),
@@ -122,7 +123,15 @@ def measure(home: Path, url: str, workers: int, prefix: str) -> dict[str, Any]:
             out[f"{prefix}_c{conc}_server_cpu_us_per_event"] = round(
                 1e6 * got["server_cpu_s"] / (n * size), 1
             )
-            out[f"{prefix}_c{conc}_load_avg_1m"] = round(load, 2)
+            out[f"{prefix}_c{conc}_events_per_server_cpu_s"] = round(
+                n * size / max(got["server_cpu_s"], 1e-9)
+            )
+            out[f"{prefix}_c{conc}_loadgen_cpu_us_per_event"] = round(
+                1e6 * got["loadgen_cpu_s"] / (n * size), 1
+            )
+            out[f"{prefix}_c{conc}_wall_s"] = got["wall_s"]
+            out[f"{prefix}_c{conc}_server_cpu_s"] = got["server_cpu_s"]
+            out[f"{prefix}_c{conc}_load_avg_1m"] = f"{load:.2f} -> {os.getloadavg()[0]:.2f}"
             if j == 0:
                 retry = _pass(base, proc.pid, key, bodies[:5], conc)  # a client's retries
                 errors += retry["errors"]

@@ -93,7 +93,7 @@ def ingest(
     now = time.time() if received is None else received
     # SQLite: one request of this process at a time, parsing included; interleaved, a parsing
     # thread and the writing one (which lets go of the GIL at every row) slow each other down.
-    with _turn(engine), paused_gc():
+    with turn(engine), paused_gc():
         raw, data, lenient = decode(body, encoding)
         if kind == "batch":
             good, bad, total = accept_batch(raw, data, now, lenient=lenient)
@@ -159,11 +159,12 @@ def store(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _turn(engine: Engine) -> Any:
-    """The in-process request lock of a SQLite store.
+def turn(engine: Engine) -> Any:
+    """The in-process write lock of a SQLite store: ingest requests and profile updates.
 
-    A no-op elsewhere: PostgreSQL workers and threads write at once, their waits on the
-    server overlap.
+    Queuing on it instead of on SQLite's busy handler (which sleeps up to 100 ms between
+    tries) hands the store over as soon as it is free. A no-op elsewhere: PostgreSQL workers
+    and threads write at once, their waits on the server overlap.
     """
     if engine.dialect.name != "sqlite":
         return _NoLock()
@@ -224,4 +225,4 @@ def _events(conn: Connection, sender: Sender, events: list[Accepted]) -> tuple[i
     return stored, {*ids.values(), *anon.values()}
 
 
-__all__ = ["Outcome", "Refused", "ingest", "store"]
+__all__ = ["Outcome", "Refused", "ingest", "store", "turn"]

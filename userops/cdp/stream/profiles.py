@@ -6,10 +6,11 @@ Each ingest transaction marks the records it touched in the store
 :func:`userops.cdp.traits.due.catch_up`: every mark committed so far, by any worker, is
 applied with :func:`~userops.cdp.traits.incremental.apply_events` and deleted in the same
 transaction. A burst of requests is one set-based update and ingestion never waits for trait
-computation; a trait row lags its events by about one update plus :data:`PAUSE_S`
-(docs/traits.md gives the measured figure). A process killed before the update leaves the
-marks in the store: every ``serve`` worker wakes its thread at start-up, and
-``userops worker run`` catches up when it starts.
+computation; a trait row lags its events by at most about one update plus the wait for the
+next (:data:`PERIOD_S`; docs/ingest.md gives the measured figures). On SQLite an update
+queues with the requests of its process on one lock (:func:`.batch.turn`). A process
+killed before the update leaves the marks in the store: every ``serve`` worker wakes its
+thread at start-up, and ``userops worker run`` catches up when it starts.
 """
 
 from __future__ import annotations
@@ -23,10 +24,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from userops.cdp.stream.batch import turn
+
 log = logging.getLogger(__name__)
 Work = Callable[[Engine], Any]
-PAUSE_S = 0.2
-"""Pause after each catch-up, so that the marks of the next requests coalesce."""
+PERIOD_S = 0.25
+"""Shortest time between the starts of two catch-ups: after a short one the thread waits for
+the rest of the period, so that the marks of the next requests coalesce into one update."""
+GAP_S = 0.03
+"""Shortest pause after a catch-up (one that took longer than :data:`PERIOD_S` is followed
+at once by the marks that piled up meanwhile): the requests waiting for the store go first."""
 
 
 def _catch_up(engine: Engine) -> Any:
@@ -78,8 +85,10 @@ class ProfileUpdates:
                 while not self._due:
                     self._cv.wait()
                 self._due, self._busy = False, True
+            began = time.monotonic()
             try:
-                self._work(self._engine)
+                with turn(self._engine):
+                    self._work(self._engine)
                 self.updates += 1
             except Exception:
                 self.failures += 1
@@ -88,7 +97,7 @@ class ProfileUpdates:
                 with self._cv:
                     self._busy = False
                     self._cv.notify_all()
-            time.sleep(PAUSE_S)
+            time.sleep(max(GAP_S, PERIOD_S - (time.monotonic() - began)))
 
 
 _updaters: weakref.WeakKeyDictionary[Engine, ProfileUpdates] = weakref.WeakKeyDictionary()
