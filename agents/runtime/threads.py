@@ -33,6 +33,17 @@ from userops.threads.access import check_thread_id, owner_of
 OnUpdate = Callable[[str, dict[str, Any]], None]
 
 
+@dataclass(frozen=True)
+class Tap:
+    """Extra LangGraph stream modes of a run and where their chunks go.
+
+    ``on_chunk(mode, chunk)`` gets each chunk of ``modes`` (``values``, ``messages``...).
+    """
+
+    modes: tuple[str, ...]
+    on_chunk: Callable[[str, Any], None]
+
+
 @dataclass
 class RunResult:
     """Where a thread stands after a run."""
@@ -73,9 +84,22 @@ class LoopRuntime:
         self.allow_self_approval = deps.allow_self_approval
         self.llm_calls: Callable[[], int] = deps.llm_calls
 
-    def stream(self, payload: Any, config: RunnableConfig) -> Iterator[dict[str, Any]]:
-        """Run the graph on ``payload`` with the runtime's dependencies; yield node updates."""
-        yield from self.graph.stream(payload, config, stream_mode="updates", context=self.deps)
+    def stream(
+        self, payload: Any, config: RunnableConfig, tap: Tap | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Run the graph on ``payload`` with the runtime's dependencies; yield node updates.
+
+        ``tap``: its modes' chunks go to ``tap.on_chunk`` as they come.
+        """
+        if tap is None:
+            yield from self.graph.stream(payload, config, stream_mode="updates", context=self.deps)
+            return
+        modes = ["updates", *(m for m in tap.modes if m != "updates")]
+        for mode, chunk in self.graph.stream(payload, config, stream_mode=modes, context=self.deps):
+            if mode in tap.modes:
+                tap.on_chunk(mode, chunk)
+            if mode == "updates":
+                yield chunk
 
     def _config(self, thread_id: str, actor: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id, "actor": actor}, "recursion_limit": 80}
@@ -88,9 +112,16 @@ class LoopRuntime:
         status = "awaiting_approval" if pending else str(values.get("status") or "new")
         return RunResult(thread_id, status, values, pending[0] if pending else None)
 
-    def _run(self, thread_id: str, actor: str, payload: Any, on_update: OnUpdate | None) -> None:
+    def _run(
+        self,
+        thread_id: str,
+        actor: str,
+        payload: Any,
+        on_update: OnUpdate | None,
+        tap: Tap | None = None,
+    ) -> None:
         cfg = self._config(thread_id, actor)
-        for chunk in self.stream(payload, cfg):
+        for chunk in self.stream(payload, cfg, tap):
             if on_update is None:
                 continue
             for node, update in chunk.items():
@@ -105,6 +136,7 @@ class LoopRuntime:
         actor: str = "operator",
         on_update: OnUpdate | None = None,
         owner_only: bool = False,
+        tap: Tap | None = None,
     ) -> RunResult:
         """Send the operator's message on a (new) thread and run until the gate or the end.
 
@@ -128,7 +160,7 @@ class LoopRuntime:
                     current=current.values.get("approval_id"),
                 )
             msg = {"messages": [HumanMessage(content=goal_text)], "owner": owner or actor}
-            self._run(thread_id, actor, msg, on_update)
+            self._run(thread_id, actor, msg, on_update, tap)
             return self.get(thread_id)
 
     def resume(
@@ -140,6 +172,7 @@ class LoopRuntime:
         on_update: OnUpdate | None = None,
         approval_id: str | None = None,
         decision_id: str | None = None,
+        tap: Tap | None = None,
     ) -> RunResult:
         """Resume a thread waiting at the gate with one HITL decision.
 
@@ -177,7 +210,7 @@ class LoopRuntime:
                 "actor": actor,
                 "decision_id": decision_id or uuid.uuid4().hex,
             }
-            self._run(thread_id, actor, Command(resume=resume), on_update)
+            self._run(thread_id, actor, Command(resume=resume), on_update, tap)
             after = self.get(thread_id)
             error = after.values.get("decision_error")
             if error and after.approval_id == approval_id:

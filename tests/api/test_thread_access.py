@@ -86,7 +86,8 @@ def test_langgraph_thread_ids_made_by_either_api_are_valid(api: Api) -> None:
     h = api.auth("olivia")
     made = api.client.post("/threads", json={}, headers=h).json()["thread_id"]
     for tid in (made, "t-0123456789ab", "chosen.name:1"):
-        r = api.client.post("/threads", json={"thread_id": tid}, headers=h)
+        body = {"thread_id": tid, "if_exists": "do_nothing"}  # ``made`` exists: do_nothing
+        r = api.client.post("/threads", json=body, headers=h)
         assert r.status_code == 200 and r.json()["thread_id"] == tid
     r = api.client.post("/threads", json={"thread_id": {"a": 1}}, headers=h)
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "thread_id"

@@ -63,8 +63,11 @@ def create_app(
         campaigns,
         health,
         ingest,
+        journeys_propose,
         langgraph_compat,
         lg_assistants,
+        lg_runs,
+        lg_thread_crud,
         lg_threads,
         policy,
         privacy,
@@ -132,12 +135,15 @@ def create_app(
         )
     for module in (health, threads, approvals, campaigns, segments, profiles, policy, ingest):
         app.include_router(module.router)
+    app.include_router(journeys_propose.router)
     app.include_router(privacy.router)
     app.include_router(callbacks.router)
     app.include_router(unsubscribe.router)
     app.include_router(langgraph_compat.router)
     app.include_router(lg_assistants.router)
     app.include_router(lg_threads.router)
+    app.include_router(lg_thread_crud.router)
+    app.include_router(lg_runs.router)
     app.include_router(web.router)
     app.include_router(lg_assistants.unsupported)  # last: LangGraph routes not served (501)
     return app

@@ -83,13 +83,15 @@ def decide(
     client_decision_id: str | None = None,
     on_update: Update | None = None,
     wait_s: float = 10.0,
+    tap: Any = None,
 ) -> tuple[approvals.ApprovalRecord, bool]:
     """Decide ``approval_id`` once and resume its thread; return (record, replayed).
 
     A replay with the same ``client_decision_id`` returns the stored record. A second
     decider gets :class:`Conflict` carrying the winning decision (waiting up to ``wait_s``
     for a run in progress to record it); a thread that is not waiting (a run stopped short
-    of the gate) is the runtime's own :class:`Conflict`, at once.
+    of the gate) is the runtime's own :class:`Conflict`, at once. ``tap``: the run's extra
+    stream modes (:class:`agents.runtime.threads.Tap`).
     """
     rec = approvals.get(rt.engine, approval_id)
     if client_decision_id and rec.client_decision_id == client_decision_id:
@@ -114,6 +116,7 @@ def decide(
             on_update=on_update,
             approval_id=approval_id,
             decision_id=client_decision_id,
+            tap=tap,
         )
     except Conflict as exc:
         won = _winner(rt.engine, approval_id, wait_s if isinstance(exc, ThreadBusy) else 0.0)

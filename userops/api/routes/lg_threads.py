@@ -1,9 +1,11 @@
-"""LangGraph thread listing and history: ``threads.search``, ``count``, ``get_history``.
+"""LangGraph ``threads.search``, ``count``, ``get_history`` and ``delete``.
 
-A thread is listed once it has run (its events are in ``thread_events``), newest activity
-first. Its ``status`` comes from its latest checkpoint: ``interrupted`` while it waits for
-a decision, ``error`` when a task failed, ``busy`` while nodes are still due, else ``idle``.
-Operators list only their own threads, approvers and admins all (:mod:`userops.threads.access`).
+A thread is listed once it has a record (``threads.create``) or has run, newest activity
+first. Filters: ``status``, ``metadata`` (each key equal), ``values`` (each key equal),
+``ids``; ``limit`` (10) and ``offset``. Its ``status`` (``lg_views.thread_status``):
+``busy`` while a run of it is pending or running, ``interrupted`` while it waits for a
+decision, ``error`` when a task failed, else ``idle``. Operators list only their own
+threads, approvers and admins all (:mod:`userops.api.lg_access`).
 """
 
 from __future__ import annotations
@@ -15,40 +17,18 @@ from sqlalchemy import delete, func, select
 
 from userops.accounts import AccountInfo
 from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
+from userops.api.lg_access import find, owns, snapshot
+from userops.api.lg_views import state_view, thread_status, thread_view
 from userops.api.loop import jsonable
-from userops.api.routes.langgraph_compat import _snapshot, state_view
 from userops.api.routes.threads import ThreadId
 from userops.errors import BadInput, Conflict, PolicyRefused
 from userops.store.models import ThreadEvent
-from userops.threads.access import check_thread_id, may_see
+from userops.threads import records
+from userops.threads.access import check_thread_id
 
 router = APIRouter(tags=["langgraph"])
 STATUSES = ("idle", "busy", "interrupted", "error")
 MAX_LIMIT = 1000
-
-
-def thread_status(snap: Any) -> str:
-    """``idle``, ``busy``, ``interrupted`` or ``error`` from a state snapshot."""
-    if snap.interrupts:
-        return "interrupted"
-    if any(getattr(t, "error", None) for t in snap.tasks or ()):
-        return "error"
-    return "busy" if snap.next else "idle"
-
-
-def thread_view(snap: Any, thread_id: str) -> dict[str, Any]:
-    """A snapshot as LangGraph's ``Thread``."""
-    pending = [{"value": jsonable(i.value), "id": i.id} for i in snap.interrupts or ()]
-    return {
-        "thread_id": thread_id,
-        "created_at": snap.created_at,
-        "updated_at": snap.created_at,
-        "metadata": {},
-        "status": thread_status(snap),
-        "config": {},
-        "values": jsonable(dict(snap.values or {})),
-        "interrupts": {t.id: pending for t in snap.tasks or () if t.interrupts},
-    }
 
 
 def _int(body: dict[str, Any], key: str, default: int, top: int) -> int:
@@ -60,39 +40,56 @@ def _int(body: dict[str, Any], key: str, default: int, top: int) -> int:
     return value
 
 
-def _filters(body: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+def _object(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key) or {}
+    if not isinstance(value, dict):
+        raise BadInput.one("must be an object", field=key)
+    return value
+
+
+def _status(body: dict[str, Any]) -> str | None:
     status = body.get("status")
     if status is not None and status not in STATUSES:
         raise BadInput.one(f"must be one of {', '.join(STATUSES)}", field="status", value=status)
-    values = body.get("values") or {}
-    if not isinstance(values, dict):
-        raise BadInput.one("must be an object", field="values")
-    return status, values
+    return status
+
+
+def _candidates(engine: Any) -> list[tuple[str, records.ThreadRow | None]]:
+    """Every thread (record or events), newest activity first."""
+    last = func.max(ThreadEvent.at)
+    q = select(ThreadEvent.thread_id, last).group_by(ThreadEvent.thread_id)
+    with engine.connect() as conn:
+        events = {str(t): records.iso(at) or "" for t, at in conn.execute(q).all()}
+    rows = {r.thread_id: r for r in records.all_threads(engine)}
+    seen = {
+        t: max(events.get(t, ""), r.updated_at if (r := rows.get(t)) else "")
+        for t in {*events, *rows}
+    }
+    order = sorted(seen, key=lambda t: (seen[t], t), reverse=True)
+    return [(t, rows.get(t)) for t in order]
 
 
 def _visible(rt: Any, services: Any, user: AccountInfo, body: dict[str, Any]) -> list[Any]:
-    """The threads ``user`` may see that match ``body``'s status and values, newest first."""
-    status, values = _filters(body)
-    if body.get("metadata"):
-        return []  # no thread metadata is kept yet: a metadata filter matches nothing
+    """The threads ``user`` may see that match ``body``'s filters, newest first."""
+    status, values, metadata = _status(body), _object(body, "values"), _object(body, "metadata")
     ids = body.get("ids")
-    last = func.max(ThreadEvent.id)
-    q = select(ThreadEvent.thread_id).group_by(ThreadEvent.thread_id).order_by(last.desc())
-    with services.engine.connect() as conn:
-        thread_ids = [str(t) for t in conn.execute(q).scalars()]
-    if isinstance(ids, list):
-        thread_ids = [t for t in thread_ids if t in {str(i) for i in ids}]
+    wanted = {str(i) for i in ids} if isinstance(ids, list) else None
+    busy = records.busy_threads(services.engine)
     found = []
-    for tid in thread_ids:
-        snap = rt.graph.get_state({"configurable": {"thread_id": tid}})
+    for tid, row in _candidates(services.engine):
+        if wanted is not None and tid not in wanted:
+            continue
+        if metadata and not records.matches(row.metadata if row else {}, metadata):
+            continue
+        snap = snapshot(rt, tid)
+        if not owns(user, snap, row):
+            continue
+        if status is not None and thread_status(snap, tid in busy) != status:
+            continue
         vals = snap.values or {}
-        if not vals or not may_see(user.name, user.role, vals):
-            continue
-        if status is not None and thread_status(snap) != status:
-            continue
         if any(jsonable(vals.get(k)) != v for k, v in values.items()):
             continue
-        found.append((tid, snap))
+        found.append(thread_view(snap, tid, row, tid in busy))
     return found
 
 
@@ -100,11 +97,10 @@ def _visible(rt: Any, services: Any, user: AccountInfo, body: dict[str, Any]) ->
 def search_threads(
     user: AnyUser, rt: RuntimeDep, services: ServicesDep, body: dict[str, Any] = Body(default={})
 ) -> list[dict[str, Any]]:
-    """Threads by ``status``, ``values``, ``ids``; ``limit`` (10) and ``offset``."""
+    """Threads by ``status``, ``metadata``, ``values``, ``ids``; ``limit`` (10), ``offset``."""
     limit = _int(body, "limit", 10, MAX_LIMIT)
     offset = _int(body, "offset", 0, 10**9)
-    found = _visible(rt, services, user, body)
-    return [thread_view(snap, tid) for tid, snap in found[offset : offset + limit]]
+    return _visible(rt, services, user, body)[offset : offset + limit]
 
 
 @router.post("/threads/count")
@@ -117,10 +113,14 @@ def count_threads(
 
 @router.post("/threads/{thread_id}/history")
 def thread_history(
-    user: AnyUser, rt: RuntimeDep, thread_id: str = ThreadId, body: dict[str, Any] = Body({})
+    user: AnyUser,
+    rt: RuntimeDep,
+    services: ServicesDep,
+    thread_id: str = ThreadId,
+    body: dict[str, Any] = Body({}),
 ) -> list[dict[str, Any]]:
     """The thread's checkpoints, newest first (``limit``, default 10; ``before``)."""
-    _snapshot(rt, user, thread_id)  # 404 unless visible
+    find(rt, services.engine, user, thread_id)  # 404 unless visible
     limit = _int(body, "limit", 10, MAX_LIMIT)
     config = {"configurable": {"thread_id": thread_id}}
     before = body.get("before")
@@ -137,7 +137,9 @@ def thread_history(
 def delete_thread(
     user: AnyUser, rt: RuntimeDep, services: ServicesDep, thread_id: str = ThreadId
 ) -> Response:
-    """Delete the thread's checkpoints and events (operators their own, admins any).
+    """Delete the thread's checkpoints, events, record and runs.
+
+    Operators delete their own threads, admins any.
 
     Refused (409) while a run holds the thread or an approval waits on it: decide or reject
     it first, so no pending approval is left pointing at a thread that is gone.
@@ -147,10 +149,11 @@ def delete_thread(
     if user.role not in ("operator", "admin"):
         raise PolicyRefused(f"role {user.role} may not delete threads", reason="role")
     with thread_lock(thread_id, rt.lock_url):  # ThreadBusy (409) while a run holds it
-        snap = _snapshot(rt, user, thread_id)  # 404 unless visible
+        snap, _row = find(rt, services.engine, user, thread_id)  # 404 unless visible
         if thread_status(snap) == "interrupted":
             raise Conflict(f"thread {thread_id} waits for a decision; decide it first")
         rt.graph.checkpointer.delete_thread(thread_id)
         with services.engine.begin() as conn:
             conn.execute(delete(ThreadEvent).where(ThreadEvent.thread_id == thread_id))
+        records.delete_thread(services.engine, thread_id)
     return Response(status_code=204)

@@ -1,0 +1,160 @@
+"""Run or resume the loop for the LangGraph routes: checks first, then the run, recorded.
+
+:func:`prepare` does every check that can refuse a request (assistant, stream modes, the
+resume's shape and the decider's role, the goal text, who may run the thread) before any
+run record exists, so a refused request leaves none. :func:`perform` then runs it in the
+calling thread, sending its SSE parts to a :class:`~userops.api.lg_live.Live` and moving
+its record ``pending`` → ``running`` → ``success`` | ``error`` | ``interrupted``
+(cancelled). A run that stops at the approval gate is a ``success``; its thread is
+``interrupted``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.runtime.threads import Tap
+from userops.accounts import AccountInfo
+from userops.api.deps import Services
+from userops.api.lg_access import check_may_run
+from userops.api.lg_live import Cancelled, Live
+from userops.api.lg_resume import resume_decision
+from userops.api.lg_stream import Shaper, graph_modes, modes_of
+from userops.api.loop import decide, progress_event, thread_view
+from userops.approvals.rules import check_role
+from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
+from userops.text_limits import check_text
+from userops.threads import records
+from userops.threads.access import sees_all
+
+GRAPH_ID = "userops"
+ASSISTANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "userops:loop"))
+
+
+class RunIn(BaseModel):
+    """A run request as sent by ``langgraph-sdk`` (other fields are accepted and ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+    assistant_id: str
+    """The assistant (``userops`` or its id)."""
+    input: dict[str, Any] | None = None
+    """``{"messages": [{"role": "user", "content": goal}]}`` or ``{"goal": goal}``."""
+    command: dict[str, Any] | None = None
+    """``{"resume": ...}`` to decide the pending approval (:mod:`userops.api.lg_resume`)."""
+    stream_mode: str | list[str] | None = Field(default=None)
+    """Stream modes (:mod:`userops.api.lg_stream`); ``values`` by default."""
+    metadata: dict[str, Any] | None = None
+    """The run's metadata, kept on its record."""
+
+
+def check_assistant(assistant_id: str) -> None:
+    """Refuse (404) any assistant but the loop."""
+    if assistant_id not in (ASSISTANT_ID, GRAPH_ID):
+        raise NotFound(f"no assistant {assistant_id!r}")
+
+
+def goal_text(data: dict[str, Any] | None) -> str:
+    """The goal of a run (the limits of ``/v1``: :mod:`userops.text_limits`)."""
+    data = data or {}
+    if isinstance(data.get("goal"), str) and data["goal"].strip():
+        return check_text(str(data["goal"]), "input.goal")
+    messages = data.get("messages")
+    if isinstance(messages, list) and messages:
+        last = messages[-1]
+        content = last.get("content") if isinstance(last, dict) else last
+        if isinstance(content, str) and content.strip():
+            where = f"input.messages.{len(messages) - 1}" + (
+                ".content" if last is not content else ""
+            )
+            return check_text(content, where)
+    raise BadInput.one("give input.messages (a user message) or input.goal", field="input")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked run request: a start with ``goal`` or a resume with ``decision``."""
+
+    thread_id: str
+    user: AccountInfo
+    modes: list[str]
+    goal: str | None = None
+    decision: dict[str, Any] | None = None
+
+
+def prepare(
+    rt: Any, services: Services, user: AccountInfo, thread_id: str, body: RunIn, default: Any
+) -> Plan:
+    """Check the request (nothing is recorded or run yet).
+
+    ``default``: the stream modes when the request names none.
+    """
+    check_assistant(body.assistant_id)
+    modes = modes_of(body.stream_mode, tuple(default))
+    check_may_run(rt, services.engine, user, thread_id)
+    if body.command and "resume" in body.command:
+        decision = resume_decision(body.command["resume"])  # HITL or Agent Inbox shape
+        check_role(user.role, str(decision["type"]))  # the rule of /v1 too
+        if rt.get(thread_id).approval_id is None:
+            raise Conflict(f"thread {thread_id} is not waiting for a decision")
+        return Plan(thread_id, user, modes, decision=decision)
+    if user.role not in ("operator", "admin"):
+        raise PolicyRefused(f"role {user.role} may not start runs", reason="role")
+    return Plan(thread_id, user, modes, goal=goal_text(body.input))
+
+
+def new_run(services: Services, plan: Plan, body: RunIn, run_id: str) -> records.RunRow:
+    """Record the run (``pending``) and touch its thread's record."""
+    records.touch_thread(services.engine, plan.thread_id, plan.user.name)
+    kwargs = {"input": body.input, "command": body.command, "stream_mode": plan.modes}
+    row = records.RunRow(
+        run_id, plan.thread_id, ASSISTANT_ID, plan.user.name, "pending", body.metadata or {}, kwargs
+    )
+    return records.create_run(services.engine, row)
+
+
+def perform(rt: Any, services: Services, plan: Plan, live: Live) -> None:
+    """Run the plan; its parts go to ``live``; its record follows (the error is re-raised)."""
+    engine, hub, tid = services.engine, services.hub, plan.thread_id
+    records.set_run_status(engine, live.run_id, "running")
+    shaper = Shaper(plan.modes)
+
+    def on_chunk(mode: str, chunk: Any) -> None:
+        for event, data in shaper.parts(mode, chunk):
+            live.emit(event, data)
+        live.check()
+
+    def on_update(node: str, update: dict[str, Any]) -> None:
+        hub.publish(tid, "progress", progress_event(node, update))
+        live.check()
+
+    tap = Tap(graph_modes(plan.modes), on_chunk)
+    user = plan.user
+    try:
+        live.check()
+        if plan.decision is not None:
+            approval_id = rt.get(tid).approval_id
+            if approval_id is None:
+                raise Conflict(f"thread {tid} is not waiting for a decision")
+            decide(rt, approval_id, plan.decision, actor=user.name, on_update=on_update, tap=tap)
+        else:
+            rt.start(
+                str(plan.goal),
+                thread_id=tid,
+                actor=user.name,
+                on_update=on_update,
+                owner_only=not sees_all(user.role),
+                tap=tap,
+            )
+    except Cancelled:
+        records.set_run_status(engine, live.run_id, "interrupted")
+        raise
+    except Exception as exc:
+        records.set_run_status(engine, live.run_id, "error", f"{type(exc).__name__}: {exc}")
+        raise
+    records.set_run_status(engine, live.run_id, "success")
+    records.touch_thread(engine, tid, user.name)
+    hub.publish(tid, "state", thread_view(rt.get(tid)))
