@@ -36,7 +36,8 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify(secret: str, timestamp: str, body: bytes, header: str) -> bool:
     """Receiver side: whether ``header`` is the signature of ``body`` (constant time)."""
-    return hmac.compare_digest(signature(secret, timestamp, body), header)
+    expected = signature(secret, timestamp, body).encode()
+    return hmac.compare_digest(expected, header.encode("utf-8", "replace"))
 
 
 class WebhookAdapter:

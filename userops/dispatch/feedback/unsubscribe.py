@@ -128,7 +128,8 @@ def verify(token: str, key: bytes) -> Recipient:
     payload, dot, mac = token.rpartition(".")
     if not dot or not payload:
         raise bad("not an unsubscribe token (expected <payload>.<signature>)")
-    if not hmac.compare_digest(_mac(key, payload), mac):
+    # bytes, not str: compare_digest raises TypeError on non-ASCII text (a forged link).
+    if not hmac.compare_digest(_mac(key, payload).encode(), mac.encode("utf-8", "replace")):
         raise bad("signature does not match (the link was altered or is not ours)")
     try:
         user, channel, campaign = _unb64(payload).decode().split("|", 2)
