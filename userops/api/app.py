@@ -136,7 +136,6 @@ def create_app(
     for module in (health, threads, approvals, campaigns, segments, profiles, policy, ingest):
         app.include_router(module.router)
     app.include_router(journeys_propose.router)
-    app.include_router(journeys_propose.router)
     app.include_router(privacy.router)
     app.include_router(callbacks.router)
     app.include_router(unsubscribe.router)
