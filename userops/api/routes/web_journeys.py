@@ -1,0 +1,107 @@
+"""A journey version's card: its spec as a graph, counts when live, approve or reject.
+
+Journey versions are approved on their own (``userops journeys approve``): the same
+functions decide here, with the same rules (an approver or admin, never the author).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from userops.accounts import AccountInfo
+from userops.api.deps import APPROVER_ROLES, Services
+from userops.api.web import pick_language, render, translator
+from userops.api.web.errors import HANDLED, error_page, explain
+from userops.api.web.session import check_csrf, read_form, web_user
+from userops.api.web_data.journey_graph import svg
+from userops.errors import BadInput
+from userops.journeys.records import approve, reject
+from userops.journeys.spec import JourneySpec
+from userops.journeys.views import show_journey
+
+router = APIRouter(include_in_schema=False)
+JourneyId = Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+KINDS = ("send", "wait", "wait_for_event", "branch", "split", "exit")
+
+
+def _context(
+    services: Services, user: AccountInfo, jid: str, version: int, lang: str
+) -> dict[str, Any]:
+    j = show_journey(services.engine, jid)
+    row = next((v for v in j.get("versions") or [] if v.get("version") == version), None)
+    from userops.journeys.records import version_spec
+
+    spec: JourneySpec = version_spec(services.engine, jid, version)
+    if row is None:
+        from userops.errors import NotFound
+
+        raise NotFound(f"journey {jid} has no version {version}")
+    counts = {k: float(v.get("entered", 0)) for k, v in (row.get("nodes") or {}).items()
+              if isinstance(v, dict)}  # fmt: skip
+    t = translator(lang)
+    kinds = {k: t(f"journey.kind.{k}") for k in KINDS}
+    forecast = row.get("forecast")
+    return {
+        "journey": j,
+        "version": row,
+        "spec": spec,
+        "graph": svg(spec, counts or None, kinds=kinds),
+        "forecast": forecast if isinstance(forecast, dict) else None,
+        "may_decide": user.role in APPROVER_ROLES
+        and row.get("status") == "awaiting_approval"
+        and user.name != row.get("created_by"),
+    }
+
+
+@router.get("/ui/journeys/{jid}/{version}", response_class=HTMLResponse)
+async def journey_page(request: Request, version: int, jid: str = JourneyId) -> Response:
+    """The version's graph, trigger, limits and decision."""
+    user = await web_user(request)
+    services: Services = request.app.state.services
+    lang = pick_language(request)
+    try:
+        ctx = await run_in_threadpool(_context, services, user, jid, version, lang)
+    except HANDLED as exc:
+        return error_page(request, exc, user)
+    return render(request, "journey.html", ctx, user=user)
+
+
+@router.post("/ui/journeys/{jid}/{version}/decide", response_class=HTMLResponse)
+async def journey_decide(request: Request, version: int, jid: str = JourneyId) -> Response:
+    """Approve or reject (with a reason) the version."""
+    user = await web_user(request)
+    try:
+        form = await read_form(request)
+    except BadInput as exc:
+        return error_page(request, exc, user)
+    check_csrf(request, form.get("csrf"))
+    services: Services = request.app.state.services
+    decision = form.get("decision")
+    comment = form.get("comment").strip()[:2000]
+    try:
+        if decision == "approve":
+            await run_in_threadpool(
+                lambda: approve(services.engine, jid, actor=user.name, version=version,
+                                comment=comment or None)
+            )  # fmt: skip
+        elif decision == "reject" and comment:
+            await run_in_threadpool(
+                lambda: reject(services.engine, jid, actor=user.name, reason=comment,
+                               version=version)
+            )  # fmt: skip
+        else:
+            raise BadInput.one("approve, or reject with a reason", field="comment", value=comment)
+    except HANDLED as exc:
+        lang = pick_language(request)
+        status, headline, detail = explain(lang, exc)
+        try:
+            ctx = await run_in_threadpool(_context, services, user, jid, version, lang)
+        except HANDLED:
+            return error_page(request, exc, user)
+        ctx["error"] = {"headline": headline, "detail": detail}
+        return render(request, "journey.html", ctx, status_code=status, user=user)
+    return RedirectResponse(f"/ui/journeys/{jid}/{version}", 303)
