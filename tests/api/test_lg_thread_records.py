@@ -4,6 +4,8 @@ kept from ``threads.create``, ``get`` before the first run, ``update``, search b
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import httpx
 import pytest
 from langgraph_sdk import get_sync_client
@@ -56,7 +58,8 @@ def test_metadata_get_before_run_update_and_search(
     assert [t["thread_id"] for t in olivia.threads.search(metadata={"stage": "x"})] == []
     waiting = olivia.threads.search(status="interrupted", metadata={"team": "growth"})
     assert [t["thread_id"] for t in waiting] == ["t-meta"]
-    assert waiting[0]["metadata"]["stage"] == "draft" and waiting[0]["values"]["owner"] == "olivia"
+    first: Any = waiting[0]
+    assert first["metadata"]["stage"] == "draft" and first["values"]["owner"] == "olivia"
     assert olivia.threads.count(status="idle") == 1  # t-plain: created, never run
     assert [t["thread_id"] for t in olivia.threads.search(limit=1, offset=0)] == ["t-meta"]
     assert _status(lambda: olivia.threads.search(metadata="x")) == 422  # type: ignore[arg-type]
@@ -71,7 +74,7 @@ def test_mark_resolved_and_copy(site: tuple[str, dict[str, str]], sqlite_engine:
     olivia.threads.create(thread_id="t-res")
     olivia.runs.wait("t-res", "userops", input={"goal": "win back"})
     state = ana.threads.get_state("t-res")
-    approval_id = state["values"]["approval_id"]
+    approval_id = cast(dict[str, Any], state["values"])["approval_id"]
 
     # Agent Inbox's "mark as resolved": operators may not, other edits are refused
     assert _status(lambda: olivia.threads.update_state("t-res", None, as_node="__end__")) == 403
@@ -89,7 +92,7 @@ def test_mark_resolved_and_copy(site: tuple[str, dict[str, str]], sqlite_engine:
     assert _status(lambda: ana.threads.update_state("t-res", None, as_node="__end__")) == 409
 
     olivia.threads.update("t-res", metadata={"k": "v"})
-    copy = olivia.threads.copy("t-res")
+    copy: Any = olivia.threads.copy("t-res")  # type: ignore[func-returns-value]
     assert copy["thread_id"] != "t-res" and copy["metadata"] == {"k": "v"}
     assert copy["values"]["approval_id"] == approval_id
     src = olivia.threads.get_history("t-res", limit=100)

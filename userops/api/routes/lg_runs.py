@@ -128,7 +128,8 @@ def join_stream(
 ) -> StreamingResponse:
     """Stream the run's parts (of ``stream_mode``, default all of the run's) to its end."""
     run = _run(rt, services, user, thread_id, run_id)
-    modes = modes_of(stream_mode, tuple(run.kwargs.get("stream_mode") or ["values"]))
+    asked = [m for m in stream_mode or () if m]  # the SDK sends ``stream_mode=`` for none
+    modes = modes_of(asked, tuple(run.kwargs.get("stream_mode") or ["values"]))
     live = lg_live.get(run_id)
     if live is not None:
         return StreamingResponse(run_events(live, 0, modes), media_type="text/event-stream")
