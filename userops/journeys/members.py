@@ -44,6 +44,33 @@ _DONE = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 
+_STEP_COLS = (
+    "version_id int, journey_id text, user_id int, entry_no int, node_id text, visit int,"
+    " outcome text, channel text, variant text, reason text, next_node text, ts bigint"
+)
+_DONE_PG = (
+    "INSERT INTO journey_steps_done (version_id, journey_id, user_id, entry_no, node_id, visit,"
+    " outcome, channel, variant, reason, next_node, ts) SELECT * FROM"
+    " json_to_recordset(CAST(? AS json)) AS v(" + _STEP_COLS + ") ON CONFLICT DO NOTHING"
+    " RETURNING 1"
+)
+_MOVE_COLS = (
+    "node_id text, visit int, due_ts bigint, since_ts bigint, node_event bigint, sends int,"
+    " state text, exit_reason text, exited_ts bigint, attrs json, lease_owner text,"
+    " lease_until_ts bigint, id int, owner text, old_node text, old_visit int"
+)
+_MOVE_PG = (
+    "UPDATE journey_members m SET node_id = v.node_id, visit = v.visit, due_ts = v.due_ts,"
+    " since_ts = v.since_ts, node_event = v.node_event, woke_event = NULL, sends = v.sends,"
+    " state = v.state, exit_reason = v.exit_reason, exited_ts = v.exited_ts,"
+    " attrs = v.attrs, lease_owner = v.lease_owner, lease_until_ts = v.lease_until_ts"
+    " FROM json_to_recordset(CAST(? AS json)) AS v(" + _MOVE_COLS + ") WHERE m.id = v.id"
+    " AND m.lease_owner = v.owner AND m.node_id = v.old_node AND m.visit = v.old_visit"
+    " AND m.state = 'active' RETURNING 1"
+)
+"""PostgreSQL: a batch's steps and moves in one statement each (arrays, not a round trip
+per row); the same conditions as :data:`_DONE` and :data:`_MOVE`."""
+
 
 @dataclass(slots=True)
 class Member:
@@ -123,18 +150,24 @@ def release(conn: Connection, ids: list[int], *, owner: str) -> None:
 
 def record_steps(conn: Connection, moves: list[Move], now: int) -> None:
     """Insert the steps-done rows of ``moves`` (a row already there is kept)."""
-    many(
-        conn,
-        _DONE,
-        [
-            (
-                m.member.version_id, m.member.journey_id, m.member.user_id, m.member.entry_no,
-                m.member.node_id, m.member.visit, m.outcome, m.channel, m.variant, m.reason,
-                m.next_node, now,
-            )
-            for m in moves
-        ],
-    )  # fmt: skip
+    rows = [
+        (
+            m.member.version_id, m.member.journey_id, m.member.user_id, m.member.entry_no,
+            m.member.node_id, m.member.visit, m.outcome, m.channel, m.variant, m.reason,
+            m.next_node, now,
+        )
+        for m in moves
+    ]  # fmt: skip
+    if is_pg(conn) and len(rows) > 1:
+        fetch(conn, _DONE_PG, _records(_STEP_COLS, rows))
+    else:
+        many(conn, _DONE, rows)
+
+
+def _records(cols: str, rows: list[tuple[Any, ...]]) -> list[str]:
+    """Rows as the one JSON parameter of a ``json_to_recordset`` with columns ``cols``."""
+    names = [c.strip().split(" ")[0] for c in cols.split(",")]
+    return [json.dumps([dict(zip(names, r, strict=True)) for r in rows], ensure_ascii=False)]
 
 
 def apply_moves(
@@ -165,4 +198,8 @@ def apply_moves(
                 mem.id, owner, mem.node_id, mem.visit,
             )
         )  # fmt: skip
-    many(conn, _MOVE.format(json="CAST(? AS JSON)" if is_pg(conn) else "?"), rows)
+    if is_pg(conn) and len(rows) > 1:
+        pg_rows = [(*r[:9], json.loads(r[9]) if r[9] else None, *r[10:]) for r in rows]
+        fetch(conn, _MOVE_PG, _records(_MOVE_COLS, pg_rows))  # one statement
+    else:
+        many(conn, _MOVE.format(json="CAST(? AS JSON)" if is_pg(conn) else "?"), rows)
