@@ -1,6 +1,7 @@
 """The campaign loop as a LangGraph graph.
 
-intake → clarify | plan → evaluate ⟲ plan (bounded) → prepare_approval → approval_gate
+intake → journey (an always-on goal: a journey proposal, :mod:`agents.nodes.journey`) |
+clarify | plan → evaluate ⟲ plan (bounded) → prepare_approval → approval_gate
 (``interrupt``) → apply_decision → dispatch → measure → review (follow-up → approval again)
 → lessons. Nodes route with ``Command``. Input (:class:`~agents.state.LoopInput`):
 ``{"messages": [...]}``. Dependencies are the run's context
@@ -20,6 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from agents.nodes.delivery import dispatch
 from agents.nodes.deps import LoopDeps
 from agents.nodes.gate import apply_decision, approval_gate, prepare_approval
+from agents.nodes.journey import journey
 from agents.nodes.planning import clarify, evaluate, intake, plan
 from agents.nodes.results import lessons, measure, review
 from agents.state import LoopInput, LoopState
@@ -32,6 +34,7 @@ def make_graph(*, checkpointer: BaseCheckpointSaver[Any] | None = None) -> Graph
     g = StateGraph(LoopState, context_schema=LoopDeps, input_schema=LoopInput)
     g.add_node("intake", intake)
     g.add_node("clarify", clarify)
+    g.add_node("journey", journey)
     g.add_node("plan", plan)
     g.add_node("evaluate", evaluate)
     g.add_node("prepare_approval", prepare_approval)

@@ -73,9 +73,12 @@ class LoopState(TypedDict, total=False):
     """KPI of each follow-up step (the main step's stays in ``kpi``)."""
     lessons: list[str]
     """Lessons written at the end."""
+    journey: dict[str, Any] | None
+    """The journey proposed for an always-on goal (``journey_id``, ``version``,
+    ``approval_id``, ``status``, findings; :mod:`agents.nodes.journey`)."""
     status: str
     """``planning``, ``needs_clarification``, ``awaiting_approval``, ``dispatched``,
-    ``completed``, ``blocked``, ``refused``."""
+    ``completed``, ``blocked``, ``refused``, ``journey_proposed``."""
 
 
 class LoopInput(TypedDict, total=False):
@@ -114,4 +117,5 @@ def initial_fields() -> dict[str, Any]:
         "baseline": None,
         "followup_results": [],
         "lessons": [],
+        "journey": None,
     }

@@ -71,5 +71,9 @@ class LoopDeps:
     remember: Callable[[str, str | None, str, str], None] | None = None
     """Store a lesson ``(text, objective, language, campaign_id)`` where the planner finds it
     (the lesson memory); None: the lessons table only."""
+    propose_journey: Callable[[str, str], dict[str, Any]] | None = None
+    """``(goal, actor) -> proposal``: an always-on goal becomes a journey awaiting approval
+    (:func:`agents.planning.journey.propose.propose_journey`); None: journey goals are
+    planned as campaigns."""
     llm_calls: Callable[[], int] = field(default=lambda: 0)
     """Counter of LLM calls made by planner/evaluator (0 offline)."""

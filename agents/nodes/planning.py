@@ -10,6 +10,7 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from agents.goal.journey_intent import is_journey_goal
 from agents.goal.text import objective_name
 from agents.nodes.deps import LoopDeps
 from agents.nodes.records import campaign_id_for, ensure_campaign, set_campaign
@@ -88,14 +89,21 @@ def _says_something(goal: Goal) -> bool:
 
 def intake(
     state: LoopState, runtime: Runtime[LoopDeps]
-) -> Command[Literal["clarify", "plan", "__end__"]]:
-    """Read the newest human message, parse the goal, open a campaign."""
+) -> Command[Literal["journey", "clarify", "plan", "__end__"]]:
+    """Read the newest human message, parse the goal, open a campaign.
+
+    An always-on goal (a flow that reacts to each user) goes to ``journey`` instead.
+    """
     config = get_config()
     deps = deps_of(runtime)
     humans = [m for m in state.get("messages", []) if isinstance(m, HumanMessage)]
     text = _text(humans[-1]) if humans else ""
     if state.get("status") == "needs_clarification" and state.get("goal_text"):
         text = f"{state['goal_text']}\n{text}"
+    if deps.propose_journey is not None and is_journey_goal(text):
+        actor = _actor(config)
+        fields = {**initial_fields(), "goal_text": text, "requested_by": actor}
+        return Command(update={**fields, "goal": None, "status": "planning"}, goto="journey")
     goal = deps.parse_goal(text, None)
     if state.get("status") == "needs_clarification":
         goal = answered(goal, state)

@@ -115,6 +115,11 @@ def default_deps(
     def build_step(e: Engine, plan: Any, step: Any, campaign_id: str) -> DispatchStep:
         return build_dispatch_step(ctx, plan, step, campaign_id=campaign_id)[0]
 
+    def propose_journey(goal: str, actor: str) -> dict[str, Any]:
+        from agents.planning.journey.wiring import propose
+
+        return propose(eng, goal, actor=actor, settings=s, policy=policy, now_ts=now_ts)
+
     return LoopDeps(
         engine=eng,
         planner=planner,
@@ -133,6 +138,7 @@ def default_deps(
         else lambda txt, obj, lang, cid: memory.add(
             txt, objective=obj, language=lang, campaign_id=cid
         ),
+        propose_journey=propose_journey,
         llm_calls=lambda: (
             int(getattr(planner, "llm_calls", 0)) + int(getattr(evaluator, "llm_calls", 0))
         ),
