@@ -13,19 +13,19 @@ numpy arrays, about a second at 100k users.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Connection, Engine, select, text
+from sqlalchemy import ColumnElement, Connection, Engine, select
 
 from userops.cdp.segments.spec import SegmentSpec
 from userops.cdp.segments.sql import spec_condition, traits
-from userops.dispatch.policy import Policy, zone
-from userops.journeys.backtest import I64, NEVER, Inputs, keys, next_after, walk
+from userops.dispatch.policy import Policy
+from userops.journeys.backtest import I64, Inputs, keys, next_after, walk
 from userops.journeys.events import canonical, events, match_condition, users
+from userops.journeys.forecast_data import Offsets, history, other_journeys, zones_of
 from userops.journeys.forecast_sends import tally_sends
 from userops.journeys.forecast_util import entries_of, findings_of
 from userops.journeys.graph import journey_graph
@@ -135,8 +135,7 @@ def forecast(
     lo = hi - days * 86400
     with engine.connect() as conn:
         ent_user, ent_ts, notes = entries_of(conn, engine, spec, lo, hi)
-        tz = _zones(conn)
-        offsets = _Offsets(tz)
+        offsets = Offsets(zones_of(conn))
         goal = _keys(conn, match_condition(spec.goal), lo, hi) if spec.goal else _none()
         inp = Inputs(
             user=ent_user,
@@ -159,9 +158,9 @@ def forecast(
         res = walk(spec, inp)
         sends = tally_sends(
             conn, spec, res, ent_user, policy=policy, offsets=offsets,
-            history=_history(conn, journey_id, lo - policy.frequency_caps.longest_s, hi),
+            history=history(conn, journey_id, lo - policy.frequency_caps.longest_s, hi),
         )  # fmt: skip
-        other = _other_journeys(conn, journey_id, ent_user, ent_ts)
+        other = other_journeys(conn, journey_id, ent_user, ent_ts)
     daily = np.bincount(((ent_ts - lo) // 86400).clip(0, days - 1), minlength=days)
     nodes = {}
     for n in spec.nodes:
@@ -227,89 +226,3 @@ def _branch_users(conn: Connection, seg: SegmentSpec | None, trait: Any, now: in
     spec = seg or SegmentSpec.model_validate({"all": [trait]})
     q = select(traits.c.user_id).where(spec_condition(spec, as_of_ts=now))
     return np.unique(np.array(conn.execute(q).scalars().all(), dtype=np.int64))
-
-
-def _zones(conn: Connection) -> dict[int, str]:
-    rows = conn.execute(text("SELECT id, timezone FROM users WHERE merged_into IS NULL")).all()
-    return {int(i): str(tz or "") for i, tz in rows}
-
-
-class _Offsets:
-    """Seconds east of UTC of each user's zone, per UTC day (DST-aware per day)."""
-
-    def __init__(self, tz: dict[int, str]) -> None:
-        self.ids = np.array(sorted(tz), dtype=np.int64)
-        names = sorted(set(tz.values()) | {""})
-        self.names = names
-        self.code = np.array([names.index(tz[i]) for i in self.ids.tolist()], dtype=np.int64)
-        self.cache: dict[tuple[int, int], int] = {}
-
-    def __call__(self, u: I64, ts: I64) -> I64:
-        if u.size == 0:
-            return _none()
-        code = np.zeros(u.size, dtype=np.int64)
-        if self.ids.size:
-            idx = np.minimum(np.searchsorted(self.ids, u), self.ids.size - 1)
-            code = np.where(self.ids[idx] == u, self.code[idx], 0)
-        day = ts // 86400
-        pair = code * (1 << 32) + day
-        uniq, inv = np.unique(pair, return_inverse=True)
-        vals = np.array([self._off(int(p >> 32), int(p & 0xFFFFFFFF)) for p in uniq])
-        return np.asarray(vals[inv], dtype=np.int64)
-
-    def _off(self, code: int, day: int) -> int:
-        got = self.cache.get((code, day))
-        if got is None:
-            dt = datetime.fromtimestamp(day * 86400 + 43200, zone(self.names[code]))
-            off = dt.utcoffset()
-            got = int(off.total_seconds()) if off is not None else 0
-            self.cache[(code, day)] = got
-        return got
-
-
-def _history(conn: Connection, journey_id: str, lo: int, hi: int) -> tuple[I64, list[str]]:
-    """Keys and channels of the store's marketing messages (not this journey's) in the window."""
-    rows = conn.execute(
-        text(
-            "SELECT user_id, coalesce(sent_ts, not_before_ts, created_ts), channel FROM outbox"
-            " WHERE marketing AND state IN ('sent', 'pending', 'sending', 'deferred')"
-            " AND created_ts > :lo AND created_ts <= :hi AND campaign_id NOT LIKE :mine"
-        ),
-        {"lo": lo, "hi": hi, "mine": f"j-{journey_id}-v%"},
-    ).all()
-    if not rows:
-        return _none(), []
-    arr = np.array([(r[0], r[1]) for r in rows], dtype=np.int64)
-    k = keys(arr[:, 0], arr[:, 1])
-    order = np.argsort(k)
-    chans = [str(rows[i][2]) for i in order.tolist()]
-    return k[order], chans
-
-
-def _other_journeys(conn: Connection, journey_id: str, u: I64, ts: I64) -> Counter[str]:
-    """Per other journey: entries whose user was then one of its members."""
-    out: Counter[str] = Counter()
-    if u.size == 0:
-        return out
-    rows = conn.execute(
-        text(
-            "SELECT journey_id, user_id, entered_ts, coalesce(exited_ts, :far) FROM"
-            " journey_members WHERE journey_id != :j"
-        ),
-        {"j": journey_id, "far": int(NEVER)},
-    ).all()
-    by: dict[str, list[tuple[int, int, int]]] = {}
-    for jid, uid, a, b in rows:
-        by.setdefault(str(jid), []).append((int(uid), int(a), int(b)))
-    for jid, spans in by.items():
-        arr = np.array(sorted(spans), dtype=np.int64)
-        start = keys(arr[:, 0], arr[:, 1])
-        end = np.maximum.accumulate(keys(arr[:, 0], np.minimum(arr[:, 2], 2**32 - 1)))
-        probe = keys(u, ts)
-        i = np.searchsorted(start, probe, side="right") - 1
-        ok = i >= 0
-        j = i.clip(0)
-        hit = ok & ((start[j] >> 32) == u) & (end[j] >= probe)
-        if hit.any():
-            out[jid] = int(hit.sum())
-    return out
