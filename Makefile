@@ -24,6 +24,8 @@ demo: install
 browser-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || echo "warning: could not install chromium; the browser test will be skipped"
+	@fc-list :lang=zh 2>/dev/null | grep -q . || apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+	  || echo "warning: no Chinese font; the web tests' screenshots show boxes for Chinese"
 
 test: install browser-deps
 	@$(BIN)/python -m pytest --cov --cov-report= --cov-fail-under=60; rc=$$?; \

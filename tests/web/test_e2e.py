@@ -182,3 +182,22 @@ def test_goal_clarify_edit_reject_approve_results(web: Site, browser: Any) -> No
     for p in (op, ana, bob, phone):
         outside = [u for u in p.urls if not u.startswith(web.url)]
         assert outside == [], outside  # nothing from another host
+
+
+def test_journey_version_graph_and_keyboard(web: Site, browser: Any) -> None:
+    from tests.journeys.support import spec as journey_spec
+    from userops.journeys.records import create_journey
+    from userops.journeys.spec import JourneySpec
+
+    made = create_journey(web.engine, JourneySpec.model_validate(journey_spec()), actor="olivia")
+    ana = Person(browser, web, "zh")
+    ana.login("ana", "/ui/inbox?kind=journey")
+    ana.page.keyboard.press("Tab")  # the first stop is the skip link, then the page
+    assert ana.page.evaluate("document.activeElement.className") == "skip"
+    link = ana.page.locator(f"a[href='/ui/journeys/{made['id']}/1']")
+    link.focus()
+    ana.page.keyboard.press("Enter")  # a real link: the keyboard opens it
+    expect(ana.page.locator("#journey-graph g.node")).to_have_count(6)
+    ana.shot("13-journey-version-graph")
+    ana.page.click("#journey-approve")
+    expect(ana.page.locator("#journey-status")).to_have_text("已批准")

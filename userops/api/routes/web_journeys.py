@@ -6,6 +6,7 @@ functions decide here, with the same rules (an approver or admin, never the auth
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
@@ -17,40 +18,62 @@ from userops.api.deps import APPROVER_ROLES, Services
 from userops.api.web import pick_language, render, translator
 from userops.api.web.errors import HANDLED, error_page, explain
 from userops.api.web.session import check_csrf, read_form, web_user
+from userops.api.web_data.charts import bar_chart
 from userops.api.web_data.journey_graph import svg
-from userops.errors import BadInput
-from userops.journeys.records import approve, reject
-from userops.journeys.spec import JourneySpec
+from userops.errors import BadInput, NotFound
+from userops.journeys.records import approve, reject, version_spec
 from userops.journeys.views import show_journey
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 JourneyId = Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
 KINDS = ("send", "wait", "wait_for_event", "branch", "split", "exit")
 
 
+def _show(services: Services, jid: str, lang: str) -> tuple[dict[str, Any], str | None]:
+    """The journey with its forecast; when the backtest fails, without it and why."""
+    try:
+        return show_journey(services.engine, jid, lang=lang), None
+    except HANDLED:
+        raise
+    except Exception as exc:  # the backtest's failure must not hide the version to decide
+        log.exception("journey %s: forecast failed", jid)
+        out = show_journey(services.engine, jid, lang=lang, with_forecast=False)
+        return out, f"{type(exc).__name__}: {exc}"[:300]
+
+
 def _context(
     services: Services, user: AccountInfo, jid: str, version: int, lang: str
 ) -> dict[str, Any]:
-    j = show_journey(services.engine, jid)
+    j, failed = _show(services, jid, lang)
     row = next((v for v in j.get("versions") or [] if v.get("version") == version), None)
-    from userops.journeys.records import version_spec
-
-    spec: JourneySpec = version_spec(services.engine, jid, version)
     if row is None:
-        from userops.errors import NotFound
-
         raise NotFound(f"journey {jid} has no version {version}")
-    counts = {k: float(v.get("entered", 0)) for k, v in (row.get("nodes") or {}).items()
-              if isinstance(v, dict)}  # fmt: skip
+    spec = version_spec(services.engine, jid, version)
+    graph = row.get("graph") or {}
+    counts = {str(n["id"]): float(n.get("count") or 0) for n in graph.get("nodes") or []}
     t = translator(lang)
     kinds = {k: t(f"journey.kind.{k}") for k in KINDS}
-    forecast = row.get("forecast")
+    forecast = row.get("forecast") if isinstance(row.get("forecast"), dict) else None
+    daily = None
+    if forecast and forecast.get("daily_entries"):
+        entries = [float(n) for n in forecast["daily_entries"]]
+        daily = bar_chart(
+            [str(i + 1) for i in range(len(entries))],
+            {t("journey.entries"): entries},
+            title=t("journey.daily_entries"), x_label=t("chart.day"),
+            y_label=t("journey.entries"), chart_id="forecast-chart",
+        )  # fmt: skip
     return {
         "journey": j,
         "version": row,
         "spec": spec,
-        "graph": svg(spec, counts or None, kinds=kinds),
-        "forecast": forecast if isinstance(forecast, dict) else None,
+        "graph": svg(spec, counts if graph else None, kinds=kinds),
+        "counted": bool(graph),
+        "forecast": forecast,
+        "forecast_failed": failed,
+        "forecast_chart": daily,
+        "journey_card": row.get("card") or {},
         "may_decide": user.role in APPROVER_ROLES
         and row.get("status") == "awaiting_approval"
         and user.name != row.get("created_by"),
