@@ -64,7 +64,9 @@ def _setup(path: Path, n: int) -> None:
 
 def _worker_main(url: str) -> None:
     engine = make_engine(url)
-    Worker(engine, None, policy=Policy.load(), clock=lambda: NOW, fallbacks=False).run()
+    batch = int(os.environ.get("BENCH_DISPATCH_BATCH", "0")) or None
+    policy = Policy.load()
+    Worker(engine, None, policy=policy, clock=lambda: NOW, fallbacks=False, batch_size=batch).run()
     engine.dispose()
 
 

@@ -152,10 +152,26 @@ def variant_costs(step: DispatchStep, policy: Policy) -> dict[str, float]:
     }
 
 
+def user_chunks(items: list[tuple[int, str, str]], size: int) -> Iterator[list[Any]]:
+    """Slices of about ``size`` of the user-sorted ``items``, never splitting a user's."""
+    i = 0
+    while i < len(items):
+        j = min(i + size, len(items))
+        while j < len(items) and items[j][0] == items[j - 1][0]:
+            j += 1
+        yield items[i:j]
+        i = j
+
+
 def evaluate(
     conn: Connection, prep: Prepared, tally: Tally, size: int = 20000
 ) -> Iterator[list[Row]]:
-    """Yield the outbox rows of each chunk of recipients, counting into ``tally``."""
+    """Yield the outbox rows of each chunk of recipients, counting into ``tally``.
+
+    A user's messages are always in one chunk, so the frequency caps see them together from
+    memory, not from rows an earlier chunk wrote (which may not be committed yet: the
+    enqueue writes a chunk while the next is evaluated).
+    """
     step, policy, now = prep.step, prep.policy, prep.now
     start = max(now, step.send_at_ts or now)
     items = [(prep.canon[u], ch, v) for u, ch, v in step.assignments]
@@ -164,7 +180,7 @@ def evaluate(
     # and an approved bound admit the same recipients in the pre-flight and every enqueue
     items.sort(key=lambda x: x[0])
     since = start - policy.frequency_caps.longest_s
-    for part in chunks(items, size):
+    for part in user_chunks(items, size):
         _, ctx = load_users(conn, [p[0] for p in part])
         if step.marketing:
             load_commits(conn, ctx, now=now, since=since, include_pending=True)
