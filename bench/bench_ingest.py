@@ -158,16 +158,24 @@ def run(workdir: Path) -> dict[str, Any]:
     metrics: dict[str, Any] = {"goal_events_per_s": 20_000, "cpus": os.cpu_count()}
     metrics.update(measure(home, f"sqlite:///{home / 'userops.db'}", 1, "sqlite"))
     if os.environ.get("BENCH_INGEST_PG", "1") != "1":
-        return metrics
+        return _saved(workdir, metrics)
     from scripts.chaos_setup import PG_ADMIN_URL, create_database, drop_database
 
     try:
         url = create_database()
     except Exception as exc:  # no server here: say so instead of failing the whole bench
         metrics["pg_skipped"] = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
-        return metrics
+        return _saved(workdir, metrics)
     try:
         metrics.update(measure(home, url, 2, "pg"))
     finally:
         drop_database(url)
+    return _saved(workdir, metrics)
+
+
+def _saved(workdir: Path, metrics: dict[str, Any]) -> dict[str, Any]:
+    """``metrics``, also written to ``bench/out/ingest.json``."""
+    (workdir.parent / "ingest.json").write_text(
+        orjson.dumps(metrics, option=orjson.OPT_INDENT_2).decode()
+    )
     return metrics

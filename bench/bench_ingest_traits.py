@@ -25,7 +25,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import json  # noqa: E402
-import shutil  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -35,7 +34,14 @@ import numpy as np  # noqa: E402
 import orjson  # noqa: E402
 
 from bench.bench_profiles import AS_OF_TS  # noqa: E402
-from bench.bench_trait_latency import NOON, NOW, _built_store, _pct, _user_count  # noqa: E402
+from bench.bench_trait_latency import (  # noqa: E402
+    NOON,
+    NOW,
+    _built_store,
+    _pct,
+    _user_count,
+    copy_store,
+)
 
 KINDS = (
     ("Order Completed", 0.1),
@@ -78,6 +84,7 @@ def _run(path: Path, rate: int, seconds: int, window: float) -> dict[str, Any]:
     from userops.cdp.stream.batch import ingest
     from userops.cdp.stream.sources import add_source, authenticate
     from userops.cdp.traits.due import catch_up
+    from userops.cdp.traits.incremental import apply_events  # noqa: F401 (a server has it)
     from userops.store.engine import make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{path}")
@@ -159,7 +166,7 @@ def run(workdir: Path) -> dict[str, Any]:
     scratch = workdir / f"run_{users}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{scratch}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(base, scratch)
+    copy_store(base, scratch)
     window = _env("WINDOW_MS", 100) / 1000.0
     out["window_ms"] = int(window * 1000)
     out.update(_run(scratch, _env("RATE", 1000), _env("SECONDS", 20), window))

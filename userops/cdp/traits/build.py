@@ -75,14 +75,18 @@ def fetch(conn: Connection, d: q.Dialect, as_of_day: int, say: Progress) -> dict
     cut = (as_of_day + 1) * DAY
     say("users")
     got: dict[str, Any] = {"users": q.canonical_users(conn, d)}
-    say("orders")
-    got["orders"] = q.order_days(conn, d, cut, as_of_day - 29)
-    say("events")
-    got["totals"] = q.event_totals(conn, d, cut)
-    say("channels, content, interests")
-    got["channel"] = q.channel_responses(conn, d, cut)
-    got["content"] = q.content_scores(conn, d, cut, rules.CONTENT_WEIGHTS)
-    got["interests"] = q.top_interests(conn, d, cut)
+    d = q.copy_events(conn, d, cut)  # a few records on SQLite: their events read once
+    try:
+        say("orders")
+        got["orders"] = q.order_days(conn, d, cut, as_of_day - 29)
+        say("events")
+        got["totals"] = q.event_totals(conn, d, cut)
+        say("channels, content, interests")
+        got["channel"] = q.channel_responses(conn, d, cut)
+        got["content"] = q.content_scores(conn, d, cut, rules.CONTENT_WEIGHTS)
+        got["interests"] = q.top_interests(conn, d, cut)
+    finally:
+        q.drop_copy(conn, d)
     say("reachability")
     got["consents"] = q.consents_granted(conn, d)
     got["addresses"] = q.addresses(conn, d)
