@@ -93,7 +93,7 @@ def test_mark_resolved_and_copy(site: tuple[str, dict[str, str]], sqlite_engine:
 
     olivia.threads.update("t-res", metadata={"k": "v"})
     copy: Any = olivia.threads.copy("t-res")  # type: ignore[func-returns-value]
-    assert copy["thread_id"] != "t-res" and copy["metadata"] == {"k": "v"}
+    assert copy["thread_id"] != "t-res" and copy["metadata"]["k"] == "v"
     assert copy["values"]["approval_id"] == approval_id
     src = olivia.threads.get_history("t-res", limit=100)
     dst = olivia.threads.get_history(copy["thread_id"], limit=100)

@@ -107,11 +107,13 @@ def prepare(
 
 
 def new_run(services: Services, plan: Plan, body: RunIn, run_id: str) -> records.RunRow:
-    """Record the run (``pending``) and touch its thread's record."""
-    records.touch_thread(services.engine, plan.thread_id, plan.user.name)
+    """Record the run (``pending``); its thread's metadata gets the graph and assistant."""
+    graph = {"graph_id": GRAPH_ID, "assistant_id": ASSISTANT_ID}
+    thread = records.merge_metadata(services.engine, plan.thread_id, plan.user.name, graph)
     kwargs = {"input": body.input, "command": body.command, "stream_mode": plan.modes}
+    meta = {**thread.metadata, **(body.metadata or {}), "created_by": plan.user.name}
     row = records.RunRow(
-        run_id, plan.thread_id, ASSISTANT_ID, plan.user.name, "pending", body.metadata or {}, kwargs
+        run_id, plan.thread_id, ASSISTANT_ID, plan.user.name, "pending", meta, kwargs
     )
     return records.create_run(services.engine, row)
 

@@ -3,7 +3,8 @@
 ``values`` (the state after every step, the input first), ``updates`` (each node's update;
 ``__interrupt__`` when the gate asks), ``messages`` (``messages/metadata`` once per message,
 then ``messages/complete``, or ``messages/partial`` for a chunk), ``messages-tuple``
-(``messages``: ``[message, metadata]``), ``custom``, ``debug``, ``tasks``, ``checkpoints``
+(``messages``: ``[message, metadata]``; asked with ``messages``, it alone is sent, as
+the official server does), ``custom``, ``debug``, ``tasks``, ``checkpoints``
 and ``events`` (``on_chain_start`` / ``on_chain_end`` per node, from the debug stream: the
 loop's nodes call no chat model, so there are no token events). Anything else is a 422
 naming ``stream_mode``.
@@ -108,7 +109,7 @@ class Shaper:
         out: list[Part] = []
         if "messages-tuple" in self.modes:
             out.append(("messages", [data, meta]))
-        if "messages" in self.modes:
+        if "messages" in self.modes and "messages-tuple" not in self.modes:  # as the server
             mid = str(data.get("id")) if isinstance(data, dict) else ""
             if mid not in self._seen:
                 self._seen.add(mid)

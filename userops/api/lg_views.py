@@ -42,9 +42,11 @@ def thread_view(
         "thread_id": thread_id,
         "created_at": created,
         "updated_at": updated,
+        "state_updated_at": snap.created_at or created,
         "metadata": row.metadata if row else {},
         "status": thread_status(snap, busy),
         "config": {},
+        "error": None,
         "values": jsonable(values) if values else None,
         "interrupts": {t.id: pending for t in snap.tasks or () if t.interrupts},
     }
@@ -80,6 +82,10 @@ def state_view(snap: Any, thread_id: str) -> dict[str, Any]:
         },
         "parent_checkpoint": _checkpoint(snap.parent_config, thread_id),
         "interrupts": interrupts(snap),
+        "checkpoint_id": conf.get("checkpoint_id"),
+        "parent_checkpoint_id": (_checkpoint(snap.parent_config, thread_id) or {}).get(
+            "checkpoint_id"
+        ),
     }
 
 

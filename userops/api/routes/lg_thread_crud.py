@@ -141,7 +141,8 @@ def update_state(
             {"configurable": {"thread_id": thread_id}}, None, as_node="__end__"
         )
     records.touch_thread(engine, thread_id, None)
-    return {"checkpoint": dict(config.get("configurable") or {})}
+    conf = dict(config.get("configurable") or {})
+    return {"checkpoint": conf, "configurable": conf, "checkpoint_id": conf.get("checkpoint_id")}
 
 
 @router.post("/threads/{thread_id}/copy")
