@@ -147,7 +147,12 @@ def run_scenario(
     with scenario_settings(wd, planner) as settings:
         engine = open_store(settings.resolved_database_url())
         try:
-            checks = _run_and_grade(settings, engine, scenario, out)
+            if scenario.journey is not None:
+                from evals.journey_eval import run_journey_scenario
+
+                checks = run_journey_scenario(settings, engine, scenario, out)
+            else:
+                checks = _run_and_grade(settings, engine, scenario, out)
         except Exception as exc:  # a crash is a failed scenario, reported
             out["latency_s"] = round(time.perf_counter() - t0, 3)
             tb = traceback.format_exc(limit=6)

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from evals.journey_schema import JourneyRun
 from userops.cdp.segments.spec import SegmentSpec
 
 
@@ -147,6 +148,9 @@ class Scenario(_Strict):
     """Operator answers and approver script."""
     expect: Expect = Field(default_factory=Expect)
     """Expectations checked by the graders."""
+    journey: JourneyRun | None = None
+    """Journey mode: the goal becomes a journey run on an injected clock
+    (:mod:`evals.journey_run`); ``expect`` is then unused."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
