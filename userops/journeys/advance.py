@@ -10,6 +10,7 @@ rest keep their timer (``due_ts``) and lose the lease.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 
@@ -183,7 +184,10 @@ def advance_batch(
         for m in batch:
             groups[(m.version_id, m.node_id)].append(m)
         moves: list[Move] = []
-        for (vid, node_id), group in groups.items():
+        keys = sorted(groups)
+        turn = zlib.crc32(owner.encode()) % len(keys)  # workers start on different sends:
+        for vid, node_id in keys[turn:] + keys[:turn]:  # each enqueue locks its step (PG)
+            group = groups[(vid, node_id)]
             vc = vcs[vid]
             moves += evaluate(engine, vc, vc.spec.node(node_id), group, now, policy, winners)
         if hook:
