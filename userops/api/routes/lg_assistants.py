@@ -6,7 +6,7 @@ LangGraph route answers 501 naming what is unsupported.
 The assistant itself (search, get) is in :mod:`userops.api.routes.langgraph_compat`. The
 catch-all :data:`unsupported` router must be included after every other router: a path an
 earlier route serves is never reached here, so only what userops does not implement (crons,
-the store, background runs, assistant edits...) gets the 501, never a bare 404 or 405.
+the store, threadless runs, assistant edits...) gets the 501, never a bare 404 or 405.
 """
 
 from __future__ import annotations
