@@ -215,7 +215,7 @@ def _keys(conn: Connection, cond: ColumnElement[bool], lo: int, hi: int) -> I64:
         .select_from(events.join(users, users.c.id == events.c.user_id))
         .where(events.c.ts > lo, events.c.ts <= hi, cond)
     )
-    rows = conn.execute(q).all()
+    rows = [tuple(r) for r in conn.execute(q)]  # plain tuples: numpy reads them fast
     if not rows:
         return _none()
     arr = np.array(rows, dtype=np.int64)

@@ -1,9 +1,9 @@
 """The forecast's messages: channel, journey limits, the policy's collisions and the cost.
 
 Per send of the walk (:mod:`userops.journeys.backtest`): the channel as the engine picks it
-from the users' addresses, consents and ``preferred_channel`` trait (no address on any:
-suppressed ``unreachable``); the journey's limits (per entry, per user over a window:
-suppressed ``journey_limit``); then what the dispatch policy would do, counted as
+from the ``reachable_channels`` and ``preferred_channel`` traits, or the dispatch context
+for users without traits (none: suppressed ``unreachable``); the journey's limits (per
+entry, per user over a window: suppressed ``journey_limit``); then what the dispatch policy would do, counted as
 collisions: local quiet hours and the node's send window (deferred), and the frequency caps
 counted over the journey's own messages *and* every marketing message the store already
 queued or sent to the user (campaigns, other journeys). The cost of a message is the
@@ -23,9 +23,10 @@ from sqlalchemy import Connection
 from userops.dispatch.content_rules import sms_segments
 from userops.dispatch.context import load_users
 from userops.dispatch.policy import Policy
+from userops.dispatch.sql import fetch, in_list, list_param
 from userops.journeys.backtest import I64, Offsets, WalkResult, keys
 from userops.journeys.nodes import SendNode
-from userops.journeys.send import _traits, pick_channel
+from userops.journeys.send import pick_channel
 from userops.journeys.spec import JourneySpec
 
 WEEK = 7 * 86400
@@ -68,20 +69,36 @@ def rolling(pool: I64, probe: I64, window: int) -> I64:
 
 
 def _channels(conn: Connection, spec: JourneySpec, users: I64, nodes: I64) -> list[str | None]:
-    """Per send, the channel the engine would pick (:func:`pick_channel`); None: unreachable."""
+    """Per send, the channel the engine would pick; None: unreachable.
+
+    A user with a trait row: the node's channels in order (``preferred_channel`` first) that
+    are in ``reachable_channels`` (an address and a granted consent); a user without one
+    (traits not built yet): :func:`pick_channel` on the dispatch context, as the engine.
+    """
     ids = sorted(set(users.tolist()))
-    _, ctx = load_users(conn, ids) if ids else (None, {})
-    prefs = _traits(conn, ids) if ids else {}
+    stmt = "SELECT user_id, reachable_channels, preferred_channel FROM traits WHERE "
+    rows = fetch(conn, stmt + in_list(conn, "user_id"), [list_param(conn, ids)]) if ids else []
+    reach = {int(u): (frozenset(str(r or "").split(",")), p) for u, r, p in rows}
+    missing = [u for u in ids if u not in reach]
+    _, ctx = load_users(conn, missing) if missing else (None, {})
     out: list[str | None] = []
-    cache: dict[tuple[int, int], str | None] = {}
+    cache: dict[tuple[int, Any], str | None] = {}
+    same = {i: (tuple(n.channels), n.use_preferred_channel) if isinstance(n, SendNode) else None
+            for i, n in enumerate(spec.nodes)}  # fmt: skip
     for uid, ni in zip(users.tolist(), nodes.tolist(), strict=True):
-        if (uid, ni) not in cache:
-            node, u = spec.nodes[ni], ctx.get(uid)
-            got = None
-            if isinstance(node, SendNode) and u is not None:
-                got = pick_channel(node, u, prefs.get(uid, (None, None))[0])
-            cache[(uid, ni)] = got
-        out.append(cache[(uid, ni)])
+        key = (uid, same[ni])  # nodes with the same channels choose alike
+        if key not in cache:
+            node, got = spec.nodes[ni], None
+            if isinstance(node, SendNode) and uid in reach:
+                can, pref = reach[uid]
+                order = list(node.channels)
+                if node.use_preferred_channel and pref in order:
+                    order.insert(0, order.pop(order.index(str(pref))))
+                got = next((c for c in order if c in can), None)
+            elif isinstance(node, SendNode) and uid in ctx:
+                got = pick_channel(node, ctx[uid], None)
+            cache[key] = got
+        out.append(cache[key])
     return out
 
 

@@ -49,7 +49,7 @@ def entries_of(
             .select_from(events.join(users, users.c.id == events.c.user_id))
             .where(events.c.ts > lo, events.c.ts <= hi, cond)
         )
-        cands = [(int(u), int(t)) for u, t in conn.execute(q)]
+        cands = [tuple(r) for r in conn.execute(q)]  # plain tuples for numpy
     elif isinstance(trig, AnniversaryTrigger):
         for uid, (tz, value) in _dates(conn, trig.date).items():
             if trig.date == "signup":
