@@ -3,12 +3,12 @@
 Per send of the walk (:mod:`userops.journeys.backtest`): the channel as the engine picks it
 from the ``reachable_channels`` and ``preferred_channel`` traits, or the dispatch context
 for users without traits (none: suppressed ``unreachable``); the journey's limits (per
-entry, per user over a window: suppressed ``journey_limit``); then what the dispatch policy would do, counted as
-collisions: local quiet hours and the node's send window (deferred), and the frequency caps
-counted over the journey's own messages *and* every marketing message the store already
-queued or sent to the user (campaigns, other journeys). The cost of a message is the
-channel's cost in the policy (SMS per segment of the node's longest variant), as on a
-campaign card.
+entry, per user over a window: suppressed ``journey_limit``); then what the dispatch
+policy would do, counted as collisions: local quiet hours and the node's send window
+(deferred), and the frequency caps counted over the journey's own messages *and* every
+marketing message the store already queued or sent to the user (campaigns, other
+journeys). The cost of a message is the channel's cost in the policy (SMS per segment of
+the node's longest variant), as on a campaign card.
 """
 
 from __future__ import annotations
