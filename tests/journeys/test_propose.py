@@ -171,3 +171,22 @@ def test_propose_asks_and_stores_nothing(sqlite_engine: Engine) -> None:
     assert got["status"] == "needs_clarification" and got["journey_id"] is None
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM journeys")).scalar() == 0
+
+
+def test_two_steps_in_one_clause_and_numerals_in_words() -> None:
+    goal = (
+        "When a customer's cart is abandoned, send an email after 2 hours and an SMS after "
+        "another day; exit once they place an order"
+    )
+    assert [k for k, _ in _shape(goal)] == ["wait", "send", "wait", "send"]
+    assert _shape(goal)[3] == ("send", (("sms",), "offer"))  # the playbook's 2nd message
+    spec, _ = build_spec(
+        read_goal("用户加购后三十分钟没下单就推送提醒，下单即退出，每人每七天最多进入一次")
+    )
+    assert spec.reentry.days == 7
+    assert [n.kind for n in spec.nodes][:2] == ["wait_for_event", "send"]  # no 7-day wait
+
+
+def test_an_offset_before_the_trigger_is_asked() -> None:
+    assert read_goal("生日前一天发短信提醒领取生日礼").questions
+    assert read_goal("Text them 2 days before their birthday").questions

@@ -16,7 +16,8 @@ APP_OPEN = "app_open"
 DURATION = re.compile(
     r"(\d{1,4}(?:\.\d{1,2})?)\s?(?:个\s?)?(分钟|小时|钟头|天|日|周|星期|礼拜|月"
     r"|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)(?![a-z])"
-    r"|(半小时|半个小时|half an hour|an hour|a day|one day|a week|one week|an? month"
+    r"|(半小时|半个小时|half an hour|another hour|another day|another week|an hour|a day"
+    r"|one day|a week|one week|an? month"
     r"|次日|第二天|隔天|隔日|next day|the day after)",
     re.I,
 )
@@ -29,8 +30,22 @@ _WORD_S = {
     "半小时": 1800, "半个小时": 1800, "half an hour": 1800, "an hour": 3600, "a day": 86400,
     "one day": 86400, "a week": 604800, "one week": 604800, "a month": 2592000,
     "an month": 2592000, "次日": 86400, "第二天": 86400, "隔天": 86400, "隔日": 86400,
-    "next day": 86400, "the day after": 86400,
+    "next day": 86400, "the day after": 86400, "another hour": 3600, "another day": 86400,
+    "another week": 604800,
 }  # fmt: skip
+BEFORE = re.compile(
+    r"(?:前|提前)\s?\d{0,3}\s?(?:个\s?)?(?:天|日|周|小时)|\d{1,3}\s?(?:个\s?)?(?:天|日|周|小时)\s?前"
+    r"|\bbefore\s(?:their|the|his|her|a|each)\b|\bahead of\b|\bin advance\b|\bprior to\b",
+    re.I,
+)
+"""An offset before the trigger (``生日前1天``, *2 days before their birthday*): not possible."""
+STEP_SPLIT = re.compile(
+    r"然后|接着|之后再|再(?!次)|\s(?:and\s)?then\s"
+    r"|\sand\s(?=(?:an?\s|another\s)?(?:send|push|email|text|sms|message|remind|notify|nudge"
+    r"|invite|wait|follow)\b)",
+    re.I,
+)
+"""Where one clause holds two steps (``…and an SMS after another day``, ``再发短信``)."""
 
 TIME = re.compile(
     r"(上午|早上|中午|下午|晚上)?\s?(\d{1,2})\s?(?:点|時|时)(半|\s?\d{1,2}\s?分)?"
@@ -59,12 +74,13 @@ EXIT = re.compile(
     re.I,
 )
 REENTRY_NEVER = re.compile(
-    r"只(?:进入|触发|发|能进入)?一次|仅一次|不重复进入|不再重复|每人(?:只|仅)(?:一次|进入一次)"
+    r"只(?:进入|触发|能进入)?\s?[一1]\s?次|仅\s?[一1]\s?次|不重复进入|不再重复"
+    r"|每人(?:只|仅)(?:进入)?\s?[一1]\s?次"
     r"|once per (?:user|person|customer)|only once|never re-?enter|one time only|just once",
     re.I,
 )
 REENTRY_AFTER = re.compile(
-    r"每\s?(\d{1,4})\s?天\s?(?:最多|至多|只)?\s?(?:进入)?一次"
+    r"每\s?(\d{1,4})\s?天\s?(?:最多|至多|只)?\s?(?:进入)?\s?[一1]\s?次"
     r"|(\d{1,4})\s?天\s?(?:后|以后)?\s?(?:可以|可|才能|才可以)?\s?(?:再次|重新)\s?进入"
     r"|(?:re-?enter|enter again|re-?trigger)\s(?:after|every)\s(\d{1,4})\s?days?"
     r"|(?:at most )?once (?:every|per|in)\s(\d{1,4})\s?days?",

@@ -48,9 +48,10 @@ def read_goal(text: str) -> JourneyIntent:
         exclusions=list(c.content_exclusions), budget=c.budget, forbidden=list(goal.forbidden),
     )  # fmt: skip
     norm = normalize(text).text
-    for clause in (p.strip() for p in _SPLIT.split(norm)):
-        if clause:
-            _clause(intent, clause)
+    for part in _SPLIT.split(norm):
+        for clause in (c.strip() for c in pt.STEP_SPLIT.split(part)):
+            if clause:
+                _clause(intent, clause)
     _trigger(intent, norm)
     _questions(intent, norm)
     return intent
@@ -75,6 +76,10 @@ def _clause(intent: JourneyIntent, clause: str) -> None:
             intent.reentry = {"policy": "after", "days": n} if n else {"policy": "never"}
         clause, seen = clause[: m.start()] + " " + clause[m.end() :], True
     durations = list(pt.DURATION.finditer(clause))
+    before = pt.BEFORE.search(clause)
+    if before and durations:
+        intent.questions.append(say("journey.ask_before", intent.language, words=before.group(0)))
+        return
     not_done = pt.NOT_DONE.search(clause)
     chans = pt.channels_in(clause)
     rest = clause if not_done is None else clause[: not_done.start()] + clause[not_done.end() :]
