@@ -132,10 +132,24 @@ class Event(Base):
     """Stable hash of the imported row, so re-importing the same file changes nothing."""
 
 
+PREVIEW_COLUMNS = (
+    "region", "reachable_channels", "lifecycle_stage", "ltv_tier", "preferred_channel",
+    "churn_risk", "ltv_12m", "days_since_last_order", "days_since_signup", "orders_90d",
+    "orders_total", "monetary_365d", "aov", "p_alive", "expected_orders_90d",
+    "price_sensitivity", "contacts_7d", "language", "rfm_segment", "timezone", "interests",
+    "content_affinity", "satisfaction", "last_contacted_ts", "last_call_intent", "call_tags",
+    "last_call_ts",
+)  # fmt: skip
+"""Columns of ``ix_traits_preview`` (SQLite): the preview's group keys first, then every
+catalog column, so a segment's aggregate pass reads this narrow index in group order instead
+of the wide rows (summaries, hashes). See docs/segments.md."""
+
+
 class Trait(Base):
     """The computed wide trait row of one canonical user (see docs/traits.md)."""
 
     __tablename__ = "traits"
+    __table_args__ = (Index("ix_traits_preview", *PREVIEW_COLUMNS).ddl_if(dialect="sqlite"),)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     as_of_ts: Mapped[int] = mapped_column(BigInteger)
     language: Mapped[str] = mapped_column(String(8))
