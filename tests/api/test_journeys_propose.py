@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from pathlib import Path
+
+from sqlalchemy import Engine, text
 
 from tests.api.conftest import Api
 from userops.journeys.records import approve
@@ -37,3 +39,40 @@ def test_roles_and_bad_goals(api: Api) -> None:
     )
     assert r.status_code == 200 and r.json()["status"] == "needs_clarification"
     assert r.json()["questions"] and r.json()["journey_id"] is None
+
+
+def test_langgraph_sdk_run_turns_a_journey_goal_into_a_proposal(
+    sqlite_engine: Engine, home: Path
+) -> None:
+    from langgraph_sdk import get_sync_client
+
+    from agents.evaluation.journey import JourneyEvaluator
+    from agents.planning.journey.propose import propose_journey
+    from tests.agents.loop_doubles import make_deps, seed_users
+    from tests.api.conftest import live_server
+    from userops.accounts import add_user
+    from userops.api.app import create_app
+    from userops.dispatch.policy import Policy
+    from userops.settings import Settings
+
+    seed_users(sqlite_engine, 30)
+    token = add_user(sqlite_engine, "olivia", "operator")[1]
+    ev = JourneyEvaluator(sqlite_engine, Policy.with_overrides({}))
+    deps = make_deps(
+        sqlite_engine,
+        propose_journey=lambda g, a: propose_journey(sqlite_engine, g, actor=a, evaluator=ev),
+    )
+    app = create_app(Settings(home=home, embedding="hashing"), engine=sqlite_engine, loop_deps=deps)
+    with live_server(app) as url:
+        client = get_sync_client(
+            url=url, api_key=None, headers={"Authorization": f"Bearer {token}"}
+        )
+        aid = client.assistants.search(graph_id="userops")[0]["assistant_id"]
+        thread = client.threads.create()
+        out = client.runs.wait(
+            thread["thread_id"], aid, input={"messages": [{"role": "user", "content": GOAL}]}
+        )
+    assert isinstance(out, dict) and out["status"] == "journey_proposed", out
+    assert out["journey"]["approval_id"] == f"{out['journey']['journey_id']}:v1"
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM outbox")).scalar() == 0
