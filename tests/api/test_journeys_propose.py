@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -69,9 +70,8 @@ def test_langgraph_sdk_run_turns_a_journey_goal_into_a_proposal(
         )
         aid = client.assistants.search(graph_id="userops")[0]["assistant_id"]
         thread = client.threads.create()
-        out = client.runs.wait(
-            thread["thread_id"], aid, input={"messages": [{"role": "user", "content": GOAL}]}
-        )
+        said: Any = {"messages": [{"role": "user", "content": GOAL}]}
+        out = client.runs.wait(thread["thread_id"], aid, input=said)
     assert isinstance(out, dict) and out["status"] == "journey_proposed", out
     assert out["journey"]["approval_id"] == f"{out['journey']['journey_id']}:v1"
     with sqlite_engine.connect() as conn:
