@@ -140,7 +140,10 @@ class JourneyEvaluator:
             per_week=dump.get("messages_per_user_week", 0), cost=dump.get("cost_per_month", 0),
             goal=dump.get("goal_rate", 0),
         )  # fmt: skip
-        keep = ("entries_per_day", "messages_per_user_week", "cost_per_month", "goal_rate")
+        keep = (
+            "entries_per_day", "messages_per_user_week", "cost_per_month", "goal_rate",
+            "collisions",
+        )  # fmt: skip
         return [_f("forecast", "info", msg, **{k: dump.get(k) for k in keep})]
 
 

@@ -147,7 +147,8 @@ def test_evaluator_quiet_window_and_refusal() -> None:
     assert refused.forbidden
 
 
-def test_propose_stores_a_version_awaiting_approval(sqlite_engine: Engine) -> None:
+def test_propose_stores_a_version_awaiting_approval(any_engine: Engine) -> None:
+    sqlite_engine = any_engine  # SQLite and PostgreSQL
     got = propose_journey(sqlite_engine, EXAMPLE, actor="ops")
     assert got["status"] == "awaiting_approval", got
     assert got["approval_id"] == f"{got['journey_id']}:v1" and got["version"] == 1
