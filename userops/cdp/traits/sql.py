@@ -120,7 +120,20 @@ def drop_copy(conn: Connection, d: Dialect) -> None:
 
 
 def _rows(conn: Connection, sql: str, **params: Any) -> Sequence[Any]:
-    return conn.execute(text(sql), params).all()
+    """Rows of ``sql`` (``:name`` parameters).
+
+    SQLite takes ``:name`` itself: its cursor runs the statement as written, without
+    SQLAlchemy's parse of a text holding hundreds of inlined record ids, and its rows come
+    back as plain tuples (a fifth of an incremental update's CPU went to both).
+    """
+    if conn.dialect.name != "sqlite":
+        return conn.execute(text(sql), params).all()
+    cur = conn.connection.cursor()
+    try:
+        rows: list[Any] = cur.execute(sql, params).fetchall()
+        return rows
+    finally:
+        cur.close()
 
 
 def _per_canonical(inner: str, outer_cols: str, extra_group: str = "") -> str:
