@@ -16,7 +16,7 @@ from agents.planning.journey.intent import JourneyIntent, Step
 from agents.schema import Finding
 from prompts.catalog import say
 from userops.journeys.events import resolve_event
-from userops.journeys.nodes import SendNode, WaitForEventNode, WaitNode
+from userops.journeys.nodes import BranchNode, SendNode, WaitForEventNode, WaitNode
 from userops.journeys.spec import JourneySpec
 
 
@@ -123,6 +123,13 @@ def fidelity(intent: JourneyIntent, spec: JourneySpec) -> list[Finding]:
         spec.reentry.days,
     ):
         out.append(_missing(lang, say("journey.item_reentry", lang, rule=_rule(r))))
+    if intent.audience and not any(
+        c.segment is not None and c.segment.dump() == intent.audience
+        for n in spec.nodes
+        if isinstance(n, BranchNode)
+        for c in n.cases
+    ):
+        out.append(_missing(lang, say("journey.item_audience", lang, audience=intent.audience)))
     if intent.per_entry is not None and spec.limits.per_entry != intent.per_entry:
         out.append(_missing(lang, say("journey.item_limit", lang, n=intent.per_entry)))
     return out

@@ -191,3 +191,16 @@ def test_two_steps_in_one_clause_and_numerals_in_words() -> None:
 def test_an_offset_before_the_trigger_is_asked() -> None:
     assert read_goal("生日前一天发短信提醒领取生日礼").questions
     assert read_goal("Text them 2 days before their birthday").questions
+
+
+def test_an_audience_becomes_a_gate_and_is_checked() -> None:
+    intent = read_goal("When a high-value customer abandons a cart, push a reminder after 1 hour")
+    spec, _ = build_spec(intent)
+    gate = spec.nodes[0]
+    assert gate.kind == "branch" and gate.otherwise == "outside"
+    assert spec.node("outside").kind == "exit"
+    data = spec.dump()
+    data["nodes"] = data["nodes"][1:-1]  # the audience dropped
+    v = JourneyEvaluator(policy=Policy.with_overrides({})).evaluate(intent, parse_journey(data))
+    assert v.verdict == "revise" and "ltv_tier" in v.findings[0].message
+    assert read_goal(EXAMPLE).audience is None  # 3天内没下单 is a step, not an audience

@@ -140,6 +140,10 @@ def build_nodes(intent: JourneyIntent, steps: list[Step], notes: list[str]) -> l
     if any(s.kind == "await" for s in steps):
         nodes.append({"kind": "exit", "id": "converted", "reason": "converted"})
     nodes.append({"kind": "exit", "id": "done"})
+    if intent.audience:  # who may go through: the others leave at once
+        case = {"segment": intent.audience, "next": nodes[0]["id"]}
+        gate = {"kind": "branch", "id": "audience", "cases": [case], "otherwise": "outside"}
+        nodes = [gate, *nodes, {"kind": "exit", "id": "outside", "reason": "outside_audience"}]
     return nodes
 
 

@@ -62,6 +62,9 @@ class JourneyIntent(BaseModel):
     """Messages per entry the operator allowed."""
     trigger_time: str | None = None
     """Local ``HH:MM`` of an anniversary trigger the operator named."""
+    audience: dict[str, Any] | None = None
+    """Who may go through (a ``SegmentSpec`` dump on who-fields: value tier, region,
+    interests...); others exit at the first node (``outside_audience``)."""
     send_window: dict[str, str] | None = None
     """Local send window (``start``, ``end``)."""
     channels_allowed: list[str] = Field(default_factory=list)

@@ -14,6 +14,7 @@ the platform cannot send on, or one both named and forbidden, becomes a question
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from agents.goal import words as gw
 from agents.goal.journey_intent import MARKERS
@@ -23,6 +24,8 @@ from agents.planning.journey import patterns as pt
 from agents.planning.journey.book import book, pick_playbook, pick_theme
 from agents.planning.journey.intent import JourneyIntent, Step
 from prompts.catalog import say
+from userops.cdp.segments.spec import SegmentSpec
+from userops.plan import Goal
 
 _SPLIT = re.compile(r"[，,。;；!！?？\n]|\.(?=\s|$)")
 _UNSUPPORTED = re.compile(gw.UNSUPPORTED_CHANNELS, re.I)
@@ -33,6 +36,30 @@ _STAGES = (
     ("inactive", "churn_risk"), ("dormant", "churn_risk"), ("成长期", "growing"),
     ("growing", "growing"), ("成熟期", "mature"), ("mature", "mature"), ("新用户", "new"),
 )  # fmt: skip
+
+
+WHO_FIELDS = frozenset(
+    {
+        "language", "region", "ltv_tier", "ltv_12m", "rfm_segment", "interests",
+        "price_sensitivity", "satisfaction", "monetary_365d", "aov",
+    }
+)  # fmt: skip
+"""Trait fields that say who may go through a journey. Timing fields (days since sign-up or
+the last order, lifecycle stage) describe the trigger and steps, not the audience."""
+
+
+def _audience(goal: Goal) -> dict[str, Any] | None:
+    a = goal.audience
+    keep = {
+        key: [p for p in preds if getattr(p, "field", None) in WHO_FIELDS]
+        for key, preds in (("all", a.all_), ("any", a.any_), ("none", a.none))
+    }
+    if not any(keep.values()):
+        return None
+    spec = SegmentSpec.model_validate(
+        {k: [p.model_dump(mode="json") for p in v] for k, v in keep.items()}
+    )
+    return spec.dump()
 
 
 def read_goal(text: str) -> JourneyIntent:
@@ -46,6 +73,7 @@ def read_goal(text: str) -> JourneyIntent:
         text=text, language=lang, playbook=pick_playbook(text), send_window=window,
         channels_allowed=list(c.channels_allowed), channels_forbidden=list(c.channels_forbidden),
         exclusions=list(c.content_exclusions), budget=c.budget, forbidden=list(goal.forbidden),
+        audience=_audience(goal),
     )  # fmt: skip
     norm = normalize(text).text
     for part in _SPLIT.split(norm):
