@@ -191,7 +191,8 @@ def forecast(
         ),
         nodes=nodes,
         graph=journey_graph(
-            spec, {k: v.entered for k, v in nodes.items()}, dict(res.edges)
+            spec, {k: v.entered for k, v in nodes.items()}, dict(res.edges),
+            {k: v.converted for k, v in nodes.items()},
         ),
         findings=[], elapsed_s=0.0,
     )  # fmt: skip

@@ -77,9 +77,14 @@ def journey_graph(
     spec: JourneySpec,
     node_counts: Mapping[str, int] | None = None,
     edge_counts: Mapping[tuple[str, str | None], int] | None = None,
+    converted: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """``{"nodes": [{id, kind, label, count}], "edges": [{from, to, label, count}]}``."""
-    nc, ec = node_counts or {}, edge_counts or {}
+    """The graph as JSON: ``nodes`` (id, kind, label, count, converted) and ``edges``.
+
+    ``converted``: members that left at the node on the goal event; an edge is
+    ``{from, to, label, count}``.
+    """
+    nc, ec, cv = node_counts or {}, edge_counts or {}, converted or {}
     seen: set[tuple[str, str | None]] = set()
     out_edges = []
     for a, b, label in edges(spec):
@@ -90,7 +95,13 @@ def journey_graph(
     return {
         "start": spec.nodes[0].id,
         "nodes": [
-            {"id": n.id, "kind": n.kind, "label": node_label(n), "count": nc.get(n.id, 0)}
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "label": node_label(n),
+                "count": nc.get(n.id, 0),
+                "converted": cv.get(n.id, 0),
+            }
             for n in spec.nodes
         ],
         "edges": out_edges,
@@ -108,6 +119,10 @@ def mermaid(graph: dict[str, Any]) -> str:
         lines.append(f'  {n["id"]}["{n["id"]}: {_quote(n["label"])} · {n["count"]}"]')
     if any(e["to"] is None for e in graph["edges"]):
         lines.append('  OUT(["out of the journey"])')
+    goal = [n for n in graph["nodes"] if n.get("converted")]
+    if goal:
+        lines.append('  GOAL(["goal reached"])')
+    lines += [f'  {n["id"]} -.->|"goal · {n["converted"]}"| GOAL' for n in goal]
     for e in graph["edges"]:
         text = " · ".join(str(x) for x in (e["label"], e["count"]) if x not in ("", None))
         arrow = f' -->|"{_quote(text)}"| ' if text else " --> "
@@ -127,4 +142,6 @@ def text_graph(graph: dict[str, Any]) -> list[str]:
             count = "" if e["count"] is None else f" ({e['count']})"
             label = f" {e['label']}" if e["label"] else ""
             lines.append(f"    ->{label} {e['to'] or '(out)'}{count}")
+        if n.get("converted"):
+            lines.append(f"    -> goal reached ({n['converted']})")
     return lines

@@ -79,6 +79,7 @@ def _live(
         spec,
         {k: c["entered"] for k, c in item["nodes"].items()},
         {(e["from"], e["to"]): e["count"] for e in item["edges"]},
+        {k: c["converted"] for k, c in item["nodes"].items()},
     )
 
 
