@@ -192,6 +192,8 @@ def test_journey_version_graph_and_keyboard(web: Site, browser: Any) -> None:
     made = create_journey(web.engine, JourneySpec.model_validate(journey_spec()), actor="olivia")
     ana = Person(browser, web, "zh")
     ana.login("ana", "/ui/inbox?kind=journey")
+    ana.page.goto(web.url + "/ui/inbox?kind=journey")
+    ana.page.bring_to_front()  # the page with focus: other tests' pages share the browser
     ana.page.keyboard.press("Tab")  # the first stop is the skip link, then the page
     assert ana.page.evaluate("document.activeElement.className") == "skip"
     link = ana.page.locator(f"a[href='/ui/journeys/{made['id']}/1']")

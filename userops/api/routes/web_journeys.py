@@ -7,9 +7,10 @@ functions decide here, with the same rules (an approver or admin, never the auth
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -26,8 +27,15 @@ from userops.journeys.views import show_journey
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
-JourneyId = Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+JOURNEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 KINDS = ("send", "wait", "wait_for_event", "branch", "split", "exit")
+
+
+def _version(jid: str, version: str) -> int:
+    """The version number of a well-formed journey id and version (checked after sign-in)."""
+    if not JOURNEY_ID.fullmatch(jid) or not version.isdigit() or len(version) > 6:
+        raise NotFound(f"no journey {jid[:40]!r} version {version[:10]!r}")
+    return int(version)
 
 
 def _show(services: Services, jid: str, lang: str) -> tuple[dict[str, Any], str | None]:
@@ -81,22 +89,30 @@ def _context(
 
 
 @router.get("/ui/journeys/{jid}/{version}", response_class=HTMLResponse)
-async def journey_page(request: Request, version: int, jid: str = JourneyId) -> Response:
+async def journey_page(request: Request, version: str, jid: str) -> Response:
     """The version's graph, trigger, limits and decision."""
     user = await web_user(request)
+    try:
+        n = _version(jid, version)
+    except HANDLED as exc:
+        return error_page(request, exc, user)
     services: Services = request.app.state.services
     lang = pick_language(request)
     try:
-        ctx = await run_in_threadpool(_context, services, user, jid, version, lang)
+        ctx = await run_in_threadpool(_context, services, user, jid, n, lang)
     except HANDLED as exc:
         return error_page(request, exc, user)
     return render(request, "journey.html", ctx, user=user)
 
 
 @router.post("/ui/journeys/{jid}/{version}/decide", response_class=HTMLResponse)
-async def journey_decide(request: Request, version: int, jid: str = JourneyId) -> Response:
+async def journey_decide(request: Request, version: str, jid: str) -> Response:
     """Approve or reject (with a reason) the version."""
     user = await web_user(request)
+    try:
+        n = _version(jid, version)
+    except HANDLED as exc:
+        return error_page(request, exc, user)
     try:
         form = await read_form(request)
     except BadInput as exc:
@@ -108,13 +124,13 @@ async def journey_decide(request: Request, version: int, jid: str = JourneyId) -
     try:
         if decision == "approve":
             await run_in_threadpool(
-                lambda: approve(services.engine, jid, actor=user.name, version=version,
+                lambda: approve(services.engine, jid, actor=user.name, version=n,
                                 comment=comment or None)
             )  # fmt: skip
         elif decision == "reject" and comment:
             await run_in_threadpool(
                 lambda: reject(services.engine, jid, actor=user.name, reason=comment,
-                               version=version)
+                               version=n)
             )  # fmt: skip
         else:
             raise BadInput.one("approve, or reject with a reason", field="comment", value=comment)
@@ -122,9 +138,9 @@ async def journey_decide(request: Request, version: int, jid: str = JourneyId) -
         lang = pick_language(request)
         status, headline, detail = explain(lang, exc)
         try:
-            ctx = await run_in_threadpool(_context, services, user, jid, version, lang)
+            ctx = await run_in_threadpool(_context, services, user, jid, n, lang)
         except HANDLED:
             return error_page(request, exc, user)
         ctx["error"] = {"headline": headline, "detail": detail}
         return render(request, "journey.html", ctx, status_code=status, user=user)
-    return RedirectResponse(f"/ui/journeys/{jid}/{version}", 303)
+    return RedirectResponse(f"/ui/journeys/{jid}/{n}", 303)
