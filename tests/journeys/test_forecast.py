@@ -86,6 +86,8 @@ def test_goal_exits_caps_limits_and_other_journeys(sqlite_engine: Engine) -> Non
     # users 1-10 order on day 2, during the 3-day wait: they convert there
     assert n["w"].converted == 10 and n["w"].exited == {"goal": 10} and fc.goal_exits == 10
     assert fc.goal_rate == 0.25
+    assert {g["id"]: g["converted"] for g in fc.graph["nodes"]}["w"] == 10
+    assert 'w -.->|"goal · 10"| GOAL' in mermaid(fc.graph)
     assert n["b"].entered == 30 and n["c"].entered == 30
     assert n["c"].suppressed == {"journey_limit": 30} and n["c"].sent == 0  # 2 per entry
     assert fc.messages == 40 + 30
