@@ -50,3 +50,9 @@ def make_graph(*, checkpointer: BaseCheckpointSaver[Any] | None = None) -> Graph
 
 graph = make_graph()
 """The loop for ``langgraph.json`` (the server adds persistence; default dependencies)."""
+graph.context_schema = None
+"""The LangGraph server builds the context schema from a run's ``context`` (``{}`` when the
+client gives none), which :class:`LoopDeps` (the server's dependencies, not a client's)
+cannot be made from; without a schema the value passes as is and
+:func:`~agents.nodes.wiring.deps_of` gives the default dependencies. The builder keeps
+``LoopDeps``."""
