@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from starlette.requests import Request
@@ -177,3 +178,37 @@ def test_charts_have_axes_legend_band_and_escape_labels() -> None:
     bars = str(bar_chart(["d1", "d2"], {"sms": [3, 0], "email": [1, 2]}, title="x",
                          x_label="d", y_label="n"))  # fmt: skip
     assert bars.count('class="bar"') == 3
+
+
+HOSTILE = ["a" * 10_000, "a\x00b", "<script>x</script>", str(2**64), "-1", "NaN", "ä" * 3000, ""]
+
+
+def test_hostile_values_in_pages_and_forms_get_no_server_error(web: Web) -> None:
+    aid = _gate(web)
+    ana, olivia = web.signed_in("ana"), web.signed_in("olivia")
+    csrf = csrf_of(ana.get(f"/ui/approvals/{aid}").text)
+    op_csrf = csrf_of(olivia.get("/ui/chat").text)
+    codes = set()
+    for v in HOSTILE:
+        short = quote(v[:200] or "x", safe="")
+        for c, url, params in (
+            (ana, "/ui/inbox", {"q": v, "status": v[:50], "risk": v[:50], "kind": v[:50]}),
+            (ana, f"/ui/campaigns/{short}", {"metric": v[:50], "days": "3"}),
+            (ana, f"/ui/approvals/{short}", {"done": v[:50]}),
+            (ana, f"/ui/journeys/{short}/{short}", {}),
+            (olivia, f"/ui/chat/{short}", {}),
+        ):
+            r = c.get(url, params=params)
+            codes.add(r.status_code)
+            assert r.status_code < 500, (url[:80], r.status_code)
+            if r.headers["content-type"].startswith("text/html"):
+                assert "<script>x" not in r.text  # escaped wherever a page shows it
+        form = {"decision": "edit", "csrf": csrf, "comment": v, "budget": short}
+        form |= {"step.0.holdout": short, "variant.0.0.body": v}
+        r = ana.post(f"/ui/approvals/{aid}/decide", data=form)
+        codes.add(r.status_code)
+        assert r.status_code < 500 and "<script>x" not in r.text, r.status_code
+        assert r.headers["content-type"].startswith("text/html")  # the card, with the error
+        r = olivia.post("/ui/chat/t-hostile/send", data={"text": v, "csrf": op_csrf})
+        assert r.status_code < 500, r.status_code
+    assert {200, 404, 422} <= codes

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +26,7 @@ from userops.api.web.errors import HANDLED, error_page
 from userops.api.web.session import check_csrf, read_form, web_user
 from userops.api.web_data.card import arrange
 from userops.api.web_data.threads import PLAIN_STATUS, conversation, list_threads
+from userops.errors import BadInput
 from userops.store.models import Approval
 from userops.threads.access import THREAD_ID_PATTERN, sees_all
 
@@ -142,8 +144,13 @@ async def chat_stream(request: Request, thread_id: str = ThreadId) -> Response:
     check_csrf(request, None)
     _check_writer(request, user)
     services = _services(request)
-    data = await request.json()
-    body = api_threads.OperatorMessage.model_validate(data if isinstance(data, dict) else {})
+    try:
+        data = await request.json()
+        body = api_threads.OperatorMessage.model_validate(data if isinstance(data, dict) else {})
+    except ValueError as exc:  # not JSON, or pydantic's ValidationError (a ValueError)
+        if isinstance(exc, ValidationError):
+            raise BadInput.from_validation_error(exc, where="body", first=True) from None
+        raise BadInput.one("not JSON", field="body") from None
     return await run_in_threadpool(
         api_threads.stream_message, body, user, services.runtime, services, thread_id
     )
@@ -158,9 +165,12 @@ async def chat_send(request: Request, thread_id: str = ThreadId) -> Response:
         check_csrf(request, form.get("csrf"))
         _check_writer(request, user)
         services = _services(request)
-        body = api_threads.NewThread.model_validate(
-            {"goal": form.get("text"), "thread_id": thread_id}
-        )
+        try:
+            body = api_threads.NewThread.model_validate(
+                {"goal": form.get("text"), "thread_id": thread_id}
+            )
+        except ValidationError as exc:
+            raise BadInput.from_validation_error(exc, where="text", first=True) from None
         await run_in_threadpool(api_threads.create_thread, body, user, services.runtime, services)
     except HANDLED as exc:
         return error_page(request, exc, user)
