@@ -3,9 +3,9 @@
 The result is a boolean expression on the ``traits`` table; callers select from ``traits``
 with it (ids, the preview's aggregate pass, overlaps). It compiles on every dialect SQLAlchemy
 supports: list fields are matched by the substring ``,value,`` (:class:`text_contains`); event
-predicates are ``IN`` / ``NOT IN`` subqueries over ``events`` joined to ``users`` to map each
-record to its canonical user (``coalesce(merged_into, id)``); event properties use SQLAlchemy's
-JSON index expressions (``json_extract`` on SQLite, ``->>`` on PostgreSQL).
+predicates are ``IN`` / ``NOT IN`` subqueries over ``events`` mapping each record to its
+canonical user (``coalesce(merged_into, id)``, see :func:`_matching_events`); event properties
+use SQLAlchemy's JSON index expressions (``json_extract`` on SQLite, ``->>`` on PostgreSQL).
 
 Null semantics: a comparison with a missing value is false. Under ``none``, a user is excluded
 only when a predicate is true for them (``NOT coalesce(cond, false)``).
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Select,
+    Subquery,
     and_,
     bindparam,
     false,
@@ -162,20 +163,36 @@ def canonical_id() -> ColumnElement[int]:
     return func.coalesce(users.c.merged_into, users.c.id)
 
 
+def _matching_events(conds: list[ColumnElement[bool]]) -> Subquery:
+    """The canonical user of every matching event, in two index-friendly branches.
+
+    Events recorded on a canonical user (most) come straight off ``ix_events_type_ts``
+    (type, ts, user_id: no table read, no join); events recorded on a merged record are
+    found from the few merged records (``ix_users_merged_into``, then ``ix_events_user_ts``)
+    and counted for the record they were merged into. Together: ``coalesce(merged_into, id)``
+    of each event's user, as one join of every event with ``users`` would give, for every
+    trait row of a canonical user (a merged record's own trait row is stale and skipped by
+    :func:`canonical_only`).
+    """
+    direct = select(events.c.user_id.label("canon")).where(*conds)
+    merged = (
+        select(users.c.merged_into.label("canon"))
+        .select_from(users.join(events, events.c.user_id == users.c.id))
+        .where(users.c.merged_into.is_not(None), *conds)
+    )
+    return direct.union_all(merged).subquery("matching")
+
+
 def event_condition(p: EventPredicate, as_of_ts: int | None) -> ColumnElement[bool]:
     """Compile one (validated) event predicate; ``within_days`` counts back from ``as_of_ts``."""
-    canon = canonical_id()
     conds: list[ColumnElement[bool]] = [events.c.type == p.event]
     conds += [_where_condition(k, op, v) for k, op, v in where_items(p.where)]
     if p.within_days is not None and as_of_ts is not None:
         conds.append(events.c.ts > as_of_ts - p.within_days * DAY)
         conds.append(events.c.ts <= as_of_ts)
-    base: Select[Any] = (
-        select(canon)
-        .select_from(events.join(users, events.c.user_id == users.c.id))
-        .where(*conds)
-        .correlate(None)
-    )
+    matching = _matching_events(conds)
+    canon = matching.c.canon
+    base: Select[Any] = select(canon).correlate(None)
     cmp, n = _CMP[p.count.op], p.count.value
     if (p.count.op, n) in ((">=", 1), (">", 0)):
         return traits.c.user_id.in_(base)
