@@ -19,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from agents.evaluation.journey_fidelity import fidelity
 from agents.planning.journey.intent import JourneyIntent
 from agents.schema import Finding, Verdict
 from prompts.catalog import say
 from tools.content import excluded_words
+from tools.journeys import granted_by_channel
 from userops.dispatch.policy import Policy
 from userops.dispatch.window import parse_bounds, window_problem
 from userops.journeys.check import check_journey
@@ -119,9 +120,7 @@ class JourneyEvaluator:
         """Users with a granted consent per channel (None without a store)."""
         if self.engine is None:
             return None
-        q = "SELECT channel, COUNT(*) FROM consents WHERE status = 'granted' GROUP BY channel"
-        with self.engine.connect() as conn:
-            return {str(c): int(n) for c, n in conn.execute(text(q))}
+        return granted_by_channel(self.engine)
 
     def _forecast(self, spec: JourneySpec, lang: str) -> list[Finding]:
         """The backtest's numbers as an ``info`` finding (kept in :attr:`forecast`)."""

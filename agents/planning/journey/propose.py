@@ -24,8 +24,9 @@ from agents.planning.journey.offline import JourneyPlanner, OfflineJourneyPlanne
 from agents.planning.journey.reader import read_goal
 from agents.schema import Finding, Verdict
 from prompts.catalog import say
+from tools.journeys import record_proposal
 from userops.errors import BadInput
-from userops.journeys.records import audit_journey, create_journey
+from userops.journeys.records import create_journey
 from userops.journeys.spec import JourneySpec
 from userops.privacy import redact
 from userops.text_limits import check_text
@@ -121,8 +122,7 @@ def propose_journey(
         "version": version, "goal": redact(goal)[:1000], "findings": findings,
         "assumed": out["assumed"], "forecast": evaluator.forecast,
     }  # fmt: skip
-    with engine.begin() as conn:
-        audit_journey(conn, actor, "journey.propose", jid, detail)
+    record_proposal(engine, actor, jid, detail)
     aid = approval_id(jid, version)
     msg = say("journey.proposed", lang, journey_id=jid, version=version, approval_id=aid)
     return {
