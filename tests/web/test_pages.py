@@ -161,7 +161,7 @@ def test_a_journey_version_is_in_the_inbox_with_its_graph(web: Web) -> None:
     assert f"/ui/journeys/{jid}/1" in inbox and "welcome" in inbox
     page = ana.get(f"/ui/journeys/{jid}/1").text
     assert page.count('<g class="node') == 6 and page.count('marker-end="url(#arrow)"') == 5
-    assert "timed_out" in page  # the wait-for-event's labelled edge
+    assert "timed out" in page  # the wait-for-event's labelled edge
     csrf = csrf_of(page)
     r = ana.post(f"/ui/journeys/{jid}/1/decide", data={"decision": "approve", "csrf": csrf})
     assert r.status_code == 303

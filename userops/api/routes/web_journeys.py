@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 JOURNEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 KINDS = ("send", "wait", "wait_for_event", "branch", "split", "exit")
+EDGES = ("happened", "timed_out", "otherwise", "cases", "arms")
 
 
 def _version(jid: str, version: str) -> int:
@@ -62,6 +63,7 @@ def _context(
     counts = {str(n["id"]): float(n.get("count") or 0) for n in graph.get("nodes") or []}
     t = translator(lang)
     kinds = {k: t(f"journey.kind.{k}") for k in KINDS}
+    words = {w: t(f"journey.edge.{w}") for w in EDGES}
     forecast = row.get("forecast") if isinstance(row.get("forecast"), dict) else None
     daily = None
     if forecast and forecast.get("daily_entries"):
@@ -76,7 +78,7 @@ def _context(
         "journey": j,
         "version": row,
         "spec": spec,
-        "graph": svg(spec, counts if graph else None, kinds=kinds),
+        "graph": svg(spec, counts if graph else None, kinds=kinds, words=words),
         "counted": bool(graph),
         "forecast": forecast,
         "forecast_failed": failed,

@@ -67,18 +67,34 @@ def layout(spec: JourneySpec) -> dict[str, Any]:
     return {"nodes": nodes, "edges": out_edges, "pos": pos, "size": (width, height)}
 
 
-def _edge_label(path: str) -> str:
-    return path.replace(".next", "").replace("cases", "case").replace("arms", "arm")
+def _edge_label(path: str, words: Mapping[str, str]) -> str:
+    """``happened`` → the reader's word; ``cases[0].next`` → ``case 1`` (``arms``: ``arm``)."""
+    if path in words:
+        return words[path]
+    head, _, rest = path.partition("[")
+    index = rest.split("]", 1)[0]
+    if index.isdigit():
+        return f"{words.get(head, head)} {int(index) + 1}"
+    return path
 
 
 def svg(
-    spec: JourneySpec, counts: Mapping[str, float] | None = None, *, kinds: Mapping[str, str]
+    spec: JourneySpec,
+    counts: Mapping[str, float] | None = None,
+    *,
+    kinds: Mapping[str, str],
+    words: Mapping[str, str] | None = None,
 ) -> Markup:
-    """The journey as SVG boxes and arrows; ``kinds`` names each node kind for the reader."""
+    """The journey as SVG boxes and arrows, at its own size (narrower screens scale it down).
+
+    ``kinds`` names each node kind for the reader, ``words`` the edges (``happened``,
+    ``timed_out``, ``otherwise``, ``cases``, ``arms``).
+    """
     g = layout(spec)
     pos, (w, h) = g["pos"], g["size"]
     parts = [
-        f'<svg id="journey-graph" class="graph" viewBox="0 0 {w} {h}" role="img" '
+        f'<svg id="journey-graph" class="graph" viewBox="0 0 {w} {h}" width="{w}" '
+        f'height="{h}" role="img" '
         f'aria-label="{escape(spec.name)}" xmlns="http://www.w3.org/2000/svg">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
@@ -99,7 +115,7 @@ def svg(
         if path != "next":
             parts.append(
                 f'<text class="edge-label" x="{(sx + ex) / 2 + 4:.0f}" y="{(sy + ey) / 2:.0f}">'
-                f"{escape(_edge_label(path))}</text>"
+                f"{escape(_edge_label(path, words or {}))}</text>"
             )
     for nid, node in g["nodes"].items():
         x, y = pos[nid]
