@@ -117,17 +117,18 @@ def event_pass(engine: Engine, vc: VersionCtx, *, entries: bool, now: int) -> in
         trig = vc.spec.trigger
         if entries and isinstance(trig, EventTrigger | LifecycleTrigger):
             cond = (
-                lifecycle_condition(trig)
+                lifecycle_condition(trig, by_range=True)
                 if isinstance(trig, LifecycleTrigger)
-                else match_condition(trig.match())
+                else match_condition(trig.match(), by_range=True)
             )
             found = matching(conn, cond, from_id, hi)
             enter(conn, vc, [(u, f"e:{e}") for e, u, _ in found], now)
         if vc.spec.goal is not None:
-            _goal_exits(conn, vc, matching(conn, match_condition(vc.spec.goal), from_id, hi), now)
+            goal = match_condition(vc.spec.goal, by_range=True)
+            _goal_exits(conn, vc, matching(conn, goal, from_id, hi), now)
         for node in vc.spec.nodes:
             if isinstance(node, WaitForEventNode):
-                found = matching(conn, match_condition(node.event), from_id, hi)
+                found = matching(conn, match_condition(node.event, by_range=True), from_id, hi)
                 _wake(conn, vc, node.id, found, now)
     return hi - lo
 
