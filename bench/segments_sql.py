@@ -1,0 +1,141 @@
+"""Helpers of bench_segments: synthetic events, event-predicate timings, the PostgreSQL run.
+
+Events: ``BENCH_SEGMENTS_EVENTS`` rows (default one per profile) spread over the profiles and
+two years before the build, 20% orders, 60% page views, 20% message clicks. The event specs
+are the shapes an operator writes: a recent order, a count of orders over all time, a trait
+with "no click lately". PostgreSQL: a database of its own next to ``USEROPS_TEST_PG_URL``
+(migrated like a deployment), the same trait rows and events loaded by COPY, then the same
+previews (PostgreSQL has no columnar copy: this is its only path).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from userops.cdp.segments.service import parse_spec, preview_segment
+
+AS_OF = 1_780_000_000
+EVENT_TYPES = ("order", "page_view", "message_clicked")
+EVENT_SPECS: dict[str, dict[str, Any]] = {
+    "ordered_30d": {"all": [{"event": "order", "within_days": 30}]},
+    "orders_ge3": {"all": [{"event": "order", "count": {"op": ">=", "value": 3}}]},
+    "high_no_click_90d": {
+        "all": [{"field": "ltv_tier", "op": "=", "value": "high"}],
+        "none": [{"event": "message_clicked", "within_days": 90}],
+    },
+}
+Timer = Callable[[Callable[[], Any], int], tuple[float, float, float, Any]]
+
+
+def event_rows(n_users: int, n_events: int) -> Iterator[tuple[int, str, int, float | None]]:
+    """``(user_id, type, ts, amount)`` rows, generated in blocks (numpy, seed 11)."""
+    rng = np.random.default_rng(11)
+    for lo in range(0, n_events, 500_000):
+        m = min(500_000, n_events - lo)
+        uid = rng.integers(1, n_users + 1, m).tolist()
+        ts = (AS_OF - rng.integers(0, 730 * 86400, m)).tolist()
+        typ = rng.choice(3, m, p=[0.2, 0.6, 0.2]).tolist()
+        for i in range(m):
+            t = typ[i]
+            yield uid[i], EVENT_TYPES[t], ts[i], (10.0 if t == 0 else None)
+
+
+def load_sqlite_events(db: Path, n_users: int, n_events: int) -> float:
+    """Insert the events into the SQLite store at ``db``; return seconds."""
+    t0 = time.perf_counter()
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    con.executemany(
+        "INSERT INTO events (user_id, type, ts, amount) VALUES (?, ?, ?, ?)",
+        event_rows(n_users, n_events),
+    )
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+    return time.perf_counter() - t0
+
+
+def event_timings(engine: Any, timed: Timer, repeat: int, prefix: str) -> dict[str, Any]:
+    """Wall/CPU p50 of each event spec's preview on ``engine``."""
+    out: dict[str, Any] = {}
+    for name, raw in EVENT_SPECS.items():
+        spec = parse_spec(raw)
+        call = partial(preview_segment, engine, spec, columnar=False, as_of_ts=AS_OF)
+        p50, p95, cpu50, res = timed(call, repeat)
+        out |= {
+            f"{prefix}{name}_p50_ms": round(p50, 1),
+            f"{prefix}{name}_cpu_p50_ms": round(cpu50, 1),
+            f"{prefix}{name}_size": res.size,
+        }
+    return out
+
+
+def _users(n: int) -> Iterator[tuple[Any, ...]]:
+    merged = n // 50
+    for i in range(1, n + 1):
+        yield i, f"u{i}", AS_OF - 86400, "Asia/Shanghai", "zh", False, None
+    for j in range(1, merged + 1):
+        yield n + j, f"m{j}", AS_OF, "Asia/Shanghai", "zh", False, 1 + (j * 37) % n
+
+
+def _csv_rows(path: Path, columns: list[str]) -> Iterator[list[Any]]:
+    """The CSV's rows; an empty field is NULL except in the (never NULL) list columns."""
+    keep = [c in ("reachable_channels", "interests") for c in columns]
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        for row in reader:
+            yield [None if v == "" and not k else v for v, k in zip(row, keep, strict=True)]
+
+
+def run_pg(
+    csv_path: Path, columns: list[str], n: int, n_events: int, specs: dict[str, Any], timed: Timer
+) -> dict[str, Any]:
+    """Load the same data into PostgreSQL and time the previews there (``pg_*`` metrics)."""
+    from scripts.chaos_setup import PG_ADMIN_URL, create_database, drop_database
+    from userops.store.bulk import copy_rows
+    from userops.store.engine import make_engine, upgrade
+
+    try:
+        url = create_database()
+    except Exception as exc:  # no server here: say so instead of failing the whole bench run
+        return {"pg_skipped": f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"}
+    out: dict[str, Any] = {}
+    repeat = int(os.environ.get("BENCH_SEGMENTS_PG_REPEAT", "5"))
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        t0 = time.perf_counter()
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            ucols = "id external_id created_ts timezone language do_not_contact merged_into"
+            copy_rows(cur, "users", ucols.split(), _users(n))
+            copy_rows(cur, "traits", columns, _csv_rows(csv_path, columns))
+            copy_rows(cur, "events", ("user_id", "type", "ts", "amount"), event_rows(n, n_events))
+            cur.execute("ANALYZE users; ANALYZE traits; ANALYZE events")
+            raw.commit()
+        finally:
+            raw.close()
+        out["pg_load_s"] = round(time.perf_counter() - t0, 1)
+        for name, spec in specs.items():
+            call = partial(preview_segment, engine, spec, columnar=False)
+            p50, p95, cpu50, res = timed(call, repeat)
+            out |= {f"pg_{name}_p50_ms": round(p50, 1), f"pg_{name}_p95_ms": round(p95, 1)}
+            out[f"pg_{name}_client_cpu_p50_ms"] = round(cpu50, 1)
+            out[f"pg_{name}_size"] = res.size
+        out |= event_timings(engine, timed, repeat, "pg_event_")
+        engine.dispose()
+    finally:
+        drop_database(url)
+    return out
