@@ -179,6 +179,11 @@ def test_goal_clarify_edit_reject_approve_results(web: Site, browser: Any) -> No
     width = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 391, width  # no sideways scrolling on a phone
     phone.shot("12-inbox-phone")
+    phone.page.locator("tr.item a.item-link").first.click()
+    expect(phone.page.locator("#card-title")).to_be_visible()
+    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 391, width
+    phone.shot("14-card-phone")
     for p in (op, ana, bob, phone):
         outside = [u for u in p.urls if not u.startswith(web.url)]
         assert outside == [], outside  # nothing from another host

@@ -212,3 +212,15 @@ def test_hostile_values_in_pages_and_forms_get_no_server_error(web: Web) -> None
         r = olivia.post("/ui/chat/t-hostile/send", data={"text": v, "csrf": op_csrf})
         assert r.status_code < 500, r.status_code
     assert {200, 404, 422} <= codes
+
+
+def test_respond_sends_a_comment_to_the_thread(web: Web) -> None:
+    aid = _gate(web)
+    ana = web.signed_in("ana")
+    csrf = csrf_of(ana.get(f"/ui/approvals/{aid}").text)
+    form = {"decision": "respond", "csrf": csrf, "comment": "Why this audience?"}
+    r = ana.post(f"/ui/approvals/{aid}/decide", data=form)
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=respond")
+    assert "Comment sent." in ana.get(r.headers["location"]).text
+    thread = web.signed_in("olivia").get("/ui/chat/t-web1").text
+    assert "Why this audience?" in thread  # the operator reads it in the same thread
