@@ -41,13 +41,17 @@ def token_of(authorization: str | None, headers: Mapping[Any, Any]) -> str:
     return key.decode() if isinstance(key, bytes) else str(key)
 
 
+def _lookup(token: str) -> accounts.AccountInfo | None:
+    return accounts.authenticate(store(), token)  # opening the store makes its folder too
+
+
 @auth.authenticate
 async def authenticate(
     authorization: str | None, headers: Mapping[Any, Any]
 ) -> Auth.types.MinimalUserDict:
     """The account the token belongs to; 401 without a valid one."""
     token = token_of(authorization, headers)
-    account = await asyncio.to_thread(accounts.authenticate, store(), token) if token else None
+    account = await asyncio.to_thread(_lookup, token) if token else None
     if account is None:
         raise Auth.exceptions.HTTPException(status_code=401, detail="a valid userops token")
     return {"identity": account.name, "display_name": account.name, "permissions": [account.role]}

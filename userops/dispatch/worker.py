@@ -28,7 +28,7 @@ from sqlalchemy import Engine, text
 from userops.dispatch.adapters.base import ChannelAdapter, OutgoingMessage
 from userops.dispatch.breaker import CircuitBreaker, expire
 from userops.dispatch.feedback.results import clear_gone
-from userops.dispatch.gate import gate
+from userops.dispatch.gate import GateOutcome, gate
 from userops.dispatch.outbox import Claimed, claim, mark_sent, transition
 from userops.dispatch.policy import Policy
 from userops.dispatch.ratelimit import TokenBucket
@@ -118,9 +118,10 @@ class Worker:
         backoff = StoreBackoff(store_retries, idle_sleep)
         while not (stop and stop.is_set()) and (max_batches is None or batches < max_batches):
             try:
-                ticked = self.tick() if self.tick is not None else 0
+                ticked = await asyncio.to_thread(self.tick) if self.tick is not None else 0
                 n = await self.process_batch()
-                spawned = self.spawn_fallbacks() if self.fallbacks and n == 0 else 0
+                fall = self.fallbacks and n == 0
+                spawned = await asyncio.to_thread(self.spawn_fallbacks) if fall else 0
             except Exception as exc:
                 await backoff.failed(exc, self.stats)  # raises unless it may pass
                 self.reclaim_own = True  # the failed batch's rows are still leased to us
@@ -151,10 +152,37 @@ class Worker:
         return n
 
     async def process_batch(self) -> int:
-        """Claim, gate, send and record one batch; return the number of rows claimed."""
+        """Claim, gate, send and record one batch; return the number of rows claimed.
+
+        Store work runs in a worker thread (``asyncio.to_thread``), never on the event loop:
+        the loop sends to the providers meanwhile, and a server that forbids blocking calls
+        on its loop (``langgraph dev``) runs the dispatch node too.
+        """
         now = int(self.clock())
+        rows = await asyncio.to_thread(self._claim, now)
+        self.reclaim_own = False
+        if not rows:
+            return 0
+        self.stats["claimed"] += len(rows)
+        outcome = await asyncio.to_thread(self._gate, rows, now)
+        by_channel: dict[str, list[tuple[Claimed, OutgoingMessage]]] = {}
+        for item in outcome.send:
+            by_channel.setdefault(item[0].channel, []).append(item)
+        moves = outcome.moves
+        for channel, items in by_channel.items():
+            failed = await self._send_channel(channel, items, now)
+            if failed:
+                moves += await asyncio.to_thread(expire, self.engine, failed, self.policy.retry)
+        self._count_moves(moves)
+        if moves:
+            await asyncio.to_thread(self._transition, moves)
+        if self.progress:
+            self.progress(self.stats)
+        return len(rows)
+
+    def _claim(self, now: int) -> list[Claimed]:
         with self.engine.begin() as conn:
-            rows = claim(
+            return claim(
                 conn,
                 owner=self.owner,
                 now=now,
@@ -164,26 +192,14 @@ class Worker:
                 campaigns=self.campaigns,
                 reclaim_own=self.reclaim_own,
             )
-        self.reclaim_own = False
-        if not rows:
-            return 0
-        self.stats["claimed"] += len(rows)
+
+    def _gate(self, rows: list[Claimed], now: int) -> GateOutcome:
         with self.engine.connect() as conn:
-            outcome = gate(conn, rows, self.policy, now)
-        by_channel: dict[str, list[tuple[Claimed, OutgoingMessage]]] = {}
-        for item in outcome.send:
-            by_channel.setdefault(item[0].channel, []).append(item)
-        moves = outcome.moves
-        for channel, items in by_channel.items():
-            failed = await self._send_channel(channel, items, now)
-            moves += expire(self.engine, failed, self.policy.retry) if failed else failed
-        self._count_moves(moves)
-        if moves:
-            with self.engine.begin() as conn:
-                transition(conn, moves, owner=self.owner)
-        if self.progress:
-            self.progress(self.stats)
-        return len(rows)
+            return gate(conn, rows, self.policy, now)
+
+    def _transition(self, moves: list[dict[str, Any]]) -> None:
+        with self.engine.begin() as conn:
+            transition(conn, moves, owner=self.owner)
 
     async def _send_channel(
         self, channel: str, items: list[tuple[Claimed, OutgoingMessage]], now: int
@@ -201,7 +217,7 @@ class Worker:
             part, i = items[i : i + n], i + n
             await self.buckets[channel].acquire(len(part))
             if getattr(adapter, "transactional", False):
-                self._record_in_tx(adapter, part, now)
+                await asyncio.to_thread(self._record_in_tx, adapter, part, now)
                 continue
             results, tries, wait = await send_with_retry(adapter, [m for _, m in part], self.policy)
             if wait:
@@ -219,8 +235,12 @@ class Worker:
                     moves.append(self._failure(row, res, tries.get(msg.idempotency_key, 1), now))
                     if res is not None and res.gone:
                         gone.append((msg, res))
-            self._finish_sent(part, ok, now)
-            if gone and (cleared := clear_gone(self.engine, channel, gone)) is not None:
+            await asyncio.to_thread(self._finish_sent, part, ok, now)
+            if (
+                gone
+                and (cleared := await asyncio.to_thread(clear_gone, self.engine, channel, gone))
+                is not None
+            ):
                 self.stats["contacts_invalidated"] += cleared.contacts_invalidated
         return moves
 
