@@ -101,7 +101,8 @@ def test_goal_clarify_edit_reject_approve_results(web: Site, browser: Any) -> No
     op.shot("03-proposal-in-thread")
 
     aid = _card_id(op.page.locator("#card-link").get_attribute("href"))
-    csrf = op.page.locator("#composer").get_attribute("data-csrf")
+    csrf = op.page.locator("meta[name=csrf-token]").get_attribute("content")
+    expect(op.page.locator("#waiting-note")).to_be_visible()  # no message while it waits
     op.page.click("#card-link")
     expect(op.page.locator("#no-decide")).to_contain_text("ana")
     assert op.page.locator("#approve").count() == 0  # no approve button for an operator

@@ -71,6 +71,7 @@ def _campaign(
         band = [(float(p["day"]), p[arm]["lo"], p[arm]["hi"]) for p in series]
         lines.append(Series(t(f"arm.{arm}"), pts, band))
     last = series[-1] if series else None
+    channels = results.by_channel(engine, campaign_id)
     return {
         "campaign": row,
         "metric": metric,
@@ -82,7 +83,9 @@ def _campaign(
             lines, title=t("chart.kpi_title", metric=t(f"metric.{metric}")),
             x_label=t("chart.days_after"), y_label=t(f"metric.{metric}"), simulated=sim,
         ),
-        "channels": results.by_channel(engine, campaign_id),
+        "channels": channels,
+        "sent": sum(c["states"].get("sent", 0) for c in channels),
+        "cost": sum(c["cost"] for c in channels),
         "variants": results.by_variant(engine, campaign_id, metric=metric,
                                        window_s=days * results.DAY),
     }  # fmt: skip
