@@ -59,7 +59,11 @@ def _show(trigger: dict[str, Any]) -> str:
 def _steps(intent: JourneyIntent, spec: JourneySpec) -> list[Finding]:
     lang = intent.language
     waits = [n.duration.seconds() for n in spec.nodes if isinstance(n, WaitNode) and n.duration]
-    times = [n.until.time for n in spec.nodes if isinstance(n, WaitNode) and n.until]
+    times: list[tuple[str, list[str]]] = [
+        (n.until.time, [str(d) for d in n.until.weekdays])
+        for n in spec.nodes
+        if isinstance(n, WaitNode) and n.until
+    ]
     awaits = [n for n in spec.nodes if isinstance(n, WaitForEventNode)]
     sends = [n for n in spec.nodes if isinstance(n, SendNode)]
     out: list[Finding] = []
@@ -69,8 +73,8 @@ def _steps(intent: JourneyIntent, spec: JourneySpec) -> list[Finding]:
             waits.remove(s.seconds)
         elif s.kind == "wait":
             out.append(_missing(lang, say("journey.item_wait", lang, words=s.words), step=s.kind))
-        elif s.kind == "until" and s.time in times:
-            times.remove(s.time)
+        elif s.kind == "until" and (s.time or "", s.weekdays) in times:
+            times.remove((s.time or "", s.weekdays))
         elif s.kind == "until":
             out.append(_missing(lang, say("journey.item_time", lang, time=s.time)))
         elif s.kind == "await":
@@ -130,6 +134,12 @@ def fidelity(intent: JourneyIntent, spec: JourneySpec) -> list[Finding]:
         for c in n.cases
     ):
         out.append(_missing(lang, say("journey.item_audience", lang, audience=intent.audience)))
+    got = spec.limits.per_user
+    if intent.per_user and (
+        got is None or (got.count, got.days) != tuple(intent.per_user.values())
+    ):
+        rule = f"{intent.per_user['count']}/{intent.per_user['days']}d"
+        out.append(_missing(lang, say("journey.item_per_user", lang, rule=rule)))
     if intent.per_entry is not None and spec.limits.per_entry != intent.per_entry:
         out.append(_missing(lang, say("journey.item_limit", lang, n=intent.per_entry)))
     return out

@@ -204,3 +204,23 @@ def test_an_audience_becomes_a_gate_and_is_checked() -> None:
     v = JourneyEvaluator(policy=Policy.with_overrides({})).evaluate(intent, parse_journey(data))
     assert v.verdict == "revise" and "ltv_tier" in v.findings[0].message
     assert read_goal(EXAMPLE).audience is None  # 3天内没下单 is a step, not an audience
+
+
+def test_weekday_times_per_user_limits_and_reentry() -> None:
+    goal = "下单后3天，下周一上午10点发邮件回访，每人每周最多2条，可以重新进入"
+    intent = read_goal(goal)
+    spec, _ = build_spec(intent)
+    until = spec.nodes[1]
+    assert isinstance(until, WaitNode) and until.until is not None
+    assert (until.until.time, until.until.weekdays) == ("10:00", ["mon"])
+    assert spec.limits.per_user is not None
+    assert (spec.limits.per_user.count, spec.limits.per_user.days) == (2, 7)
+    assert spec.reentry.policy == "after"
+    en = read_goal("After each order, wait 2 days, then on Friday at 6pm push a review request;"
+                   " at most 3 messages a week per user")  # fmt: skip
+    assert en.per_user == {"count": 3, "days": 7}
+    assert [s.weekdays for s in en.steps if s.kind == "until"] == [["fri"]]
+    data = spec.dump()
+    data["limits"].pop("per_user")
+    v = JourneyEvaluator(policy=Policy.with_overrides({})).evaluate(intent, parse_journey(data))
+    assert v.verdict == "revise" and any("2/7d" in f.message for f in v.findings)

@@ -129,7 +129,8 @@ def build_nodes(intent: JourneyIntent, steps: list[Step], notes: list[str]) -> l
         elif s.kind == "wait":
             nodes.append({"kind": "wait", "id": nid, "duration": _duration(s.seconds), "next": nxt})
         elif s.kind == "until":
-            nodes.append({"kind": "wait", "id": nid, "until": {"time": s.time}, "next": nxt})
+            until = {"time": s.time, "weekdays": list(s.weekdays)}
+            nodes.append({"kind": "wait", "id": nid, "until": until, "next": nxt})
         else:
             nodes.append(
                 {
@@ -164,6 +165,8 @@ def build_spec(intent: JourneyIntent) -> tuple[JourneySpec, list[str]]:
     sends = sum(1 for n in nodes if n["kind"] == "send")
     limits = dict(pb.limits)
     limits["per_entry"] = intent.per_entry or max(int(limits.get("per_entry") or 1), sends)
+    if intent.per_user:
+        limits["per_user"] = dict(intent.per_user)
     data: dict[str, Any] = {
         "name": say("journey.name", intent.language, playbook=intent.playbook),
         "description": redact(intent.text)[:2000],

@@ -31,6 +31,8 @@ class Step(BaseModel):
     """The offer in the operator's words (``立减20元``), filled into ``{offer}``."""
     time: str | None = None
     """``HH:MM`` of an ``until``."""
+    weekdays: list[str] = Field(default_factory=list)
+    """Weekdays of an ``until`` (empty: any day)."""
     words: str = ""
     """The operator's words behind the step."""
     explicit: bool = True
@@ -60,6 +62,8 @@ class JourneyIntent(BaseModel):
     """The re-entry rule the operator named."""
     per_entry: int | None = None
     """Messages per entry the operator allowed."""
+    per_user: dict[str, int] | None = None
+    """Messages per user over ``days`` (``{"count", "days"}``) the operator allowed."""
     trigger_time: str | None = None
     """Local ``HH:MM`` of an anniversary trigger the operator named."""
     audience: dict[str, Any] | None = None

@@ -86,6 +86,50 @@ REENTRY_AFTER = re.compile(
     r"|(?:at most )?once (?:every|per|in)\s(\d{1,4})\s?days?",
     re.I,
 )
+PER_USER = re.compile(
+    r"每\s?(?:人|个用户|位用户)?\s?每?\s?(\d{1,3})?\s?(?:个\s?)?(天|周|星期|月)\s?(?:最多|至多|不超过)"
+    r"\s?(\d{1,3})\s?(?:条|次|封)"
+    r"|(?:at most|no more than|max(?:imum)?(?: of)?|up to)\s(\d{1,3})\s(?:messages?|sends)\s"
+    r"(?:per|a|an|every|each)\s(?:user\s(?:per|a|an|every|each)\s)?(\d{1,3}\s)?(day|week|month)s?",
+    re.I,
+)
+"""Messages per user over a rolling window (``每人每周最多2条``, *at most 3 messages a week*)."""
+REENTRY_ANY = re.compile(
+    r"(?:可以|可|允许)\s?(?:再次|重新|重复)\s?进入"
+    r"|\b(?:can|may)\s(?:re-?enter|enter again)\b|re-?entry (?:is )?allowed",
+    re.I,
+)
+WEEKDAY = re.compile(
+    r"(?:周|星期|礼拜)([一二三四五六日天1-7])|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I
+)
+_WEEKDAYS = {
+    "一": "mon", "1": "mon", "二": "tue", "2": "tue", "三": "wed", "3": "wed", "四": "thu",
+    "4": "thu", "五": "fri", "5": "fri", "六": "sat", "6": "sat", "日": "sun", "天": "sun",
+    "7": "sun", "mon": "mon", "tues": "tue", "wednes": "wed", "thurs": "thu", "fri": "fri",
+    "satur": "sat", "sun": "sun",
+}  # fmt: skip
+_PER_DAYS = {"天": 1, "day": 1, "周": 7, "星期": 7, "week": 7, "月": 30, "month": 30}
+
+
+def weekdays_in(clause: str) -> list[str]:
+    """Weekdays named in ``clause`` (``mon`` … ``sun``), in order, once each."""
+    out: list[str] = []
+    for m in WEEKDAY.finditer(clause):
+        day = _WEEKDAYS[(m.group(1) or m.group(2)).lower()]
+        if day not in out:
+            out.append(day)
+    return out
+
+
+def per_user_of(m: re.Match[str]) -> dict[str, int]:
+    """``{"count", "days"}`` of a :data:`PER_USER` match."""
+    if m.group(3):
+        n, unit, count = int(m.group(1) or 1), m.group(2), int(m.group(3))
+    else:
+        count, n, unit = int(m.group(4)), int((m.group(5) or "1").strip()), m.group(6).lower()
+    return {"count": count, "days": n * _PER_DAYS[unit]}
+
+
 LIMIT = re.compile(
     r"(?:最多|至多|不超过|不要超过)\s?(\d{1,3})\s?(?:条|次|封)"
     r"|(?:at most|no more than|max(?:imum)?(?: of)?|up to)\s(\d{1,3})\s(?:messages?|sends|touches)",

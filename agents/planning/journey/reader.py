@@ -93,16 +93,8 @@ def _clause(intent: JourneyIntent, clause: str) -> None:
         words = next(g for g in exit_m.groups() if g)
         intent.goal_event, intent.goal_explicit, seen = pt.event_of(words), True, True
         clause = clause[: exit_m.start()] + " " + clause[exit_m.end() :]
-    for pattern in (pt.REENTRY_AFTER, pt.REENTRY_NEVER, pt.LIMIT):
-        m = pattern.search(clause)
-        if m is None:
-            continue
-        n = next((int(g) for g in m.groups() if g), None)
-        if pattern is pt.LIMIT:
-            intent.per_entry = n
-        else:
-            intent.reentry = {"policy": "after", "days": n} if n else {"policy": "never"}
-        clause, seen = clause[: m.start()] + " " + clause[m.end() :], True
+    clause, ruled = _rules(intent, clause)
+    seen = seen or ruled
     durations = list(pt.DURATION.finditer(clause))
     before = pt.BEFORE.search(clause)
     if before and durations:
@@ -123,12 +115,16 @@ def _clause(intent: JourneyIntent, clause: str) -> None:
     for d in durations:
         intent.steps.append(Step(kind="wait", seconds=pt.seconds_of(d), words=d.group(0)))
         seen = True
-    clock = _clock(clause)
-    if clock is not None:
-        if intent.playbook == "birthday" or "生日" in clause or "birthday" in low:
-            intent.trigger_time = clock
-        else:
-            intent.steps.append(Step(kind="until", time=clock, words=clause))
+    clock, days = _clock(clause), pt.weekdays_in(clause)
+    if clock is not None and (
+        intent.playbook == "birthday" or "生日" in clause or "birthday" in low
+    ):
+        intent.trigger_time, seen = clock, True
+    elif clock is not None or days:
+        if clock is None:
+            clock = "10:00"
+            intent.assumed.append(say("journey.assumed_time", intent.language, words=clause))
+        intent.steps.append(Step(kind="until", time=clock, weekdays=days, words=clause))
         seen = True
     if sends:
         offer = pt.OFFER.search(clause)
@@ -141,6 +137,29 @@ def _clause(intent: JourneyIntent, clause: str) -> None:
         seen = True
     if not seen and not pt.CONSTRAINT.search(clause) and not _FILLER.match(clause):
         intent.not_understood.append(clause)
+
+
+def _rules(intent: JourneyIntent, clause: str) -> tuple[str, bool]:
+    """Re-entry and message limits of ``clause``; the clause without them, whether any."""
+    seen = False
+    order = (pt.REENTRY_AFTER, pt.REENTRY_NEVER, pt.PER_USER, pt.LIMIT, pt.REENTRY_ANY)
+    for pattern in order:
+        m = pattern.search(clause)
+        if m is None:
+            continue
+        n = next((int(g) for g in m.groups() if g and g.strip().isdigit()), None)
+        if pattern is pt.PER_USER:
+            intent.per_user = pt.per_user_of(m)
+        elif pattern is pt.LIMIT:
+            intent.per_entry = n
+        elif pattern is pt.REENTRY_ANY:
+            pb = book().playbooks.get(intent.playbook or "")
+            days = pb.reentry.get("days") if pb is not None else None
+            intent.reentry = intent.reentry or {"policy": "after", "days": int(days or 1)}
+        else:
+            intent.reentry = {"policy": "after", "days": n} if n else {"policy": "never"}
+        clause, seen = clause[: m.start()] + " " + clause[m.end() :], True
+    return clause, seen
 
 
 def _clock(clause: str) -> str | None:
