@@ -224,3 +224,17 @@ def test_weekday_times_per_user_limits_and_reentry() -> None:
     data["limits"].pop("per_user")
     v = JourneyEvaluator(policy=Policy.with_overrides({})).evaluate(intent, parse_journey(data))
     assert v.verdict == "revise" and any("2/7d" in f.message for f in v.findings)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_every_playbook_builds_a_valid_spec(language: str) -> None:
+    from agents.planning.journey.book import book
+    from agents.planning.journey.intent import JourneyIntent
+
+    for name, pb in book().playbooks.items():
+        intent = JourneyIntent(text=name, language=language, playbook=name, trigger=pb.trigger)
+        spec, notes = build_spec(intent)
+        assert parse_journey(spec.dump()) == spec, name
+        sends = [n for n in spec.nodes if isinstance(n, SendNode)]
+        assert sends and all(v.language == language for n in sends for v in n.variants), name
+        assert notes, name  # the playbook's steps are said back
