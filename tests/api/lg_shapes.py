@@ -5,7 +5,10 @@ answers can be compared with the official server's for the same graph.
 Record the official server's answers (a scratch venv with ``langgraph-cli[inmem]``, see
 docs/api.md, "Checked against the official server")::
 
-    python -m tests.api.lg_shapes http://127.0.0.1:2025 tests/api/fixtures/lg_official/shapes.json
+    python -m tests.api.lg_shapes http://127.0.0.1:2025 \
+        tests/api/fixtures/lg_official/shapes.json OPERATOR_TOKEN APPROVER_TOKEN
+
+(``langgraph.json``'s auth takes userops tokens: ``userops users add NAME --role R``.)
 """
 
 from __future__ import annotations
@@ -86,13 +89,16 @@ def drive(op: SyncLangGraphClient, approver: SyncLangGraphClient) -> dict[str, A
     return out
 
 
-def main(url: str, path: str) -> None:
-    """Record the server at ``url`` (no auth) into ``path``."""
-    client = get_sync_client(url=url, api_key=None)
-    got = drive(client, client)
+def main(url: str, path: str, op_token: str, approver_token: str) -> None:
+    """Record the server at ``url`` into ``path``, as an operator and an approver."""
+    op, approver = (
+        get_sync_client(url=url, api_key=None, headers={"Authorization": f"Bearer {t}"})
+        for t in (op_token, approver_token)
+    )
+    got = drive(op, approver)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:5])
