@@ -113,6 +113,7 @@ def test_only_never_and_exclusions_are_kept() -> None:
 def test_not_joined_never_counts_as_one_shot() -> None:
     assert not is_journey_goal("召回60天没下单的用户，预算1500元。")
     assert not is_journey_goal("Remind repeat buyers to reorder consumables before they run out")
+    assert not is_journey_goal("给注册满两年的会员做关怀，邮件就好")  # an audience, not a trigger
 
 
 def test_questions_instead_of_dropping() -> None:
