@@ -2,10 +2,11 @@
 
 The official answers were recorded from ``langgraph dev`` (langgraph-api 0.16.7, in-memory
 runtime, in a scratch venv: its pins do not fit constraints.txt) running ``langgraph.json``'s
-graph and auth, without ``--allow-blocking``, with :mod:`tests.api.lg_shapes` (``fixtures/lg_official/shapes.json``). The same calls
-drive ``userops serve``; every key the official answer has must be in userops' (top level
-of each answer, of each stream event's first data), and each stream mode must send the
-same events. The differences that remain are listed here, each with its reason.
+graph and auth, without ``--allow-blocking``, with :mod:`tests.api.lg_shapes`
+(``fixtures/lg_official/shapes.json``). The same calls drive ``userops serve``; every key
+the official answer has must be in userops' (top level of each answer, of each stream
+event's first data), and each stream mode must send the same events. The differences that
+remain are listed here, each with its reason.
 """
 
 from __future__ import annotations
