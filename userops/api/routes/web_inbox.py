@@ -19,10 +19,10 @@ from userops.accounts import AccountInfo, list_users
 from userops.api.deps import APPROVER_ROLES, Services
 from userops.api.loop import decide
 from userops.api.routes.approvals import DecisionIn, hitl_decision
-from userops.api.web import render
-from userops.api.web.errors import HANDLED, error_page
+from userops.api.web import pick_language, render, translator
+from userops.api.web.errors import HANDLED, error_page, explain
 from userops.api.web.session import Form, check_csrf, read_form, web_user
-from userops.api.web_data.card import apply_edit, arrange
+from userops.api.web_data.card import apply_edit, arrange, understood_rows
 from userops.api.web_data.inbox import RISKS, STATUSES, approvals_page, journey_versions
 from userops.api.web_data.threads import age_parts
 from userops.approvals import records as approvals
@@ -78,7 +78,9 @@ async def inbox(
     return render(request, "inbox.html", ctx, user=user)
 
 
-def _card_context(services: Services, user: AccountInfo, approval_id: str) -> dict[str, Any]:
+def _card_context(
+    services: Services, user: AccountInfo, approval_id: str, lang: str
+) -> dict[str, Any]:
     rec = approvals.get(services.engine, approval_id)
     row = rec.to_dict()
     card = row.get("card") or {}
@@ -95,6 +97,7 @@ def _card_context(services: Services, user: AccountInfo, approval_id: str) -> di
     return {
         "rec": row,
         "card": arrange(card),
+        "understood_rows": understood_rows(card.get("understood") or {}, lang, translator(lang)),
         "thread": thread,
         "may_decide": may_decide,
         "may_approve": may_decide and user.name != rec.edited_by,
@@ -112,7 +115,8 @@ async def card_page(
     user = await web_user(request)
     services = _services(request)
     try:
-        ctx = await run_in_threadpool(_card_context, services, user, approval_id[:64])
+        lang = pick_language(request)
+        ctx = await run_in_threadpool(_card_context, services, user, approval_id[:64], lang)
     except HANDLED as exc:
         return error_page(request, exc, user)
     ctx["done"] = done if done in DECISIONS else ""
@@ -161,12 +165,10 @@ async def decide_form(request: Request, approval_id: str) -> Response:
         )  # fmt: skip
     except HANDLED as exc:
         try:
-            ctx = await run_in_threadpool(_card_context, services, user, approval_id)
+            lang = pick_language(request)
+            ctx = await run_in_threadpool(_card_context, services, user, approval_id, lang)
         except HANDLED:
             return error_page(request, exc, user)
-        from userops.api.web import pick_language
-        from userops.api.web.errors import explain
-
         status, headline, detail = explain(pick_language(request), exc)
         ctx.update(done="", error={"headline": headline, "detail": detail})
         return render(request, "card.html", ctx, status_code=status, user=user)

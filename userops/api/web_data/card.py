@@ -18,6 +18,7 @@ from userops.errors import BadInput
 from userops.text_limits import string_problem
 
 EDITABLE_TEXT = ("subject", "title", "body", "script")
+METRICS = ("conversion_rate", "click_rate", "open_rate", "reply_rate")
 MAX_FIELD = 4000
 
 
@@ -126,3 +127,51 @@ def apply_edit(
                 if key in form:
                     variant[name] = _text(form, key, variant.get(name)) or None
     return out
+
+
+def _objective(name: str, lang: str) -> str:
+    from prompts.catalog import catalog
+
+    return catalog(lang).get(f"goal.objective.{name}", name)
+
+
+def understood_rows(u: Mapping[str, Any], lang: str, t: Any) -> list[tuple[str, str]]:
+    """What was understood as ``(label, value)`` rows in the reader's language.
+
+    Built from the card's structured ``understood`` fields (not its sentences, which are in
+    the operator's language); a field the goal did not set is left out.
+    """
+
+    def ch(names: Any) -> str:
+        return " → ".join(t(f"channel.{c}") if c in CHANNELS else str(c) for c in names or [])
+
+    rows: list[tuple[str, str]] = []
+    if u.get("objective"):
+        rows.append((t("u.objective"), _objective(str(u["objective"]), lang)))
+    if u.get("audience"):
+        rows.append((t("u.audience"), "; ".join(str(a) for a in u["audience"])))
+    if u.get("regions"):
+        rows.append((t("u.regions"), ", ".join(str(r) for r in u["regions"])))
+    if u.get("channels"):
+        rows.append((t("u.channels"), ch(u["channel_order"] or u["channels"])))
+    if u.get("channels_forbidden"):
+        rows.append((t("u.not_channels"), ch(u["channels_forbidden"]).replace(" → ", ", ")))
+    if u.get("fallback_channel"):
+        hours = u.get("fallback_after_hours")
+        rows.append((t("u.fallback"), t("u.fallback_value", channel=ch([u["fallback_channel"]]),
+                                          hours=f"{hours:g}" if hours else "—")))  # fmt: skip
+    if u.get("budget") is not None:
+        rows.append((t("u.budget"), f"{float(u['budget']):,.2f}"))
+    if u.get("max_recipients") is not None:
+        rows.append((t("u.max_recipients"), f"{int(u['max_recipients']):,}"))
+    if u.get("window"):
+        rows.append((t("u.window"), str(u["window"])))
+    if u.get("exclusions"):
+        rows.append((t("u.exclusions"), ", ".join(str(x) for x in u["exclusions"])))
+    if u.get("kpi"):
+        kpi = str(u["kpi"])
+        rows.append((t("u.kpi"), t(f"metric.{kpi}") if kpi in METRICS else kpi))
+    for key in ("assumed", "not_understood"):
+        if u.get(key):
+            rows.append((t(f"u.{key}"), "; ".join(str(x) for x in u[key])))
+    return rows
