@@ -239,3 +239,13 @@ def test_every_playbook_builds_a_valid_spec(language: str) -> None:
         sends = [n for n in spec.nodes if isinstance(n, SendNode)]
         assert sends and all(v.language == language for n in sends for v in n.variants), name
         assert notes, name  # the playbook's steps are said back
+
+
+def test_the_card_shows_the_proposal(sqlite_engine: Engine) -> None:
+    from userops.journeys.views import show_journey
+
+    got = propose_journey(sqlite_engine, EXAMPLE, actor="ops")
+    shown = show_journey(sqlite_engine, got["journey_id"], with_forecast=False)
+    prop = shown["versions"][0]["card"]["proposal"]
+    assert prop["goal"] == EXAMPLE and prop["proposed_by"] == "ops"
+    assert prop["assumed"] and isinstance(prop["findings"], list)

@@ -14,6 +14,7 @@ from userops.journeys.forecast_util import finding_text
 from userops.journeys.graph import journey_graph
 from userops.journeys.measure import measure_version
 from userops.journeys.nodes import SplitNode
+from userops.journeys.proposal import proposals
 from userops.journeys.spec import JourneySpec
 from userops.journeys.tables import journeys, members, versions
 
@@ -110,6 +111,7 @@ def show_journey(
         ).all()
         out_versions = []
         todo: list[tuple[dict[str, Any], JourneySpec]] = []
+        proposed = proposals(conn, jid)
         for v in vs:
             spec = JourneySpec.model_validate(v.spec)
             item: dict[str, Any] = {
@@ -122,6 +124,8 @@ def show_journey(
                 "comment": v.comment,
             }
             item["card"] = card(spec, lang)
+            if int(v.version) in proposed:  # designed by the agent: its reading and findings
+                item["card"]["proposal"] = proposed[int(v.version)]
             if v.status in ("approved", "superseded"):
                 _live(conn, item, spec, int(v.id), jid, int(v.version))
             elif v.status == "awaiting_approval":
