@@ -153,6 +153,8 @@ def test_propose_stores_a_version_awaiting_approval(any_engine: Engine) -> None:
     got = propose_journey(sqlite_engine, EXAMPLE, actor="ops")
     assert got["status"] == "awaiting_approval", got
     assert got["approval_id"] == f"{got['journey_id']}:v1" and got["version"] == 1
+    assert got["forecast"] is not None and got["forecast"]["entries"] == 0  # an empty store
+    assert [f["severity"] for f in got["findings"] if f["check"] == "forecast"] == ["info"]
     with sqlite_engine.connect() as conn:
         row = conn.execute(
             text("SELECT status FROM journey_versions WHERE journey_id = :j"),

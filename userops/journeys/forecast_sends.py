@@ -153,7 +153,9 @@ def tally_sends(
         _count(out.suppressed, names, over, "journey_limit")
         ok &= ~over
     sod = (ts + offsets(u, ts)) % 86400
-    marketing = np.array([getattr(spec.nodes[i], "marketing", True) for i in ni.tolist()])
+    marketing = np.array(
+        [getattr(spec.nodes[i], "marketing", True) for i in ni.tolist()], dtype=bool
+    )
     if policy.quiet_hours is not None:
         q = policy.quiet_hours
         quiet = ok & marketing & inside(sod, _sec(q.start), _sec(q.end))
