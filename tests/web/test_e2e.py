@@ -155,6 +155,8 @@ def test_goal_clarify_edit_reject_approve_results(web: Site, browser: Any) -> No
     ana.shot("08-rejected-with-reason")
     last = _card_id(ana.page.locator("#next-card").get_attribute("href"))
 
+    op.page.goto(thread_url)  # the operator watches the thread while the approver decides
+    expect(op.page.locator("#waiting-note")).to_be_visible()
     bob = Person(browser, web, "en")
     bob.login("bob", f"/ui/approvals/{last}")
     expect(bob.page.locator("#card-title")).to_be_visible()
@@ -169,8 +171,9 @@ def test_goal_clarify_edit_reject_approve_results(web: Site, browser: Any) -> No
     expect(bob.page.locator("#by-variant tbody tr").first).to_be_visible()
     bob.shot("10-campaign-results")
 
-    op.page.goto(thread_url)
-    expect(op.page.locator("#results")).to_be_visible()
+    # the operator's open page followed the thread: no reload by hand
+    expect(op.page.locator("#results")).to_be_visible(timeout=20000)
+    assert op.page.url == thread_url
     expect(op.page.locator("#conversation")).to_contain_text("缩小受众")
     op.shot("11-thread-with-results")
 

@@ -156,6 +156,16 @@ async def chat_stream(request: Request, thread_id: str = ThreadId) -> Response:
     )
 
 
+@router.get("/ui/chat/{thread_id}/events")
+async def chat_events(request: Request, thread_id: str = ThreadId) -> Response:
+    """Follow the thread (the ``/v1`` event stream): the page updates when a decision runs."""
+    user = await web_user(request)
+    services = _services(request)
+    return await api_threads.follow_thread(
+        user, services.runtime, services, thread_id, heartbeat=15.0, last_event_id=None
+    )
+
+
 @router.post("/ui/chat/{thread_id}/send")
 async def chat_send(request: Request, thread_id: str = ThreadId) -> Response:
     """Send the message without script: run, then show the thread."""

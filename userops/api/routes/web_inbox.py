@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from userops.accounts import AccountInfo, list_users
 from userops.api.deps import APPROVER_ROLES, Services
-from userops.api.loop import decide
+from userops.api.loop import decide, progress_event, thread_view
 from userops.api.routes.approvals import DecisionIn, hitl_decision
 from userops.api.web import pick_language, render, translator
 from userops.api.web.errors import HANDLED, error_page, explain
@@ -141,6 +141,32 @@ def _decision_body(form: Form, plan: dict[str, Any]) -> DecisionIn:
     )
 
 
+def _decide(
+    services: Services,
+    approval_id: str,
+    decision: dict[str, Any],
+    user: AccountInfo,
+    body: DecisionIn,
+) -> None:
+    """Decide as ``/v1`` does, telling the thread's followers (SSE) its progress and state."""
+    hub = services.hub
+    tid = approvals.get(services.engine, approval_id).thread_id or ""
+
+    def on_update(node: str, update: dict[str, Any]) -> None:
+        hub.publish(tid, "progress", progress_event(node, update))
+
+    rec, replayed = decide(
+        services.runtime,
+        approval_id,
+        decision,
+        actor=user.name,
+        client_decision_id=body.client_decision_id,
+        on_update=on_update,
+    )
+    if rec.thread_id and not replayed:
+        hub.publish(rec.thread_id, "state", thread_view(services.runtime.get(rec.thread_id)))
+
+
 @router.post("/ui/approvals/{approval_id}/decide", response_class=HTMLResponse)
 async def decide_form(request: Request, approval_id: str) -> Response:
     """Approve, reject (with a reason), respond or edit (the form's fields) the card."""
@@ -157,12 +183,7 @@ async def decide_form(request: Request, approval_id: str) -> Response:
         rec = await run_in_threadpool(approvals.get, services.engine, approval_id)
         body = _decision_body(form, (rec.card or {}).get("plan") or {})
         decision = hitl_decision(body)
-        await run_in_threadpool(
-            lambda: decide(
-                services.runtime, approval_id, decision, actor=user.name,
-                client_decision_id=body.client_decision_id,
-            )
-        )  # fmt: skip
+        await run_in_threadpool(_decide, services, approval_id, decision, user, body)
     except HANDLED as exc:
         try:
             lang = pick_language(request)

@@ -110,3 +110,23 @@ for (const form of document.querySelectorAll("form[method=post]")) {
     for (const b of form.querySelectorAll("button[type=submit]")) b.disabled = true;
   });
 }
+
+// A thread that waits on someone else follows its events: progress in plain words as a
+// decision runs, then the page comes back with the new state (results, next revision).
+const follow = $("#conversation[data-follow]");
+if (follow && window.EventSource) {
+  const tid = follow.dataset.follow;
+  const progress = JSON.parse(follow.dataset.progress || "{}");
+  const source = new EventSource(`/ui/chat/${encodeURIComponent(tid)}/events`);
+  source.addEventListener("progress", (e) => {
+    const data = JSON.parse(e.data);
+    say($("#progress"), progress[data.node] || data.node, "said");
+  });
+  source.addEventListener("state", (e) => {
+    const data = JSON.parse(e.data);
+    if (data.status !== follow.dataset.status || (data.approval_id || "") !== follow.dataset.approval) {
+      source.close();
+      window.location.reload();
+    }
+  });
+}
