@@ -180,3 +180,21 @@ def test_the_saved_population_survives_json(sqlite_engine: Engine) -> None:
         np.inf,
     )
     assert np.isinf(empty).all()
+
+
+def test_the_events_copy_reads_what_the_index_reads_and_is_dropped(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sup.seeded(sqlite_engine, users=300)
+    records = sup.add_events(sqlite_engine)
+    d = q.Dialect("sqlite", tuple(sorted(records)))
+    as_of_day = (sup.NOW.date() - date(1970, 1, 1)).days
+    left = "SELECT count(*) FROM temp.sqlite_master WHERE name = 'traits_events'"
+    with sqlite_engine.connect() as conn:
+        copied = fetch(conn, d, as_of_day, lambda _s: None)  # reads the temporary copy
+        assert conn.exec_driver_sql(left).scalar() == 0
+        monkeypatch.setattr(q, "copy_events", lambda _conn, dialect, _cut: dialect)
+        indexed = fetch(conn, d, as_of_day, lambda _s: None)  # each query on events itself
+    assert copied["orders"] and copied["interests"] and copied["channel"]
+    for key, rows in indexed.items():
+        assert sorted(map(tuple, copied[key])) == sorted(map(tuple, rows)), key
