@@ -31,7 +31,8 @@ class JourneyExpect(_Strict):
     first_send_after_hours: float = 0
     """No entrant gets a message sooner than this after doing the trigger."""
     at_local: str | None = None
-    """Anniversary journeys: no message before this local time (``HH:MM``) on the day."""
+    """No first message before this local time of day (``HH:MM``, each user's zone): an
+    anniversary's ``at`` or a ``wait`` ``until``."""
     goal_event: str | None = None
     """The goal event; converters must exit on it and get nothing after it."""
     channels: list[str] = Field(default_factory=list)

@@ -26,7 +26,7 @@ from evals.journey_run import Played
 from evals.journey_schema import JourneyExpect
 from userops.dispatch.policy import Policy
 from userops.journeys.events import resolve_event
-from userops.journeys.nodes import WaitForEventNode, WaitNode
+from userops.journeys.nodes import SendNode, WaitForEventNode, WaitNode
 
 
 def journey_facts(engine: Engine, journey_id: str) -> tuple[Facts, list[dict[str, Any]]]:
@@ -104,9 +104,14 @@ def _local(ts: int, tz: str | None) -> datetime:
 
 def _waits(played: Played, facts: Facts, exp: JourneyExpect) -> Check:
     first: dict[int, int] = {}
+    sends = [n.id for n in (played.spec.nodes if played.spec else []) if isinstance(n, SendNode)]
+    lead = f"{sends[0]}#" if sends else "\x00"
+    timed: dict[int, int] = {}  # messages of the first send node (the one after a local time)
     for r in facts.outbox:
         u, ts = int(r["user_id"]), int(r["created_ts"] or 0)
         first[u] = min(first.get(u, ts), ts)
+        if str(r["step_id"]).startswith(lead):
+            timed[u] = min(timed.get(u, ts), ts)
     bad: list[Any] = []
     for u, ts in first.items():
         start = played.entrants.get(u)
@@ -114,13 +119,10 @@ def _waits(played: Played, facts: Facts, exp: JourneyExpect) -> Check:
             continue
         if ts < start + int(exp.first_send_after_hours * 3600):
             bad.append((u, start, ts))
-        if exp.at_local:
-            tz = (facts.users.get(u) or {}).get("timezone")
-            local = _local(ts, tz)
-            if local.date() == _local(start, tz).date() and local.time() < time.fromisoformat(
-                exp.at_local
-            ):
-                bad.append((u, "before", exp.at_local, local.isoformat()))
+    for u, ts in timed.items() if exp.at_local else ():
+        local = _local(ts, (facts.users.get(u) or {}).get("timezone"))
+        if local.time() < time.fromisoformat(str(exp.at_local)):  # in the user's own zone
+            bad.append((u, "before", exp.at_local, local.isoformat()))
     return _check("journey_waits", bad, "messages sooner than the journey's waits")
 
 

@@ -251,3 +251,10 @@ def test_the_card_shows_the_proposal(sqlite_engine: Engine) -> None:
     prop = shown["versions"][0]["card"]["proposal"]
     assert prop["goal"] == EXAMPLE and prop["proposed_by"] == "ops"
     assert prop["assumed"] and isinstance(prop["findings"], list)
+
+
+def test_a_hyphen_is_not_a_time_window() -> None:
+    """``getting-started`` once hid ``at 10am`` (found by the journey-welcome-10am-en eval)."""
+    intent = read_goal("The day after sign-up, push a getting-started tutorial at 10am")
+    assert [(s.kind, s.time) for s in intent.steps][:2] == [("wait", None), ("until", "10:00")]
+    assert read_goal("After sign-up push a welcome, only between 9am-6pm").steps[0].kind == "send"

@@ -53,7 +53,11 @@ TIME = re.compile(
     r"|(?<![\d:])(\d{1,2})(?::(\d{2}))?\s?(am|pm|a\.m\.|p\.m\.)",
     re.I,
 )
-RANGE = re.compile(r"到|至|之间|between|\bfrom\b|-|~|–", re.I)
+RANGE = re.compile(
+    r"\d\s?(?:点|時|时)?\s?(?:到|至)|之间|\bbetween\b|\d\s?(?:[ap]\.?m\.?)?\s?(?:[-~–]|to)\s?\d",
+    re.I,
+)
+"""A window of times (``10点到18点``, *9am-6pm*): the goal parser's send window, not a wait."""
 
 NOT_DONE = re.compile(
     r"(?:没有|没|未|还没|尚未|不)\s?(下单|购买|买|付款|支付|完成首单|打开|登录|回来)"
