@@ -1,6 +1,6 @@
 """Journey mode of the evals: playbook journeys graded on the store (a fast subset).
 
-The whole journey suite is ``userops eval evals/scenarios/journeys`` (12 scenarios).
+The whole journey suite is ``userops eval evals/scenarios/journeys`` (14 scenarios).
 """
 
 from __future__ import annotations
