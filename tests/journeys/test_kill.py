@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
 from tests.dispatch.factory import add_users
 from tests.journeys.support import SMS, live, spec
+from tests.journeys.worker_proc import main as worker_main
 from userops.store.engine import make_engine, upgrade
 
-ROOT = Path(__file__).resolve().parents[2]
 NODES = [
     {
         "kind": "send",
@@ -31,16 +32,32 @@ NODES = [
 ]
 
 
-def _spawn(url: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("worker_proc.py")), url],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
-    return proc
+class _Worker:
+    """A worker process forked from this one (already imported): SIGKILL it, wait for it."""
+
+    def __init__(self, url: str) -> None:
+        ctx = multiprocessing.get_context("fork")
+        started = ctx.Event()
+        self.proc = ctx.Process(target=_work, args=(url, started), daemon=True)
+        self.proc.start()
+        assert started.wait(120), "the worker did not start"
+        self.pid = int(self.proc.pid or 0)
+
+    def poll(self) -> int | None:
+        return self.proc.exitcode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self.proc.join(timeout)
+        return self.proc.exitcode
+
+
+def _work(url: str, started: Any) -> None:
+    sys.exit(worker_main(url, ready=started.set))
+
+
+def _spawn(url: str, engine: Engine) -> _Worker:
+    engine.dispose()  # no pooled connection is carried into the child
+    return _Worker(url)
 
 
 def _one(engine: Engine, sql: str) -> int:
@@ -85,7 +102,7 @@ def test_sigkill_during_a_100k_user_journey_on_sqlite(tmp_path: Path) -> None:
     rng = random.Random(16)
     kills, progress = 0, []
     while kills < 8:
-        proc = _spawn(url)
+        proc = _spawn(url, engine)
         time.sleep(rng.uniform(1.0, 4.0))
         if proc.poll() is not None:
             break
@@ -95,7 +112,7 @@ def test_sigkill_during_a_100k_user_journey_on_sqlite(tmp_path: Path) -> None:
         progress.append(_one(engine, "SELECT count(*) FROM deliveries"))
     print("kills", kills, "delivered after each", progress)
     assert kills >= 5 and progress[0] < n
-    assert _spawn(url).wait(timeout=600) == 0
+    assert _spawn(url, engine).wait(timeout=600) == 0
     _check(engine, n)
     engine.dispose()
 
@@ -108,7 +125,7 @@ def test_two_workers_and_sigkill_on_postgresql(pg_url: str) -> None:
     upgrade(engine)
     _setup(engine, n)
     rng = random.Random(5)
-    procs = [_spawn(pg_url), _spawn(pg_url)]
+    procs = [_spawn(pg_url, engine), _spawn(pg_url, engine)]
     kills = 0
     delivered = "SELECT count(*) FROM deliveries"
     while kills < 4 and _one(engine, delivered) < n:
@@ -118,7 +135,7 @@ def test_two_workers_and_sigkill_on_postgresql(pg_url: str) -> None:
             os.kill(procs[i].pid, signal.SIGKILL)
             procs[i].wait()
             kills += 1
-            procs[i] = _spawn(pg_url)
+            procs[i] = _spawn(pg_url, engine)
     for p in procs:
         assert p.wait(timeout=300) == 0
     assert kills >= 1

@@ -1,13 +1,16 @@
-"""A journeys worker as a separate process for the kill test: ``python worker_proc.py URL``.
+"""A journeys worker as a separate process for the kill test.
 
 Runs the real outbox Worker with the journeys' tick (a throttled sandbox, so that kills land
-mid-work) until no member is active and no message is queued; prints ``ready`` once started.
+mid-work) until no member is active and no message is queued. The kill test forks it from
+its own process (:func:`main` with a ``ready`` callback: no interpreter start and imports per
+worker); ``python worker_proc.py URL`` runs it alone and prints ``ready`` once started.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 from sqlalchemy import text
 
@@ -24,12 +27,16 @@ LEFT = (
 )
 
 
-def main(url: str) -> int:
+def main(url: str, ready: Callable[[], None] | None = None) -> int:
+    """Work until nothing is left; ``ready`` (else a printed ``ready``) once started."""
     engine = make_engine(url)
     policy = Policy.with_overrides(KILL_POLICY)
     adapter = SandboxAdapter(engine, "sms", rate_per_second=50_000, burst=2000, max_batch=2000)
     journeys = JourneyRunner(engine, policy=policy)
-    print("ready", flush=True)
+    if ready is None:
+        print("ready", flush=True)
+    else:
+        ready()
     while True:
         Worker(engine, {"sms": adapter}, policy=policy, fallbacks=False, tick=journeys.tick).run(
             stop_when_idle=True

@@ -110,7 +110,7 @@ class Move:
 
 
 def _member(r: Sequence[Any]) -> Member:
-    attrs = r[12] if isinstance(r[12], dict) else json.loads(r[12] or "null")
+    attrs = r[12] if r[12] is None or isinstance(r[12], dict) else json.loads(r[12])
     return Member(
         int(r[0]), int(r[1]), str(r[2]), int(r[3]), int(r[4]), str(r[5]), int(r[6]),
         int(r[7]), int(r[8]), int(r[9]), r[10], int(r[11]), attrs or {},

@@ -113,14 +113,29 @@ def pick_channel(node: SendNode, u: UserCtx, preferred: str | None) -> str | Non
     return found[0] if found else None
 
 
-def pick_variant(
-    vc: VersionCtx, node: SendNode, user_id: int, channel: str, persona: str | None, lang: str
-) -> str:
-    """The variant of one user on ``channel`` (persona, language, then an A/B arm by hash)."""
+_INDEX: dict[tuple[int, str], tuple[SendNode, dict[tuple[str, str], list[str]]]] = {}
+
+
+def _variant_index(node: SendNode, channel: str) -> dict[tuple[str, str], list[str]]:
+    """``(persona, language) -> variant ids`` of ``node`` on ``channel``, built once per node."""
+    got = _INDEX.get((id(node), channel))
+    if got is not None and got[0] is node:
+        return got[1]
     index: dict[tuple[str, str], list[str]] = defaultdict(list)
     for v in node.variants:
         if v.channel == channel:
             index[(v.persona or "default", v.language)].append(v.variant_id)
+    if len(_INDEX) > 4096:
+        _INDEX.clear()
+    _INDEX[(id(node), channel)] = (node, dict(index))
+    return _INDEX[(id(node), channel)][1]
+
+
+def pick_variant(
+    vc: VersionCtx, node: SendNode, user_id: int, channel: str, persona: str | None, lang: str
+) -> str:
+    """The variant of one user on ``channel`` (persona, language, then an A/B arm by hash)."""
+    index = _variant_index(node, channel)
     personas = list(dict.fromkeys(p for p, _ in index))
     who = persona if persona in personas else ("default" if "default" in personas else personas[0])
     choices = index.get((who, lang)) or next(ids for (p, _), ids in index.items() if p == who)
