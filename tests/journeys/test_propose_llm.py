@@ -65,3 +65,16 @@ def test_propose_with_the_model(sqlite_engine: Engine) -> None:
     model = ScriptedChatModel(steps=[_reference()])
     got = propose_journey(sqlite_engine, GOAL, actor="ops", planner=LLMJourneyPlanner(model))
     assert got["status"] == "awaiting_approval" and got["version"] == 1
+
+
+def test_a_model_that_is_down_gives_way_to_the_offline_planner() -> None:
+    from userops.errors import ModelUnavailable
+
+    def down(_messages: object) -> object:
+        raise ModelUnavailable("journey spec: HTTP 503: overloaded")
+
+    model = ScriptedChatModel(steps=[down])
+    spec, _, verdict = plan_journey(read_goal(GOAL), LLMJourneyPlanner(model), _evaluator())
+    assert verdict.verdict == "pass" and spec is not None and spec.dump() == _reference()
+    assert [f.severity for f in verdict.findings if f.check == "model"] == ["warn"]
+    model.assert_all_used()  # asked once, not again after it was down

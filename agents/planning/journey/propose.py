@@ -25,7 +25,7 @@ from agents.planning.journey.reader import read_goal
 from agents.schema import Finding, Verdict
 from prompts.catalog import say
 from tools.journeys import record_proposal
-from userops.errors import BadInput
+from userops.errors import BadInput, ModelUnavailable
 from userops.journeys.records import create_journey
 from userops.journeys.spec import JourneySpec
 from userops.privacy import redact
@@ -48,6 +48,9 @@ def _round(
     except BadInput as exc:
         bad = [Finding(check="spec", severity="error", message=str(p)) for p in exc.problems]
         return None, [], Verdict(verdict="revise", findings=bad)
+    except ModelUnavailable as exc:  # the model is down: the offline planner takes over
+        down = Finding(check="model", severity="error", message=str(exc)[:300])
+        return None, [], Verdict(verdict="revise", findings=[down])
     return spec, notes, evaluator.evaluate(intent, spec)
 
 
@@ -69,9 +72,11 @@ def plan_journey(
     verdict = Verdict(verdict="revise")
     for _ in range(max_rounds):
         spec, notes, verdict = _round(planner, evaluator, intent, feedback)
-        if verdict.verdict != "revise":
-            return spec, notes, verdict
+        if verdict.verdict != "revise" or any(f.check == "model" for f in verdict.findings):
+            break
         feedback = [f for f in verdict.findings if f.severity == "error"]
+    if verdict.verdict != "revise":
+        return spec, notes, verdict
     if not isinstance(planner, OfflineJourneyPlanner):
         spec, notes, fallback = _round(OfflineJourneyPlanner(), evaluator, intent, [])
         kept = [f.model_copy(update={"severity": "warn"}) for f in verdict.findings]
