@@ -167,18 +167,19 @@ def _matching_events(conds: list[ColumnElement[bool]]) -> Subquery:
     """The canonical user of every matching event, in two index-friendly branches.
 
     Events recorded on a canonical user (most) come straight off ``ix_events_type_ts``
-    (type, ts, user_id: no table read, no join); events recorded on a merged record are
-    found from the few merged records (``ix_users_merged_into``, then ``ix_events_user_ts``)
-    and counted for the record they were merged into. Together: ``coalesce(merged_into, id)``
-    of each event's user, as one join of every event with ``users`` would give, for every
-    trait row of a canonical user (a merged record's own trait row is stale and skipped by
-    :func:`canonical_only`).
+    (type, ts, user_id: no table read, no join). Events recorded on a merged record are found
+    from the few merged records (``ix_users_merged_into``, then ``ix_events_user_ts``; an
+    ``IN`` list, because as a join SQLite starts from the events, not knowing that almost
+    every ``merged_into`` is NULL) and counted for the record they were merged into.
+    Together: ``coalesce(merged_into, id)`` of each event's user, as one join of every event
+    with ``users`` would give, for every trait row of a canonical user (a merged record's own
+    trait row is stale and skipped by :func:`canonical_only`).
     """
     direct = select(events.c.user_id.label("canon")).where(*conds)
-    merged = (
-        select(users.c.merged_into.label("canon"))
-        .select_from(users.join(events, events.c.user_id == users.c.id))
-        .where(users.c.merged_into.is_not(None), *conds)
+    merged_ids = select(users.c.id).where(users.c.merged_into.is_not(None))
+    survivor = select(users.c.merged_into).where(users.c.id == events.c.user_id)
+    merged = select(survivor.scalar_subquery().label("canon")).where(
+        events.c.user_id.in_(merged_ids), *conds
     )
     return direct.union_all(merged).subquery("matching")
 
