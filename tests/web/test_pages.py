@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import insert
 from starlette.requests import Request
 
 from tests.journeys.support import spec as journey_spec
@@ -16,6 +17,7 @@ from userops.api.web_data.charts import Series, bar_chart, line_chart
 from userops.errors import BadInput
 from userops.journeys.records import create_journey
 from userops.journeys.spec import JourneySpec
+from userops.store.models import AuditLog, utcnow
 
 
 def _request(headers: dict[str, str]) -> Request:
@@ -156,12 +158,21 @@ def test_the_edit_form_becomes_the_plan() -> None:
 def test_a_journey_version_is_in_the_inbox_with_its_graph(web: Web) -> None:
     made = create_journey(web.engine, JourneySpec.model_validate(journey_spec()), actor="olivia")
     jid = made["id"]
+    with web.engine.begin() as conn:  # what `userops journeys propose` records
+        conn.execute(
+            insert(AuditLog).values(
+                at=utcnow(), actor="olivia", action="journey.propose", entity_type="journey",
+                entity_id=jid, detail={"version": 1, "goal": "welcome new sign-ups",
+                                       "findings": [{"message": "no holdout"}], "assumed": []},
+            )
+        )  # fmt: skip
     ana = web.signed_in("ana")
     inbox = ana.get("/ui/inbox").text
     assert f"/ui/journeys/{jid}/1" in inbox and "welcome" in inbox
     page = ana.get(f"/ui/journeys/{jid}/1").text
     assert page.count('<g class="node') == 6 and page.count('marker-end="url(#arrow)"') == 5
     assert "timed out" in page  # the wait-for-event's labelled edge
+    assert "welcome new sign-ups" in page and "no holdout" in page  # the agent's proposal
     csrf = csrf_of(page)
     r = ana.post(f"/ui/journeys/{jid}/1/decide", data={"decision": "approve", "csrf": csrf})
     assert r.status_code == 303
