@@ -41,6 +41,7 @@ def _trigger(intent: JourneyIntent, spec: JourneySpec) -> list[Finding]:
     ok = want.get("kind") == got.kind
     if ok and got.kind == "event":
         ok = _same_event(str(want.get("event")), getattr(got, "event", None))
+        ok = ok and dict(want.get("where") or {}) == dict(getattr(got, "where", {}) or {})
     elif ok and got.kind == "lifecycle":
         ok = set(want.get("to") or []) <= set(getattr(got, "to", []))
     elif ok and got.kind == "anniversary":

@@ -258,3 +258,20 @@ def test_a_hyphen_is_not_a_time_window() -> None:
     intent = read_goal("The day after sign-up, push a getting-started tutorial at 10am")
     assert [(s.kind, s.time) for s in intent.steps][:2] == [("wait", None), ("until", "10:00")]
     assert read_goal("After sign-up push a welcome, only between 9am-6pm").steps[0].kind == "send"
+
+
+def test_an_order_amount_filters_the_trigger_not_the_offer() -> None:
+    intent = read_goal("订单金额超过500元的用户下单后3天发邮件回访")
+    spec, _ = build_spec(intent)
+    assert spec.trigger.kind == "event" and spec.trigger.where == {
+        "amount": {"op": ">", "value": 500}
+    }
+    assert [s.offer for s in intent.steps if s.kind == "send"] == [None]
+    ok = JourneyEvaluator(policy=Policy.with_overrides({})).evaluate(intent, spec)
+    assert ok.verdict == "pass", ok.findings
+    data = spec.dump()
+    data["trigger"]["where"] = {}
+    v = JourneyEvaluator(policy=Policy.with_overrides({})).evaluate(intent, parse_journey(data))
+    assert v.verdict == "revise"  # the amount dropped is named
+    en = build_spec(read_goal("After an order over $100, email a thank-you 2 days later"))[0]
+    assert en.trigger.kind == "event" and en.trigger.where["amount"]["value"] == 100

@@ -134,16 +134,35 @@ def per_user_of(m: re.Match[str]) -> dict[str, int]:
     return {"count": count, "days": n * _PER_DAYS[unit]}
 
 
+ORDER_AMOUNT = re.compile(
+    r"(?:订单|下单|单笔|消费|购买)\s?(?:金额)?\s?(满|超过|大于|高于|不低于|达到|至少)\s?(\d{1,7})\s?(?:元|块)"
+    r"|(?:orders?|purchases?)\s(?:of|over|above|more than|at least|worth)\s(?:[$¥€£]\s?)?(\d{1,7})",
+    re.I,
+)
+"""An order amount on the trigger (``订单金额超过500元``, *an order over $100*)."""
+
+
+def amount_filter(m: re.Match[str]) -> dict[str, object]:
+    """The trigger's ``where`` for an :data:`ORDER_AMOUNT` match."""
+    if m.group(2):
+        op = ">" if m.group(1) in ("超过", "大于", "高于") else ">="
+        return {"amount": {"op": op, "value": int(m.group(2))}}
+    strict = any(w in m.group(0).lower() for w in ("over", "above", "more than"))
+    return {"amount": {"op": ">" if strict else ">=", "value": int(m.group(3))}}
+
+
 LIMIT = re.compile(
     r"(?:最多|至多|不超过|不要超过)\s?(\d{1,3})\s?(?:条|次|封)"
     r"|(?:at most|no more than|max(?:imum)?(?: of)?|up to)\s(\d{1,3})\s(?:messages?|sends|touches)",
     re.I,
 )
 OFFER = re.compile(
-    r"(?:立减|减|送)\s?\d{1,5}\s?元|\d{1,5}\s?元\s?(?:优惠券|券|红包|优惠)?|满\s?\d{1,5}\s?减\s?\d{1,5}"
-    r"|\d(?:\.\d)?\s?折|\d{1,2}\s?%\s?off|[$¥€£]\s?\d{1,5}(?:\.\d{2})?\s?(?:off|coupon|voucher)?",
+    r"(?:立减|减|送)\s?\d{1,5}\s?元|\d{1,5}\s?元\s?(?:优惠券|代金券|券|红包|优惠)"
+    r"|满\s?\d{1,5}\s?减\s?\d{1,5}|\d(?:\.\d)?\s?折|\d{1,2}\s?%\s?off"
+    r"|[$¥€£]\s?\d{1,5}(?:\.\d{2})?\s?(?:off|coupon|voucher)",
     re.I,
 )
+"""An offer in the operator's words: an amount with an offer word (a bare amount is not)."""
 SEND_VERB = re.compile(
     r"发|推送|提醒|通知|触达|问候|祝福|致谢|邀请"
     r"|\b(?:send|sends|sending|push|email|text|message|remind|notify|nudge|follow up|greet"

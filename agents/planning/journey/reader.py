@@ -182,6 +182,9 @@ def _trigger(intent: JourneyIntent, norm: str) -> None:
             trig["to"] = [stage]
     if trig["kind"] == "anniversary" and intent.trigger_time:
         trig["at"] = intent.trigger_time
+    amount = pt.ORDER_AMOUNT.search(norm)
+    if amount and trig["kind"] == "event" and trig["event"] == pt.ORDER:
+        trig["where"] = pt.amount_filter(amount)  # the order's amount, not the user's spend
     intent.trigger = trig
     intent.trigger_explicit = any(w in low for w in pb.words)
     if intent.goal_event is None and pb.goal:
