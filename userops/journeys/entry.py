@@ -99,6 +99,15 @@ def cas(conn: Connection, stmt: TextClause, vid: int, lo: int, hi: int) -> bool:
     return bool(res.rowcount == 1)
 
 
+def _lock_free(conn: Connection, vid: int, lo: int) -> bool:
+    """Lock the version row unless another worker holds it (PostgreSQL, SKIP LOCKED)."""
+    got = conn.execute(
+        text("SELECT event_cursor FROM journey_versions WHERE id = :v FOR UPDATE SKIP LOCKED"),
+        {"v": vid},
+    ).first()
+    return got is not None and int(got[0]) == lo
+
+
 def event_pass(engine: Engine, vc: VersionCtx, *, entries: bool, now: int) -> int:
     """Consume the version's next events; return how many were consumed."""
     with engine.connect() as conn:
@@ -111,6 +120,8 @@ def event_pass(engine: Engine, vc: VersionCtx, *, entries: bool, now: int) -> in
     if hi <= lo:
         return 0
     with engine.begin() as conn:
+        if is_pg(conn) and not _lock_free(conn, vc.version_id, lo):
+            return 0  # another worker is consuming this version's events: no waiting on it
         if not cas(conn, CAS_EVENTS, vc.version_id, lo, hi):
             return 0  # another worker took these events
         from_id = max(floor, lo - RESCAN) if is_pg(conn) else lo
