@@ -17,6 +17,7 @@ Any planner's spec (offline or LLM) is checked before it is stored for approval:
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import time as dt_time
 from typing import Any
 
 from sqlalchemy import Engine
@@ -30,7 +31,7 @@ from tools.journeys import granted_by_channel
 from userops.dispatch.policy import Policy
 from userops.dispatch.window import parse_bounds, window_problem
 from userops.journeys.check import check_journey
-from userops.journeys.nodes import SendNode
+from userops.journeys.nodes import SendNode, WaitNode
 from userops.journeys.spec import JourneySpec
 
 Forecaster = Callable[..., Any]
@@ -103,6 +104,7 @@ class JourneyEvaluator:
             if problem:
                 msg = say("journey.window_quiet", lang, node=n.id, problem=problem)
                 out.append(_f("quiet_hours", "error", msg, node=n.id))
+        out += self._quiet_times(spec, lang)
         consented = self._consented()
         for n in sends:
             if consented is not None and not any(consented.get(c, 0) for c in n.channels):
@@ -114,6 +116,24 @@ class JourneyEvaluator:
         if daily and len(sends) > min(daily) and spec.limits.per_entry is None:
             msg = say("journey.over_cap", lang, sends=len(sends), cap=min(daily))
             out.append(_f("limits", "warn", msg))
+        return out
+
+    def _quiet_times(self, spec: JourneySpec, lang: str) -> list[Finding]:
+        """Local times of day (``until``, an anniversary's ``at``) inside quiet hours."""
+        q = self.policy.quiet_hours
+        if q is None or q.start == q.end:
+            return []
+        times = [(n.id, n.until.time) for n in spec.nodes if isinstance(n, WaitNode) and n.until]
+        if spec.trigger.kind == "anniversary":
+            times.append(("trigger", spec.trigger.at))
+        out = []
+        for where, hhmm in times:
+            t = dt_time.fromisoformat(hhmm)
+            inside = q.start <= t < q.end if q.start < q.end else (t >= q.start or t < q.end)
+            if inside:
+                end = q.end.strftime("%H:%M")
+                msg = say("journey.time_quiet", lang, node=where, time=hhmm, end=end)
+                out.append(_f("quiet_hours", "warn", msg, node=where))
         return out
 
     def _consented(self) -> dict[str, int] | None:

@@ -275,3 +275,13 @@ def test_an_order_amount_filters_the_trigger_not_the_offer() -> None:
     assert v.verdict == "revise"  # the amount dropped is named
     en = build_spec(read_goal("After an order over $100, email a thank-you 2 days later"))[0]
     assert en.trigger.kind == "event" and en.trigger.where["amount"]["value"] == 100
+
+
+def test_a_time_of_day_in_quiet_hours_is_a_warning() -> None:
+    quiet = Policy.with_overrides({"quiet_hours": {"start": "21:00", "end": "09:00"}})
+    intent = read_goal("注册后次日晚上11点推送上手教程")
+    spec, _ = build_spec(intent)
+    v = JourneyEvaluator(policy=quiet).evaluate(intent, spec)
+    warned = [f for f in v.findings if f.check == "quiet_hours"]
+    assert v.verdict == "pass" and [f.severity for f in warned] == ["warn"]
+    assert "23:00" in warned[0].message and "09:00" in warned[0].message
