@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import Engine, text
 
 from tests.dispatch.factory import add_users
@@ -116,3 +118,31 @@ def test_the_card_of_a_version_awaiting_approval_and_nothing_runs(sqlite_engine:
     assert "finish on the version they entered" in v["card"]["in_flight"]
     assert rows(sqlite_engine, "SELECT count(*) FROM journey_members") == [(0,)]
     assert rows(sqlite_engine, "SELECT count(*) FROM outbox") == [(0,)]
+
+
+def test_cli_forecast_and_show_print_the_backtest_and_the_graph(sqlite_engine: Engine) -> None:
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from userops.cli.main import app
+
+    add_users(sqlite_engine, 5, consent=("sms",))
+    now = int(time.time())
+    for u in range(1, 4):  # 3 sign-ups in the last days, user 1 orders the next day
+        add_event(sqlite_engine, u, now - (10 - u) * DAY)
+    add_event(sqlite_engine, 1, now - 8 * DAY + 3600, "Order Completed")
+    jid = str(create_journey(sqlite_engine, parse_journey(spec()), actor="ops")["id"])
+    cli = CliRunner()
+    res = cli.invoke(app, ["journeys", "forecast", jid, "--json", "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    got = _json.loads(res.stdout)
+    assert (got["entries"], got["nodes"]["order"]["outcomes"]) == (
+        3, {"happened": 1, "timed_out": 2},
+    )  # fmt: skip
+    res = cli.invoke(app, ["journeys", "forecast", jid, "--mermaid"])
+    assert res.exit_code == 0 and 'order -->|"timed out · 2"| nudge' in res.stdout
+    res = cli.invoke(app, ["journeys", "show", jid, "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert "entries 3" in res.stdout and "finish on the version they entered" in res.stdout
+    assert "[order] wait for Order Completed up to 3d  (3)" in res.stdout
