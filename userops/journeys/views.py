@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -70,6 +71,33 @@ def card(spec: JourneySpec, lang: str | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
+FORECAST_TTL_S = 600
+"""A version's forecast is reused this long by a long-running process (the web card)."""
+_FORECASTS: dict[tuple[str, str, int, str], tuple[float, dict[str, Any]]] = {}
+
+
+def _forecast(
+    engine: Engine, spec: JourneySpec, jid: str, version: int, now: int | None, lang: str | None
+) -> dict[str, Any]:
+    """The forecast of a version awaiting approval, as JSON.
+
+    Kept :data:`FORECAST_TTL_S` seconds when ``now`` is None (its ``until`` says when it was
+    made): a backtest at a million users takes a minute, the web card is read often.
+    """
+    key = (str(engine.url), jid, version, lang or "")
+    got = _FORECASTS.get(key) if now is None else None
+    if got is not None and time.monotonic() - got[0] < FORECAST_TTL_S:
+        return got[1]
+    fc = forecast(engine, spec, journey_id=jid, now=now)
+    out = fc.model_dump(mode="json")
+    out["findings_text"] = [finding_text(f, lang) for f in fc.findings]
+    if now is None:
+        if len(_FORECASTS) > 256:
+            _FORECASTS.clear()
+        _FORECASTS[key] = (time.monotonic(), out)
+    return out
+
+
 def _live(
     conn: Connection, item: dict[str, Any], spec: JourneySpec, vid: int, jid: str, n: int
 ) -> None:
@@ -133,10 +161,8 @@ def show_journey(
             out_versions.append(item)
         latest = JourneySpec.model_validate(vs[-1].spec).dump() if vs else None
     for item, spec in todo if with_forecast else []:
-        fc = forecast(engine, spec, journey_id=jid, now=now)
-        item["forecast"] = fc.model_dump(mode="json")
-        item["forecast"]["findings_text"] = [finding_text(f, lang) for f in fc.findings]
-        item["graph"] = fc.graph
+        item["forecast"] = _forecast(engine, spec, jid, int(item["version"]), now, lang)
+        item["graph"] = item["forecast"]["graph"]
     return {
         "id": j.id,
         "name": j.name,
