@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint bench chaos faults probe fmt clean migration browser-deps
+.PHONY: install demo test lint bench chaos faults probe fmt clean migration browser-deps node-deps
 
 install: $(STAMP)
 
@@ -27,7 +27,15 @@ browser-deps:
 	@fc-list :lang=zh 2>/dev/null | grep -q . || apt-get install -y -qq fonts-wqy-microhei >/dev/null \
 	  || echo "warning: no Chinese font; the web tests' screenshots show boxes for Chinese"
 
-test: install browser-deps
+# Segment's Node library for the ingest client test (pinned: tests/api/node_client/package-lock.json).
+# Best effort: without node and npm the test is skipped with its reason, never counted as passed.
+node-deps:
+	@test -d tests/api/node_client/node_modules/@segment/analytics-node \
+	  || (command -v npm >/dev/null \
+	      && npm ci -s --no-audit --no-fund --ignore-scripts --prefix tests/api/node_client) \
+	  || echo "warning: could not install @segment/analytics-node; its client test will be skipped"
+
+test: install browser-deps node-deps
 	@$(BIN)/python -m pytest --cov --cov-report= --cov-fail-under=60; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 1; fi; exit $$rc
 

@@ -1,9 +1,14 @@
-"""Real clients nobody here wrote: segment-analytics-python and rudder-sdk-python send to a
-real ``userops serve``; the profile is read back from the store."""
+"""Real clients nobody here wrote: segment-analytics-python, rudder-sdk-python and Segment's
+Node library (``@segment/analytics-node``, pinned in ``node_client/package-lock.json`` and
+installed by ``make test``) send to a real ``userops serve``; the profile is read back from
+the store."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +30,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine
     home = tmp_path_factory.mktemp("ingest-clients")
     engine = make_engine(f"sqlite:///{home / 'userops.db'}")
     upgrade(engine)
-    keys = {name: add_source(engine, name, "web")[1] for name in ("segment-py", "rudder-py")}
+    names = ("segment-py", "rudder-py", "segment-node")
+    keys = {name: add_source(engine, name, "web")[1] for name in names}
     proc, base = serve(home, log=home / "serve.log")
     try:
         yield base, engine, keys
@@ -34,7 +40,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine
         engine.dispose()
 
 
-PHONES = {"seg": "13900001111", "rud": "13900002222"}
+PHONES = {"seg": "13900001111", "rud": "13900002222", "node": "13900003333"}
+NODE_CLIENT = Path(__file__).parent / "node_client"
+"""``send.mjs`` makes the calls of :func:`_drive` with Segment's Node library."""
 
 
 def _drive(client: Any, prefix: str) -> None:
@@ -115,6 +123,23 @@ def test_rudder_sdk_python_gzip(site: tuple[str, Engine, dict[str, str]]) -> Non
     client.shutdown()
     assert errors == []
     _check(engine, "rud", "rudder-py")
+
+
+def test_segment_analytics_node(site: tuple[str, Engine, dict[str, str]]) -> None:
+    node = shutil.which("node")
+    if node is None or not (NODE_CLIENT / "node_modules" / "@segment" / "analytics-node").is_dir():
+        pytest.skip("node or @segment/analytics-node missing (make node-deps installs it)")
+    base, engine, keys = site
+    sent = subprocess.run(
+        [node, "send.mjs", base, keys["segment-node"], "node"],
+        cwd=NODE_CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    _check(engine, "node", "segment-node")
 
 
 def test_a_client_with_a_bad_key_gets_401(site: tuple[str, Engine, dict[str, str]]) -> None:
