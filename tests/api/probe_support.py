@@ -144,11 +144,20 @@ def probe_site(engine: Engine, home: Path, database_url: str | None = None) -> I
         assert r.status_code == 201, r.text
         aid = str(r.json()["approval_id"])
         card = httpx.get(f"{url}/v1/approvals/{aid}", headers=auth).json()
+        comment = {  # a LangGraph run on the thread that leaves it waiting: a run id to probe
+            "assistant_id": "userops",
+            "command": {"resume": [{"type": "response", "args": "why this audience?"}]},
+        }
+        approver = {"Authorization": f"Bearer {tokens['approver']}"}
+        r = httpx.post(f"{url}/threads/probe/runs/wait", json=comment, headers=approver)
+        assert r.status_code == 200, r.text
+        runs = httpx.get(f"{url}/threads/probe/runs", headers=approver).json()
         ids = {
             "thread_id": "probe",
             "approval_id": aid,
             "campaign_id": str(card.get("campaign_id") or "c"),
             "assistant_id": "userops",
+            "run_id": str(runs[0]["run_id"]),
             "user_id": "7",
             "token": unsubscribe.make_token(7, "email", "probe", unsubscribe.signing_key(settings)),
             "write_key": add_source(engine, "probe", "web")[1],
@@ -185,6 +194,14 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/v1/policy"): {"batch_size": 500},
     ("POST", "/assistants/search"): {"graph_id": "userops", "limit": 10},
     ("POST", "/threads"): {"thread_id": "{new}", "metadata": {"k": "v"}},
+    ("PATCH", "/threads/{thread_id}"): {"metadata": {"k": "v"}},
+    ("POST", "/threads/search"): {"status": "interrupted", "metadata": {"k": "v"}, "limit": 5},
+    ("POST", "/threads/{thread_id}/state"): {"values": None, "as_node": "__end__"},
+    ("POST", "/threads/{thread_id}/runs"): {
+        "assistant_id": "userops",
+        "input": {"goal": "win back lapsed buyers"},
+        "stream_mode": ["values", "events"],
+    },
     ("POST", "/threads/{thread_id}/runs/wait"): {
         "assistant_id": "userops",
         "input": {"goal": "win back lapsed buyers"},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -115,3 +116,23 @@ def test_cancel_stops_the_run_before_the_gate(gated: Site) -> None:
     with gated.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM approvals")).scalar_one() == 0
     assert olivia.threads.get("t-cancel")["status"] != "interrupted"
+
+
+def test_a_run_whose_process_stopped_is_settled(gated: Site) -> None:
+    olivia = gated.client("olivia")
+    olivia.threads.create(thread_id="t-stale")
+    with gated.engine.begin() as conn:  # as a killed process leaves it: running, no lock
+        conn.execute(
+            text(
+                "INSERT INTO lg_runs (run_id, thread_id, assistant_id, owner, status, metadata,"
+                " kwargs, created_at, updated_at) VALUES ('r-stale', 't-stale', 'userops',"
+                " 'olivia', 'running', '{}', '{}', :t, :t)"
+            ),
+            {"t": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+    assert olivia.threads.get("t-stale")["status"] == "idle"
+    stale = olivia.runs.get("t-stale", "r-stale")
+    assert stale["status"] == "error"
+    gated.planner.go.set()
+    run = olivia.runs.create("t-stale", "userops", input={"goal": "win back"})  # not a 409
+    assert olivia.runs.join("t-stale", run["run_id"])["__interrupt__"]

@@ -67,6 +67,13 @@ def test_metadata_get_before_run_update_and_search(
     olivia.threads.delete("t-plain")
     assert _status(lambda: olivia.threads.get("t-plain")) == 404
 
+    # a thread started on /v1 runs the same graph: Agent Inbox's graph filter lists it
+    h = {"Authorization": f"Bearer {tokens['olivia']}"}
+    r = httpx.post(f"{url}/v1/threads", json={"goal": "win back", "thread_id": "t-v1"}, headers=h)
+    assert r.status_code == 201
+    inbox = ana.threads.search(status="interrupted", metadata={"graph_id": "userops"})
+    assert {t["thread_id"] for t in inbox} == {"t-meta", "t-v1"}
+
 
 def test_mark_resolved_and_copy(site: tuple[str, dict[str, str]], sqlite_engine: Engine) -> None:
     url, tokens = site

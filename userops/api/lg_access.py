@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from userops.accounts import AccountInfo
 from userops.errors import NotFound
 from userops.threads import records
-from userops.threads.access import may_see, sees_all
+from userops.threads.access import may_see, owner_of, sees_all
 from userops.threads.records import ThreadRow
 
 
@@ -27,10 +27,12 @@ def snapshot(rt: Any, thread_id: str) -> Any:
 def owns(user: AccountInfo, snap: Any, row: ThreadRow | None) -> bool | None:
     """Whether ``user`` may see the thread; None when it does not exist."""
     values = snap.values or {}
+    if values and owner_of(values) is not None:
+        return may_see(user.name, user.role, values)
+    if row is not None:  # not run yet, or read while its first step is being written
+        return sees_all(user.role) or row.owner == user.name
     if values:
         return may_see(user.name, user.role, values)
-    if row is not None:
-        return sees_all(user.role) or row.owner == user.name
     return None
 
 

@@ -11,7 +11,6 @@ its record ``pending`` → ``running`` → ``success`` | ``error`` | ``interrupt
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,15 +23,13 @@ from userops.api.lg_access import check_may_run
 from userops.api.lg_live import Cancelled, Live
 from userops.api.lg_resume import resume_decision
 from userops.api.lg_stream import Shaper, graph_modes, modes_of
+from userops.api.lg_views import ASSISTANT_ID, GRAPH_ID
 from userops.api.loop import decide, progress_event, thread_view
 from userops.approvals.rules import check_role
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
 from userops.text_limits import check_text
 from userops.threads import records
 from userops.threads.access import sees_all
-
-GRAPH_ID = "userops"
-ASSISTANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "userops:loop"))
 
 
 class RunIn(BaseModel):

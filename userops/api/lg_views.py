@@ -8,10 +8,25 @@ decision, ``error`` when a task failed, else ``idle``.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from userops.api.loop import jsonable
 from userops.threads.records import ThreadRow
+
+GRAPH_ID = "userops"
+ASSISTANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "userops:loop"))
+
+
+def metadata_of(snap: Any, row: ThreadRow | None) -> dict[str, Any]:
+    """The thread's metadata: its record's, plus ``graph_id`` and ``assistant_id`` once it ran.
+
+    Every thread runs the one graph, whichever API started it; Agent Inbox filters on these.
+    """
+    mine = dict(row.metadata) if row else {}
+    if not snap.values:
+        return mine
+    return {"graph_id": GRAPH_ID, "assistant_id": ASSISTANT_ID, **mine}
 
 
 def interrupts(snap: Any) -> list[dict[str, Any]]:
@@ -43,7 +58,7 @@ def thread_view(
         "created_at": created,
         "updated_at": updated,
         "state_updated_at": snap.created_at or created,
-        "metadata": row.metadata if row else {},
+        "metadata": metadata_of(snap, row),
         "status": thread_status(snap, busy),
         "config": {},
         "error": None,

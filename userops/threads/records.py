@@ -222,3 +222,9 @@ def delete_run(engine: Engine, run_id: str) -> None:
     """Forget the run's record."""
     with engine.begin() as conn:
         conn.execute(delete(_RU).where(_RU.c.run_id == run_id))
+
+
+def active_runs(engine: Engine) -> list[RunRow]:
+    """The runs recorded ``pending`` or ``running``."""
+    with engine.connect() as conn:
+        return [_run(r) for r in conn.execute(select(_RU).where(_RU.c.status.in_(ACTIVE)))]

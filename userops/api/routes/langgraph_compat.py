@@ -20,15 +20,13 @@ from fastapi.responses import StreamingResponse
 from userops.api import lg_live
 from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
 from userops.api.lg_runner import (
-    ASSISTANT_ID,
-    GRAPH_ID,
     RunIn,
     check_assistant,
     new_run,
     perform,
     prepare,
 )
-from userops.api.lg_views import final_values
+from userops.api.lg_views import ASSISTANT_ID, GRAPH_ID, final_values
 from userops.api.loop import sse
 from userops.api.routes.threads import ThreadId
 

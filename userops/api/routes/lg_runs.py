@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from userops.api import lg_live
 from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
 from userops.api.lg_access import find
+from userops.api.lg_busy import busy_threads
 from userops.api.lg_runner import RunIn
 from userops.api.lg_stream import modes_of
 from userops.api.lg_views import final_values
@@ -51,7 +52,7 @@ def create_run(
     body: RunIn, user: AnyUser, rt: RuntimeDep, services: ServicesDep, thread_id: str = ThreadId
 ) -> JSONResponse:
     """Start a background run; answer its record (``pending`` or already ``running``)."""
-    if lg_live.on_thread(thread_id) or thread_id in records.busy_threads(services.engine):
+    if lg_live.on_thread(thread_id) or thread_id in busy_threads(rt, services.engine):
         raise Conflict(f"thread {thread_id} has a run pending or running (multitask: reject)")
     live = start_run(rt, services, user, thread_id, body, ["values"])
     run = records.get_run(services.engine, live.run_id)

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Body
 
 from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
 from userops.api.lg_access import find, snapshot
+from userops.api.lg_busy import busy_threads
 from userops.api.lg_views import state_view, thread_status, thread_view
 from userops.api.routes.threads import ThreadId
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
@@ -31,7 +32,7 @@ RESOLVED = "resolved in a LangGraph client (update_state as_node=__end__)"
 
 
 def _view(rt: Any, engine: Any, thread_id: str, row: records.ThreadRow | None) -> dict[str, Any]:
-    busy = thread_id in records.busy_threads(engine)
+    busy = thread_id in busy_threads(rt, engine)
     return thread_view(snapshot(rt, thread_id), thread_id, row, busy)
 
 

@@ -18,7 +18,8 @@ from sqlalchemy import delete, func, select
 from userops.accounts import AccountInfo
 from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
 from userops.api.lg_access import find, owns, snapshot
-from userops.api.lg_views import state_view, thread_status, thread_view
+from userops.api.lg_busy import busy_threads
+from userops.api.lg_views import metadata_of, state_view, thread_status, thread_view
 from userops.api.loop import jsonable
 from userops.api.routes.threads import ThreadId
 from userops.errors import BadInput, Conflict, PolicyRefused
@@ -74,15 +75,15 @@ def _visible(rt: Any, services: Any, user: AccountInfo, body: dict[str, Any]) ->
     status, values, metadata = _status(body), _object(body, "values"), _object(body, "metadata")
     ids = body.get("ids")
     wanted = {str(i) for i in ids} if isinstance(ids, list) else None
-    busy = records.busy_threads(services.engine)
+    busy = busy_threads(rt, services.engine)
     found = []
     for tid, row in _candidates(services.engine):
         if wanted is not None and tid not in wanted:
             continue
-        if metadata and not records.matches(row.metadata if row else {}, metadata):
-            continue
         snap = snapshot(rt, tid)
         if not owns(user, snap, row):
+            continue
+        if metadata and not records.matches(metadata_of(snap, row), metadata):
             continue
         if status is not None and thread_status(snap, tid in busy) != status:
             continue
