@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from prompts.catalog import say
 from userops.errors import NotFound
@@ -161,7 +162,12 @@ def show_journey(
             out_versions.append(item)
         latest = JourneySpec.model_validate(vs[-1].spec).dump() if vs else None
     for item, spec in todo if with_forecast else []:
-        item["forecast"] = _forecast(engine, spec, jid, int(item["version"]), now, lang)
+        try:
+            item["forecast"] = _forecast(engine, spec, jid, int(item["version"]), now, lang)
+        except SQLAlchemyError as exc:  # the card still shows, and says why it has no forecast
+            item["forecast_error"] = f"{type(exc).__name__}: {exc}"[:300]
+            item["graph"] = journey_graph(spec)
+            continue
         item["graph"] = item["forecast"]["graph"]
     return {
         "id": j.id,
