@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 
@@ -120,7 +121,9 @@ def test_the_card_of_a_version_awaiting_approval_and_nothing_runs(sqlite_engine:
     assert rows(sqlite_engine, "SELECT count(*) FROM outbox") == [(0,)]
 
 
-def test_cli_forecast_and_show_print_the_backtest_and_the_graph(sqlite_engine: Engine) -> None:
+def test_cli_forecast_and_show_print_the_backtest_and_the_graph(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
     import json as _json
 
     from typer.testing import CliRunner
@@ -146,3 +149,8 @@ def test_cli_forecast_and_show_print_the_backtest_and_the_graph(sqlite_engine: E
     assert res.exit_code == 0, res.output
     assert "entries 3" in res.stdout and "finish on the version they entered" in res.stdout
     assert "[order] wait for Order Completed up to 3d  (3)" in res.stdout
+    path = tmp_path / "w.json"
+    path.write_text(_json.dumps(spec()), encoding="utf-8")
+    res = cli.invoke(app, ["journeys", "create", str(path), "--as", "ops"])
+    assert res.exit_code == 0, res.output
+    assert "version 1 awaits approval" in res.stdout and "entries 3 (" in res.stdout

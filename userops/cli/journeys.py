@@ -41,6 +41,18 @@ def _done(result: dict[str, Any], as_json: bool, line: str) -> None:
         console.print(line, markup=False, highlight=False)
 
 
+def _headline(spec: Any, journey_id: str) -> None:
+    """The new version's forecast, for whoever asks for the approval."""
+    from userops.cli.journeys_view import print_forecast
+    from userops.journeys.forecast import forecast
+    from userops.journeys.forecast_util import finding_text
+
+    fc = forecast(store(), spec, journey_id=journey_id)
+    got = fc.model_dump(mode="json")
+    got["findings_text"] = [finding_text(f, None) for f in fc.findings]
+    print_forecast(got)
+
+
 @app.command("check")
 def check(spec_file: Path, as_json: bool = JsonOpt) -> None:
     """Validate a journey spec without storing it (problems name their JSON path)."""
@@ -60,6 +72,8 @@ def create(spec_file: Path, as_: str = AsOpt, as_json: bool = JsonOpt) -> None:
         spec = _read(spec_file)
         res = create_journey(store(), spec, actor=actor_name(as_))
     _done(res, as_json, f"journey {res['id']} version 1 awaits approval")
+    if not as_json:
+        _headline(spec, str(res["id"]))
 
 
 @app.command("edit")
@@ -71,6 +85,8 @@ def edit(journey_id: str, spec_file: Path, as_: str = AsOpt, as_json: bool = Jso
         spec = _read(spec_file)
         res = edit_journey(store(), journey_id, spec, actor=actor_name(as_))
     _done(res, as_json, f"journey {journey_id} version {res['version']} awaits approval")
+    if not as_json:
+        _headline(spec, journey_id)
 
 
 @app.command("approve")
