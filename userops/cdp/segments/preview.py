@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, case, func, select
 
 from userops.cdp.segments.spec import SegmentSpec
-from userops.cdp.segments.sql import traits
+from userops.cdp.segments.sql import list_contains, traits
 from userops.cdp.segments.summary import CampaignOverlap, SampleProfile, SegmentSummary
 from userops.cdp.traits.catalog import LIFECYCLE_STAGES, LTV_TIERS
 from userops.domain import CHANNELS
@@ -65,12 +65,21 @@ ENUM_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _aggregate_query(cond: ColumnElement[bool]) -> tuple[Select[Any], list[_Slice]]:
-    """One pass over the matching rows, grouped by region and reach list, every count in it.
+def _count_if(cond: ColumnElement[bool]) -> Any:
+    return func.sum(case((cond, 1), else_=0))
 
-    Reach is counted per group in Python (:func:`_fold`): a few thousand distinct
-    ``(region, reachable_channels)`` pairs instead of eight substring tests per row, and on
-    SQLite the groups come straight off the preview index (``ix_traits_preview``) in order.
+
+def _aggregate_query(
+    cond: ColumnElement[bool], *, reach_per_row: bool = False
+) -> tuple[Select[Any], list[_Slice]]:
+    """One pass over the matching rows, every count in it.
+
+    On the store the pass groups by region and reach list and reach is counted per group in
+    Python (:func:`_fold`): a few thousand distinct ``(region, reachable_channels)`` pairs
+    instead of eight substring tests per row, and on SQLite the groups come straight off the
+    preview index (``ix_traits_preview``) in order. ``reach_per_row`` (the DuckDB copy, whose
+    vectorized substring tests are cheaper than more groups) groups by region only and
+    counts reach with eight conditional sums.
     """
     packed: list[Any] = []
     slices: list[_Slice] = []
@@ -78,42 +87,46 @@ def _aggregate_query(cond: ColumnElement[bool]) -> tuple[Select[Any], list[_Slic
         cols = _packed_counts(traits.c[group], values)
         slices.append((group, values, len(packed), len(packed) + len(cols)))
         packed += cols
-    query = (
-        select(
-            traits.c.region,
-            traits.c.reachable_channels,
-            func.count(),
-            func.sum(traits.c.churn_risk),
-            func.sum(traits.c.ltv_12m),
-            *packed,
-        )
-        .where(cond)
-        .group_by(traits.c.region, traits.c.reachable_channels)
-    )
+    keys: list[Any] = [traits.c.region]
+    reach: list[Any] = []
+    if reach_per_row:
+        reach = [_count_if(list_contains(traits.c.reachable_channels, ch)) for ch in CHANNELS]
+    else:
+        keys.append(traits.c.reachable_channels)
+    sums = [func.count(), func.sum(traits.c.churn_risk), func.sum(traits.c.ltv_12m)]
+    query = select(*keys, *sums, *reach, *packed).where(cond).group_by(*keys)
     return query, slices
 
 
 _NEEDLES = tuple((ch, f",{ch},") for ch in CHANNELS)
 
 
-def _fold(rows: Iterable[Sequence[Any]], slices: list[_Slice]) -> dict[str, Any]:
-    """Add up the per-(region, reach list) rows of the aggregate pass."""
+def _fold(
+    rows: Iterable[Sequence[Any]], slices: list[_Slice], *, reach_per_row: bool = False
+) -> dict[str, Any]:
+    """Add up the per-group rows of the aggregate pass (see :func:`_aggregate_query`)."""
+    k = 1 if reach_per_row else 2  # group key columns
     size, churn, ltv = 0, 0.0, 0.0
     counts: dict[str, dict[str, int]] = {g: {} for g, _ in ENUM_GROUPS}
     reachable = {ch: 0 for ch in CHANNELS}
     regions: dict[str, int] = {}
     for row in rows:
-        n = int(row[2])
+        n = int(row[k])
         size += n
-        churn += float(row[3] or 0.0)
-        ltv += float(row[4] or 0.0)
+        churn += float(row[k + 1] or 0.0)
+        ltv += float(row[k + 2] or 0.0)
         region = row[0] or MISSING
         regions[region] = regions.get(region, 0) + n
-        reach = row[1] or ""
-        for ch, needle in _NEEDLES:
-            if needle in reach:  # as list_contains: the delimited element, case-sensitive
-                reachable[ch] += n
-        rest = list(row[5:])
+        rest = list(row[k + 3 :])
+        if reach_per_row:
+            for ch, value in zip(CHANNELS, rest[: len(CHANNELS)], strict=True):
+                reachable[ch] += int(value or 0)
+            rest = rest[len(CHANNELS) :]
+        else:
+            reach = row[1] or ""
+            for ch, needle in _NEEDLES:
+                if needle in reach:  # as list_contains: the delimited element, case-sensitive
+                    reachable[ch] += n
         for group, values, lo, hi in slices:
             for key, value in _unpack(rest[lo:hi], values).items():
                 counts[group][key] = counts[group].get(key, 0) + value
@@ -229,13 +242,14 @@ def summarize(
     """
     from userops.cdp.segments.reach import reachable_now
 
-    query, slices = _aggregate_query(cond)
     if duck is not None:
         from userops.cdp.segments.columnar import duck_execute
 
-        agg = _fold(duck_execute(duck, query), slices)
+        query, slices = _aggregate_query(cond, reach_per_row=True)
+        agg = _fold(duck_execute(duck, query), slices, reach_per_row=True)
         samples = _samples_by_ids(conn, duck, cond) if agg["size"] else []
     else:
+        query, slices = _aggregate_query(cond)
         agg = _fold(conn.execute(query), slices)
         samples = _samples(conn, cond) if agg["size"] else []
     now = reachable_now(conn, cond) if verify_reach else None
