@@ -36,23 +36,24 @@ def _arms(engine: Engine, users: range) -> dict[int, str]:
 
 
 @pytest.mark.parametrize("auto", [True, False])
-def test_uplift_per_arm_and_the_winner_rule(sqlite_engine: Engine, auto: bool) -> None:
-    add_users(sqlite_engine, 400, consent=("sms",))
-    jid = live(sqlite_engine, spec(nodes=_nodes(auto), goal={"event": "Order Completed"}))
+def test_uplift_per_arm_and_the_winner_rule(any_engine: Engine, auto: bool) -> None:
+    engine = any_engine  # SQLite and PostgreSQL
+    add_users(engine, 400, consent=("sms",))
+    jid = live(engine, spec(nodes=_nodes(auto), goal={"event": "Order Completed"}))
     first = range(1, 301)
     for u in first:
-        add_event(sqlite_engine, u, T0 + 1)
+        add_event(engine, u, T0 + 1)
     clock = Clock(T0 + 10)
-    runner(sqlite_engine, clock).run_until_idle()
-    arms = _arms(sqlite_engine, first)
+    runner(engine, clock).run_until_idle()
+    arms = _arms(engine, first)
     for u, arm in arms.items():  # arm a converts 80 %, b 10 %, the holdout 5 %
         cut = {"a": 80, "b": 10, "holdout": 5}[arm]
         if u % 100 < cut:
-            add_event(sqlite_engine, u, T0 + DAY, "Order Completed")
+            add_event(engine, u, T0 + DAY, "Order Completed")
     clock.now = T0 + 2 * DAY
-    r = runner(sqlite_engine, clock)
+    r = runner(engine, clock)
     r.run_until_idle()  # the goal events end nobody (all exited); the rule is checked
-    m = show_journey(sqlite_engine, jid)["versions"][0]["measurement"]
+    m = show_journey(engine, jid)["versions"][0]["measurement"]
     split = m["splits"]["ab"]
     n = {a["arm"]: a["n"] for a in split["arms"]}
     assert n == {
@@ -64,15 +65,15 @@ def test_uplift_per_arm_and_the_winner_rule(sqlite_engine: Engine, auto: bool) -
     assert up["uplift"] > 0.2 and up["ci"][0] > 0 and up["ci"][0] < up["uplift"] < up["ci"][1]
     assert split["arms"][0]["vs_holdout"]["uplift"] > split["arms"][1]["vs_holdout"]["uplift"]
     assert split["winner"] == "a" and split["winner_recorded"] is auto
-    audit = rows(sqlite_engine, "SELECT actor FROM audit WHERE action = 'journey.split_winner'")
+    audit = rows(engine, "SELECT actor FROM audit WHERE action = 'journey.split_winner'")
     assert audit == ([("engine",)] if auto else [])
 
     later = range(301, 401)
     for u in later:
-        add_event(sqlite_engine, u, clock.now + 1)
+        add_event(engine, u, clock.now + 1)
     clock.now += 10
     r.run_until_idle()
-    got = _arms(sqlite_engine, later)
+    got = _arms(engine, later)
     assert len(got) == 100 and 5 <= list(got.values()).count("holdout") <= 40
     if auto:  # every new member outside the holdout takes the winner
         assert set(got.values()) == {"a", "holdout"}
