@@ -35,10 +35,10 @@ def _history(engine: Engine) -> None:
 
 
 def test_the_backtest_counts_entries_paths_messages_cost_and_quiet_hours(
-    sqlite_engine: Engine,
+    any_engine: Engine,
 ) -> None:
-    _history(sqlite_engine)
-    fc = forecast(sqlite_engine, parse_journey(spec()), now=T0)
+    _history(any_engine)
+    fc = forecast(any_engine, parse_journey(spec()), now=T0)
     assert fc.entries == 40 and sum(fc.daily_entries) == 40 and fc.entries_max_day == 2
     n = fc.nodes
     assert (n["hello"].entered, n["hello"].sent) == (40, 40)
@@ -58,8 +58,8 @@ def test_the_backtest_counts_entries_paths_messages_cost_and_quiet_hours(
     assert 'order -->|"happened · 10"| thanks' in mermaid(fc.graph)
 
 
-def test_goal_exits_caps_limits_and_other_journeys(sqlite_engine: Engine) -> None:
-    _history(sqlite_engine)
+def test_goal_exits_caps_limits_and_other_journeys(any_engine: Engine) -> None:
+    _history(any_engine)
     nodes = [
         {"kind": "send", "id": "a", "channels": ["sms"], "next": "w",
          "variants": [{"variant_id": "a1", "channel": "sms", "body": SMS}]},
@@ -71,8 +71,8 @@ def test_goal_exits_caps_limits_and_other_journeys(sqlite_engine: Engine) -> Non
          "variants": [{"variant_id": "c1", "channel": "sms", "body": SMS}]},
         {"kind": "exit", "id": "end"},
     ]  # fmt: skip
-    other = str(create_journey(sqlite_engine, parse_journey(spec()), actor="ops")["id"])
-    with sqlite_engine.begin() as conn:  # users 1-5 were in another journey at entry
+    other = str(create_journey(any_engine, parse_journey(spec()), actor="ops")["id"])
+    with any_engine.begin() as conn:  # users 1-5 were in another journey at entry
         vid = conn.execute(text("SELECT id FROM journey_versions")).scalar_one()
         conn.execute(
             text(
@@ -84,7 +84,7 @@ def test_goal_exits_caps_limits_and_other_journeys(sqlite_engine: Engine) -> Non
             [{"u": u, "k": f"k{u}", "a": DAY0, "b": T0, "v": vid, "j": other} for u in range(1, 6)],
         )
     data = spec(nodes=nodes, goal={"event": "Order Completed"}, limits={"per_entry": 2})
-    fc = forecast(sqlite_engine, parse_journey(data), now=T0)
+    fc = forecast(any_engine, parse_journey(data), now=T0)
     n = fc.nodes
     # users 1-10 order on day 2, during the 3-day wait: they convert there
     assert n["w"].converted == 10 and n["w"].exited == {"goal": 10} and fc.goal_exits == 10
@@ -100,15 +100,15 @@ def test_goal_exits_caps_limits_and_other_journeys(sqlite_engine: Engine) -> Non
     assert fc.collisions.other_journeys == 5
     assert fc.collisions.other_journeys_by_id == {other: 5}
     data = spec(nodes=nodes, goal={"event": "Order Completed"})
-    fc = forecast(sqlite_engine, parse_journey(data), now=T0)
+    fc = forecast(any_engine, parse_journey(data), now=T0)
     assert fc.collisions.frequency_cap == 30 and fc.nodes["c"].deferred["frequency_cap"] == 30
     assert {"code": "frequency_cap", "n": 30, "messages": 100} in fc.findings
 
 
-def test_the_card_of_a_version_awaiting_approval_and_nothing_runs(sqlite_engine: Engine) -> None:
-    _history(sqlite_engine)
-    jid = str(create_journey(sqlite_engine, parse_journey(spec()), actor="ops")["id"])
-    got = show_journey(sqlite_engine, jid, lang="en", now=T0)
+def test_the_card_of_a_version_awaiting_approval_and_nothing_runs(any_engine: Engine) -> None:
+    _history(any_engine)
+    jid = str(create_journey(any_engine, parse_journey(spec()), actor="ops")["id"])
+    got = show_journey(any_engine, jid, lang="en", now=T0)
     v = got["versions"][0]
     assert v["status"] == "awaiting_approval"
     assert v["forecast"]["entries"] == 40 and v["forecast"]["messages"] == 70
@@ -117,8 +117,8 @@ def test_the_card_of_a_version_awaiting_approval_and_nothing_runs(sqlite_engine:
     ]
     assert {n["id"]: n["count"] for n in v["graph"]["nodes"]}["nudge"] == 30
     assert "finish on the version they entered" in v["card"]["in_flight"]
-    assert rows(sqlite_engine, "SELECT count(*) FROM journey_members") == [(0,)]
-    assert rows(sqlite_engine, "SELECT count(*) FROM outbox") == [(0,)]
+    assert rows(any_engine, "SELECT count(*) FROM journey_members") == [(0,)]
+    assert rows(any_engine, "SELECT count(*) FROM outbox") == [(0,)]
 
 
 def test_cli_forecast_and_show_print_the_backtest_and_the_graph(

@@ -26,13 +26,13 @@ def _fc(engine: Engine, **over: Any) -> Any:
     return forecast(engine, parse_journey(spec(**over)), now=T0)
 
 
-def test_anniversaries_segments_and_lifecycle_changes(sqlite_engine: Engine) -> None:
-    add_users(sqlite_engine, 1, consent=("sms",), attributes={"traits": {"birthday": "1990-05-01"}})
-    add_users(sqlite_engine, 1, start=2, attributes={"traits": {"birthday": "1985-12-01"}})
-    add_users(sqlite_engine, 2, start=3, consent=("sms",))
+def test_anniversaries_segments_and_lifecycle_changes(any_engine: Engine) -> None:
+    add_users(any_engine, 1, consent=("sms",), attributes={"traits": {"birthday": "1990-05-01"}})
+    add_users(any_engine, 1, start=2, attributes={"traits": {"birthday": "1985-12-01"}})
+    add_users(any_engine, 2, start=3, consent=("sms",))
     end = [{"kind": "exit", "id": "end"}]
     birthday = {"kind": "anniversary", "date": "birthday", "at": "10:00"}
-    fc = _fc(sqlite_engine, trigger=birthday, nodes=[_sms("hb", "end"), *end])
+    fc = _fc(any_engine, trigger=birthday, nodes=[_sms("hb", "end"), *end])
     assert fc.entries == 1  # 1 May is in the 90 days before 28 May; 1 December is not
     first = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     days_back = (T0 - int(first.timestamp())) // DAY
@@ -40,15 +40,15 @@ def test_anniversaries_segments_and_lifecycle_changes(sqlite_engine: Engine) -> 
     assert (fc.messages, fc.collisions.quiet_hours) == (1, 0)  # sent at 10:00 local
 
     for u in (3, 4):
-        set_traits(sqlite_engine, u, ltv_tier="high")
+        set_traits(any_engine, u, ltv_tier="high")
     seg = {
         "kind": "segment",
         "segment": {"all": [{"field": "ltv_tier", "op": "=", "value": "high"}]},
     }
-    fc = _fc(sqlite_engine, trigger=seg, nodes=end)
+    fc = _fc(any_engine, trigger=seg, nodes=end)
     assert fc.entries == 2 and fc.findings[0] == {"code": "segment_history", "n": 2}
 
-    with sqlite_engine.begin() as conn:
+    with any_engine.begin() as conn:
         for u, frm in ((3, "mature"), (4, "new")):
             conn.execute(
                 text(
@@ -58,15 +58,15 @@ def test_anniversaries_segments_and_lifecycle_changes(sqlite_engine: Engine) -> 
                 {"u": u, "t": T0 - 5 * DAY, "p": json.dumps({"from": frm, "to": "churn_risk"})},
             )
     lc = {"kind": "lifecycle", "to": ["churn_risk"], "from": ["mature"]}
-    assert _fc(sqlite_engine, trigger=lc, nodes=end).entries == 1
+    assert _fc(any_engine, trigger=lc, nodes=end).entries == 1
 
 
-def test_branches_splits_local_waits_loops_and_reentry(sqlite_engine: Engine) -> None:
-    add_users(sqlite_engine, 100, consent=("sms",))
+def test_branches_splits_local_waits_loops_and_reentry(any_engine: Engine) -> None:
+    add_users(any_engine, 100, consent=("sms",))
     for u in range(1, 101):
-        set_traits(sqlite_engine, u, ltv_tier="high" if u <= 20 else "low")
-        add_event(sqlite_engine, u, T0 - 30 * DAY)
-        add_event(sqlite_engine, u, T0 - 10 * DAY)  # a second sign-up, 20 days later
+        set_traits(any_engine, u, ltv_tier="high" if u <= 20 else "low")
+        add_event(any_engine, u, T0 - 30 * DAY)
+        add_event(any_engine, u, T0 - 10 * DAY)  # a second sign-up, 20 days later
     branch = {
         "kind": "branch", "id": "vip", "otherwise": "ab",
         "cases": [{"trait": {"field": "ltv_tier", "op": "=", "value": "high"}, "next": "late"}],
@@ -78,7 +78,7 @@ def test_branches_splits_local_waits_loops_and_reentry(sqlite_engine: Engine) ->
             "next": "sv"}  # fmt: skip
     nodes = [branch, split, late, _sms("sv", "end"), _sms("sa", "end"), _sms("sb", "end"),
              {"kind": "exit", "id": "end"}]  # fmt: skip
-    fc = _fc(sqlite_engine, nodes=nodes)
+    fc = _fc(any_engine, nodes=nodes)
     n = fc.nodes
     assert fc.entries == 100  # re-entry "never": the second sign-ups do not enter
     assert n["vip"].entered == 100 and n["late"].entered == 20 and n["ab"].entered == 80
@@ -88,15 +88,15 @@ def test_branches_splits_local_waits_loops_and_reentry(sqlite_engine: Engine) ->
     assert fc.collisions.quiet_hours == n["sa"].sent + n["sb"].sent and n["sv"].deferred == {}
     assert "branch_traits_now" in [f["code"] for f in fc.findings]
 
-    again = _fc(sqlite_engine, nodes=nodes, reentry={"policy": "after", "days": 15})
+    again = _fc(any_engine, nodes=nodes, reentry={"policy": "after", "days": 15})
     assert again.entries == 200  # 20 days apart: both sign-ups enter
-    assert _fc(sqlite_engine, nodes=nodes, reentry={"policy": "after", "days": 25}).entries == 100
+    assert _fc(any_engine, nodes=nodes, reentry={"policy": "after", "days": 25}).entries == 100
 
     loop = [  # a monthly reminder until the window's end
         _sms("remind", "w"),
         {"kind": "wait", "id": "w", "duration": {"days": 7}, "next": "remind"},
     ]
-    fc = _fc(sqlite_engine, nodes=loop, limits={"per_entry": 3})
+    fc = _fc(any_engine, nodes=loop, limits={"per_entry": 3})
     assert fc.nodes["remind"].entered == 100 * 5  # days 30, 23, 16, 9, 2 before now
     assert fc.nodes["w"].waiting == 100 and fc.messages == 300
     assert fc.nodes["remind"].suppressed == {"journey_limit": 200}
