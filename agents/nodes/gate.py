@@ -28,6 +28,7 @@ from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
 from agents.nodes.card import hitl_request, merge_preflights, plan_diff, previews, risk_tier
+from agents.nodes.decider import UNAUTHENTICATED, as_decisions, decider
 from agents.nodes.delivery import make_steps
 from agents.nodes.deps import LoopDeps
 from agents.nodes.records import set_campaign
@@ -40,7 +41,6 @@ from agents.state import LoopState
 from agents.state_view import view
 from userops.approvals import records as approvals
 from userops.approvals.card import ApprovalCard, build_contract
-from userops.approvals.resume_shapes import resume_decision
 from userops.errors import BadInput, Conflict, PolicyRefused
 from userops.plan import CampaignPlan, Goal
 
@@ -169,43 +169,13 @@ def changes_asked(state: LoopState, decision: dict[str, Any]) -> dict[str, Any]:
     return {**decision, "type": "reject", "asked_in": "respond"}
 
 
-UNAUTHENTICATED = (
-    "no authenticated approver: the LangGraph server's auth (langgraph.json) names none"
-)
-
-
-def decider(value: dict[str, Any], conf: dict[str, Any]) -> str:
-    """Who decides: under the LangGraph server, its authenticated user, never the payload.
-
-    The server (``langgraph dev``/``up``) puts ``langgraph_auth_user_id`` in every run's
-    configurable (``""`` without a custom auth); userops' own runtime, which authenticated
-    the caller itself, passes ``actor``. An empty answer is refused, never "anonymous".
-    """
-    if "langgraph_auth_user_id" in conf:
-        return str(conf.get("langgraph_auth_user_id") or "")
-    return str(value.get("actor") or conf.get("actor") or "")
-
-
-def _resume(raw: Any) -> tuple[dict[str, Any], BadInput | None]:
-    """The resume as ``{"decisions": [...]}``, and the error to refuse it with.
-
-    Agent Inbox's list is translated (the LangGraph server hands it over as sent).
-    """
-    if isinstance(raw, dict):
-        return raw, None
-    try:
-        return {"decisions": [resume_decision(raw)]}, None
-    except BadInput as exc:
-        return {}, exc
-
-
 def apply_decision(
     state: LoopState, runtime: Runtime[LoopDeps]
 ) -> Command[Literal["approval_gate", "dispatch", "plan", "evaluate"]]:
     """Record the gate's decision exactly once and route on it."""
     config = get_config()
     deps = deps_of(runtime)
-    value, shape_error = _resume(state.get("resume"))
+    value, shape_error = as_decisions(state.get("resume"))
     approval_id = view(state).approval_id
     lang = view(state).language
     actor = decider(value, config.get("configurable") or {})

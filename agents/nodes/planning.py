@@ -32,7 +32,13 @@ def _text(message: Any) -> str:
 
 
 def _actor(config: RunnableConfig, default: str = "operator") -> str:
-    return str((config.get("configurable") or {}).get("actor") or default)
+    """Who asks: the LangGraph server's authenticated user, else the runtime's ``actor``.
+
+    Under the server that is ``langgraph_auth_user_id``, never a name the client put in
+    the config (the requester decides who may not self-approve).
+    """
+    conf = config.get("configurable") or {}
+    return str(conf.get("langgraph_auth_user_id") or conf.get("actor") or default)
 
 
 def _lang(state: LoopState) -> str:

@@ -16,7 +16,7 @@ from langgraph.types import Command
 from langgraph_sdk import Auth
 from sqlalchemy import Engine, text
 
-from agents.nodes.gate import decider
+from agents.nodes.decider import decider
 from tests.agents.loop_doubles import LoopGraph, make_deps, seed_users
 from userops.accounts import add_user
 from userops.api import lg_auth
@@ -81,12 +81,16 @@ def test_gate_under_the_server(sqlite_engine: Engine) -> None:
     add_user(sqlite_engine, "ana", "approver")
     g = LoopGraph(make_deps(sqlite_engine), InMemorySaver())
     served = {"configurable": {"thread_id": "t1", "langgraph_auth_user_id": ""}}
-    g.invoke(GOAL, served)
+    started = {"configurable": {"thread_id": "t1", "langgraph_auth_user_id": "olivia"}}
+    g.invoke(GOAL, {"configurable": {**started["configurable"], "actor": "mallory"}})
     claim = {"decisions": [{"type": "approve"}], "actor": "ana"}  # a name, no identity
     out = g.invoke(Command(resume=claim), served)
     assert out["__interrupt__"] and _approval(sqlite_engine) == ("pending", None)
     bad = g.invoke(Command(resume=[{"type": "accept"}, {"type": "accept"}]), served)
     assert bad["__interrupt__"]  # malformed: refused, still waiting, thread not broken
+    with sqlite_engine.connect() as conn:  # the server's user asked, not a config name
+        asked = conn.execute(text("SELECT requested_by FROM approvals")).scalar_one()
+    assert asked == "olivia"
     as_ana = {"configurable": {"thread_id": "t1", "langgraph_auth_user_id": "ana"}}
     done = g.invoke(Command(resume=[{"type": "accept", "args": None}]), as_ana)  # Agent Inbox
     assert done["status"] == "completed" and _approval(sqlite_engine) == ("approved", "ana")
