@@ -77,9 +77,9 @@ def _aggregate_query(
     On the store the pass groups by region and reach list and reach is counted per group in
     Python (:func:`_fold`): a few thousand distinct ``(region, reachable_channels)`` pairs
     instead of eight substring tests per row, and on SQLite the groups come straight off the
-    preview index (``ix_traits_preview``) in order. ``reach_per_row`` (the DuckDB copy, whose
-    vectorized substring tests are cheaper than more groups) groups by region only and
-    counts reach with eight conditional sums.
+    preview index (``ix_traits_preview``) in order. ``reach_per_row`` (the DuckDB copy and
+    PostgreSQL, where more groups cost more than the substring tests: more rows to hash and
+    to send) groups by region only and counts reach with eight conditional sums.
     """
     packed: list[Any] = []
     slices: list[_Slice] = []
@@ -249,8 +249,9 @@ def summarize(
         agg = _fold(duck_execute(duck, query), slices, reach_per_row=True)
         samples = _samples_by_ids(conn, duck, cond) if agg["size"] else []
     else:
-        query, slices = _aggregate_query(cond)
-        agg = _fold(conn.execute(query), slices)
+        per_row = conn.dialect.name != "sqlite"  # the grouping pays only off SQLite's index
+        query, slices = _aggregate_query(cond, reach_per_row=per_row)
+        agg = _fold(conn.execute(query), slices, reach_per_row=per_row)
         samples = _samples(conn, cond) if agg["size"] else []
     now = reachable_now(conn, cond) if verify_reach else None
     overlap = _overlap(conn, cond) if agg["size"] else []
