@@ -152,12 +152,14 @@ def probe_site(engine: Engine, home: Path, database_url: str | None = None) -> I
         r = httpx.post(f"{url}/threads/probe/runs/wait", json=comment, headers=approver)
         assert r.status_code == 200, r.text
         runs = httpx.get(f"{url}/threads/probe/runs", headers=approver).json()
+        state = httpx.get(f"{url}/threads/probe/state", headers=approver).json()
         ids = {
             "thread_id": "probe",
             "approval_id": aid,
             "campaign_id": str(card.get("campaign_id") or "c"),
             "assistant_id": "userops",
             "run_id": str(runs[0]["run_id"]),
+            "checkpoint_id": str(state["checkpoint"]["checkpoint_id"]),
             "user_id": "7",
             "token": unsubscribe.make_token(7, "email", "probe", unsubscribe.signing_key(settings)),
             "write_key": add_source(engine, "probe", "web")[1],

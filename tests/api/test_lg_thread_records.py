@@ -108,4 +108,9 @@ def test_mark_resolved_and_copy(site: tuple[str, dict[str, str]], sqlite_engine:
         h["checkpoint"]["checkpoint_id"] for h in src
     ]
     assert dst[0]["values"] == src[0]["values"]
+    past = src[-1]["checkpoint"]  # get_state at a checkpoint, by id and by object
+    at = olivia.threads.get_state("t-res", checkpoint_id=past["checkpoint_id"])
+    assert at["checkpoint"]["checkpoint_id"] == past["checkpoint_id"]
+    assert olivia.threads.get_state("t-res", checkpoint=past)["values"] == at["values"]
+    assert _status(lambda: olivia.threads.get_state("t-res", checkpoint_id="nope")) == 404
     assert _status(lambda: ana.threads.copy("t-res")) == 403  # approvers do not run threads

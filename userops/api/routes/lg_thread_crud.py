@@ -1,5 +1,7 @@
 """LangGraph ``threads.create``, ``get``, ``update``, ``get_state``, ``update_state``, ``copy``.
 
+``get_state`` also at a past checkpoint (``checkpoint_id``).
+
 A created thread has a record (its creator owns it, its ``metadata`` is kept) and can be
 read before its first run. ``update`` merges ``metadata``. ``update_state`` supports one
 thing, what Agent Inbox sends to mark an item resolved: ``values`` null with ``as_node``
@@ -16,7 +18,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path
 
 from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
 from userops.api.lg_access import find, snapshot
@@ -25,7 +27,7 @@ from userops.api.lg_views import state_view, thread_status, thread_view
 from userops.api.routes.threads import ThreadId
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
 from userops.threads import records
-from userops.threads.access import check_thread_id
+from userops.threads.access import THREAD_ID_PATTERN, check_thread_id
 
 router = APIRouter(tags=["langgraph"])
 RESOLVED = "resolved in a LangGraph client (update_state as_node=__end__)"
@@ -101,6 +103,42 @@ def thread_state(
     """The thread's values, next nodes, tasks and pending interrupts."""
     snap, _row = find(rt, services.engine, user, thread_id, missing_ok=True)
     return state_view(snap, thread_id)
+
+
+def _at_checkpoint(rt: Any, services: Any, user: Any, thread_id: str, cid: Any) -> dict[str, Any]:
+    find(rt, services.engine, user, thread_id)  # 404 unless visible
+    cid = check_thread_id(cid, field="checkpoint_id")
+    snap = rt.graph.get_state({"configurable": {"thread_id": thread_id, "checkpoint_id": cid}})
+    if not snap.config or not snap.values:
+        raise NotFound(f"no checkpoint {cid!r} on thread {thread_id!r}")
+    return state_view(snap, thread_id)
+
+
+@router.get("/threads/{thread_id}/state/{checkpoint_id}")
+def state_at(
+    user: AnyUser,
+    rt: RuntimeDep,
+    services: ServicesDep,
+    thread_id: str = ThreadId,
+    checkpoint_id: str = Path(pattern=THREAD_ID_PATTERN),
+) -> dict[str, Any]:
+    """The thread's state at one of its checkpoints (``get_state(checkpoint_id=...)``)."""
+    return _at_checkpoint(rt, services, user, thread_id, checkpoint_id)
+
+
+@router.post("/threads/{thread_id}/state/checkpoint")
+def state_at_checkpoint(
+    user: AnyUser,
+    rt: RuntimeDep,
+    services: ServicesDep,
+    thread_id: str = ThreadId,
+    body: dict[str, Any] = Body(default={}),
+) -> dict[str, Any]:
+    """The same, the checkpoint given as ``{"checkpoint": {"checkpoint_id": ...}}``."""
+    checkpoint = body.get("checkpoint")
+    if not isinstance(checkpoint, dict):
+        raise BadInput.one("must be an object with checkpoint_id", field="checkpoint")
+    return _at_checkpoint(rt, services, user, thread_id, checkpoint.get("checkpoint_id"))
 
 
 @router.post("/threads/{thread_id}/state")
