@@ -136,3 +136,23 @@ def test_a_run_whose_process_stopped_is_settled(gated: Site) -> None:
     gated.planner.go.set()
     run = olivia.runs.create("t-stale", "userops", input={"goal": "win back"})  # not a 409
     assert olivia.runs.join("t-stale", run["run_id"])["__interrupt__"]
+
+
+def test_shutdown_stops_background_runs_cleanly(sqlite_engine: Engine, home: Path) -> None:
+    seed_users(sqlite_engine, 30)
+    token = add_user(sqlite_engine, "olivia", "operator")[1]
+    planner = GatedPlanner()
+    deps = make_deps(sqlite_engine, planner=planner)
+    app = create_app(Settings(home=home, embedding="hashing"), engine=sqlite_engine, loop_deps=deps)
+    with live_server(app) as url:
+        h = {"Authorization": f"Bearer {token}"}
+        lg = get_sync_client(url=url, api_key=None, headers=h)
+        run = lg.runs.create("t-down", "userops", input={"goal": "win back"})
+        assert planner.entered.wait(10)
+        threading.Timer(0.3, planner.go.set).start()  # the node in progress ends after
+    with sqlite_engine.connect() as conn:  # the server has stopped: the run was cancelled
+        status = conn.execute(
+            text("SELECT status FROM lg_runs WHERE run_id = :r"), {"r": run["run_id"]}
+        ).scalar_one()
+        approvals = conn.execute(text("SELECT count(*) FROM approvals")).scalar_one()
+    assert (status, approvals) == ("interrupted", 0)

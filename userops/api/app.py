@@ -97,6 +97,9 @@ def create_app(
             try:
                 yield
             finally:
+                from userops.api.lg_live import drain
+
+                drain(id(services), 10.0)  # LangGraph background runs stop before the runtime
                 if sweep is not None:
                     sweep.join()  # the sweep uses the runtime: let it finish first
                 services.runtime = None

@@ -72,7 +72,7 @@ def start_run(
     plan = prepare(rt, services, user, thread_id, body, default)
     run_id = str(uuid.uuid4())
     new_run(services, plan, body, run_id)
-    live = lg_live.register(run_id, thread_id)
+    live = lg_live.register(run_id, thread_id, id(services))
     lg_live.spawn(live, lambda lv: perform(rt, services, plan, lv))
     return live
 
