@@ -29,6 +29,15 @@ def decider(value: dict[str, Any], conf: dict[str, Any]) -> str:
     return str(value.get("actor") or conf.get("actor") or "")
 
 
+def requester(conf: dict[str, Any], default: str = "operator") -> str:
+    """Who asks: the LangGraph server's authenticated user, else the runtime's ``actor``.
+
+    The requester decides who may not self-approve, so under the LangGraph server it is
+    never taken from the goal or the payload.
+    """
+    return str(conf.get("langgraph_auth_user_id") or conf.get("actor") or default)
+
+
 def as_decisions(raw: Any) -> tuple[dict[str, Any], BadInput | None]:
     """The resume as ``{"decisions": [...]}``, and the error to refuse it with.
 

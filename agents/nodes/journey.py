@@ -18,6 +18,7 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from agents.nodes.decider import requester
 from agents.nodes.deps import LoopDeps
 from agents.nodes.wiring import deps_of
 from agents.state import LoopState
@@ -47,7 +48,7 @@ def journey(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["__
     """Propose a journey for the goal and end the turn (see the module docstring)."""
     deps = deps_of(runtime)
     config = get_config()
-    actor = str((config.get("configurable") or {}).get("actor") or "operator")
+    actor = requester(config.get("configurable") or {})
     if deps.propose_journey is None:
         raise RuntimeError("journey goals need LoopDeps.propose_journey")
     res = deps.propose_journey(state.get("goal_text") or "", actor)

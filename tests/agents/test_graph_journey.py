@@ -59,3 +59,16 @@ def test_a_question_then_the_answer_continues_the_journey(graph: LoopGraph) -> N
 def test_a_campaign_goal_still_goes_to_the_gate(graph: LoopGraph) -> None:
     out = graph.invoke(_msg("win back lapsed buyers"), cfg("j3"))
     assert "__interrupt__" in out and out.get("journey") is None
+
+
+def test_the_servers_authenticated_user_is_the_requester(sqlite_engine: Engine) -> None:
+    seen: list[str] = []
+
+    def propose(goal: str, actor: str) -> dict[str, Any]:
+        seen.append(actor)
+        return {"status": "refused", "message": "no"}
+
+    graph = LoopGraph(make_deps(sqlite_engine, propose_journey=propose), InMemorySaver())
+    conf = {"configurable": {"thread_id": "j4", "langgraph_auth_user_id": "ana", "actor": "x"}}
+    graph.invoke(_msg("注册后推送欢迎消息"), conf)
+    assert seen == ["ana"]
