@@ -58,7 +58,12 @@ class LoopState(TypedDict, total=False):
     resume: dict[str, Any] | None
     """The resume value the gate received (``{"decisions": [...]}``)."""
     edited_by: str | None
-    """Who last edited the plan (an approver's edit decision); may never approve it."""
+    """Who last edited the plan (an approver's edit decision); may never approve it. A
+    planner revision that keeps that edit (``approver_edits``) keeps it too."""
+    approver_edits: dict[str, Any] | None
+    """What approvers' edits set (budget, per step holdout, limit, channels, copy), kept by
+    every later planner revision unless a reason asks to change it
+    (:mod:`agents.planning.edits`)."""
     decision_error: str | None
     """Why the last decision could not be recorded (the thread waits at the gate again)."""
     approvals: list[dict[str, Any]]
@@ -110,6 +115,7 @@ def initial_fields() -> dict[str, Any]:
         "shown_plan": None,
         "resume": None,
         "edited_by": None,
+        "approver_edits": None,
         "decision_error": None,
         "approvals": [],
         "dispatch": None,

@@ -12,7 +12,8 @@ instead of stopping half way; a failure after the decision is recorded leaves th
 ``apply_decision`` for the recovery sweep (:mod:`agents.runtime.recovery`).
 
 An approver's edit makes a new revision whose ``edited_by`` is that approver: they may never
-approve it, and the policy never auto-approves it.
+approve it, and the policy never auto-approves it. What the edit set is kept by the planner's
+later revisions (:mod:`agents.planning.edits`), and so is ``edited_by`` while they keep it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from agents.nodes.records import set_campaign
 from agents.nodes.text import say
 from agents.nodes.understood import understood
 from agents.nodes.wiring import deps_of
+from agents.planning.edits import edit_of, merged
 from agents.planning.revise import amend, is_question
 from agents.schema import Finding
 from agents.state import LoopState
@@ -267,6 +269,7 @@ def apply_decision(
             "plan": plan,
             "revision": revision,
             "edited_by": rec.decided_by,
+            "approver_edits": merged(state.get("approver_edits"), edit_of(state.get("plan"), plan)),
             "round": 0,
             "status": "planning",
             "messages": [say("edited", lang)],

@@ -17,6 +17,7 @@ from agents.nodes.records import campaign_id_for, ensure_campaign, set_campaign
 from agents.nodes.revision import approver_reason, fold_reason, revision_finding
 from agents.nodes.text import say
 from agents.nodes.wiring import deps_of
+from agents.planning.edits import carry, narrowed_goal, superseded
 from agents.schema import Finding, Verdict
 from agents.state import LoopState, initial_fields
 from agents.state_view import view
@@ -168,13 +169,20 @@ def plan(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["evalu
     prev = state.get("plan")
     previous = CampaignPlan.model_validate(prev) if prev else None
     folded: dict[str, Any] = {}
+    edits = dict(state.get("approver_edits") or {})
     reason = approver_reason(feedback)
     if reason is not None:  # the approver's words become constraints, as the goal's are
         rejected = view(state).revision
         shown = view(state).verdict.get("preflight")
+        before = goal
         goal, request = fold_reason(goal, reason, state.get("card"), rejected, shown)
+        edits = superseded(edits, before, goal, request["asks"])
         folded = {"goal": goal.model_dump(mode="json"), "revision_request": request}
+    if edits:  # an approver's edit is kept: the revision starts from it, not from the goal
+        goal = narrowed_goal(goal, edits)
+        folded["goal"] = goal.model_dump(mode="json")
     new = deps.planner.plan(goal, feedback, previous)
+    new = carry(new, goal, edits) if edits else new
     revision = view(state).revision + 1
     new = new.model_copy(update={"revision": revision})
     dump = new.model_dump(mode="json")
@@ -193,6 +201,8 @@ def plan(state: LoopState, runtime: Runtime[LoopDeps]) -> Command[Literal["evalu
             "plan": dump,
             "revision": revision,
             "feedback": [],
+            "approver_edits": edits or None,
+            "edited_by": state.get("edited_by") if edits else None,
             "status": "planning",
         },
         goto="evaluate",
