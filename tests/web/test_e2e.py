@@ -3,8 +3,9 @@
 One server for the module (offline planner, evaluator and sandbox dispatch on a small
 simulated SQLite store). An operator states a goal, answers the clarifying question in the
 same thread (the budget said first is kept), an approver edits the plan with the form,
-rejects the next revision with a reason, a second approver approves, and both see the
-results; an operator cannot approve (no button, and both the page and ``/v1`` refuse).
+rejects the next revision with a reason (the revision after it keeps the edit), a second
+approver approves, and both see the results; an operator cannot approve (no button, and
+both the page and ``/v1`` refuse).
 Each step writes a screenshot to ``$USEROPS_SCREENS`` (default ``bench/out/screens``).
 """
 
@@ -160,6 +161,9 @@ def test_goal_clarify_edit_reject_approve_results(web: Site, browser: Any) -> No
     bob = Person(browser, web, "en")
     bob.login("bob", f"/ui/approvals/{last}")
     expect(bob.page.locator("#card-title")).to_be_visible()
+    # revision 3 answers the reason from ana's edit, not from the goal: budget 800, 20%
+    expect(bob.page.locator("#edit-budget")).to_have_value(re.compile(r"^800(\.0)?$"))
+    expect(bob.page.locator("#edit-holdout-0")).to_have_value("20.0")
     bob.page.click("#approve")
     expect(bob.page.locator("#decision-done")).to_contain_text("Approved", timeout=30000)
     expect(bob.page.locator("#card-status")).to_have_text("Approved")
