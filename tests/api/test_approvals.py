@@ -168,3 +168,25 @@ def test_langgraph_resume_keeps_the_editor_and_operators_out(api: Api) -> None:
     row = api.client.get(f"/v1/approvals/{edited}", headers=api.auth("ana")).json()
     assert (row["status"], row["comment"]) == ("pending", None)
     assert resume("bob", {"type": "approve"}).json()["status"] == "completed"
+
+
+def test_a_rejection_after_an_edit_keeps_it_through_v1(api: Api) -> None:
+    """Before: revision 3 went back to the playbook's holdout, losing ana's 20%."""
+    aid = gate(api)
+    card = api.client.get(f"/v1/approvals/{aid}", headers=api.auth("ana")).json()["card"]
+    plan = card["plan"]
+    plan["steps"][0]["holdout_share"] = 0.2
+    url = f"/v1/approvals/{aid}/decision"
+    r = api.client.post(
+        url, json={"decision": "edit", "edited_plan": plan}, headers=api.auth("ana")
+    )
+    assert r.status_code == 200, r.text
+    edited = api.client.get(f"/v1/threads/{r.json()['thread_id']}", headers=api.auth("ana"))
+    url = f"/v1/approvals/{edited.json()['approval_id']}/decision"
+    body = {"decision": "reject", "comment": "smaller audience"}
+    r = api.client.post(url, json=body, headers=api.auth("ana"))
+    assert r.status_code == 200 and r.json()["thread_status"] == "awaiting_approval", r.text
+    now = api.client.get(f"/v1/threads/{r.json()['thread_id']}", headers=api.auth("bob")).json()
+    row = api.client.get(f"/v1/approvals/{now['approval_id']}", headers=api.auth("bob")).json()
+    assert row["revision"] == 3 and row["edited_by"] == "ana"  # it still carries her edit
+    assert row["card"]["plan"]["steps"][0]["holdout_share"] == 0.2
