@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import insert
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, insert
 from starlette.requests import Request
 
+from agents.evaluation.journey import JourneyEvaluator, default_forecaster
+from agents.planning.journey.propose import propose_journey
+from tests.agents.loop_doubles import make_deps, seed_users
 from tests.journeys.support import spec as journey_spec
-from tests.web.conftest import Web, csrf_of
+from tests.web.conftest import PEOPLE, Web, csrf_of
+from userops.accounts import add_user
+from userops.api.app import create_app
 from userops.api.web import CSP, pick_language
 from userops.api.web_data.card import apply_edit
 from userops.api.web_data.charts import Series, bar_chart, line_chart
+from userops.dispatch.policy import Policy
 from userops.errors import BadInput
 from userops.journeys.records import create_journey
 from userops.journeys.spec import JourneySpec
+from userops.settings import Settings
 from userops.store.models import AuditLog, utcnow
 
 
@@ -235,3 +245,44 @@ def test_respond_sends_a_comment_to_the_thread(web: Web) -> None:
     assert "Comment sent." in ana.get(r.headers["location"]).text
     thread = web.signed_in("olivia").get("/ui/chat/t-web1").text
     assert "Why this audience?" in thread  # the operator reads it in the same thread
+
+
+JOURNEY_GOAL = "注册后1天推送上手教程，3天内没下单再发短信首单优惠，下单即退出"
+
+
+def test_a_journey_proposal_is_shown_in_its_chat_thread(sqlite_engine: Engine, home: Path) -> None:
+    """Before: the thread said ``状态：journey_proposed`` and showed no proposal or link."""
+    seed_users(sqlite_engine, 30)
+    tokens = {n: add_user(sqlite_engine, n, r)[1] for n, r in PEOPLE.items()}
+    ev = JourneyEvaluator(sqlite_engine, Policy.with_overrides({}), forecaster=default_forecaster())
+
+    def propose(goal: str, actor: str) -> dict[str, Any]:
+        return propose_journey(sqlite_engine, goal, actor=actor, evaluator=ev)
+
+    deps = make_deps(sqlite_engine, propose_journey=propose)
+    app = create_app(Settings(home=home, embedding="hashing"), engine=sqlite_engine, loop_deps=deps)
+    with TestClient(app):
+        web = Web(app, sqlite_engine, tokens)
+        zh = web.signed_in("olivia", "zh")
+        csrf = csrf_of(zh.get("/ui/chat").text)
+        r = zh.post("/ui/chat/t-j1/send", data={"text": JOURNEY_GOAL, "csrf": csrf})
+        assert r.status_code == 303, r.text
+        page = zh.get("/ui/chat/t-j1").text
+        assert 'data-status="journey_proposed"' in page and "已提出旅程方案" in page
+        m = re.search(
+            r'<a href="(/ui/journeys/([0-9a-f]+)/1)" id="journey-link">打开旅程卡片', page
+        )
+        assert m, page
+        assert "旅程方案：" in page and '<p id="journey-state">待审批</p>' in page
+        assert "触发：事件触发 · Signed Up" in page  # the trigger and the event it names
+        steps = re.search(r'<ol id="journey-steps">(.*?)</ol>', page, re.S)
+        assert steps, page
+        assert steps.group(1).count("<li>") == 6
+        assert "发送 · App 推送" in steps.group(1) and "发送 · 短信" in steps.group(1)
+        assert "等待事件 · Order Completed ≤ 3d" in steps.group(1)
+        assert "预测（90天回测）：每天约" in page
+        en = web.signed_in("ana", "en").get("/ui/chat/t-j1").text
+        assert "Journey proposal:" in en and "Open the journey&#39;s card" in en
+        assert "Forecast (90-day backtest)" in en and "waits for an approver" in en
+        assert "Trigger: event trigger · Signed Up" in en and "send · Push" in en
+        assert web.signed_in("ana").get(m.group(1)).status_code == 200  # the card exists

@@ -25,6 +25,7 @@ from userops.api.web import pick_language, render, translator
 from userops.api.web.errors import HANDLED, error_page
 from userops.api.web.session import check_csrf, read_form, web_user
 from userops.api.web_data.card import arrange
+from userops.api.web_data.journey_summary import journey_summary
 from userops.api.web_data.threads import PLAIN_STATUS, conversation, list_threads
 from userops.errors import BadInput
 from userops.store.models import Approval
@@ -69,6 +70,7 @@ def _thread(services: Services, user: AccountInfo, thread_id: str) -> dict[str, 
         "approvals": approvals,
         "proposal": arrange(current["card"] or {}) if current else None,
         "proposal_row": current,
+        "journey": journey_summary(services.engine, res.values.get("journey")),
         "campaign_id": res.values.get("campaign_id"),
         "kpi": res.values.get("kpi"),
         "owner": res.values.get("owner"),

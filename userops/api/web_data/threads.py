@@ -18,6 +18,7 @@ PLAIN_STATUS = (
     "refused",
     "completed",
     "dispatched",
+    "journey_proposed",
 )
 """Statuses with a plain-words line ``web.status.<status>`` (others show ``web.status.other``)."""
 
