@@ -20,6 +20,7 @@ from userops.cdp.segments.check import check_spec
 from userops.cdp.segments.preview import summarize
 from userops.cdp.segments.spec import SegmentSpec
 from userops.cdp.segments.sql import (
+    IdsHook,
     has_stale_traits,
     limit_condition,
     needs_as_of,
@@ -29,6 +30,7 @@ from userops.cdp.segments.sql import (
     traits,
 )
 from userops.cdp.segments.summary import SegmentSummary
+from userops.cdp.segments.temp_ids import TempIds
 from userops.errors import BadInput, Problem, UsageError
 
 Searcher = Callable[[str, int], list[int]]
@@ -135,6 +137,7 @@ def compile_segment(
     *,
     searcher: Searcher | None = None,
     as_of_ts: int | None = None,
+    event_ids: IdsHook | None = None,
 ) -> ColumnElement[bool]:
     """Return the condition on ``traits`` selecting the segment's users (search and limit too).
 
@@ -143,12 +146,13 @@ def compile_segment(
         spec: a validated spec.
         searcher: semantic search, required when ``spec.search`` is set.
         as_of_ts: the time ``within_days`` counts back from (default: the last trait build).
+        event_ids: what event predicates' user subqueries become (:class:`TempIds`: run once).
 
     Raises:
         UsageError: the spec has ``search`` but no searcher was given.
     """
     stale = conn.execute(has_stale_traits()).first() is not None
-    cond = spec_condition(spec, as_of_ts=_as_of(conn, spec, as_of_ts), stale=stale)
+    cond = spec_condition(spec, as_of_ts=_as_of(conn, spec, as_of_ts), stale=stale, ids=event_ids)
     if spec.search:
         if searcher is None:
             raise UsageError(
@@ -203,13 +207,23 @@ def preview_segment(
     """
     validate_spec(spec)
     with engine.connect() as conn:
-        cond = compile_segment(conn, spec, searcher=searcher, as_of_ts=as_of_ts)
-        duck = None if columnar is False else _columnar(engine, conn, spec, force=bool(columnar))
+        temp = TempIds(conn)  # each event subquery runs once, not once per query of the preview
         try:
-            return summarize(conn, cond, spec, verify_reach=verify_reach, duck=duck)
-        finally:
-            if duck is not None:
-                duck.close()
+            cond = compile_segment(conn, spec, searcher=searcher, as_of_ts=as_of_ts, event_ids=temp)
+            duck = (
+                None if columnar is False else _columnar(engine, conn, spec, force=bool(columnar))
+            )
+            try:
+                summary = summarize(conn, cond, spec, verify_reach=verify_reach, duck=duck)
+            finally:
+                if duck is not None:
+                    duck.close()
+        except BaseException:
+            if temp.tables:  # the pooled connection would keep them: discard it instead
+                conn.invalidate()
+            raise
+        temp.drop()
+        return summary
 
 
 def _columnar(engine: Engine, conn: Connection, spec: SegmentSpec, *, force: bool) -> Any | None:

@@ -184,8 +184,20 @@ def _matching_events(conds: list[ColumnElement[bool]]) -> Subquery:
     return direct.union_all(merged).subquery("matching")
 
 
-def event_condition(p: EventPredicate, as_of_ts: int | None) -> ColumnElement[bool]:
-    """Compile one (validated) event predicate; ``within_days`` counts back from ``as_of_ts``."""
+IdsHook = Callable[[Select[Any]], Select[Any]]
+"""Replaces an event predicate's users subquery (distinct ids, column ``canon``) by an
+equivalent one, e.g. a scan of a temporary table filled once (:mod:`.temp_ids`)."""
+
+
+def event_condition(
+    p: EventPredicate, as_of_ts: int | None, ids: IdsHook | None = None
+) -> ColumnElement[bool]:
+    """Compile one (validated) event predicate; ``within_days`` counts back from ``as_of_ts``.
+
+    ``ids``: a hook given the users subquery (distinct canonical ids) the condition tests
+    ``traits.user_id`` against; it returns the subquery to use instead.
+    """
+    hook: IdsHook = ids or (lambda q: q)
     conds: list[ColumnElement[bool]] = [events.c.type == p.event]
     conds += [_where_condition(k, op, v) for k, op, v in where_items(p.where)]
     if p.within_days is not None and as_of_ts is not None:
@@ -196,19 +208,23 @@ def event_condition(p: EventPredicate, as_of_ts: int | None) -> ColumnElement[bo
     base: Select[Any] = select(canon).correlate(None)
     cmp, n = _CMP[p.count.op], p.count.value
     if (p.count.op, n) in ((">=", 1), (">", 0)):
-        return traits.c.user_id.in_(base)
+        if ids is None:  # as a bare IN list: the engine deduplicates it
+            return traits.c.user_id.in_(base)
+        return traits.c.user_id.in_(hook(base.group_by(canon)))
     counted = func.count()
     if not cmp(0, n):  # users with no such event fail the count: they must have some
-        return traits.c.user_id.in_(base.group_by(canon).having(cmp(counted, n)))
+        return traits.c.user_id.in_(hook(base.group_by(canon).having(cmp(counted, n))))
     # users with no such event pass: exclude those whose count fails
-    return traits.c.user_id.not_in(base.group_by(canon).having(not_(cmp(counted, n))))
+    return traits.c.user_id.not_in(hook(base.group_by(canon).having(not_(cmp(counted, n)))))
 
 
-def predicate_condition(p: Predicate, as_of_ts: int | None) -> ColumnElement[bool]:
-    """Compile one predicate of either kind."""
+def predicate_condition(
+    p: Predicate, as_of_ts: int | None, ids: IdsHook | None = None
+) -> ColumnElement[bool]:
+    """Compile one predicate of either kind (``ids``: see :func:`event_condition`)."""
     if isinstance(p, TraitPredicate):
         return trait_condition(p)
-    return event_condition(p, as_of_ts)
+    return event_condition(p, as_of_ts, ids)
 
 
 def needs_as_of(spec: SegmentSpec) -> bool:
@@ -234,19 +250,23 @@ def has_stale_traits() -> Select[Any]:
 
 
 def spec_condition(
-    spec: SegmentSpec, *, as_of_ts: int | None = None, stale: bool = True
+    spec: SegmentSpec,
+    *,
+    as_of_ts: int | None = None,
+    stale: bool = True,
+    ids: IdsHook | None = None,
 ) -> ColumnElement[bool]:
     """Compile ``all``/``any``/``none`` (not ``search`` nor ``limit``) to one condition.
 
     ``stale=False`` (no merged record has a trait row, see :func:`has_stale_traits`) drops the
-    canonical-user filter, which costs a probe per row.
+    canonical-user filter, which costs a probe per row. ``ids``: see :func:`event_condition`.
     """
     conds: list[ColumnElement[bool]] = [canonical_only()] if stale else [true()]
-    conds += [predicate_condition(p, as_of_ts) for p in spec.all_]
+    conds += [predicate_condition(p, as_of_ts, ids) for p in spec.all_]
     if spec.any_:
-        conds.append(or_(*(predicate_condition(p, as_of_ts) for p in spec.any_)))
+        conds.append(or_(*(predicate_condition(p, as_of_ts, ids) for p in spec.any_)))
     for p in spec.none:
-        conds.append(not_(func.coalesce(predicate_condition(p, as_of_ts), false())))
+        conds.append(not_(func.coalesce(predicate_condition(p, as_of_ts, ids), false())))
     return and_(*conds)
 
 
