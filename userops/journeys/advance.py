@@ -13,6 +13,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from sqlalchemy import Connection, Engine, select
 
@@ -24,6 +25,7 @@ from userops.journeys.events import max_event_id
 from userops.journeys.members import Member, Move, apply_moves, claim, release, still_mine
 from userops.journeys.nodes import (
     BranchNode,
+    ExitNode,
     Node,
     SendNode,
     SplitNode,
@@ -153,6 +155,61 @@ def _node(vcs: dict[int, VersionCtx], m: Move) -> Node:
     return vcs[m.member.version_id].spec.node(str(m.next_node))
 
 
+def chain(
+    conn: Connection,
+    vcs: dict[int, VersionCtx],
+    moves: list[Move],
+    now: int,
+    winners: Mapping[tuple[int, str], str] | None = None,
+) -> tuple[list[Move], list[Move]]:
+    """Arrive ``moves`` and take at once the due hops into exits and splits.
+
+    Nothing but the member's row changes there. Returns ``(last move of each member, every
+    step)``.
+
+    The last move carries the member as claimed (``first``), so the one update of its row
+    (:func:`userops.journeys.members.apply_moves`) applies the whole chain, with all its steps
+    in the same transaction, or none of it.
+    """
+    arrive(conn, vcs, moves, now)
+    steps, final, level = list(moves), [], moves
+    for _ in range(MAX_HOPS):
+        pure = [
+            m
+            for m in level
+            if m.next_node is not None
+            and m.due_ts <= now
+            and isinstance(_node(vcs, m), ExitNode | SplitNode)
+        ]
+        taken = {id(m) for m in pure}
+        final += [m for m in level if id(m) not in taken]
+        if not pure:
+            return final, steps
+        groups: dict[tuple[int, str], list[tuple[Move, Member]]] = defaultdict(list)
+        for m in pure:
+            mem = replace(
+                m.member, node_id=str(m.next_node), visit=m.visit, due_ts=m.due_ts,
+                since_ts=now, node_event=m.node_event, woke_event=None,
+                sends=m.member.sends + m.sent,
+            )  # fmt: skip
+            groups[(mem.version_id, mem.node_id)].append((m, mem))
+        level = []
+        for (vid, node_id), pairs in sorted(groups.items()):
+            vc, node = vcs[vid], vcs[vid].spec.node(node_id)
+            batch = [mem for _, mem in pairs]
+            if isinstance(node, SplitNode):
+                nxt = _split(vc, node, batch, (winners or {}).get((vid, node_id)))
+            else:  # an exit (the only other node taken here)
+                why = node.reason if isinstance(node, ExitNode) else None
+                nxt = [Move(mem, "exit", None, exit_reason=why) for mem in batch]
+            for (m, _), n in zip(pairs, nxt, strict=True):
+                n.first = m.first or m.member
+            level += nxt
+        arrive(conn, vcs, level, now)
+        steps += level
+    return final + level, steps
+
+
 def advance_batch(
     engine: Engine,
     vcs: dict[int, VersionCtx],
@@ -193,8 +250,8 @@ def advance_batch(
         if hook:
             hook("evaluated")
         with engine.begin() as conn:
-            arrive(conn, vcs, moves, now)
-            apply_moves(conn, moves, owner=owner, now=now, lease_until=now + lease_s)
+            moves, steps = chain(conn, vcs, moves, now, winners)
+            apply_moves(conn, moves, owner=owner, now=now, lease_until=now + lease_s, steps=steps)
         if hook:
             hook("moved")
         again = {m.member.id for m in moves if m.next_node is not None and m.due_ts <= now}

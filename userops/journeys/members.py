@@ -107,6 +107,9 @@ class Move:
     node_event: int = 0
     visit: int = 0
     sent: int = 0
+    first: Member | None = None
+    """The member as claimed, when this move ends a chain of hops in one transaction
+    (:func:`userops.journeys.advance.chain`): the move applies only if the row is still there."""
 
 
 def _member(r: Sequence[Any]) -> Member:
@@ -171,13 +174,23 @@ def _records(cols: str, rows: list[tuple[Any, ...]]) -> list[str]:
 
 
 def apply_moves(
-    conn: Connection, moves: list[Move], *, owner: str, now: int, lease_until: int
+    conn: Connection,
+    moves: list[Move],
+    *,
+    owner: str,
+    now: int,
+    lease_until: int,
+    steps: list[Move] | None = None,
 ) -> None:
-    """Record the steps and move the members (keeping the lease of those due again now)."""
-    record_steps(conn, moves, now)
+    """Record the steps and move the members (keeping the lease of those due again now).
+
+    ``moves`` holds one move per member; ``steps`` (default: ``moves``) the steps to record.
+    """
+    record_steps(conn, moves if steps is None else steps, now)
     rows = []
     for m in moves:
         mem = m.member
+        was = m.first or mem
         exiting = m.next_node is None
         again = not exiting and m.due_ts <= now
         attrs = json.dumps(mem.attrs) if mem.attrs else None
@@ -195,7 +208,7 @@ def apply_moves(
                 attrs,
                 owner if again else None,
                 lease_until if again else None,
-                mem.id, owner, mem.node_id, mem.visit,
+                mem.id, owner, was.node_id, was.visit,
             )
         )  # fmt: skip
     if is_pg(conn) and len(rows) > 1:
