@@ -9,6 +9,8 @@ floor is the same one-pass aggregate hand-written in DuckDB (in-memory, loaded f
 the same rows; no extension download). ``BENCH_SEGMENTS_USERS`` scales it down. Then events
 and event-predicate previews on the store, and the same previews on PostgreSQL when it is
 reachable (:mod:`bench.segments_sql`; ``BENCH_SEGMENTS_EVENTS``, ``BENCH_SEGMENTS_PG=0``).
+``BENCH_SEGMENTS_REUSE=1`` keeps the SQLite store and CSV of each size under
+``bench/out/segments/u<users>_e<events>/`` and reuses them (``build_s`` is then 0).
 """
 
 from __future__ import annotations
@@ -193,9 +195,18 @@ def run(workdir: Path) -> dict[str, Any]:
     """Build the data, time SQLite and columnar previews and the DuckDB floor; flat metrics."""
     import duckdb
 
+    n_events = int(os.environ.get("BENCH_SEGMENTS_EVENTS", str(N)))
+    reuse = os.environ.get("BENCH_SEGMENTS_REUSE", "0") == "1"
+    if reuse:  # one store per size, kept under bench/out (the 10M-event build takes minutes)
+        workdir = workdir / f"u{N}_e{n_events}"
     workdir.mkdir(parents=True, exist_ok=True)
-    db, csv_path = workdir / "segments.db", workdir / "traits.csv"
-    build_s = build(db, csv_path, N)
+    db, csv_path, marker = workdir / "segments.db", workdir / "traits.csv", workdir / "built"
+    build_s = events_s = 0.0
+    if not (reuse and marker.exists()):
+        marker.unlink(missing_ok=True)
+        build_s = build(db, csv_path, N)
+        events_s = load_sqlite_events(db, N, n_events)
+        marker.write_text(f"{N} {n_events}\n")
     engine = make_engine(f"sqlite:///{db}")
     c0, t0 = time.process_time(), time.perf_counter()
     refresh_columnar_copy(engine)
@@ -206,8 +217,6 @@ def run(workdir: Path) -> dict[str, Any]:
     sq_all = _timed(lambda: preview_segment(engine, everyone, columnar=False), few)
     col = _timed(lambda: preview_segment(engine, spec, columnar=True), REPEAT)
     col_all = _timed(lambda: preview_segment(engine, everyone, columnar=True), REPEAT)
-    n_events = int(os.environ.get("BENCH_SEGMENTS_EVENTS", str(N)))
-    events_s = load_sqlite_events(db, N, n_events)
     events = event_timings(engine, _timed, few, "sqlite_event_")
     engine.dispose()
     con = duckdb.connect()

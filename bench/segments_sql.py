@@ -21,7 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from userops.cdp.segments.service import parse_spec, preview_segment
+from userops.cdp.segments.preview import summarize
+from userops.cdp.segments.service import compile_segment, parse_spec, preview_segment
+from userops.cdp.segments.spec import SegmentSpec
+from userops.cdp.segments.summary import SegmentSummary
 
 AS_OF = 1_780_000_000
 EVENT_TYPES = ("order", "page_view", "message_clicked")
@@ -65,9 +68,18 @@ def load_sqlite_events(db: Path, n_users: int, n_events: int) -> float:
     return time.perf_counter() - t0
 
 
+def inline_preview(engine: Any, spec: SegmentSpec, as_of_ts: int) -> SegmentSummary:
+    """The preview as before :mod:`userops.cdp.segments.temp_ids`: every query of the preview
+    runs the event subqueries again (the "before" figures)."""
+    with engine.connect() as conn:
+        return summarize(conn, compile_segment(conn, spec, as_of_ts=as_of_ts), spec)
+
+
 def event_timings(engine: Any, timed: Timer, repeat: int, prefix: str) -> dict[str, Any]:
-    """Wall/CPU p50 of each event spec's preview on ``engine``."""
+    """Wall/CPU p50 of each event spec's preview on ``engine``, and of :func:`inline_preview`
+    unless ``BENCH_SEGMENTS_INLINE=0``."""
     out: dict[str, Any] = {}
+    inline = os.environ.get("BENCH_SEGMENTS_INLINE", "1") != "0"
     for name, raw in EVENT_SPECS.items():
         spec = parse_spec(raw)
         call = partial(preview_segment, engine, spec, columnar=False, as_of_ts=AS_OF)
@@ -77,6 +89,13 @@ def event_timings(engine: Any, timed: Timer, repeat: int, prefix: str) -> dict[s
             f"{prefix}{name}_cpu_p50_ms": round(cpu50, 1),
             f"{prefix}{name}_size": res.size,
         }
+        if inline:
+            p50, p95, cpu50, old = timed(partial(inline_preview, engine, spec, AS_OF), repeat)
+            out |= {
+                f"{prefix}{name}_inline_p50_ms": round(p50, 1),
+                f"{prefix}{name}_inline_cpu_p50_ms": round(cpu50, 1),
+                f"{prefix}{name}_inline_same": old == res,
+            }
     return out
 
 

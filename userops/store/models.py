@@ -115,6 +115,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_user_ts", "user_id", "ts"),
         Index("ix_events_type_ts", "type", "ts", "user_id"),  # covering for segment predicates
+        Index("ix_events_type_user", "type", "user_id"),  # segment counts over all time
         Index("ux_events_dedupe_key", "dedupe_key", unique=True),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

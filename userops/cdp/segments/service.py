@@ -20,7 +20,7 @@ from userops.cdp.segments.check import check_spec
 from userops.cdp.segments.preview import summarize
 from userops.cdp.segments.spec import SegmentSpec
 from userops.cdp.segments.sql import (
-    IdsHook,
+    CountsHook,
     has_stale_traits,
     limit_condition,
     needs_as_of,
@@ -137,7 +137,7 @@ def compile_segment(
     *,
     searcher: Searcher | None = None,
     as_of_ts: int | None = None,
-    event_ids: IdsHook | None = None,
+    event_counts: CountsHook | None = None,
 ) -> ColumnElement[bool]:
     """Return the condition on ``traits`` selecting the segment's users (search and limit too).
 
@@ -146,13 +146,15 @@ def compile_segment(
         spec: a validated spec.
         searcher: semantic search, required when ``spec.search`` is set.
         as_of_ts: the time ``within_days`` counts back from (default: the last trait build).
-        event_ids: what event predicates' user subqueries become (:class:`TempIds`: run once).
+        event_counts: per-user event counts for count predicates (:class:`TempIds`: once).
 
     Raises:
         UsageError: the spec has ``search`` but no searcher was given.
     """
     stale = conn.execute(has_stale_traits()).first() is not None
-    cond = spec_condition(spec, as_of_ts=_as_of(conn, spec, as_of_ts), stale=stale, ids=event_ids)
+    cond = spec_condition(
+        spec, as_of_ts=_as_of(conn, spec, as_of_ts), stale=stale, counts=event_counts
+    )
     if spec.search:
         if searcher is None:
             raise UsageError(
@@ -209,7 +211,9 @@ def preview_segment(
     with engine.connect() as conn:
         temp = TempIds(conn)  # each event subquery runs once, not once per query of the preview
         try:
-            cond = compile_segment(conn, spec, searcher=searcher, as_of_ts=as_of_ts, event_ids=temp)
+            cond = compile_segment(
+                conn, spec, searcher=searcher, as_of_ts=as_of_ts, event_counts=temp
+            )
             duck = (
                 None if columnar is False else _columnar(engine, conn, spec, force=bool(columnar))
             )

@@ -163,6 +163,15 @@ def canonical_id() -> ColumnElement[int]:
     return func.coalesce(users.c.merged_into, users.c.id)
 
 
+def _merged_events(conds: list[ColumnElement[bool]]) -> Select[Any]:
+    """``canon`` (the record merged into) of each matching event of a merged record."""
+    merged_ids = select(users.c.id).where(users.c.merged_into.is_not(None))
+    survivor = select(users.c.merged_into).where(users.c.id == events.c.user_id)
+    return select(survivor.scalar_subquery().label("canon")).where(
+        events.c.user_id.in_(merged_ids), *conds
+    )
+
+
 def _matching_events(conds: list[ColumnElement[bool]]) -> Subquery:
     """The canonical user of every matching event, in two index-friendly branches.
 
@@ -176,55 +185,79 @@ def _matching_events(conds: list[ColumnElement[bool]]) -> Subquery:
     trait row is stale and skipped by :func:`canonical_only`).
     """
     direct = select(events.c.user_id.label("canon")).where(*conds)
-    merged_ids = select(users.c.id).where(users.c.merged_into.is_not(None))
-    survivor = select(users.c.merged_into).where(users.c.id == events.c.user_id)
-    merged = select(survivor.scalar_subquery().label("canon")).where(
-        events.c.user_id.in_(merged_ids), *conds
+    return direct.union_all(_merged_events(conds)).subquery("matching")
+
+
+def event_counts_queries(
+    conds: list[ColumnElement[bool]], keep: Callable[[Any], ColumnElement[bool]]
+) -> tuple[Select[Any], Select[Any]]:
+    """Matching events per user, as two grouped queries ``(canon, n)`` to add up per canon.
+
+    The first groups the events by the user they were recorded on (off ``ix_events_type_user``
+    in user order on SQLite: no sort), keeping the users whose count passes ``keep`` and the
+    records other records were merged into (their count is not final yet); the second counts
+    the events of merged records for the record they were merged into (few rows). Summed per
+    ``canon`` they are the counts of :func:`_matching_events` grouped by ``canon``, for every
+    user whose total can pass ``keep``.
+    """
+    survivors = select(users.c.merged_into).where(users.c.merged_into.is_not(None))
+    direct = select(events.c.user_id.label("canon"), func.count().label("n")).where(*conds)
+    merged = _merged_events(conds).subquery("merged_events")
+    return (
+        direct.group_by(events.c.user_id).having(
+            or_(keep(func.count()), events.c.user_id.in_(survivors))
+        ),
+        select(merged.c.canon, func.count().label("n")).group_by(merged.c.canon),
     )
-    return direct.union_all(merged).subquery("matching")
 
 
-IdsHook = Callable[[Select[Any]], Select[Any]]
-"""Replaces an event predicate's users subquery (distinct ids, column ``canon``) by an
-equivalent one, e.g. a scan of a temporary table filled once (:mod:`.temp_ids`)."""
+CountsHook = Callable[[list[ColumnElement[bool]], Callable[[Any], ColumnElement[bool]]], Any]
+"""Given an event predicate's conditions on ``events`` and the test a user's count of them
+must pass (``keep``), returns a table whose column ``canon`` holds exactly the canonical users
+(with at least one such event) whose count passes, e.g. a temporary table filled once per
+preview (:mod:`.temp_ids`)."""
 
 
 def event_condition(
-    p: EventPredicate, as_of_ts: int | None, ids: IdsHook | None = None
+    p: EventPredicate, as_of_ts: int | None, counts: CountsHook | None = None
 ) -> ColumnElement[bool]:
     """Compile one (validated) event predicate; ``within_days`` counts back from ``as_of_ts``.
 
-    ``ids``: a hook given the users subquery (distinct canonical ids) the condition tests
-    ``traits.user_id`` against; it returns the subquery to use instead.
+    ``counts``: a count predicate (other than "at least one") reads the per-user counts from
+    the table this hook returns instead of grouping the events in every query.
     """
-    hook: IdsHook = ids or (lambda q: q)
     conds: list[ColumnElement[bool]] = [events.c.type == p.event]
     conds += [_where_condition(k, op, v) for k, op, v in where_items(p.where)]
     if p.within_days is not None and as_of_ts is not None:
         conds.append(events.c.ts > as_of_ts - p.within_days * DAY)
         conds.append(events.c.ts <= as_of_ts)
+    cmp, n = _CMP[p.count.op], p.count.value
+    if (p.count.op, n) in ((">=", 1), (">", 0)):
+        matching = _matching_events(conds)
+        return traits.c.user_id.in_(select(matching.c.canon).correlate(None))
+    if counts is not None:
+        if not cmp(0, n):  # users with no such event fail the count: they must have some
+            keep: Callable[[Any], ColumnElement[bool]] = lambda c: cmp(c, n)  # noqa: E731
+            return traits.c.user_id.in_(select(counts(conds, keep).c.canon))
+        keep = lambda c: not_(cmp(c, n))  # noqa: E731
+        return traits.c.user_id.not_in(select(counts(conds, keep).c.canon))
     matching = _matching_events(conds)
     canon = matching.c.canon
     base: Select[Any] = select(canon).correlate(None)
-    cmp, n = _CMP[p.count.op], p.count.value
-    if (p.count.op, n) in ((">=", 1), (">", 0)):
-        if ids is None:  # as a bare IN list: the engine deduplicates it
-            return traits.c.user_id.in_(base)
-        return traits.c.user_id.in_(hook(base.group_by(canon)))
     counted = func.count()
     if not cmp(0, n):  # users with no such event fail the count: they must have some
-        return traits.c.user_id.in_(hook(base.group_by(canon).having(cmp(counted, n))))
+        return traits.c.user_id.in_(base.group_by(canon).having(cmp(counted, n)))
     # users with no such event pass: exclude those whose count fails
-    return traits.c.user_id.not_in(hook(base.group_by(canon).having(not_(cmp(counted, n)))))
+    return traits.c.user_id.not_in(base.group_by(canon).having(not_(cmp(counted, n))))
 
 
 def predicate_condition(
-    p: Predicate, as_of_ts: int | None, ids: IdsHook | None = None
+    p: Predicate, as_of_ts: int | None, counts: CountsHook | None = None
 ) -> ColumnElement[bool]:
-    """Compile one predicate of either kind (``ids``: see :func:`event_condition`)."""
+    """Compile one predicate of either kind (``counts``: see :func:`event_condition`)."""
     if isinstance(p, TraitPredicate):
         return trait_condition(p)
-    return event_condition(p, as_of_ts, ids)
+    return event_condition(p, as_of_ts, counts)
 
 
 def needs_as_of(spec: SegmentSpec) -> bool:
@@ -254,19 +287,19 @@ def spec_condition(
     *,
     as_of_ts: int | None = None,
     stale: bool = True,
-    ids: IdsHook | None = None,
+    counts: CountsHook | None = None,
 ) -> ColumnElement[bool]:
     """Compile ``all``/``any``/``none`` (not ``search`` nor ``limit``) to one condition.
 
     ``stale=False`` (no merged record has a trait row, see :func:`has_stale_traits`) drops the
-    canonical-user filter, which costs a probe per row. ``ids``: see :func:`event_condition`.
+    canonical-user filter, which costs a probe per row. ``counts``: see :func:`event_condition`.
     """
     conds: list[ColumnElement[bool]] = [canonical_only()] if stale else [true()]
-    conds += [predicate_condition(p, as_of_ts, ids) for p in spec.all_]
+    conds += [predicate_condition(p, as_of_ts, counts) for p in spec.all_]
     if spec.any_:
-        conds.append(or_(*(predicate_condition(p, as_of_ts, ids) for p in spec.any_)))
+        conds.append(or_(*(predicate_condition(p, as_of_ts, counts) for p in spec.any_)))
     for p in spec.none:
-        conds.append(not_(func.coalesce(predicate_condition(p, as_of_ts, ids), false())))
+        conds.append(not_(func.coalesce(predicate_condition(p, as_of_ts, counts), false())))
     return and_(*conds)
 
 

@@ -1,49 +1,100 @@
-"""Run each event predicate's users subquery once per preview, into a temporary table.
+"""Per-user event counts of a preview's count predicates, computed once, in temporary tables.
 
 A preview runs the segment condition several times (the aggregate pass, the samples, the
-campaign overlap, ``reachable_now``); an event predicate's subquery (every matching event
-off the index, grouped per canonical user) would run again in each. :class:`TempIds` is the
-``ids`` hook of :func:`userops.cdp.segments.sql.spec_condition`: it fills a temporary table
-(``canon`` as its primary key) with the subquery's distinct ids at compile time and hands
-back a scan of that table. The tables live in the connection's temporary schema (SQLite's
-``temp`` database, PostgreSQL's ``pg_temp``: invisible to other connections, no lock on the
-store) and are dropped by :meth:`TempIds.drop` when the preview ends.
+campaign overlap, ``reachable_now``); a count predicate (``orders >= 3``) would group every
+matching event by user again in each. :class:`TempIds` is the ``counts`` hook of
+:func:`userops.cdp.segments.sql.spec_condition`: at compile time it fills a temporary table
+``(canon INTEGER PRIMARY KEY, n)`` with the number of matching events per canonical user
+whose count passes the predicate (records others were merged into are kept until their
+count is final, then dropped if it fails), from the events grouped by the user they were
+recorded on (in user order off ``ix_events_type_user``: no sort) plus those of merged
+records added to the record they were merged into
+(:func:`~userops.cdp.segments.sql.event_counts_queries`). The condition then
+reads the table. "At least one" predicates stay inline (a plain ``IN`` list is cheaper than
+a table). The tables live in the connection's temporary schema (SQLite's ``temp`` database,
+PostgreSQL's ``pg_temp``: invisible to other connections, no lock on the store) and are
+dropped by :meth:`TempIds.drop` when the preview ends.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Select, Table, insert, select, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    not_,
+    select,
+    text,
+    update,
+)
+
+from userops.cdp.segments.sql import event_counts_queries
 
 _SEQ = itertools.count()
+_CHUNK = 5_000
 
 
 class TempIds:
-    """The ``ids`` hook: materialize each subquery once on ``conn`` (see the module doc)."""
+    """The ``counts`` hook: fill one temporary table per count predicate on ``conn``."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.tables: list[Table] = []
 
-    def __call__(self, query: Select[Any]) -> Select[Any]:
-        """Fill a new temporary table with ``query``'s ids; return a scan of it."""
-        name = f"segment_ids_{next(_SEQ)}"
+    def __call__(
+        self, conds: list[ColumnElement[bool]], keep: Callable[[Any], ColumnElement[bool]]
+    ) -> Table:
+        """Count the events matching ``conds`` per canonical user into a new table.
+
+        It ends up holding exactly the users whose count passes ``keep``.
+        """
         table = Table(
-            name, MetaData(), Column("canon", Integer, primary_key=True, autoincrement=False),
+            f"segment_counts_{next(_SEQ)}", MetaData(),
+            Column("canon", Integer, primary_key=True, autoincrement=False),
+            Column("n", Integer, nullable=False),
             prefixes=["TEMPORARY"],
         )  # fmt: skip
         table.create(self.conn)
         self.tables.append(table)
-        self.conn.execute(insert(table).from_select(["canon"], query))
+        direct, merged = event_counts_queries(conds, keep)
+        self.conn.execute(insert(table).from_select(["canon", "n"], direct))
+        extra = [(int(c), int(k)) for c, k in self.conn.execute(merged) if c is not None]
+        for i in range(0, len(extra), _CHUNK):
+            self._add(table, dict(extra[i : i + _CHUNK]))
+        # records others were merged into kept so far whatever their count: final now
+        self.conn.execute(delete(table).where(not_(keep(table.c.n))))
         if self.conn.dialect.name == "postgresql":  # row count for the planner
-            self.conn.execute(text(f"ANALYZE {name}"))
-        return select(table.c.canon).correlate(None)
+            self.conn.execute(text(f"ANALYZE {table.name}"))
+        return table
+
+    def _add(self, table: Table, extra: dict[int, int]) -> None:
+        """Add merged records' event counts ``{canon: n}`` to the table."""
+        ids = select(table.c.canon).where(table.c.canon.in_(list(extra)))
+        present = {int(c) for c in self.conn.execute(ids).scalars()}
+        bump = update(table).where(table.c.canon == bindparam("c"))
+        bumps = [{"c": c, "k": k} for c, k in extra.items() if c in present]
+        if bumps:
+            self.conn.execute(bump.values(n=table.c.n + bindparam("k")), bumps)
+        new = [{"canon": c, "n": k} for c, k in extra.items() if c not in present]
+        if new:
+            self.conn.execute(insert(table), new)
 
     def drop(self) -> None:
-        """Drop the tables this hook created and commit (a rollback would bring them back on
-        SQLite, whose temporary schema is transactional; the preview wrote nothing else)."""
+        """Drop the tables this hook created, and commit.
+
+        A rollback would bring them back on SQLite, whose temporary schema is transactional;
+        the preview wrote nothing else.
+        """
         if not self.tables:
             return
         while self.tables:
