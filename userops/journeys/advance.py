@@ -1,11 +1,12 @@
 """Advance due members in batches: evaluate their node, record it, move them on.
 
 One batch (:func:`advance_batch`): claim up to ``limit`` due members of runnable versions
-(:mod:`userops.journeys.members`), then hop by hop: group them by (version, node), evaluate
-each group set-wise (a send enqueues through the dispatch engine, a branch is one query on
-the traits, a split a hash), record the steps and move the members in one transaction.
-Members whose next node is due at once (anything but a wait) go on in the same batch; the
-rest keep their timer (``due_ts``) and lose the lease.
+(:mod:`userops.journeys.members`; on PostgreSQL those at a wait, an exit or a split are
+locked and moved in one transaction instead, :func:`_lock_and_move`), then hop by hop:
+group them by (version, node), evaluate each group set-wise (a send enqueues through the
+dispatch engine, a branch is one query on the traits, a split a hash), record the steps and
+move the members in one transaction. Members whose next node is due at once (anything but
+a wait) go on in the same batch; the rest keep their timer (``due_ts``) and lose the lease.
 """
 
 from __future__ import annotations
@@ -13,16 +14,24 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
 from sqlalchemy import Connection, Engine, select
 
 from userops.cdp.segments.spec import SegmentSpec
 from userops.cdp.segments.sql import restrict_to_ids, spec_condition, traits
 from userops.dispatch.policy import Policy
-from userops.dispatch.sql import fetch, in_list, list_param
-from userops.journeys.events import max_event_id
-from userops.journeys.members import Member, Move, apply_moves, claim, release, still_mine
+from userops.dispatch.sql import is_pg
+from userops.journeys.hops import MAX_HOPS, chain, split_moves
+from userops.journeys.members import (
+    Member,
+    Move,
+    apply_moves,
+    claim,
+    lease,
+    lock_due,
+    release,
+    still_mine,
+)
 from userops.journeys.nodes import (
     BranchNode,
     ExitNode,
@@ -32,11 +41,10 @@ from userops.journeys.nodes import (
     WaitForEventNode,
     WaitNode,
 )
-from userops.journeys.send import VersionCtx, send_moves, unit
-from userops.journeys.timing import wake_until
+from userops.journeys.send import VersionCtx, send_moves
 
-MAX_HOPS = 64
-"""Nodes one member may pass in one batch (a cycle always has a wait, so this is plenty)."""
+PURE = (WaitNode, WaitForEventNode, ExitNode, SplitNode)
+"""Nodes whose hop changes nothing but the member's row (and its step)."""
 
 
 def _branch(conn: Connection, node: BranchNode, batch: list[Member], now: int) -> list[Move]:
@@ -51,31 +59,6 @@ def _branch(conn: Connection, node: BranchNode, batch: list[Member], now: int) -
             target[int(uid)] = case.next
             left.discard(int(uid))
     return [Move(m, "branch", target.get(m.user_id, node.otherwise), reason=None) for m in batch]
-
-
-def _split(
-    vc: VersionCtx, node: SplitNode, batch: list[Member], won: str | None = None
-) -> list[Move]:
-    total = sum(a.weight for a in node.arms)
-    best = next((a for a in node.arms if a.name == won), None) if node.auto_winner else None
-    out = []
-    for m in batch:
-        u = unit(vc.journey_id, node.id, m.user_id, "split")
-        if u < node.holdout:
-            out.append(Move(m, "holdout", None, exit_reason="holdout"))
-            continue
-        x = (u - node.holdout) / (1 - node.holdout) * total
-        if best is not None:  # the significance rule named it and the approval allows it
-            out.append(Move(m, "arm", best.next, reason=best.name))
-            continue
-        arm = node.arms[-1]
-        for a in node.arms:
-            if x < a.weight:
-                arm = a
-                break
-            x -= a.weight
-        out.append(Move(m, "arm", arm.next, reason=arm.name))
-    return out
 
 
 def _wait_for_event(node: WaitForEventNode, batch: list[Member], now: int) -> list[Move]:
@@ -100,114 +83,61 @@ def evaluate(
     """The moves of ``batch``, all at ``node`` of version ``vc``."""
     if isinstance(node, SendNode):
         return send_moves(engine, vc, node, batch, now, policy)
-    if isinstance(node, WaitNode):
-        return [Move(m, "waited", node.next) for m in batch]
-    if isinstance(node, WaitForEventNode):
-        return _wait_for_event(node, batch, now)
     if isinstance(node, BranchNode):
         with engine.connect() as conn:
             return _branch(conn, node, batch, now)
     if isinstance(node, SplitNode):
-        return _split(vc, node, batch, (winners or {}).get((vc.version_id, node.id)))
-    return [Move(m, "exit", None, exit_reason=node.reason) for m in batch]
+        return split_moves(vc, node, batch, (winners or {}).get((vc.version_id, node.id)))
+    return _pure(node, batch, now)
 
 
-def due_at(node: Node, now: int, tz: str) -> int:
-    """When a member arriving at ``node`` at ``now`` is due there (its timer)."""
-    if isinstance(node, WaitNode):
-        if node.duration is not None:
-            return now + node.duration.seconds()
-        if node.until is not None:
-            return wake_until(now, tz, node.until)
-    if isinstance(node, WaitForEventNode):
-        return now + node.timeout.seconds()
-    return now
-
-
-def zones(conn: Connection, ids: list[int]) -> dict[int, str]:
-    """The time zone of each user record in ``ids``."""
-    if not ids:
-        return {}
-    stmt = "SELECT id, timezone FROM users WHERE " + in_list(conn, "id")
-    return {int(i): str(tz or "") for i, tz in fetch(conn, stmt, [list_param(conn, ids)])}
-
-
-def arrive(conn: Connection, vcs: dict[int, VersionCtx], moves: list[Move], now: int) -> None:
-    """Fill each move's arrival at its next node: visit, timer, the newest event id."""
-    going = [m for m in moves if m.next_node is not None]
-    if not going:
-        return
-    newest = max_event_id(conn)
-    untils = [m for m in going if _node(vcs, m).kind == "wait"]
-    tzs = zones(conn, sorted({m.member.user_id for m in untils}))
-    for m in going:
-        vc = vcs[m.member.version_id]
-        node = vc.spec.node(str(m.next_node))
-        m.node_event = newest
-        m.due_ts = due_at(node, now, tzs.get(m.member.user_id, ""))
-        if vc.loops:
-            seen = m.member.attrs.setdefault("v", {})
-            m.visit = int(seen.get(node.id, -1)) + 1
-            seen[node.id] = m.visit
-
-
-def _node(vcs: dict[int, VersionCtx], m: Move) -> Node:
-    return vcs[m.member.version_id].spec.node(str(m.next_node))
-
-
-def chain(
+def _lock_and_move(
     conn: Connection,
     vcs: dict[int, VersionCtx],
-    moves: list[Move],
+    owner: str,
     now: int,
-    winners: Mapping[tuple[int, str], str] | None = None,
-) -> tuple[list[Move], list[Move]]:
-    """Arrive ``moves`` and take at once the due hops into exits and splits.
+    limit: int,
+    lease_s: int,
+    winners: Mapping[tuple[int, str], str] | None,
+) -> tuple[int, list[Member], list[int]]:
+    """PostgreSQL: lock due members, move those at a wait, an exit or a split, lease the rest.
 
-    Nothing but the member's row changes there. Returns ``(last move of each member, every
-    step)``.
+    Up to ``limit`` members are locked (``FOR UPDATE SKIP LOCKED``). The hops of those at a
+    wait, an exit or a split are taken in this transaction, with no lease written: the row
+    lock keeps other workers off until the commit, which records the steps and the moves or
+    none of them. The others (sends, branches) are leased, as :func:`claim` would.
 
-    The last move carries the member as claimed (``first``), so the one update of its row
-    (:func:`userops.journeys.members.apply_moves`) applies the whole chain, with all its steps
-    in the same transaction, or none of it.
+    Returns ``(how many locked, members leased, ids leased by their move: due again now)``.
     """
-    arrive(conn, vcs, moves, now)
-    steps, final, level = list(moves), [], moves
-    for _ in range(MAX_HOPS):
-        pure = [
-            m
-            for m in level
-            if m.next_node is not None
-            and m.due_ts <= now
-            and isinstance(_node(vcs, m), ExitNode | SplitNode)
-        ]
-        taken = {id(m) for m in pure}
-        final += [m for m in level if id(m) not in taken]
-        if not pure:
-            return final, steps
-        groups: dict[tuple[int, str], list[tuple[Move, Member]]] = defaultdict(list)
-        for m in pure:
-            mem = replace(
-                m.member, node_id=str(m.next_node), visit=m.visit, due_ts=m.due_ts,
-                since_ts=now, node_event=m.node_event, woke_event=None,
-                sends=m.member.sends + m.sent,
-            )  # fmt: skip
-            groups[(mem.version_id, mem.node_id)].append((m, mem))
-        level = []
-        for (vid, node_id), pairs in sorted(groups.items()):
-            vc, node = vcs[vid], vcs[vid].spec.node(node_id)
-            batch = [mem for _, mem in pairs]
-            if isinstance(node, SplitNode):
-                nxt = _split(vc, node, batch, (winners or {}).get((vid, node_id)))
-            else:  # an exit (the only other node taken here)
-                why = node.reason if isinstance(node, ExitNode) else None
-                nxt = [Move(mem, "exit", None, exit_reason=why) for mem in batch]
-            for (m, _), n in zip(pairs, nxt, strict=True):
-                n.first = m.first or m.member
-            level += nxt
-        arrive(conn, vcs, level, now)
-        steps += level
-    return final + level, steps
+    locked = lock_due(conn, now=now, limit=limit, versions=sorted(vcs))
+    at = {m.id: vcs[m.version_id].spec.node(m.node_id) for m in locked}
+    rest = [m for m in locked if not isinstance(at[m.id], PURE)]
+    lease(conn, rest, owner=owner, until=now + lease_s)
+    groups: dict[tuple[int, str], list[Member]] = defaultdict(list)
+    for m in locked:
+        if isinstance(at[m.id], PURE):
+            groups[(m.version_id, m.node_id)].append(m)
+    moves: list[Move] = []
+    for (vid, _), group in sorted(groups.items()):
+        node = at[group[0].id]
+        if isinstance(node, SplitNode):
+            moves += split_moves(vcs[vid], node, group, (winners or {}).get((vid, node.id)))
+        elif not isinstance(node, SendNode | BranchNode):
+            moves += _pure(node, group, now)
+    moves, steps = chain(conn, vcs, moves, now, winners)
+    apply_moves(conn, moves, owner=owner, now=now, lease_until=now + lease_s, steps=steps)
+    again = [m.member.id for m in moves if m.next_node is not None and m.due_ts <= now]
+    return len(locked), rest, sorted(again)
+
+
+def _pure(
+    node: WaitNode | WaitForEventNode | ExitNode, batch: list[Member], now: int
+) -> list[Move]:
+    if isinstance(node, WaitNode):
+        return [Move(m, "waited", node.next) for m in batch]
+    if isinstance(node, WaitForEventNode):
+        return _wait_for_event(node, batch, now)
+    return [Move(m, "exit", None, exit_reason=node.reason) for m in batch]
 
 
 def advance_batch(
@@ -228,10 +158,17 @@ def advance_batch(
     not moved yet) and ``"moved"``, to land faults in between.
     """
     with engine.begin() as conn:
-        batch = claim(
-            conn, owner=owner, now=now, lease_s=lease_s, limit=limit, versions=sorted(vcs)
-        )
-    claimed = [m.id for m in batch]
+        if is_pg(conn):
+            n, batch, again = _lock_and_move(conn, vcs, owner, now, limit, lease_s, winners)
+        else:
+            batch = claim(
+                conn, owner=owner, now=now, lease_s=lease_s, limit=limit, versions=sorted(vcs)
+            )
+            n, again = len(batch), []
+    claimed = [m.id for m in batch] + again  # the leases to give up at the end
+    if again:
+        with engine.connect() as conn:
+            batch += still_mine(conn, again, owner=owner, now=now)
     if hook:
         hook("claimed")
     for _ in range(MAX_HOPS):
@@ -254,9 +191,9 @@ def advance_batch(
             apply_moves(conn, moves, owner=owner, now=now, lease_until=now + lease_s, steps=steps)
         if hook:
             hook("moved")
-        again = {m.member.id for m in moves if m.next_node is not None and m.due_ts <= now}
+        more = sorted({m.member.id for m in moves if m.next_node is not None and m.due_ts <= now})
         with engine.connect() as conn:
-            batch = still_mine(conn, sorted(again), owner=owner, now=now)
+            batch = still_mine(conn, more, owner=owner, now=now)
     with engine.begin() as conn:
         release(conn, claimed, owner=owner)
-    return len(claimed)
+    return n

@@ -28,13 +28,13 @@ from sqlalchemy import Connection, Engine, TextClause, text
 from userops.cdp.segments.service import segment_user_ids
 from userops.dispatch.sql import fetch, in_list, is_pg, list_param, many
 from userops.errors import UsageError
-from userops.journeys.advance import due_at, zones
 from userops.journeys.events import (
     lifecycle_condition,
     match_condition,
     matching,
     max_event_id,
 )
+from userops.journeys.hops import due_at, zones
 from userops.journeys.nodes import WaitForEventNode
 from userops.journeys.send import VersionCtx
 from userops.journeys.spec import EventTrigger, LifecycleTrigger, SegmentTrigger

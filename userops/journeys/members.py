@@ -28,6 +28,11 @@ _CLAIM = (
     " AND (lease_until_ts IS NULL OR lease_until_ts < ?) AND {versions}"
     " ORDER BY due_ts LIMIT ?{lock}) RETURNING " + _COLS
 )
+_LOCK = (
+    "SELECT " + _COLS + ", lease_owner FROM journey_members WHERE state = 'active'"
+    " AND due_ts <= ? AND (lease_until_ts IS NULL OR lease_until_ts < ?)"
+    " AND version_id = ANY(?::int[]) ORDER BY due_ts LIMIT ? FOR UPDATE SKIP LOCKED"
+)
 _MINE = (
     "SELECT " + _COLS + " FROM journey_members WHERE {ids} AND lease_owner = ?"
     " AND state = 'active' AND due_ts <= ?"
@@ -36,7 +41,7 @@ _MOVE = (
     "UPDATE journey_members SET node_id = ?, visit = ?, due_ts = ?, since_ts = ?,"
     " node_event = ?, woke_event = NULL, sends = ?, state = ?, exit_reason = ?, exited_ts = ?,"
     " attrs = {json}, lease_owner = ?, lease_until_ts = ?"
-    " WHERE id = ? AND lease_owner = ? AND node_id = ? AND visit = ? AND state = 'active'"
+    " WHERE id = ? AND lease_owner {same} ? AND node_id = ? AND visit = ? AND state = 'active'"
 )
 _DONE = (
     "INSERT INTO journey_steps_done (version_id, journey_id, user_id, entry_no, node_id, visit,"
@@ -65,8 +70,8 @@ _MOVE_PG = (
     " state = v.state, exit_reason = v.exit_reason, exited_ts = v.exited_ts,"
     " attrs = v.attrs, lease_owner = v.lease_owner, lease_until_ts = v.lease_until_ts"
     " FROM json_to_recordset(CAST(? AS json)) AS v(" + _MOVE_COLS + ") WHERE m.id = v.id"
-    " AND m.lease_owner = v.owner AND m.node_id = v.old_node AND m.visit = v.old_visit"
-    " AND m.state = 'active' RETURNING 1"
+    " AND m.lease_owner IS NOT DISTINCT FROM v.owner AND m.node_id = v.old_node"
+    " AND m.visit = v.old_visit AND m.state = 'active' RETURNING 1"
 )
 """PostgreSQL: a batch's steps and moves in one statement each (arrays, not a round trip
 per row); the same conditions as :data:`_DONE` and :data:`_MOVE`."""
@@ -89,6 +94,10 @@ class Member:
     woke_event: int | None
     sends: int
     attrs: dict[str, Any] = field(default_factory=dict)
+    locked: bool = False
+    """Row-locked in the mover's transaction (:func:`lock_due`), not leased."""
+    held_by: str | None = None
+    """The row's lease owner when it was locked (a lapsed lease, or none)."""
 
 
 @dataclass(slots=True)
@@ -130,6 +139,31 @@ def claim(
     stmt = _CLAIM.format(versions=in_list(conn, "version_id"), lock=lock)
     params = [owner, now + lease_s, now, now, list_param(conn, versions), limit]
     return [_member(r) for r in fetch(conn, stmt, params)]
+
+
+def lock_due(conn: Connection, *, now: int, limit: int, versions: list[int]) -> list[Member]:
+    """PostgreSQL: lock up to ``limit`` due, unleased members of ``versions``.
+
+    Oldest due first, ``FOR UPDATE SKIP LOCKED``, until the transaction ends; nothing is
+    written.
+    """
+    if not versions:
+        return []
+    out = []
+    for r in fetch(conn, _LOCK, [now, now, list(versions), limit]):
+        m = _member(r)
+        m.locked, m.held_by = True, r[13]
+        out.append(m)
+    return out
+
+
+def lease(conn: Connection, batch: list[Member], *, owner: str, until: int) -> None:
+    """Lease the members of ``batch`` (locked by this transaction) to ``owner``."""
+    if batch:
+        stmt = "UPDATE journey_members SET lease_owner = ?, lease_until_ts = ? WHERE "
+        many(conn, stmt + in_list(conn, "id"), [(owner, until, [m.id for m in batch])])
+    for m in batch:
+        m.locked, m.held_by = False, None
 
 
 def still_mine(conn: Connection, ids: list[int], *, owner: str, now: int) -> list[Member]:
@@ -191,6 +225,7 @@ def apply_moves(
     for m in moves:
         mem = m.member
         was = m.first or mem
+        held = was.held_by if was.locked else owner
         exiting = m.next_node is None
         again = not exiting and m.due_ts <= now
         attrs = json.dumps(mem.attrs) if mem.attrs else None
@@ -208,11 +243,15 @@ def apply_moves(
                 attrs,
                 owner if again else None,
                 lease_until if again else None,
-                mem.id, owner, was.node_id, was.visit,
+                mem.id, held, was.node_id, was.visit,
             )
         )  # fmt: skip
     if is_pg(conn) and len(rows) > 1:
         pg_rows = [(*r[:9], json.loads(r[9]) if r[9] else None, *r[10:]) for r in rows]
         fetch(conn, _MOVE_PG, _records(_MOVE_COLS, pg_rows))  # one statement
     else:
-        many(conn, _MOVE.format(json="CAST(? AS JSON)" if is_pg(conn) else "?"), rows)
+        pg = is_pg(conn)  # a null-safe test: a row locked, not leased, may have no owner
+        stmt = _MOVE.format(
+            json="CAST(? AS JSON)" if pg else "?", same="IS NOT DISTINCT FROM" if pg else "IS"
+        )
+        many(conn, stmt, rows)
