@@ -149,6 +149,10 @@ def lock_due(conn: Connection, *, now: int, limit: int, versions: list[int]) -> 
     """
     if not versions:
         return []
+    # Walk ix_journey_members_due in due order and stop at ``limit``: a freshly filled
+    # table's stale statistics make the planner sort every active member of ``versions``
+    # instead (spilling to disk), each batch. LOCAL: this transaction only.
+    conn.exec_driver_sql("SET LOCAL enable_sort = off")
     out = []
     for r in fetch(conn, _LOCK, [now, now, list(versions), limit]):
         m = _member(r)
