@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.segments_sql import event_timings, load_sqlite_events, run_pg
+from bench.segments_sql import event_timings, load_sqlite_events, run_pg, same_summary
 from userops.cdp.segments.columnar import refresh_columnar_copy
 from userops.cdp.segments.service import parse_spec, preview_segment
 from userops.domain import CHANNELS
@@ -239,7 +239,8 @@ def run(workdir: Path) -> dict[str, Any]:
         "segment_size": sq[3].size,
         "everyone_size": sq_all[3].size,
         "duckdb_size_matches": duck_size == sq[3].size == col[3].size,
-        "same_summary_both_paths": _same(sq[3], col[3]) and _same(sq_all[3], col_all[3]),
+        "same_summary_both_paths": same_summary(sq[3], col[3])
+        and same_summary(sq_all[3], col_all[3]),
     }
     for name, (p50, p95, cpu50, _) in {
         "sqlite_preview": sq,
@@ -273,11 +274,3 @@ def run(workdir: Path) -> dict[str, Any]:
 def ratio(x: float, floor: float) -> float | None:
     """``x`` over the floor (two decimals), None without a floor or a figure."""
     return round(x / floor, 2) if floor and x else None
-
-
-def _same(a: Any, b: Any) -> bool:
-    """The two summaries agree (means up to float summation order)."""
-    da, db = a.model_dump(), b.model_dump()
-    means = [(da.pop(k), db.pop(k)) for k in ("mean_churn_risk", "mean_ltv_12m")]
-    close = all(x == y or abs(x - y) <= 1e-9 * abs(y) for x, y in means)
-    return bool(da == db and close)
