@@ -40,7 +40,7 @@ from bench.bench_trait_latency import (  # noqa: E402
     _built_store,
     _pct,
     _user_count,
-    copy_store,
+    scratch_copy,
 )
 
 KINDS = (
@@ -163,14 +163,9 @@ def run(workdir: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"users": users}
     base = _built_store(workdir.parent / "trait_latency", users, out)
     out["store_mb"] = round(base.stat().st_size / 1e6)
-    scratch = workdir / f"run_{users}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
-    copy_store(base, scratch)
     window = _env("WINDOW_MS", 100) / 1000.0
     out["window_ms"] = int(window * 1000)
-    out.update(_run(scratch, _env("RATE", 1000), _env("SECONDS", 20), window))
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
+    with scratch_copy(base, workdir / f"run_{users}.db") as scratch:
+        out.update(_run(scratch, _env("RATE", 1000), _env("SECONDS", 20), window))
     (workdir.parent / "ingest_traits.json").write_text(json.dumps(out, indent=1))
     return out

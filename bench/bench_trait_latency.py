@@ -24,6 +24,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import json  # noqa: E402
 import shutil  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -67,19 +69,30 @@ def _built_store(workdir: Path, users: int, out: dict[str, Any]) -> Path:
     return path
 
 
-def copy_store(base: Path, scratch: Path) -> None:
-    """Copy the built store and flush the copy to disk before the clock starts.
+def _drop_store(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@contextmanager
+def scratch_copy(base: Path, scratch: Path) -> Iterator[Path]:
+    """A fresh copy of the built store at ``scratch``, flushed to disk; removed afterwards.
 
     Left dirty, the copy's gigabytes are written back during the run, and the first WAL
     checkpoint's fsync waits for all of them (seconds at 1M users): a cost of the copy, not
     of the update.
     """
+    _drop_store(scratch)
     shutil.copyfile(base, scratch)
     fd = os.open(scratch, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+    try:
+        yield scratch
+    finally:
+        _drop_store(scratch)
 
 
 def _events(rng: np.random.Generator, n: int, users: int) -> list[tuple[Any, ...]]:
@@ -182,13 +195,8 @@ def run(workdir: Path) -> dict[str, Any]:
     users = _env("USERS", 100_000)
     out: dict[str, Any] = {"users": users}
     base = _built_store(workdir, users, out)
-    scratch = workdir / f"run_{users}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
-    copy_store(base, scratch)
     window = _env("WINDOW_MS", 100) / 1000.0
     out["window_ms"] = int(window * 1000)
-    out.update(_run(scratch, _env("RATE", 1000), _env("SECONDS", 20), window))
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
+    with scratch_copy(base, workdir / f"run_{users}.db") as scratch:
+        out.update(_run(scratch, _env("RATE", 1000), _env("SECONDS", 20), window))
     return out
