@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
-from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agents.goal.journey_intent import is_journey_goal
 from agents.goal.text import objective_name
+from agents.nodes.decider import requester
 from agents.nodes.deps import LoopDeps
 from agents.nodes.records import campaign_id_for, ensure_campaign, set_campaign
 from agents.nodes.revision import approver_reason, fold_reason, revision_finding
@@ -30,16 +30,6 @@ def _text(message: Any) -> str:
     if isinstance(content, list):
         return " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
     return str(content)
-
-
-def _actor(config: RunnableConfig, default: str = "operator") -> str:
-    """Who asks: the LangGraph server's authenticated user, else the runtime's ``actor``.
-
-    Under the server that is ``langgraph_auth_user_id``, never a name the client put in
-    the config (the requester decides who may not self-approve).
-    """
-    conf = config.get("configurable") or {}
-    return str(conf.get("langgraph_auth_user_id") or conf.get("actor") or default)
 
 
 def _lang(state: LoopState) -> str:
@@ -108,7 +98,7 @@ def intake(
     if state.get("status") == "needs_clarification" and state.get("goal_text"):
         text = f"{state['goal_text']}\n{text}"
     if deps.propose_journey is not None and is_journey_goal(text):
-        actor = _actor(config)
+        actor = requester(config.get("configurable") or {})
         fields = {**initial_fields(), "goal_text": text, "requested_by": actor}
         return Command(update={**fields, "goal": None, "status": "planning"}, goto="journey")
     goal = deps.parse_goal(text, None)
@@ -117,7 +107,7 @@ def intake(
     goal = inherit_objective(goal, state)
     thread_id = str((config.get("configurable") or {}).get("thread_id", "local"))
     campaign_id = campaign_id_for(thread_id, len(humans))
-    actor = _actor(config)
+    actor = requester(config.get("configurable") or {})
     update: dict[str, Any] = {
         **initial_fields(),
         "goal_text": text,
