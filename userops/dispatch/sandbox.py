@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from json.encoder import encode_basestring as _STR
 
 from sqlalchemy import Connection, Engine
 
@@ -34,14 +35,35 @@ _COLUMNS = (
 _PAYLOAD_FIELDS = ("subject", "title", "body", "url", "template_id", "template_fields")
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 """``json.dumps(..., ensure_ascii=False)`` without building an encoder per call (same text)."""
+_TAILS: dict[tuple[object, object], str] = {}
+
+
+def _tail(variant: object, content_type: object) -> str:
+    """The payload's closing members (few distinct values: memoized)."""
+    key = (variant, content_type)
+    got = _TAILS.get(key)
+    if got is None:
+        got = f'"variant_id": {_ENCODE(variant)}, "content_type": {_ENCODE(content_type)}}}'
+        if len(_TAILS) < 1024:
+            _TAILS[key] = got
+    return got
 
 
 def _payload(m: OutgoingMessage) -> str:
+    """The delivery's JSON: the text fields that are set, then variant and content type.
+
+    The same text as ``json.dumps(..., ensure_ascii=False)`` of that dict, written piece by
+    piece: a string member is one C call (``encode_basestring``) instead of a dict and an
+    encoder pass per message (8 -> 2.5 µs; ``tests/dispatch/test_sandbox_payload.py``).
+    """
     c = m.content
-    data = {f: c[f] for f in _PAYLOAD_FIELDS if c.get(f)}
-    data["variant_id"] = c.get("variant_id")
-    data["content_type"] = c.get("content_type")
-    return _ENCODE(data)
+    parts = ["{"]
+    for f in _PAYLOAD_FIELDS:
+        v = c.get(f)
+        if v:
+            parts.append(f'"{f}": {_STR(v) if type(v) is str else _ENCODE(v)}, ')
+    parts.append(_tail(c.get("variant_id"), c.get("content_type")))
+    return "".join(parts)
 
 
 class SandboxAdapter:
