@@ -1,11 +1,19 @@
 """Dispatch throughput: a 1,000,000-recipient campaign through policy + outbox + sandbox.
 
-SQLite file store, one process. Measured separately: ``enqueue`` (policy evaluation, outbox
-rows, campaign members) and ``work`` (worker claims, second policy gate, rendering, sandbox
-deliveries, marking sent) by ``BENCH_DISPATCH_WORKERS`` worker processes (default 2, one per
-core; claims are atomic so they share the outbox). Setup (users, consents) is not timed.
-``BENCH_DISPATCH_N`` changes the size. CPU seconds are reported next to wall seconds
-because the machine is shared.
+SQLite file store. Two runs on fresh copies of the same store:
+
+* **serial**: ``enqueue`` (policy evaluation, outbox rows, campaign members), then ``work``
+  (worker claims, second policy gate, rendering, sandbox deliveries, marking sent) by
+  ``BENCH_DISPATCH_WORKERS`` worker processes (default 2; claims are atomic so they share
+  the outbox) started after it: each phase alone;
+* **live** (the deployment: ``userops worker run`` is always on when an approval enqueues):
+  the workers are running, idle, when the enqueue starts, and send each chunk as soon as
+  its transaction commits. End to end is from the enqueue's start until the last message is
+  delivered.
+
+Setup (users, consents) is not timed. ``BENCH_DISPATCH_N`` changes the size,
+``BENCH_DISPATCH_MODES`` (``serial,live``) the runs. CPU seconds are reported next to wall
+seconds because the machine is shared.
 """
 
 from __future__ import annotations
@@ -70,6 +78,22 @@ def _worker_main(url: str) -> None:
     engine.dispose()
 
 
+def _live_worker_main(url: str, done: Any) -> None:
+    """An always-on worker: poll until the enqueue is done and nothing is left."""
+    engine = make_engine(url)
+    batch = int(os.environ.get("BENCH_DISPATCH_BATCH", "0")) or None
+    worker = Worker(
+        engine, None, policy=Policy.load(), clock=lambda: NOW, fallbacks=False, batch_size=batch
+    )
+    while True:
+        finished = done.is_set()  # read before the pass: rows committed before it are seen
+        worker.run(stop_when_idle=True)  # returns at the first claim that finds nothing
+        if finished:
+            break
+        time.sleep(0.05)
+    engine.dispose()
+
+
 def run_workers(url: str, workers: int) -> tuple[float, float]:
     """Run ``workers`` worker processes on ``url`` to completion; return (wall s, CPU s of all)."""
     ctx = multiprocessing.get_context("fork")
@@ -92,32 +116,12 @@ def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def run(workdir: Path) -> dict[str, Any]:
-    """Run the benchmark in ``workdir``; return flat metrics."""
-    n = int(os.environ.get("BENCH_DISPATCH_N", "1000000"))
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
-    db = workdir / "dispatch.db"
-    t0 = time.perf_counter()
-    _setup(db, n)
-    setup_s = time.perf_counter() - t0
-    rss_setup = _rss_mb()
-    engine = make_engine(f"sqlite:///{db}")
-    policy = Policy.load()
-    t0 = time.perf_counter()
-    step = sms_step("bench", n)
-    build_s = time.perf_counter() - t0
-    t0, c0 = time.perf_counter(), time.process_time()
-    res = enqueue(engine, step, policy=policy, now_ts=NOW)
-    enqueue_s, enqueue_cpu = time.perf_counter() - t0, time.process_time() - c0
-    del step
-    engine.dispose()
-    workers = int(os.environ.get("BENCH_DISPATCH_WORKERS", "2"))
-    work_s, work_cpu = run_workers(f"sqlite:///{db}", workers)
-    engine = make_engine(f"sqlite:///{db}")
-    with engine.connect() as conn:
-        from sqlalchemy import text
+def _counts(url: str) -> tuple[int, int, int]:
+    """(deliveries, duplicate idempotency keys among them, outbox rows sent)."""
+    from sqlalchemy import text
 
+    engine = make_engine(url)
+    with engine.connect() as conn:
         delivered = conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
         dup = conn.execute(
             text(
@@ -127,31 +131,106 @@ def run(workdir: Path) -> dict[str, Any]:
         ).scalar_one()
         sent = conn.execute(text("SELECT count(*) FROM outbox WHERE state = 'sent'")).scalar_one()
     engine.dispose()
+    return delivered, dup, sent
+
+
+def _enqueue(url: str, n: int) -> tuple[Any, float, float]:
+    """Enqueue the bench step on ``url``; return (result, wall s, CPU s of this process)."""
+    engine = make_engine(url)
+    step = sms_step("bench", n)
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = enqueue(engine, step, policy=Policy.load(), now_ts=NOW)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    engine.dispose()
+    return res, wall, cpu
+
+
+def _serial(url: str, n: int, workers: int) -> dict[str, Any]:
+    res, enqueue_s, enqueue_cpu = _enqueue(url, n)
+    work_s, work_cpu = run_workers(url, workers)
+    delivered, dup, sent = _counts(url)
     total = enqueue_s + work_s
     return {
-        "recipients": n,
         "enqueued_pending": res.pending,
         "delivered": delivered,
         "sent": sent,
         "duplicate_deliveries": dup,
-        "worker_processes": workers,
-        "setup_s": round(setup_s, 1),
-        "step_build_s": round(build_s, 2),
         "enqueue_s": round(enqueue_s, 2),
         "enqueue_msgs_per_s": round(n / enqueue_s),
         "work_s": round(work_s, 2),
         "work_msgs_per_s": round(n / work_s),
         "total_s": round(total, 2),
         "msgs_per_s": round(n / total),
-        "goal_msgs_per_s": 50000,
         "enqueue_cpu_s": round(enqueue_cpu, 2),
         "work_cpu_s": round(work_cpu, 2),
         "msgs_per_cpu_s": round(n / (enqueue_cpu + work_cpu)),
         "load_avg_1m": round(os.getloadavg()[0], 1),
-        "peak_rss_mb": _rss_mb(),
-        "peak_rss_worker_mb": round(
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
-        ),
-        "rss_after_setup_mb": rss_setup,
-        "db_mb": round(sum(f.stat().st_size for f in workdir.iterdir()) / 1e6),
     }
+
+
+def _live(url: str, n: int, workers: int) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("fork")  # forked before the enqueue starts a thread
+    done = ctx.Event()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    procs = [ctx.Process(target=_live_worker_main, args=(url, done)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    time.sleep(0.5)  # the workers are up and idle, as a deployed worker is
+    t0 = time.perf_counter()
+    res, enqueue_s, enqueue_cpu = _enqueue(url, n)
+    done.set()
+    for p in procs:
+        p.join()
+        if p.exitcode != 0:
+            raise RuntimeError(f"worker exited with {p.exitcode}")
+    total = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    work_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    delivered, dup, sent = _counts(url)
+    return {
+        "enqueued_pending": res.pending,
+        "delivered": delivered,
+        "sent": sent,
+        "duplicate_deliveries": dup,
+        "enqueue_s": round(enqueue_s, 2),
+        "total_s": round(total, 2),
+        "msgs_per_s": round(n / total),
+        "enqueue_cpu_s": round(enqueue_cpu, 2),
+        "work_cpu_s": round(work_cpu, 2),
+        "msgs_per_cpu_s": round(n / (enqueue_cpu + work_cpu)),
+        "load_avg_1m": round(os.getloadavg()[0], 1),
+    }
+
+
+def run(workdir: Path) -> dict[str, Any]:
+    """Run the benchmark in ``workdir``; return flat metrics (``serial_*``, ``live_*``)."""
+    n = int(os.environ.get("BENCH_DISPATCH_N", "1000000"))
+    workers = int(os.environ.get("BENCH_DISPATCH_WORKERS", "2"))
+    modes = os.environ.get("BENCH_DISPATCH_MODES", "serial,live").split(",")
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    base = workdir / "base.db"
+    t0 = time.perf_counter()
+    _setup(base, n)
+    out: dict[str, Any] = {
+        "recipients": n,
+        "worker_processes": workers,
+        "setup_s": round(time.perf_counter() - t0, 1),
+        "goal_msgs_per_s": 50000,
+    }
+    for mode in modes:
+        db = workdir / f"{mode}.db"
+        shutil.copyfile(base, db)
+        url = f"sqlite:///{db}"
+        figures = (_live if mode == "live" else _serial)(url, n, workers)
+        out.update({f"{mode}_{k}": v for k, v in figures.items()})
+        out[f"{mode}_db_mb"] = round(
+            sum(f.stat().st_size for f in workdir.glob(f"{mode}.db*")) / 1e6
+        )
+        for f in workdir.glob(f"{mode}.db*"):
+            f.unlink()  # the next run's disk and page cache
+    out["peak_rss_mb"] = _rss_mb()
+    out["peak_rss_worker_mb"] = round(
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+    )
+    return out
