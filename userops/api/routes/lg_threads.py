@@ -70,8 +70,14 @@ def _candidates(engine: Any) -> list[tuple[str, records.ThreadRow | None]]:
     return [(t, rows.get(t)) for t in order]
 
 
-def _visible(rt: Any, services: Any, user: AccountInfo, body: dict[str, Any]) -> list[Any]:
-    """The threads ``user`` may see that match ``body``'s filters, newest first."""
+def _visible(
+    rt: Any, services: Any, user: AccountInfo, body: dict[str, Any], enough: int | None = None
+) -> list[Any]:
+    """The threads ``user`` may see that match ``body``'s filters, newest first.
+
+    ``enough``: stop once that many match (a page needs no more; each candidate costs a
+    checkpoint read, and Agent Inbox polls the first page several times a second).
+    """
     status, values, metadata = _status(body), _object(body, "values"), _object(body, "metadata")
     ids = body.get("ids")
     wanted = {str(i) for i in ids} if isinstance(ids, list) else None
@@ -91,6 +97,8 @@ def _visible(rt: Any, services: Any, user: AccountInfo, body: dict[str, Any]) ->
         if any(jsonable(vals.get(k)) != v for k, v in values.items()):
             continue
         found.append(thread_view(snap, tid, row, tid in busy))
+        if enough is not None and len(found) >= enough:
+            break
     return found
 
 
@@ -101,7 +109,7 @@ def search_threads(
     """Threads by ``status``, ``metadata``, ``values``, ``ids``; ``limit`` (10), ``offset``."""
     limit = _int(body, "limit", 10, MAX_LIMIT)
     offset = _int(body, "offset", 0, 10**9)
-    return _visible(rt, services, user, body)[offset : offset + limit]
+    return _visible(rt, services, user, body, enough=offset + limit)[offset : offset + limit]
 
 
 @router.post("/threads/count")
