@@ -248,3 +248,25 @@ def test_traits_a_killed_server_left_due_are_applied_at_start_up(
     with TestClient(app):  # the restarted server's start-up
         assert updates_for(sqlite_engine).wait_idle(20)
         assert orders_total(sqlite_engine, "u3") == 2 and pending(sqlite_engine) == 0
+
+
+@pytest.mark.parametrize(
+    ("props", "field"),
+    [
+        ({"revenue": 1, "quantity": 2**63}, "properties.quantity"),  # was a 500 (OverflowError)
+        ({"products": [{"price": 1, "quantity": 1e300}]}, "properties.products[0].quantity"),
+        ({"revenue": 1.7e308}, "properties.revenue"),  # summed to Infinity in monetary_365d
+        ({"products": [{"price": 1e300}]}, "properties.products[0].price"),
+        ({"products": [{"price": 9e14, "quantity": 10**8}]}, "properties.products"),
+    ],
+)
+def test_amounts_and_quantities_out_of_range_are_located_400s(
+    client: tuple[TestClient, str], sqlite_engine: Engine, props: dict[str, Any], field: str
+) -> None:
+    c, key = client
+    body = {"batch": [{"type": "track", **_track(event="Order Completed", properties=props)}]}
+    r = c.post("/v1/batch", content=orjson.dumps(body), headers=_basic(key))
+    assert r.status_code == 400, r.text
+    assert [e["field"] for e in r.json()["errors"]] == [f"batch[0].{field}"]
+    assert "out of range" in r.json()["errors"][0]["reason"]
+    assert rows(sqlite_engine, "events") == []

@@ -96,7 +96,7 @@ def amount_fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 def quantity_fast(col: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Fast path of :func:`validate.quantity`: plain non-negative integers."""
-    plain = pc.match_substring_regex(col, "^[0-9]{1,18}$")
+    plain = pc.match_substring_regex(col, "^[0-9]{1,9}$")  # validate.QUANTITY_MAX
     values = pc.cast(pc.if_else(plain, col, "0"), pa.int64())
     return values, pc.invert(plain)
 

@@ -171,14 +171,23 @@ source = choice(tuple(s.value for s in Source), "source")
 consent_status = choice(("granted", "withdrawn"), "consent status")
 
 
+AMOUNT_LIMIT = 1e15
+"""Amounts are below this in magnitude: sums over any history stay finite (``1e308`` twice
+is ``inf``); the bulk path (``columns.amount_fast``) reads at most 15 integer digits."""
+QUANTITY_MAX = 999_999_999
+"""Largest quantity: a product's quantities summed stay far inside ``BIGINT``."""
+
+
 def amount(raw: Any) -> float:
-    """Parse a finite decimal amount."""
+    """Parse a finite decimal amount of magnitude below :data:`AMOUNT_LIMIT`."""
     try:
         value = float(raw)
     except (TypeError, ValueError):
         raise ValueError("not a number") from None
     if isinstance(raw, bool) or not math.isfinite(value):
         raise ValueError("not a finite number")
+    if abs(value) >= AMOUNT_LIMIT:
+        raise ValueError("out of range (magnitude below 1e15)")
     return value
 
 
@@ -192,6 +201,8 @@ def quantity(raw: Any) -> int:
         raise ValueError("not an integer") from None
     if value < 0:
         raise ValueError("must be >= 0")
+    if value > QUANTITY_MAX:
+        raise ValueError(f"out of range (at most {QUANTITY_MAX:,})")
     return value
 
 

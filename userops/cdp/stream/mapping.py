@@ -14,7 +14,6 @@ are refused: a client could otherwise forge the events journeys start on.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +60,7 @@ DERIVED = "is an event type userops derives from traits (docs/traits.md); it can
 CONSENT_EVENT = "Segment Consent Preference Updated"
 """A track event whose ``context.consent`` updates consents (as Segment's Unify reads it)."""
 _AMOUNT_KEYS = ("total", "revenue", "value")
+_TOTAL_RANGE = "out of range (the products' price × quantity total: magnitude below 1e15)"
 _TEXT_TYPES = frozenset({"feedback", "survey", "ticket"})
 _campaign = v.text(64)
 _text = v.text(20000)
@@ -178,7 +178,9 @@ def _order(msg: Message) -> tuple[float | None, int | None, list[dict[str, Any]]
         item = {"sku": p.get("sku") or p.get("product_id"), "name": p.get("name")}
         item.update({"category": p.get("category"), "price": price, "qty": qty})
         items.append(item)
-    if amount is None and math.isfinite(total):
+    if amount is None:
+        if abs(total) >= v.AMOUNT_LIMIT:
+            raise Bad(msg.path("properties.products"), _TOTAL_RANGE, round(total, 2))
         amount = round(total, 2)
     return amount, count, items
 
