@@ -45,3 +45,9 @@ def test_first_only_and_custom_value_and_line() -> None:
 def test_an_error_at_the_root_has_no_field() -> None:
     exc = _error("not a mapping")
     assert BadInput.from_validation_error(exc).problems[0].field is None
+
+
+def test_a_long_value_and_field_are_quoted_short() -> None:
+    line = str(BadInput.one("unknown key", field="all[0]." + "k" * 5000, value="v" * 5000))
+    assert len(line) < 500 and line.endswith("…: unknown key")
+    assert line.startswith("all[0].kkk") and "='vvv" in line

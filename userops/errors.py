@@ -51,6 +51,18 @@ class PolicyRefused(UseropsError):
         self.reason = reason
 
 
+SHOWN_CHARS = 200
+"""Longest quote of an offending value or field name in an error message; the rest is ``…``
+(a refused 900 KB value or key is not sent back, once per problem, to whoever sent it)."""
+SHOWN_PROBLEMS = 50
+"""Problems listed one by one; the rest are counted (``... and N more``)."""
+
+
+def clip(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, ``…`` marking a cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One located problem in some input: ``FILE:LINE field=value: reason``."""
@@ -70,7 +82,7 @@ class Problem:
         where = ""
         if self.source is not None:
             where = self.source if self.line is None else f"{self.source}:{self.line}"
-        what = f"{self.field}={self.value!r}" if self.field is not None else ""
+        what = f"{clip(self.field)}={clip(repr(self.value))}" if self.field is not None else ""
         head = " ".join(p for p in (where, what) if p)
         return f"{head}: {self.reason}" if head else self.reason
 
@@ -139,7 +151,7 @@ class BadInput(UseropsError):
             )
         return cls(problems)
 
-    def render(self, limit: int = 50) -> str:
+    def render(self, limit: int = SHOWN_PROBLEMS) -> str:
         """Render the first ``limit`` problems one per line, then the count of the rest."""
         lines = [str(p) for p in self.problems[:limit]]
         total = self.total if self.total is not None else len(self.problems)

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from userops.errors import (
+    SHOWN_CHARS,
+    SHOWN_PROBLEMS,
     BadInput,
     Conflict,
     ModelUnavailable,
@@ -15,6 +17,7 @@ from userops.errors import (
     NotRecorded,
     PolicyRefused,
     UsageError,
+    clip,
 )
 
 MODEL_RETRY_AFTER_S = 30
@@ -25,25 +28,44 @@ def _miswired(handler: str, exc: Exception) -> UsageError:
     return UsageError(f"{handler} got {type(exc).__name__}, not the error it is installed for")
 
 
+def _shown(value: Any) -> Any:
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return clip(value if isinstance(value, str) else str(value))
+
+
 def problem_list(exc: BadInput) -> list[dict[str, Any]]:
-    """The located problems of ``exc`` as JSON (``loc`` from ``body``, field, value...)."""
-    return [
-        {
-            "loc": ["body", *(p.field.split(".") if p.field else [])],
-            "field": p.field,
-            "value": p.value if isinstance(p.value, str | int | float | bool) else str(p.value),
-            "source": p.source,
-            "line": p.line,
-            "msg": p.reason,
-        }
-        for p in exc.problems
-    ]
+    """The first located problems of ``exc`` as JSON (``loc`` from ``body``, field, value...).
+
+    At most :data:`SHOWN_PROBLEMS`, long values and field names quoted short (``clip``), so
+    the answer stays about a line per problem whatever the request held.
+    """
+    out = []
+    for p in exc.problems[:SHOWN_PROBLEMS]:
+        field = None if p.field is None else clip(p.field)
+        out.append(
+            {
+                "loc": ["body", *(field.split(".") if field else [])],
+                "field": field,
+                "value": _shown(p.value),
+                "source": p.source,
+                "line": p.line,
+                "msg": clip(p.reason, 4 * SHOWN_CHARS),
+            }
+        )
+    return out
+
+
+def problem_total(exc: BadInput) -> int:
+    """How many problems ``exc`` found (more than :func:`problem_list` shows, at times)."""
+    return exc.total if exc.total is not None else len(exc.problems)
 
 
 async def _bad_input(_: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, BadInput):  # Starlette types every handler for Exception
         raise _miswired("_bad_input", exc)
-    return JSONResponse({"detail": problem_list(exc), "message": exc.render()}, status_code=422)
+    body = {"detail": problem_list(exc), "message": exc.render(), "total": problem_total(exc)}
+    return JSONResponse(body, status_code=422)
 
 
 async def _conflict(_: Request, exc: Exception) -> JSONResponse:

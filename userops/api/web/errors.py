@@ -8,7 +8,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from userops.api.web import pick_language, render, translator
-from userops.errors import BadInput, Conflict, NotFound, NotRecorded, PolicyRefused
+from userops.errors import (
+    SHOWN_PROBLEMS,
+    BadInput,
+    Conflict,
+    NotFound,
+    NotRecorded,
+    PolicyRefused,
+    clip,
+)
 
 REFUSAL_REASONS = ("role", "own_edit", "self_approval", "unknown_user")
 
@@ -28,7 +36,8 @@ def explain(lang: str, exc: Exception) -> tuple[int, str, str]:
     if isinstance(exc, Conflict):
         return 409, t("error.conflict"), detail
     if isinstance(exc, BadInput):
-        where = "; ".join(f"{p.field or ''}: {p.reason}" for p in exc.problems)
+        shown = exc.problems[:SHOWN_PROBLEMS]
+        where = "; ".join(f"{clip(p.field or '')}: {p.reason}" for p in shown)
         return 422, t("error.bad_input"), where or detail
     return 500, t("error.other"), detail
 
