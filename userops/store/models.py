@@ -133,6 +133,26 @@ class Event(Base):
     """Stable hash of the imported row, so re-importing the same file changes nothing."""
 
 
+class EventCount(Base):
+    """How many events of one type were recorded on one user record (``n`` > 0).
+
+    Kept by database triggers on ``events`` (insert, delete, update of ``user_id``/``type``),
+    in the writing transaction, so every writer keeps it: ingest, import, seed, feedback,
+    erasure (migration 0018, which also backfills it). Per *record*, like the events: a
+    canonical user's count adds those of the records merged into it. Segment count
+    predicates over all time read it (``userops.cdp.segments.temp_ids``).
+    """
+
+    __tablename__ = "event_counts"
+    __table_args__ = (
+        Index("ix_event_counts_type_n", "type", "n", "user_id"),
+        {"sqlite_with_rowid": False},
+    )
+    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 PREVIEW_COLUMNS = (
     "region", "reachable_channels", "lifecycle_stage", "ltv_tier", "preferred_channel",
     "churn_risk", "ltv_12m", "days_since_last_order", "days_since_signup", "orders_90d",
