@@ -8,7 +8,7 @@ from typing import Any, Literal, cast
 import orjson
 from anyio import to_thread
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, Table, bindparam, select
 
 from userops.api.deps import AnyUser, Approver, EngineDep, RuntimeDep, ServicesDep
@@ -25,6 +25,8 @@ Status = Literal["pending", "approved", "rejected", "edited"]
 
 class DecisionIn(BaseModel):
     """An approver's decision on one approval card."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is a 422, not ignored
 
     decision: Literal["approve", "reject", "edit", "respond"]
     """``approve``, ``reject``, ``edit`` (with ``edited_plan``) or ``respond`` (a comment)."""

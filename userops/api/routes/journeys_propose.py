@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from userops.api.deps import Operator, ServicesDep
 from userops.api.loop import jsonable
@@ -22,6 +22,8 @@ router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
 
 class ProposeBody(BaseModel):
     """The operator's goal."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is a 422, not ignored
 
     goal: str = Field(min_length=1, max_length=2000, examples=["注册后1天推送上手教程，下单即退出"])
     """The goal in the operator's words (zh or en)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from userops.accounts import AccountInfo
@@ -31,6 +31,8 @@ ThreadId = Path(pattern=THREAD_ID_PATTERN, description="Thread id (a UUID or t-<
 class NewThread(BaseModel):
     """A new operator thread."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is a 422, not ignored
+
     goal: UserText
     """The operator's goal in their own words."""
     thread_id: str | None = Field(default=None, pattern=THREAD_ID_PATTERN)
@@ -39,6 +41,8 @@ class NewThread(BaseModel):
 
 class OperatorMessage(BaseModel):
     """A message from the operator on an existing thread."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is a 422, not ignored
 
     text: UserText
     """What the operator says."""
