@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    CompoundSelect,
+    Integer,
     Select,
     Subquery,
     and_,
@@ -38,12 +40,13 @@ from sqlalchemy.sql.functions import FunctionElement
 from userops.cdp.segments.check import EVENT_COLUMNS, to_epoch, where_items
 from userops.cdp.segments.spec import EventPredicate, Predicate, SegmentSpec, TraitPredicate
 from userops.cdp.traits.catalog import TRAIT_CATALOG, CatalogField
-from userops.store.models import Event, Trait, User
+from userops.store.models import Event, EventCount, Trait, User
 
 DAY = 86_400
 traits = Trait.__table__
 events = Event.__table__
 users = User.__table__
+event_counts = EventCount.__table__
 
 _CMP: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq,
@@ -88,6 +91,29 @@ def _text_contains_sqlite(element: text_contains, compiler: Any, **kw: Any) -> s
 def _text_contains_pg(element: text_contains, compiler: Any, **kw: Any) -> str:
     haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
     return f"(strpos({haystack}, {needle}) > 0)"
+
+
+class member_scan(FunctionElement[int]):  # noqa: N801 - SQL function style
+    """``col`` where SQLite may not look it up by an index (``+col``); ``col`` elsewhere.
+
+    ``+traits.user_id IN (SELECT canon FROM counts)`` makes SQLite answer the preview from
+    its covering index in group order, probing the (large) member table per entry, instead
+    of reading every member's wide row by id and sorting them for the grouping.
+    """
+
+    type = Integer()
+    name = "member_scan"
+    inherit_cache = True
+
+
+@compiles(member_scan)
+def _member_scan_default(element: member_scan, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(next(iter(element.clauses)), **kw))
+
+
+@compiles(member_scan, "sqlite")
+def _member_scan_sqlite(element: member_scan, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(next(iter(element.clauses)), **kw)}"
 
 
 def _contains(col: Any, f: CatalogField, element: str, *, delimited: bool) -> ColumnElement[bool]:
@@ -211,11 +237,50 @@ def event_counts_queries(
     )
 
 
-CountsHook = Callable[[list[ColumnElement[bool]], Callable[[Any], ColumnElement[bool]]], Any]
-"""Given an event predicate's conditions on ``events`` and the test a user's count of them
-must pass (``keep``), returns a table whose column ``canon`` holds exactly the canonical users
-(with at least one such event) whose count passes, e.g. a temporary table filled once per
-preview (:mod:`.temp_ids`)."""
+def stored_counts_queries(
+    event_type: str, keep: Callable[[Any], ColumnElement[bool]]
+) -> tuple[CompoundSelect[Any], Select[Any]]:
+    """:func:`event_counts_queries` for all the events of one type, off ``event_counts``.
+
+    The per-record counts kept by the triggers of migration 0018: the records whose count
+    passes ``keep`` (a range of ``ix_event_counts_type_n`` for ``n >= 3``), plus the records
+    others were merged into whose own count fails (looked up by key: few); then the counts
+    of merged records summed per record they were merged into.
+    """
+    c = event_counts.c
+    survivors = select(users.c.merged_into).where(users.c.merged_into.is_not(None))
+    passing = select(c.user_id.label("canon"), c.n).where(c.type == event_type, keep(c.n))
+    pending = select(c.user_id, c.n).where(
+        c.type == event_type, c.user_id.in_(survivors), not_(keep(c.n))
+    )
+    merged = (
+        select(users.c.merged_into.label("canon"), func.sum(c.n).label("n"))
+        .select_from(event_counts.join(users, users.c.id == c.user_id))
+        .where(c.type == event_type, users.c.merged_into.is_not(None))
+        .group_by(users.c.merged_into)
+    )
+    return passing.union_all(pending), merged
+
+
+class CountsHook(Protocol):
+    """Per-user counts of an event predicate, e.g. a temporary table filled once per preview.
+
+    See :mod:`.temp_ids`.
+    """
+
+    def __call__(
+        self,
+        conds: list[ColumnElement[bool]],
+        keep: Callable[[Any], ColumnElement[bool]],
+        event_type: str | None = None,
+    ) -> Any:
+        """Return a table of the canonical users whose count passes ``keep``.
+
+        Its column ``canon`` holds exactly those users (with at least one event matching
+        ``conds``). ``event_type`` is set when ``conds`` are that event type alone (every such event
+        over all time): the stored counts (``event_counts``) can answer. The table's
+        ``info["scan"]`` says it holds many users (see :class:`member_scan`).
+        """
 
 
 def event_condition(
@@ -236,11 +301,15 @@ def event_condition(
         matching = _matching_events(conds)
         return traits.c.user_id.in_(select(matching.c.canon).correlate(None))
     if counts is not None:
+        kind = p.event if len(conds) == 1 else None  # the type alone: all time, no ``where``
         if not cmp(0, n):  # users with no such event fail the count: they must have some
             keep: Callable[[Any], ColumnElement[bool]] = lambda c: cmp(c, n)  # noqa: E731
-            return traits.c.user_id.in_(select(counts(conds, keep).c.canon))
+            table = counts(conds, keep, kind)
+            scan = table.info.get("scan", False)  # many members: see member_scan
+            lhs = member_scan(traits.c.user_id) if scan else traits.c.user_id
+            return lhs.in_(select(table.c.canon))
         keep = lambda c: not_(cmp(c, n))  # noqa: E731
-        return traits.c.user_id.not_in(select(counts(conds, keep).c.canon))
+        return traits.c.user_id.not_in(select(counts(conds, keep, kind).c.canon))
     matching = _matching_events(conds)
     canon = matching.c.canon
     base: Select[Any] = select(canon).correlate(None)

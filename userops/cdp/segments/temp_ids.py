@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    func,
     insert,
     not_,
     select,
@@ -38,10 +39,13 @@ from sqlalchemy import (
     update,
 )
 
-from userops.cdp.segments.sql import event_counts_queries
+from userops.cdp.segments.sql import event_counts_queries, stored_counts_queries, traits
 
 _SEQ = itertools.count()
 _CHUNK = 5_000
+SCAN_SHARE = 0.1
+"""From this share of the trait rows on, the members are found by scanning the traits
+(:class:`~userops.cdp.segments.sql.member_scan`) rather than looked up one by one."""
 
 
 class TempIds:
@@ -52,11 +56,15 @@ class TempIds:
         self.tables: list[Table] = []
 
     def __call__(
-        self, conds: list[ColumnElement[bool]], keep: Callable[[Any], ColumnElement[bool]]
+        self,
+        conds: list[ColumnElement[bool]],
+        keep: Callable[[Any], ColumnElement[bool]],
+        event_type: str | None = None,
     ) -> Table:
         """Count the events matching ``conds`` per canonical user into a new table.
 
-        It ends up holding exactly the users whose count passes ``keep``.
+        It ends up holding exactly the users whose count passes ``keep``. ``event_type``
+        (``conds`` are that type alone): read the stored counts (``event_counts``) instead.
         """
         table = Table(
             f"segment_counts_{next(_SEQ)}", MetaData(),
@@ -66,19 +74,25 @@ class TempIds:
         )  # fmt: skip
         table.create(self.conn)
         self.tables.append(table)
-        direct, merged = event_counts_queries(conds, keep)
-        self.conn.execute(insert(table).from_select(["canon", "n"], direct))
+        direct: Any
+        if event_type is not None:
+            direct, merged = stored_counts_queries(event_type, keep)
+        else:
+            direct, merged = event_counts_queries(conds, keep)
+        rows = self.conn.execute(insert(table).from_select(["canon", "n"], direct)).rowcount
         extra = [(int(c), int(k)) for c, k in self.conn.execute(merged) if c is not None]
         for i in range(0, len(extra), _CHUNK):
-            self._add(table, dict(extra[i : i + _CHUNK]))
+            rows += self._add(table, dict(extra[i : i + _CHUNK]))
         # records others were merged into kept so far whatever their count: final now
-        self.conn.execute(delete(table).where(not_(keep(table.c.n))))
+        rows -= self.conn.execute(delete(table).where(not_(keep(table.c.n)))).rowcount
+        top = self.conn.execute(select(func.max(traits.c.user_id))).scalar()  # ~ trait rows
+        table.info["scan"] = rows >= SCAN_SHARE * int(top or 0) > 0
         if self.conn.dialect.name == "postgresql":  # row count for the planner
             self.conn.execute(text(f"ANALYZE {table.name}"))
         return table
 
-    def _add(self, table: Table, extra: dict[int, int]) -> None:
-        """Add merged records' event counts ``{canon: n}`` to the table."""
+    def _add(self, table: Table, extra: dict[int, int]) -> int:
+        """Add merged records' event counts ``{canon: n}`` to the table; return rows added."""
         ids = select(table.c.canon).where(table.c.canon.in_(list(extra)))
         present = {int(c) for c in self.conn.execute(ids).scalars()}
         bump = update(table).where(table.c.canon == bindparam("c"))
@@ -88,6 +102,7 @@ class TempIds:
         new = [{"canon": c, "n": k} for c, k in extra.items() if c not in present]
         if new:
             self.conn.execute(insert(table), new)
+        return len(new)
 
     def drop(self) -> None:
         """Drop the tables this hook created, and commit.
