@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.runtime.threads import Tap
 from userops.accounts import AccountInfo
 from userops.api.deps import Services
-from userops.api.lg_access import check_may_run
+from userops.api.lg_access import check_may_run, find
 from userops.api.lg_live import Cancelled, Live
 from userops.api.lg_resume import resume_decision
 from userops.api.lg_stream import Shaper, graph_modes, modes_of
@@ -33,7 +33,10 @@ from userops.threads.access import sees_all
 
 
 class RunIn(BaseModel):
-    """A run request as sent by ``langgraph-sdk`` (other fields are accepted and ignored)."""
+    """A run request as sent by ``langgraph-sdk``.
+
+    Other fields are accepted and ignored, except the options :func:`check_options` refuses.
+    """
 
     model_config = ConfigDict(extra="allow")
     assistant_id: str
@@ -46,6 +49,32 @@ class RunIn(BaseModel):
     """Stream modes (:mod:`userops.api.lg_stream`); ``values`` by default."""
     metadata: dict[str, Any] | None = None
     """The run's metadata, kept on its record."""
+
+
+UNSUPPORTED = (
+    "after_seconds",
+    "checkpoint",
+    "checkpoint_id",
+    "interrupt_before",
+    "interrupt_after",
+    "webhook",
+)
+"""Run options this server does not carry out: given a value, the run would be another one
+than asked for (now, not later; from the latest checkpoint; without the pause or the call)."""
+CHOICES = {"multitask_strategy": ("reject",), "if_not_exists": ("create", "reject")}
+"""Run options with the values this server carries out."""
+
+
+def check_options(body: RunIn) -> None:
+    """Refuse (422, naming it) a run option this server would not carry out."""
+    extra = body.model_extra or {}
+    for name in UNSUPPORTED:
+        if extra.get(name) not in (None, 0, "", [], {}):
+            raise BadInput.one("not supported by this server", field=name, value=extra[name])
+    for name, allowed in CHOICES.items():
+        value = extra.get(name)
+        if value is not None and value not in allowed:
+            raise BadInput.one(f"must be {' or '.join(allowed)}", field=name, value=value)
 
 
 def check_assistant(assistant_id: str) -> None:
@@ -90,8 +119,11 @@ def prepare(
     ``default``: the stream modes when the request names none.
     """
     check_assistant(body.assistant_id)
+    check_options(body)
     modes = modes_of(body.stream_mode, tuple(default))
     check_may_run(rt, services.engine, user, thread_id)
+    if (body.model_extra or {}).get("if_not_exists") == "reject":
+        find(rt, services.engine, user, thread_id)  # 404 unless it exists (and is theirs)
     if body.command and "resume" in body.command:
         decision = resume_decision(body.command["resume"])  # HITL or Agent Inbox shape
         check_role(user.role, str(decision["type"]))  # the rule of /v1 too
