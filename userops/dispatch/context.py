@@ -93,6 +93,26 @@ def _user_rows(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
     return rows
 
 
+def _contacts(r: Any) -> dict[str, str]:
+    """The contact data of a user row (columns 6-10 in :data:`_CONTACT` order) that is set.
+
+    Written out: a comprehension over ``zip(_CONTACT, r[6:11])`` cost 2.2 µs per row, this
+    0.34 µs, and it runs for every recipient twice (enqueue and the second gate).
+    """
+    c: dict[str, str] = {}
+    if r[6]:
+        c["phone"] = r[6]
+    if r[7]:
+        c["email"] = r[7]
+    if r[8]:
+        c["wechat_openid"] = r[8]
+    if r[9]:
+        c["wechat_unionid"] = r[9]
+    if r[10]:
+        c["device_id"] = r[10]
+    return c
+
+
 def load_users(conn: Connection, ids: Iterable[int]) -> tuple[dict[int, int], dict[int, UserCtx]]:
     """Return ``(canonical id by given id, context by canonical id)``; unknown ids are absent."""
     wanted = list(dict.fromkeys(ids))
@@ -109,8 +129,8 @@ def load_users(conn: Connection, ids: Iterable[int]) -> tuple[dict[int, int], di
     merged = []
     for rid, r in rows.items():
         if rid in targets:  # the canonical record itself
-            contacts = {k: v for k, v in zip(_CONTACT, r[6:11], strict=True) if v}
-            ctx[rid] = UserCtx(rid, r[2] or FALLBACK_TZ, r[3] or "zh", r[4], bool(r[5]), contacts)
+            tz, lang = r[2] or FALLBACK_TZ, r[3] or "zh"
+            ctx[rid] = UserCtx(rid, tz, lang, r[4], bool(r[5]), _contacts(r))
             members[rid] = rid
         elif r[1] in targets:
             merged.append(r)
@@ -118,8 +138,8 @@ def load_users(conn: Connection, ids: Iterable[int]) -> tuple[dict[int, int], di
         u = ctx[r[1]]
         members[r[0]] = r[1]
         u.dnc = u.dnc or bool(r[5])
-        for k, v in zip(_CONTACT, r[6:11], strict=True):
-            if v and k not in u.contacts:
+        for k, v in _contacts(r).items():
+            if k not in u.contacts:
                 u.contacts[k] = v
     _load_consents(conn, members, ctx)
     return canon, ctx

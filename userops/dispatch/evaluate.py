@@ -152,6 +152,10 @@ def variant_costs(step: DispatchStep, policy: Policy) -> dict[str, float]:
     }
 
 
+_STATE = {"send": "pending", "defer": "deferred", "suppress": "suppressed"}
+"""The outbox state of each decision."""
+
+
 def user_chunks(items: list[tuple[int, str, str]], size: int) -> Iterator[list[Any]]:
     """Slices of about ``size`` of the user-sorted ``items``, never splitting a user's."""
     i = 0
@@ -220,7 +224,7 @@ def evaluate(
                     prep.budget_left -= cost
             if action != "suppress" and bound is not None:
                 bound.take(channel, cost)
-            state = {"send": "pending", "defer": "deferred", "suppress": "suppressed"}[action]
+            state = _STATE[action]
             if action == "suppress":
                 tally.suppressed[reason or "policy"] += 1
                 cost = 0.0
