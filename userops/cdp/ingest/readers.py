@@ -28,6 +28,9 @@ csv.field_size_limit(1 << 30)
 """A long field is a located problem of its column (``longer than N characters``), not an
 error of the csv module (its default limit is 131,072 characters)."""
 
+TWICE = "column named twice (one value would be dropped)"
+"""A header (or, with ``--map``, a JSONL line) names one column twice."""
+
 
 class LinesUnknown(Exception):
     """The start lines of a batch of CSV records could not be worked out exactly."""
@@ -152,6 +155,8 @@ class Reader:
                     )
                 )
         cols = [self.mapping.get(n, n) for n in names]
+        for col, sources in _twice(names, self.mapping, self.known).items():
+            self.problems.append(Problem(TWICE, col, sources, self.name, 1))
         for req in self.required:
             if req not in cols:
                 self.problems.append(
@@ -189,8 +194,27 @@ class Reader:
                     self.problems.append(Problem(bad[1], where, shown(bad[2]), self.name, line))
                     continue
                 if mapping:
+                    if twice := _twice(list(obj), mapping, self.known):
+                        col, sources = next(iter(twice.items()))  # JSONL: every key is kept
+                        self.problems.append(Problem(TWICE, col, sources, self.name, line))
+                        continue
                     obj = {mapping.get(k, k): v for k, v in obj.items()}
                 yield line, obj
+
+
+def _twice(names: list[str], mapping: Mapping[str, str], known: tuple[str, ...]) -> dict[str, str]:
+    """Known columns that more than one name becomes after ``mapping``: ``{col: "a, b"}``.
+
+    Unknown ones are ignored either way (two ``""`` columns of a spreadsheet lose nothing).
+    """
+    sources: dict[str, list[str]] = {}
+    for n in names:
+        sources.setdefault(mapping.get(n, n), []).append(n)
+    return {
+        col: ", ".join(excerpt(s) for s in src)
+        for col, src in sources.items()
+        if len(src) > 1 and col in known
+    }
 
 
 def _listed(names: list[str], most: int = 30) -> str:
