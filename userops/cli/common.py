@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,9 +22,28 @@ JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instea
 
 
 def print_json(data: Any) -> None:
-    """Print ``data`` as JSON on stdout (UTF-8, no ASCII escaping)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Print ``data`` as JSON on stdout (UTF-8, no ASCII escaping).
+
+    A non-finite float (a stored ``inf`` trait) is printed as ``null``: ``Infinity`` and
+    ``NaN`` are not JSON, and strict readers (``jq``, browsers) refuse the whole output.
+    """
+    try:
+        out = json.dumps(data, ensure_ascii=False, indent=2, default=str, allow_nan=False)
+    except ValueError:  # out of range float values: the rare case, walked only then
+        out = json.dumps(_finite(data), ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(out + "\n")
     sys.stdout.flush()
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with every non-finite float replaced by None."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
