@@ -273,6 +273,8 @@ class CountsHook(Protocol):
         conds: list[ColumnElement[bool]],
         keep: Callable[[Any], ColumnElement[bool]],
         event_type: str | None = None,
+        *,
+        at_least: int | None = None,
     ) -> Any:
         """Return a table of the canonical users whose count passes ``keep``.
 
@@ -280,6 +282,7 @@ class CountsHook(Protocol):
         ``conds``). ``event_type`` is set when ``conds`` are that event type alone (every such event
         over all time): the stored counts (``event_counts``) can answer. The table's
         ``info["scan"]`` says it holds many users (see :class:`member_scan`).
+        ``at_least``: ``keep`` is ``count >= at_least`` (a subquery may answer instead).
         """
 
 
@@ -304,8 +307,9 @@ def event_condition(
         kind = p.event if len(conds) == 1 else None  # the type alone: all time, no ``where``
         if not cmp(0, n):  # users with no such event fail the count: they must have some
             keep: Callable[[Any], ColumnElement[bool]] = lambda c: cmp(c, n)  # noqa: E731
-            table = counts(conds, keep, kind)
-            scan = table.info.get("scan", False)  # many members: see member_scan
+            at_least = {">=": n, ">": n + 1}.get(p.count.op) if isinstance(n, int) else None
+            table = counts(conds, keep, kind, at_least=at_least)
+            scan = getattr(table, "info", {}).get("scan", False)  # many: see member_scan
             lhs = member_scan(traits.c.user_id) if scan else traits.c.user_id
             return lhs.in_(select(table.c.canon))
         keep = lambda c: not_(cmp(c, n))  # noqa: E731

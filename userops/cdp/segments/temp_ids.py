@@ -28,6 +28,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     MetaData,
+    Subquery,
     Table,
     bindparam,
     delete,
@@ -39,7 +40,13 @@ from sqlalchemy import (
     update,
 )
 
-from userops.cdp.segments.sql import event_counts_queries, stored_counts_queries, traits
+from userops.cdp.segments.sql import (
+    event_counts,
+    event_counts_queries,
+    stored_counts_queries,
+    traits,
+    users,
+)
 
 _SEQ = itertools.count()
 _CHUNK = 5_000
@@ -60,12 +67,18 @@ class TempIds:
         conds: list[ColumnElement[bool]],
         keep: Callable[[Any], ColumnElement[bool]],
         event_type: str | None = None,
-    ) -> Table:
+        *,
+        at_least: int | None = None,
+    ) -> Any:
         """Count the events matching ``conds`` per canonical user into a new table.
 
         It ends up holding exactly the users whose count passes ``keep``. ``event_type``
-        (``conds`` are that type alone): read the stored counts (``event_counts``) instead.
+        (``conds`` are that type alone): read the stored counts (``event_counts``) instead;
+        on PostgreSQL with ``at_least`` (``keep`` is ``count >= at_least``) no table at all:
+        a subquery on ``event_counts`` (see :meth:`_at_least`).
         """
+        if event_type is not None and at_least is not None and self.pg:
+            return self._at_least(event_type, at_least)
         table = Table(
             f"segment_counts_{next(_SEQ)}", MetaData(),
             Column("canon", Integer, primary_key=True, autoincrement=False),
@@ -87,9 +100,48 @@ class TempIds:
         rows -= self.conn.execute(delete(table).where(not_(keep(table.c.n)))).rowcount
         top = self.conn.execute(select(func.max(traits.c.user_id))).scalar()  # ~ trait rows
         table.info["scan"] = rows >= SCAN_SHARE * int(top or 0) > 0
-        if self.conn.dialect.name == "postgresql":  # row count for the planner
+        if self.pg:  # row count for the planner
             self.conn.execute(text(f"ANALYZE {table.name}"))
         return table
+
+    @property
+    def pg(self) -> bool:
+        """Whether the connection is to PostgreSQL."""
+        return self.conn.dialect.name == "postgresql"
+
+    def _at_least(self, event_type: str, at_least: int) -> Subquery:
+        """The users with at least ``at_least`` events of ``event_type``, as a subquery.
+
+        The records whose own count passes (a range of ``ix_event_counts_type_n``), plus the
+        records others were merged into whose own count fails but passes with the merged
+        records' counts (a literal list: looked up from the merged records, one key probe
+        each). A passing own count passes with more added, so nothing is taken out. On
+        PostgreSQL a temporary table keeps the aggregate pass serial (temporary tables are
+        parallel restricted); this subquery lets it scan the traits in parallel.
+        """
+        c = event_counts.c
+        own = select(c.n).where(c.type == event_type, c.user_id == users.c.id)
+        merged = select(users.c.merged_into, own.scalar_subquery()).where(
+            users.c.merged_into.is_not(None)
+        )
+        extra: dict[int, int] = {}
+        for canon, k in self.conn.execute(merged):
+            if k:
+                extra[int(canon)] = extra.get(int(canon), 0) + int(k)
+        items = list(extra.items())
+        passing: list[int] = []
+        for i in range(0, len(items), _CHUNK):
+            part = dict(items[i : i + _CHUNK])
+            mine = select(c.user_id, c.n).where(c.type == event_type, c.user_id.in_(list(part)))
+            counts = {int(u): int(k) for u, k in self.conn.execute(mine)}
+            passing += [
+                u for u, k in part.items() if counts.get(u, 0) < at_least <= counts.get(u, 0) + k
+            ]
+        query = select(c.user_id.label("canon")).where(c.type == event_type, c.n >= at_least)
+        if passing:
+            more = select(users.c.id.label("canon")).where(users.c.id.in_(passing))
+            return query.union_all(more).subquery()
+        return query.subquery()
 
     def _add(self, table: Table, extra: dict[int, int]) -> int:
         """Add merged records' event counts ``{canon: n}`` to the table; return rows added."""
