@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +15,32 @@ from userops.approvals.records import audit
 
 router = APIRouter(prefix="/v1/profiles", tags=["profiles"])
 MAX_UPLOAD = 200 * 1024 * 1024
+
+
+_TYPES = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl"}
+_TYPES["application/json"] = "jsonl"
+"""Content types that say which format the upload is in (others, octet-stream..., say none)."""
+
+
+def check_upload(headers: Mapping[str, str], fmt: str) -> None:
+    """Refuse (422, naming the header or ``format``) an upload that is not the file as sent.
+
+    The body is read as the file itself: not compressed, not a form, in ``format``.
+    """
+    from userops.errors import BadInput
+
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding != "identity":
+        reason = "not supported: send the file uncompressed (up to 200 MiB)"
+        raise BadInput.one(reason, field="Content-Encoding", value=encoding)
+    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype.startswith("multipart/") or ctype == "application/x-www-form-urlencoded":
+        reason = "send the file itself as the body (text/csv or application/x-ndjson), not a form"
+        raise BadInput.one(reason, field="Content-Type", value=ctype)
+    said = _TYPES.get(ctype)
+    if said is not None and said != fmt:
+        reason = f"the body is {ctype}: ask for format={said}"
+        raise BadInput.one(reason, field="format", value=fmt)
 
 
 @router.get("/search")
@@ -55,6 +82,7 @@ async def import_upload(
     from userops.cdp.ingest.importer import import_file
     from userops.errors import BadInput
 
+    check_upload(request.headers, format)
     data = await request.body()
     if not data or len(data) > MAX_UPLOAD:
         raise BadInput.one("upload an import file of 1 byte to 200 MiB", field="body")
