@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -265,7 +266,20 @@ class Outbox(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_state_due", "state", "not_before_ts"),
+        # partial: only the rows a claim can take (migration 0019); the claims' conditions
+        # repeat these word for word, or SQLite would not use them
+        Index(
+            "ix_outbox_due",
+            "not_before_ts",
+            sqlite_where=sql_text("state IN ('pending', 'deferred')"),
+            postgresql_where=sql_text("state IN ('pending', 'deferred')"),
+        ),
+        Index(
+            "ix_outbox_leased",
+            "lease_until_ts",
+            sqlite_where=sql_text("state = 'sending'"),
+            postgresql_where=sql_text("state = 'sending'"),
+        ),
         Index("ix_outbox_user_sent", "user_id", "sent_ts"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
