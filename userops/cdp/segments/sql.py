@@ -21,7 +21,6 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     CompoundSelect,
-    Integer,
     Select,
     Subquery,
     and_,
@@ -91,29 +90,6 @@ def _text_contains_sqlite(element: text_contains, compiler: Any, **kw: Any) -> s
 def _text_contains_pg(element: text_contains, compiler: Any, **kw: Any) -> str:
     haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
     return f"(strpos({haystack}, {needle}) > 0)"
-
-
-class member_scan(FunctionElement[int]):  # noqa: N801 - SQL function style
-    """``col`` where SQLite may not look it up by an index (``+col``); ``col`` elsewhere.
-
-    ``+traits.user_id IN (SELECT canon FROM counts)`` makes SQLite answer the preview from
-    its covering index in group order, probing the (large) member table per entry, instead
-    of reading every member's wide row by id and sorting them for the grouping.
-    """
-
-    type = Integer()
-    name = "member_scan"
-    inherit_cache = True
-
-
-@compiles(member_scan)
-def _member_scan_default(element: member_scan, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(next(iter(element.clauses)), **kw))
-
-
-@compiles(member_scan, "sqlite")
-def _member_scan_sqlite(element: member_scan, compiler: Any, **kw: Any) -> str:
-    return f"+{compiler.process(next(iter(element.clauses)), **kw)}"
 
 
 def _contains(col: Any, f: CatalogField, element: str, *, delimited: bool) -> ColumnElement[bool]:
@@ -280,8 +256,7 @@ class CountsHook(Protocol):
 
         Its column ``canon`` holds exactly those users (with at least one event matching
         ``conds``). ``event_type`` is set when ``conds`` are that event type alone (every such event
-        over all time): the stored counts (``event_counts``) can answer. The table's
-        ``info["scan"]`` says it holds many users (see :class:`member_scan`).
+        over all time): the stored counts (``event_counts``) can answer.
         ``at_least``: ``keep`` is ``count >= at_least`` (a subquery may answer instead).
         """
 
@@ -309,9 +284,7 @@ def event_condition(
             keep: Callable[[Any], ColumnElement[bool]] = lambda c: cmp(c, n)  # noqa: E731
             at_least = {">=": n, ">": n + 1}.get(p.count.op) if isinstance(n, int) else None
             table = counts(conds, keep, kind, at_least=at_least)
-            scan = getattr(table, "info", {}).get("scan", False)  # many: see member_scan
-            lhs = member_scan(traits.c.user_id) if scan else traits.c.user_id
-            return lhs.in_(select(table.c.canon))
+            return traits.c.user_id.in_(select(table.c.canon))
         keep = lambda c: not_(cmp(c, n))  # noqa: E731
         return traits.c.user_id.not_in(select(counts(conds, keep, kind).c.canon))
     matching = _matching_events(conds)

@@ -32,7 +32,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    func,
     insert,
     not_,
     select,
@@ -44,15 +43,11 @@ from userops.cdp.segments.sql import (
     event_counts,
     event_counts_queries,
     stored_counts_queries,
-    traits,
     users,
 )
 
 _SEQ = itertools.count()
 _CHUNK = 5_000
-SCAN_SHARE = 0.1
-"""From this share of the trait rows on, the members are found by scanning the traits
-(:class:`~userops.cdp.segments.sql.member_scan`) rather than looked up one by one."""
 
 
 class TempIds:
@@ -92,14 +87,12 @@ class TempIds:
             direct, merged = stored_counts_queries(event_type, keep)
         else:
             direct, merged = event_counts_queries(conds, keep)
-        rows = self.conn.execute(insert(table).from_select(["canon", "n"], direct)).rowcount
+        self.conn.execute(insert(table).from_select(["canon", "n"], direct))
         extra = [(int(c), int(k)) for c, k in self.conn.execute(merged) if c is not None]
         for i in range(0, len(extra), _CHUNK):
-            rows += self._add(table, dict(extra[i : i + _CHUNK]))
+            self._add(table, dict(extra[i : i + _CHUNK]))
         # records others were merged into kept so far whatever their count: final now
-        rows -= self.conn.execute(delete(table).where(not_(keep(table.c.n)))).rowcount
-        top = self.conn.execute(select(func.max(traits.c.user_id))).scalar()  # ~ trait rows
-        table.info["scan"] = rows >= SCAN_SHARE * int(top or 0) > 0
+        self.conn.execute(delete(table).where(not_(keep(table.c.n))))
         if self.pg:  # row count for the planner
             self.conn.execute(text(f"ANALYZE {table.name}"))
         return table
@@ -143,8 +136,8 @@ class TempIds:
             return query.union_all(more).subquery()
         return query.subquery()
 
-    def _add(self, table: Table, extra: dict[int, int]) -> int:
-        """Add merged records' event counts ``{canon: n}`` to the table; return rows added."""
+    def _add(self, table: Table, extra: dict[int, int]) -> None:
+        """Add merged records' event counts ``{canon: n}`` to the table."""
         ids = select(table.c.canon).where(table.c.canon.in_(list(extra)))
         present = {int(c) for c in self.conn.execute(ids).scalars()}
         bump = update(table).where(table.c.canon == bindparam("c"))
@@ -154,7 +147,6 @@ class TempIds:
         new = [{"canon": c, "n": k} for c, k in extra.items() if c not in present]
         if new:
             self.conn.execute(insert(table), new)
-        return len(new)
 
     def drop(self) -> None:
         """Drop the tables this hook created, and commit.
