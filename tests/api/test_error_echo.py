@@ -42,3 +42,23 @@ def test_twenty_thousand_problems_answer_the_first_fifty_and_the_count(api: Api)
     assert body["total"] == 20_000
     assert str(body["message"]).endswith("... and 19950 more")
     assert len(content) < 100_000, len(content)
+
+
+def test_a_request_validation_error_is_short_too(api: Api) -> None:
+    # one pydantic error per element, each quoting the whole list: 900 KB in, 36 MB out
+    body = {"assistant_id": "userops", "input": {"goal": "x"}, "stream_mode": [1] * 300_000}
+    r = api.client.post(
+        "/threads/t-amp/runs/stream",
+        content=orjson.dumps(body),
+        headers={**api.auth("olivia"), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert len(r.content) < 40_000, len(r.content)
+    detail = r.json()["detail"]
+    assert len(detail) == 50 and r.json()["total"] == 300_001
+    assert detail[0]["loc"][:2] == ["body", "stream_mode"]
+    goal = {"goal": "g" * 900_000}  # over the text limit: quoted short, once
+    r = api.client.post("/v1/threads", json=goal, headers=api.auth("olivia"))
+    assert r.status_code == 422
+    assert len(r.content) < 2_000, len(r.content)
+    assert r.json()["detail"][0]["loc"] == ["body", "goal"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from userops.errors import (
@@ -68,6 +71,34 @@ async def _bad_input(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=422)
 
 
+def _short(value: Any) -> Any:
+    """A value as quoted in a 422: scalars as they are, anything long cut (``clip``)."""
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if isinstance(value, str):
+        return clip(value)
+    shown = jsonable_encoder(value)
+    text = json.dumps(shown, ensure_ascii=False, default=str)
+    return shown if len(text) <= SHOWN_CHARS else clip(text)
+
+
+async def _request_invalid(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 with the first :data:`SHOWN_PROBLEMS` errors, inputs quoted short."""
+    if not isinstance(exc, RequestValidationError):  # Starlette types every handler so
+        raise _miswired("_request_invalid", exc)
+    errors = exc.errors()
+    detail = []
+    for e in errors[:SHOWN_PROBLEMS]:
+        item = {k: v for k, v in e.items() if k not in ("input", "ctx", "url")}
+        if "input" in e:
+            item["input"] = _short(e["input"])
+        if "ctx" in e:
+            item["ctx"] = {k: _short(v) for k, v in e["ctx"].items()}
+        detail.append(item)
+    body = {"detail": jsonable_encoder(detail), "total": len(errors)}
+    return JSONResponse(body, status_code=422)
+
+
 async def _conflict(_: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, Conflict):  # Starlette types every handler for Exception
         raise _miswired("_conflict", exc)
@@ -105,6 +136,7 @@ async def _not_recorded(_: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the userops error handlers on ``app``."""
     app.add_exception_handler(BadInput, _bad_input)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(PolicyRefused, _refused)
