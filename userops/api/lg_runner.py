@@ -11,6 +11,7 @@ its record ``pending`` → ``running`` → ``success`` | ``error`` | ``interrupt
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +66,22 @@ CHOICES = {"multitask_strategy": ("reject",), "if_not_exists": ("create", "rejec
 """Run options with the values this server carries out."""
 
 
+MAX_METADATA_CHARS = 16_000
+"""Longest thread or run ``metadata``, as JSON text: it is untrusted text, kept and answered."""
+
+
+def check_metadata(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` if its JSON text is at most :data:`MAX_METADATA_CHARS`, else a 422."""
+    size = len(json.dumps(value, ensure_ascii=False, default=str))
+    if size > MAX_METADATA_CHARS:
+        reason = f"at most {MAX_METADATA_CHARS} characters as JSON, got {size}"
+        raise BadInput.one(reason, field="metadata", value=None)
+    return value
+
+
 def check_options(body: RunIn) -> None:
     """Refuse (422, naming it) a run option this server would not carry out."""
+    check_metadata(body.metadata or {})
     extra = body.model_extra or {}
     for name in UNSUPPORTED:
         if extra.get(name) not in (None, 0, "", [], {}):

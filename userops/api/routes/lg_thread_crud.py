@@ -23,6 +23,7 @@ from fastapi import APIRouter, Body, Path
 from userops.api.deps import AnyUser, RuntimeDep, ServicesDep
 from userops.api.lg_access import find, snapshot
 from userops.api.lg_busy import busy_threads
+from userops.api.lg_runner import check_metadata
 from userops.api.lg_views import state_view, thread_status, thread_view
 from userops.api.routes.threads import ThreadId
 from userops.errors import BadInput, Conflict, NotFound, PolicyRefused
@@ -42,7 +43,7 @@ def _metadata(body: dict[str, Any]) -> dict[str, Any]:
     value = body.get("metadata") or {}
     if not isinstance(value, dict):
         raise BadInput.one("must be an object", field="metadata")
-    return value
+    return check_metadata(value)
 
 
 @router.post("/threads")
@@ -92,6 +93,7 @@ def update_thread(
     metadata = _metadata(body)
     snap, row = find(rt, services.engine, user, thread_id)
     owner = row.owner if row else (snap.values or {}).get("owner")
+    check_metadata({**(row.metadata if row else {}), **metadata})  # merged, as it would be kept
     row = records.merge_metadata(services.engine, thread_id, owner, metadata)
     return _view(rt, services.engine, thread_id, row)
 
