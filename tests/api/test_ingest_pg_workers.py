@@ -60,6 +60,10 @@ def test_two_workers_four_clients_same_batches_no_duplicates(pg_url: str, tmp_pa
     with engine.connect() as conn:
         events = conn.execute(text("SELECT count(*), count(DISTINCT dedupe_key) FROM events")).one()
         users = conn.execute(text("SELECT count(*), count(DISTINCT external_id) FROM users")).one()
+        recount = "SELECT type, user_id, count(*) FROM events GROUP BY 1, 2 ORDER BY 1, 2"
+        kept = "SELECT type, user_id, n FROM event_counts ORDER BY 1, 2"
+        counts = [tuple(r) for r in conn.execute(text(kept))]  # concurrent trigger upserts
+        assert counts == [tuple(r) for r in conn.execute(text(recount))]
     engine.dispose()
     assert tuple(events) == (BATCHES * SIZE, BATCHES * SIZE)
     assert tuple(users) == (USERS, USERS)
