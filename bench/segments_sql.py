@@ -121,7 +121,12 @@ def inline_preview(engine: Any, spec: SegmentSpec, as_of_ts: int) -> SegmentSumm
 
 def event_timings(engine: Any, timed: Timer, repeat: int, prefix: str) -> dict[str, Any]:
     """Wall/CPU p50 of each event spec's preview on ``engine``, and of :func:`inline_preview`
-    unless ``BENCH_SEGMENTS_INLINE=0``."""
+    unless ``BENCH_SEGMENTS_INLINE=0``.
+
+    On the store alone (``columnar=False``), and on SQLite also as an operator gets it
+    (``columnar=None``: the DuckDB copy of the traits when it is fresh, which takes counts
+    over all time from the preview's id tables; ``_default_`` keys, with ``_same``).
+    """
     out: dict[str, Any] = {}
     inline = os.environ.get("BENCH_SEGMENTS_INLINE", "1") != "0"
     for name, raw in EVENT_SPECS.items():
@@ -133,6 +138,14 @@ def event_timings(engine: Any, timed: Timer, repeat: int, prefix: str) -> dict[s
             f"{prefix}{name}_cpu_p50_ms": round(cpu50, 1),
             f"{prefix}{name}_size": res.size,
         }
+        if engine.dialect.name == "sqlite":
+            call = partial(preview_segment, engine, spec, columnar=None, as_of_ts=AS_OF)
+            p50, p95, cpu50, got = timed(call, repeat)
+            out |= {
+                f"{prefix}{name}_default_p50_ms": round(p50, 1),
+                f"{prefix}{name}_default_cpu_p50_ms": round(cpu50, 1),
+                f"{prefix}{name}_default_same": same_summary(got, res),
+            }
         if inline:
             p50, p95, cpu50, old = timed(partial(inline_preview, engine, spec, AS_OF), repeat)
             out |= {

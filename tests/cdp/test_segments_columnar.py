@@ -141,3 +141,74 @@ def test_a_profile_build_refreshes_the_copy(sqlite_engine: Engine) -> None:
     assert _is_fresh(engine)
     on_copy = preview_segment(engine, parse_spec({"all": []}), columnar=True)
     assert on_copy.size == len(fx.CANONICAL)
+
+
+COUNTED: list[dict[str, Any]] = [
+    {"all": [{"event": "order", "count": {"op": ">=", "value": 2}}]},
+    {"all": [{"event": "page_view", "count": {"op": ">", "value": 1}}]},
+    {
+        "all": [
+            {"event": "page_view", "count": {"op": "=", "value": 0}, "within_days": 7},
+            {"field": "churn_risk", "op": ">=", "value": 0.2},
+        ]
+    },
+    {
+        "all": [
+            {
+                "event": "page_view",
+                "where": {"page": "refill"},
+                "within_days": 30,
+                "count": {"op": ">=", "value": 3},
+            }
+        ],
+        "none": [{"field": "ltv_tier", "op": "=", "value": "low"}],
+    },
+    {"none": [{"event": "order", "count": {"op": ">=", "value": 2}}]},
+    {
+        "any": [
+            {"event": "order", "count": {"op": "<", "value": 2}},
+            {"field": "days_since_signup", "op": ">", "value": 40},
+        ]
+    },
+]
+
+
+@pytest.mark.parametrize("spec", COUNTED)
+def test_count_predicates_run_on_the_copy_with_the_same_answers(
+    sqlite_engine: Engine, spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counts held in the preview's id tables are handed to the copy: same summary."""
+    from userops.cdp.segments import columnar
+
+    engine = _rebuilt(sqlite_engine)
+    refresh_columnar_copy(engine)
+    handed: list[str] = []
+    real = columnar.register_ids
+
+    def spy(duck: Any, conn: Any, tables: Any) -> None:
+        handed.extend(t.name for t in tables)
+        real(duck, conn, tables)
+
+    monkeypatch.setattr(columnar, "register_ids", spy)
+    parsed = parse_spec(spec)
+    expected = preview_segment(engine, parsed, columnar=False).model_dump()
+    assert not handed
+    on_copy = preview_segment(engine, parsed, columnar=True).model_dump()
+    assert handed  # it did run on the copy
+    for mean in ("mean_churn_risk", "mean_ltv_12m"):
+        got, want = on_copy.pop(mean), expected.pop(mean)
+        assert got == want if want is None else got == pytest.approx(want, rel=1e-12)
+    assert on_copy == expected
+
+
+def test_at_least_one_event_stays_on_the_store(sqlite_engine: Engine) -> None:
+    """An inline events subquery cannot run on the copy: the store answers."""
+    from userops.cdp.segments.columnar import reads_only
+    from userops.cdp.segments.service import compile_segment
+
+    engine = _rebuilt(sqlite_engine)  # no stale trait row: no canonical-user subquery
+    with engine.connect() as conn:
+        cond = compile_segment(conn, parse_spec({"all": [{"event": "order"}]}))
+        assert not reads_only(cond, [])
+        trait = compile_segment(conn, parse_spec(EXTRA[0]))
+        assert reads_only(trait, [])

@@ -8,7 +8,10 @@ there when the copy is *fresh*: made from the same store file with the same trai
 (count, highest id, build time of the first and last row; see ``_store_state``). Otherwise,
 and always on PostgreSQL, the store itself is queried.
 
-What stays on the store: event predicates (they need ``events``), ``last_contacted_ts`` (it
+What stays on the store: event predicates (they need ``events``) except counts over all time,
+whose ids the preview has already put in temporary tables (handed to DuckDB as views: an
+``orders >= 3`` segment of 323k members at 1M/10M reads its traits there instead of 323k
+rows by id), ``last_contacted_ts`` (it
 changes between builds), merged records with stale trait rows, the summaries of the samples
 (fetched by id) and campaign overlaps. The segment condition is the same SQLAlchemy
 expression, compiled for DuckDB through the PostgreSQL dialect with ``?`` parameters.
@@ -21,8 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Float, Integer, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Float, Integer, Table, func, select
 from sqlalchemy.dialects.postgresql import psycopg2
+from sqlalchemy.sql.visitors import iterate
 
 from userops.cdp.segments.spec import SegmentSpec, TraitPredicate
 from userops.cdp.segments.sql import traits
@@ -124,14 +128,45 @@ def refresh_columnar_copy(engine: Engine) -> Path | None:
     return path
 
 
-def columnar_ok(spec: SegmentSpec) -> bool:
-    """Whether the spec can run on the copy: trait predicates on copied columns only."""
+def columnar_ok(spec: SegmentSpec, *, events: bool = False) -> bool:
+    """Whether the spec can run on the copy: trait predicates on copied columns only.
+
+    ``events``: event predicates may be there too; the caller then checks that each became a
+    table of ids it can hand over (:func:`reads_only`, :func:`register_ids`).
+    """
     for p in [*spec.all_, *spec.any_, *spec.none]:
         if not isinstance(p, TraitPredicate):
+            if events:
+                continue
             return False
         if TRAIT_CATALOG[p.field].column_name(p.field) not in COLUMNS:
             return False
     return True
+
+
+def reads_only(cond: ColumnElement[bool], tables: Sequence[Table]) -> bool:
+    """Whether ``cond`` reads no table but ``traits`` and ``tables``."""
+    allowed = {traits, *tables}
+    return all(el in allowed for el in iterate(cond) if isinstance(el, Table))
+
+
+def register_ids(duck: Any, conn: Connection, tables: Sequence[Table]) -> None:
+    """Make the store's temporary id tables readable by name on the DuckDB connection.
+
+    The preview's count predicates fill ``(canon, n)`` tables on the store
+    (:class:`~userops.cdp.segments.temp_ids.TempIds`); the same condition then runs on the
+    copy against these in-memory views (the copy is opened read-only: nothing is written).
+    """
+    import numpy as np
+
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for table in tables:  # plain tuples into one int64 array: 323k rows in ~0.1 s
+            cur.execute(f"SELECT canon, n FROM {table.name}")
+            pairs = np.array(cur.fetchall(), dtype=np.int64).reshape(-1, 2)
+            duck.register(table.name, {"canon": pairs[:, 0].copy(), "n": pairs[:, 1].copy()})
+    finally:
+        cur.close()
 
 
 def open_fresh_copy(engine: Engine, conn: Connection, *, min_rows: int = 0) -> Any | None:
@@ -152,7 +187,8 @@ def open_fresh_copy(engine: Engine, conn: Connection, *, min_rows: int = 0) -> A
     except duckdb.Error:
         return None
     try:
-        meta = con.execute("SELECT store, state FROM meta").fetchone()
+        found = con.execute("SELECT store, state FROM meta").fetchall()  # result finished
+        meta = found[0] if found else None
     except duckdb.Error:  # a copy of another layout
         meta = None
     store = str(Path(str(engine.url.database)).resolve())

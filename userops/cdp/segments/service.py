@@ -215,7 +215,9 @@ def preview_segment(
                 conn, spec, searcher=searcher, as_of_ts=as_of_ts, event_counts=temp
             )
             duck = (
-                None if columnar is False else _columnar(engine, conn, spec, force=bool(columnar))
+                None
+                if columnar is False
+                else _columnar(engine, conn, spec, cond, temp, force=bool(columnar))
             )
             try:
                 summary = summarize(conn, cond, spec, verify_reach=verify_reach, duck=duck)
@@ -230,10 +232,33 @@ def preview_segment(
         return summary
 
 
-def _columnar(engine: Engine, conn: Connection, spec: SegmentSpec, *, force: bool) -> Any | None:
-    """A connection to the fresh columnar copy when the spec can use it, else ``None``."""
-    from userops.cdp.segments.columnar import MIN_ROWS, columnar_ok, open_fresh_copy
+def _columnar(
+    engine: Engine,
+    conn: Connection,
+    spec: SegmentSpec,
+    cond: ColumnElement[bool],
+    temp: TempIds,
+    *,
+    force: bool,
+) -> Any | None:
+    """A connection to the fresh columnar copy when the condition can run there, else ``None``.
 
-    if not columnar_ok(spec) or conn.execute(has_stale_traits()).first() is not None:
+    Trait predicates on copied columns, and event counts the preview already holds as
+    temporary id tables (registered on the copy's connection under the same names).
+    """
+    from userops.cdp.segments.columnar import (
+        MIN_ROWS,
+        columnar_ok,
+        open_fresh_copy,
+        reads_only,
+        register_ids,
+    )
+
+    if not columnar_ok(spec, events=True) or not reads_only(cond, temp.tables):
         return None
-    return open_fresh_copy(engine, conn, min_rows=0 if force else MIN_ROWS)
+    if conn.execute(has_stale_traits()).first() is not None:
+        return None
+    duck = open_fresh_copy(engine, conn, min_rows=0 if force else MIN_ROWS)
+    if duck is not None and temp.tables:
+        register_ids(duck, conn, temp.tables)
+    return duck
