@@ -37,6 +37,7 @@ from userops.dispatch.render import placeholders
 from userops.dispatch.sql import insert_ignore, is_pg, many, relaxed_gc
 from userops.dispatch.window import step_bounds
 from userops.store.models import AuditLog, Campaign
+from userops.store.write_turn import write_turn
 
 _OUTBOX_COLS = (
     "idempotency_key",
@@ -296,7 +297,7 @@ def _write_chunks(engine: Engine, prep: Prepared, chunk: int) -> tuple[int, Tall
 
 
 def _write_committed(engine: Engine, prep: Prepared, rows: list[Row]) -> int:
-    with engine.begin() as conn:
+    with write_turn(engine), engine.begin() as conn:
         _write_rows(conn, prep, rows)
     return len(rows)
 

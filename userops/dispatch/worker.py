@@ -35,6 +35,7 @@ from userops.dispatch.ratelimit import TokenBucket
 from userops.dispatch.retry import send_with_retry
 from userops.dispatch.sql import relaxed_gc
 from userops.dispatch.store_backoff import StoreBackoff
+from userops.store.write_turn import write_turn
 
 
 class Worker:
@@ -181,7 +182,7 @@ class Worker:
         return len(rows)
 
     def _claim(self, now: int) -> list[Claimed]:
-        with self.engine.begin() as conn:
+        with write_turn(self.engine), self.engine.begin() as conn:
             return claim(
                 conn,
                 owner=self.owner,
@@ -198,7 +199,7 @@ class Worker:
             return gate(conn, rows, self.policy, now)
 
     def _transition(self, moves: list[dict[str, Any]]) -> None:
-        with self.engine.begin() as conn:
+        with write_turn(self.engine), self.engine.begin() as conn:
             transition(conn, moves, owner=self.owner)
 
     async def _send_channel(
@@ -247,7 +248,7 @@ class Worker:
     def _record_in_tx(
         self, adapter: Any, part: list[tuple[Claimed, OutgoingMessage]], now: int
     ) -> None:
-        with self.engine.begin() as conn:
+        with write_turn(self.engine), self.engine.begin() as conn:
             done = set(
                 mark_sent(conn, [r.id for r, _ in part], owner=self.owner, now=now, provider_ids={})
             )
@@ -263,7 +264,7 @@ class Worker:
     ) -> None:
         if not ok:
             return
-        with self.engine.begin() as conn:
+        with write_turn(self.engine), self.engine.begin() as conn:
             pids = {i: p for i, p in ok.items() if p}
             done = set(mark_sent(conn, list(ok), owner=self.owner, now=now, provider_ids=pids))
             self._add_spend(conn, [r for r, _ in part if r.id in done])
