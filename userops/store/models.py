@@ -116,7 +116,8 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_user_ts", "user_id", "ts"),
         Index("ix_events_type_ts", "type", "ts", "user_id"),  # covering for segment predicates
-        Index("ix_events_type_user", "type", "user_id"),  # segment counts over all time
+        # segment counts over all time; PostgreSQL only (migration 0020 drops it on SQLite)
+        Index("ix_events_type_user", "type", "user_id").ddl_if(dialect="postgresql"),
         Index("ux_events_dedupe_key", "dedupe_key", unique=True),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -146,7 +147,8 @@ class EventCount(Base):
 
     __tablename__ = "event_counts"
     __table_args__ = (
-        Index("ix_event_counts_type_n", "type", "n", "user_id"),
+        # PostgreSQL only: on SQLite migration 0020 drops it (its upkeep on every event)
+        Index("ix_event_counts_type_n", "type", "n", "user_id").ddl_if(dialect="postgresql"),
         {"sqlite_with_rowid": False},
     )
     type: Mapped[str] = mapped_column(String(32), primary_key=True)

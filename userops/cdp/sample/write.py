@@ -19,6 +19,8 @@ from userops.store.bulk import copy_rows
 from userops.store.models import Event, Identity
 
 DEFERRED_TABLES = (Event.__table__, Identity.__table__)
+SQLITE_DROPPED_NAMES = frozenset({"ix_events_type_user", "ix_event_counts_type_n"})
+"""Indexes a SQLite store does not have (migration 0020): never dropped or built there."""
 """Tables whose non-unique indexes are dropped for the load and built after it."""
 _COUNT_TRIGGERS = (
     "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events' "
@@ -73,8 +75,14 @@ class PostgresWriter:
         copy_rows(self.cur, table, columns, rows)
 
 
-def _deferred_indexes() -> list[Index]:
-    found = [ix for t in DEFERRED_TABLES for ix in t.indexes if not ix.unique]  # type: ignore[attr-defined]
+def _deferred_indexes(dialect: str) -> list[Index]:
+    """The non-unique indexes of :data:`DEFERRED_TABLES` that ``dialect``'s store has."""
+    found = [
+        ix
+        for t in DEFERRED_TABLES
+        for ix in t.indexes  # type: ignore[attr-defined]
+        if not ix.unique and (dialect != "sqlite" or ix.name not in SQLITE_DROPPED_NAMES)
+    ]
     return sorted(found, key=lambda ix: str(ix.name))
 
 
@@ -89,7 +97,7 @@ def bulk_load(engine: Engine, *, rebuild_indexes: bool = True) -> Iterator[Write
     dbapi: Any = raw.driver_connection
     dialect = engine.dialect
     sqlite = dialect.name == "sqlite"
-    indexes = _deferred_indexes() if rebuild_indexes else []
+    indexes = _deferred_indexes(dialect.name) if rebuild_indexes else []
     cur = dbapi.cursor()
     cache: int | None = None
     try:
