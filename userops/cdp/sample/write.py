@@ -15,12 +15,10 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Index
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from userops.store.bulk import copy_rows
+from userops.store.bulk import copy_rows, store_indexes
 from userops.store.models import Event, Identity
 
 DEFERRED_TABLES = (Event.__table__, Identity.__table__)
-SQLITE_DROPPED_NAMES = frozenset({"ix_events_type_user", "ix_event_counts_type_n"})
-"""Indexes a SQLite store does not have (migration 0020): never dropped or built there."""
 """Tables whose non-unique indexes are dropped for the load and built after it."""
 _COUNT_TRIGGERS = (
     "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events' "
@@ -77,12 +75,7 @@ class PostgresWriter:
 
 def _deferred_indexes(dialect: str) -> list[Index]:
     """The non-unique indexes of :data:`DEFERRED_TABLES` that ``dialect``'s store has."""
-    found = [
-        ix
-        for t in DEFERRED_TABLES
-        for ix in t.indexes  # type: ignore[attr-defined]
-        if not ix.unique and (dialect != "sqlite" or ix.name not in SQLITE_DROPPED_NAMES)
-    ]
+    found = [ix for t in DEFERRED_TABLES for ix in store_indexes(t, dialect) if not ix.unique]
     return sorted(found, key=lambda ix: str(ix.name))
 
 
