@@ -103,8 +103,13 @@ class Http:
 
     def __init__(self, base_url: str, timeout: float | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        # connecting gets 2-5 s whatever the read timeout: a busy host can take longer to
+        # open a connection than the provider takes to answer, and a request that never
+        # connected never reached the provider (a retry then meets a fresh first attempt)
         self.timeout = (
-            httpx.Timeout(timeout, connect=min(5.0, timeout)) if timeout else DEFAULT_TIMEOUT
+            httpx.Timeout(timeout, connect=min(5.0, max(2.0, timeout)))
+            if timeout
+            else DEFAULT_TIMEOUT
         )
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
