@@ -39,6 +39,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The resolved file of a SQLite file store (``None``: another store, in memory or a URI)."""
+    db = engine.url.database
+    if engine.dialect.name != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db).resolve()
+
+
 def alembic_config(engine: Engine) -> Config:
     """Return an Alembic config bound to ``engine``."""
     cfg = Config()

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from userops.store.engine import sqlite_file
+
 
 def turn_path(engine: Engine) -> Path | None:
     """The lock file of a SQLite file store (``None``: no turn needed)."""
-    db = engine.url.database
-    if engine.dialect.name != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
-        return None
-    return Path(db).resolve().with_name(Path(db).name + ".write-turn")
+    store = sqlite_file(engine)
+    return None if store is None else store.with_name(store.name + ".write-turn")
 
 
 @contextmanager

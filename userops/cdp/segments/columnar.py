@@ -31,6 +31,7 @@ from sqlalchemy.sql.visitors import iterate
 from userops.cdp.segments.spec import SegmentSpec, TraitPredicate
 from userops.cdp.segments.sql import traits
 from userops.cdp.traits.catalog import TRAIT_CATALOG
+from userops.store.engine import sqlite_file
 
 VOLATILE = frozenset(
     {
@@ -57,11 +58,8 @@ _DIALECT = psycopg2.dialect(paramstyle="qmark")  # type: ignore[no-untyped-call]
 
 def columnar_path(engine: Engine) -> Path | None:
     """Where the copy of a SQLite file store lives (``None`` for other stores)."""
-    db = engine.url.database
-    if engine.dialect.name != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
-        return None
-    store = Path(db).resolve()
-    return store.with_name(f"{store.stem}.traits.duckdb")
+    store = sqlite_file(engine)
+    return None if store is None else store.with_name(f"{store.stem}.traits.duckdb")
 
 
 def _duck_type(col: Any) -> str:
