@@ -94,22 +94,34 @@ def _live_worker_main(url: str, done: Any) -> None:
     engine.dispose()
 
 
-def run_workers(url: str, workers: int) -> tuple[float, float]:
-    """Run ``workers`` worker processes on ``url`` to completion; return (wall s, CPU s of all)."""
+def _start(
+    target: Any, args: tuple[Any, ...], workers: int
+) -> tuple[list[Any], resource.struct_rusage]:
+    """Fork ``workers`` processes running ``target(*args)``; return them and the CPU so far."""
     ctx = multiprocessing.get_context("fork")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    procs = [ctx.Process(target=_worker_main, args=(url,)) for _ in range(workers)]
+    procs = [ctx.Process(target=target, args=args) for _ in range(workers)]
     for p in procs:
         p.start()
+    return procs, before
+
+
+def _join(procs: list[Any], before: resource.struct_rusage) -> float:
+    """Wait for ``procs`` (a failure raises); return their CPU seconds since ``before``."""
     for p in procs:
         p.join()
         if p.exitcode != 0:
             raise RuntimeError(f"worker exited with {p.exitcode}")
-    wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def run_workers(url: str, workers: int) -> tuple[float, float]:
+    """Run ``workers`` worker processes on ``url`` to completion; return (wall s, CPU s of all)."""
+    t0 = time.perf_counter()
+    procs, before = _start(_worker_main, (url,), workers)
+    cpu = _join(procs, before)
+    return time.perf_counter() - t0, cpu
 
 
 def _rss_mb() -> float:
@@ -145,20 +157,16 @@ def _enqueue(url: str, n: int) -> tuple[Any, float, float]:
     return res, wall, cpu
 
 
-def _serial(url: str, n: int, workers: int) -> dict[str, Any]:
-    res, enqueue_s, enqueue_cpu = _enqueue(url, n)
-    work_s, work_cpu = run_workers(url, workers)
+def _outcome(
+    url: str, n: int, res: Any, total: float, enqueue_cpu: float, work_cpu: float
+) -> dict[str, Any]:
+    """What both runs report: the store's counts, end to end, CPU, load."""
     delivered, dup, sent = _counts(url)
-    total = enqueue_s + work_s
     return {
         "enqueued_pending": res.pending,
         "delivered": delivered,
         "sent": sent,
         "duplicate_deliveries": dup,
-        "enqueue_s": round(enqueue_s, 2),
-        "enqueue_msgs_per_s": round(n / enqueue_s),
-        "work_s": round(work_s, 2),
-        "work_msgs_per_s": round(n / work_s),
         "total_s": round(total, 2),
         "msgs_per_s": round(n / total),
         "enqueue_cpu_s": round(enqueue_cpu, 2),
@@ -168,37 +176,30 @@ def _serial(url: str, n: int, workers: int) -> dict[str, Any]:
     }
 
 
+def _serial(url: str, n: int, workers: int) -> dict[str, Any]:
+    res, enqueue_s, enqueue_cpu = _enqueue(url, n)
+    work_s, work_cpu = run_workers(url, workers)
+    return {
+        **_outcome(url, n, res, enqueue_s + work_s, enqueue_cpu, work_cpu),
+        "enqueue_s": round(enqueue_s, 2),
+        "enqueue_msgs_per_s": round(n / enqueue_s),
+        "work_s": round(work_s, 2),
+        "work_msgs_per_s": round(n / work_s),
+    }
+
+
 def _live(url: str, n: int, workers: int) -> dict[str, Any]:
-    ctx = multiprocessing.get_context("fork")  # forked before the enqueue starts a thread
-    done = ctx.Event()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    procs = [ctx.Process(target=_live_worker_main, args=(url, done)) for _ in range(workers)]
-    for p in procs:
-        p.start()
+    done = multiprocessing.get_context("fork").Event()
+    procs, before = _start(_live_worker_main, (url, done), workers)  # before the enqueue's thread
     time.sleep(0.5)  # the workers are up and idle, as a deployed worker is
     t0 = time.perf_counter()
     res, enqueue_s, enqueue_cpu = _enqueue(url, n)
     done.set()
-    for p in procs:
-        p.join()
-        if p.exitcode != 0:
-            raise RuntimeError(f"worker exited with {p.exitcode}")
+    work_cpu = _join(procs, before)
     total = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    work_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    delivered, dup, sent = _counts(url)
     return {
-        "enqueued_pending": res.pending,
-        "delivered": delivered,
-        "sent": sent,
-        "duplicate_deliveries": dup,
+        **_outcome(url, n, res, total, enqueue_cpu, work_cpu),
         "enqueue_s": round(enqueue_s, 2),
-        "total_s": round(total, 2),
-        "msgs_per_s": round(n / total),
-        "enqueue_cpu_s": round(enqueue_cpu, 2),
-        "work_cpu_s": round(work_cpu, 2),
-        "msgs_per_cpu_s": round(n / (enqueue_cpu + work_cpu)),
-        "load_avg_1m": round(os.getloadavg()[0], 1),
     }
 
 
